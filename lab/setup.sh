@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine: Debian packages, npm
+# packages, the TypeScript build and the lab VM's kernel. Re-running it only
+# checks and prints what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# Debian packages the project, its tests, its lab and its benchmarks use.
+DEBS=(
+  iproute2 nftables kmod cpio busybox-static qemu-system-x86 qemu-utils
+  keepalived ipvsadm haproxy nginx-light libnginx-mod-stream
+  wrk curl socat iputils-ping procps psmisc util-linux
+)
+
+missing=()
+for p in "${DEBS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing Debian packages: ${missing[*]}; run this as root to install them" >&2
+    exit 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packaged services are peers for tests, never system daemons here.
+  for svc in keepalived haproxy nginx; do
+    systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
+    pkill -x "$svc" 2>/dev/null || true
+  done
+else
+  say "Debian packages: all ${#DEBS[@]} present"
+fi
+
+# npm packages: reinstall only when the lock file changed.
+stamp=node_modules/.floatlb-lock-stamp
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+else
+  say "npm packages: up to date"
+fi
+
+say "building (tsc)"
+npx tsc -p tsconfig.json
+
+# The lab VM's kernel and initramfs, cached outside the repository.
+node dist/lab/vm/cli.js prepare

@@ -1,0 +1,170 @@
+// The only place that calls into libc. Everything is synchronous and
+// non-blocking; readiness comes from koffi's poll handle on the event loop.
+// koffi is pinned (3.3.4): its poll API is undocumented and its callback
+// receives (status, events) although the typings say (events).
+import { constants as osConstants } from 'node:os';
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+const socketFn = libc.func('int socket(int domain, int type, int protocol)');
+const bindFn = libc.func('int bind(int fd, const void *addr, uint32_t len)');
+const setsockoptFn = libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)');
+const getsockoptFn = libc.func(
+  'int getsockopt(int fd, int level, int name, _Out_ void *val, _Inout_ uint32_t *len)',
+);
+const sendtoFn = libc.func(
+  'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)',
+);
+const recvfromFn = libc.func(
+  'intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, _Out_ void *addr, _Inout_ uint32_t *alen)',
+);
+const getsocknameFn = libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)');
+const closeFn = libc.func('int close(int fd)');
+const openFn = libc.func('int open(const char *path, int flags)');
+const setnsFn = libc.func('int setns(int fd, int nstype)');
+const ifNameToIndexFn = libc.func('unsigned int if_nametoindex(const char *name)');
+
+const errnoNames = new Map<number, string>();
+for (const [name, value] of Object.entries(osConstants.errno)) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+/** A failed system call, named by its errno (EEXIST, ENOENT, EPERM, ...). */
+export class SyscallError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(syscall: string, errno: number, detail?: string) {
+    const code = errnoName(errno);
+    super(`${syscall}: ${code}${detail ? ` (${detail})` : ''}`);
+    this.name = 'SyscallError';
+    this.code = code;
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
+
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+function check(syscall: string, rc: number | bigint): number {
+  const n = Number(rc);
+  if (n < 0) throw new SyscallError(syscall, koffi.errno());
+  return n;
+}
+
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
+const CLONE_NEWNET = 0x40000000;
+
+export function socket(domain: number, type: number, protocol: number): number {
+  return check('socket', socketFn(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol));
+}
+
+export function bind(fd: number, addr: Buffer): void {
+  check('bind', bindFn(fd, addr, addr.length));
+}
+
+export function setsockopt(fd: number, level: number, name: number, value: Buffer): void {
+  check('setsockopt', setsockoptFn(fd, level, name, value, value.length));
+}
+
+export function getsockopt(fd: number, level: number, name: number, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  const len = [size];
+  check('getsockopt', getsockoptFn(fd, level, name, out, len));
+  return out.subarray(0, len[0]);
+}
+
+export function sendto(fd: number, buf: Buffer, addr: Buffer | null, flags = 0): number {
+  return check('sendto', sendtoFn(fd, buf, buf.length, flags, addr, addr ? addr.length : 0));
+}
+
+export interface Received {
+  readonly data: Buffer;
+  readonly from: Buffer;
+}
+
+const EAGAIN = osConstants.errno.EAGAIN;
+
+/** One datagram, or null when the socket has nothing queued. */
+export function recvfrom(fd: number, buf: Buffer, flags = 0): Received | null {
+  const addr = Buffer.alloc(128);
+  const alen = [addr.length];
+  const n = Number(recvfromFn(fd, buf, buf.length, flags, addr, alen));
+  if (n < 0) {
+    const e = koffi.errno();
+    if (e === EAGAIN) return null;
+    throw new SyscallError('recvfrom', e);
+  }
+  return { data: Buffer.from(buf.subarray(0, n)), from: addr.subarray(0, Math.min(alen[0]!, addr.length)) };
+}
+
+export function getsockname(fd: number): Buffer {
+  const addr = Buffer.alloc(128);
+  const alen = [addr.length];
+  check('getsockname', getsocknameFn(fd, addr, alen));
+  return addr.subarray(0, alen[0]);
+}
+
+export function close(fd: number): void {
+  check('close', closeFn(fd));
+}
+
+export function ifNameToIndex(name: string): number {
+  const idx = ifNameToIndexFn(name) as number;
+  if (idx === 0) throw new SyscallError('if_nametoindex', koffi.errno(), name);
+  return idx;
+}
+
+/**
+ * Runs fn with the calling thread inside the named network namespace
+ * (/run/netns/NAME or a /proc/PID/ns/net path), then returns. Sockets keep
+ * the namespace they were created in, so this is how a socket is opened
+ * "inside" a namespace. fn must be synchronous.
+ */
+export function inNetns<T>(ns: string, fn: () => T): T {
+  const path = ns.startsWith('/') ? ns : `/run/netns/${ns}`;
+  const home = check('open', openFn('/proc/thread-self/ns/net', O_RDONLY | O_CLOEXEC));
+  try {
+    const target = check('open', openFn(path, O_RDONLY | O_CLOEXEC));
+    try {
+      check('setns', setnsFn(target, CLONE_NEWNET));
+    } finally {
+      closeFn(target);
+    }
+    try {
+      return fn();
+    } finally {
+      check('setns', setnsFn(home, CLONE_NEWNET));
+    }
+  } finally {
+    closeFn(home);
+  }
+}
+
+export type PollHandle = { stop(): void; close(): void; unref(): void; ref(): void };
+
+/** Calls onReadable on the event loop whenever fd is readable. */
+export function pollReadable(fd: number, onReadable: (error: number) => void): PollHandle {
+  // koffi passes (status, events); status < 0 is a libuv error code.
+  const cb = (status: unknown) => {
+    try {
+      onReadable(typeof status === 'number' && status < 0 ? status : 0);
+    } catch (err) {
+      // A throw inside the poll callback would be swallowed: surface it.
+      process.nextTick(() => {
+        throw err;
+      });
+    }
+  };
+  return koffi.node.poll(
+    fd,
+    { readable: true, writable: false, disconnect: false },
+    cb as never,
+  ) as PollHandle;
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// floatlb command line. Each command lives in src/cli/commands/<name>.ts and
+// exports a yargs CommandModule; register it in the list below.
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError } from './errors.js';
+
+const commands: CommandModule[] = [];
+
+export async function main(argv: string[]): Promise<void> {
+  const cli = yargs(argv)
+    .scriptName('floatlb')
+    .strict()
+    .demandCommand(1, 'Name a command; see floatlb --help.')
+    .recommendCommands()
+    .option('log-level', { type: 'string', describe: 'pino log level', default: 'info' })
+    .option('log-pretty', { type: 'boolean', describe: 'human-readable logs instead of JSON' })
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageError(msg);
+    })
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100));
+  for (const c of commands) cli.command(c);
+  await cli.parseAsync();
+}
+
+main(hideBin(process.argv)).catch((err: unknown) => {
+  const e = err as Error & { exitCode?: number };
+  process.stderr.write(`floatlb: ${e.message}\n`);
+  process.exitCode = e.exitCode ?? 1;
+});

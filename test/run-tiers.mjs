@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// Runs the checks and the three test tiers, prints each tier's counts and a
+// closing "N passed, N failed" line. Usage: node test/run-tiers.mjs [tier...]
+//   lint   biome check
+//   unit   pure tests, no root
+//   host   root; network namespaces on this machine's kernel
+//   kernel inside the lab VM, which has IPVS
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const all = ['lint', 'unit', 'host', 'kernel'];
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : all;
+const outDir = mkdtempSync(join(tmpdir(), 'floatlb-tiers-'));
+const results = [];
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
+  return r.status ?? 1;
+}
+
+function vitestArgs(project, jsonFile) {
+  return [
+    'vitest',
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${jsonFile}`,
+  ];
+}
+
+function counts(jsonFile) {
+  if (!existsSync(jsonFile)) return null;
+  const j = JSON.parse(readFileSync(jsonFile, 'utf8'));
+  return {
+    passed: j.numPassedTests,
+    failed: j.numFailedTests + (j.numFailedTestSuites ?? 0) * (j.numFailedTests ? 0 : 1),
+    skipped: j.numPendingTests + (j.numTodoTests ?? 0),
+    total: j.numTotalTests,
+  };
+}
+
+for (const tier of tiers) {
+  console.log(`\n=== tier: ${tier} ===`);
+  if (tier === 'lint') {
+    const code = run('npx', ['biome', 'check', '.']);
+    results.push({ tier, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, code });
+    continue;
+  }
+  const jsonFile = join(outDir, `${tier}.json`);
+  let code;
+  if (tier === 'kernel') {
+    // The whole kernel tier runs inside one VM boot; the JSON report lands on
+    // the shared filesystem.
+    code = run('node', [
+      'dist/lab/vm/cli.js',
+      'run',
+      '--timeout',
+      '2400',
+      '--cwd',
+      root,
+      '--',
+      'npx',
+      ...vitestArgs('kernel', jsonFile),
+    ]);
+  } else {
+    code = run('npx', vitestArgs(tier, jsonFile));
+  }
+  const c = counts(jsonFile) ?? { passed: 0, failed: 1, skipped: 0, total: 0 };
+  if (c.total === 0) c.failed = Math.max(c.failed, 1);
+  results.push({ tier, ...c, code });
+}
+
+console.log('\n=== summary ===');
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const r of results) {
+  console.log(
+    `${r.tier.padEnd(7)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (exit ${r.code})`,
+  );
+  passed += r.passed;
+  failed += r.failed + (r.code !== 0 && r.failed === 0 ? 1 : 0);
+  skipped += r.skipped;
+}
+// Skipped tests count as failures: a missing prerequisite must not pass.
+failed += skipped;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
