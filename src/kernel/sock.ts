@@ -105,6 +105,11 @@ export class Sock {
     this.poll?.unref();
   }
 
+  /** Keeps the process alive while this socket waits for data. */
+  ref(): void {
+    this.poll?.ref();
+  }
+
   close(): void {
     if (this.closed) return;
     this.stopReceiving();
