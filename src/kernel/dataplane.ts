@@ -1,0 +1,147 @@
+// The contract between the director and a forwarding data plane. Two
+// implementations: IPVS over generic netlink (src/kernel/ipvs) and nftables
+// (src/kernel/nftables). The director computes the operations; a plane
+// applies them and reports what the kernel holds.
+
+export type Family = 'inet' | 'inet6';
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+export type Forwarding = 'nat' | 'dr' | 'tun';
+
+/** Every IPVS scheduler name; a plane refuses those it cannot do. */
+export const SCHEDULERS = [
+  'rr',
+  'wrr',
+  'lc',
+  'wlc',
+  'lblc',
+  'lblcr',
+  'dh',
+  'sh',
+  'sed',
+  'nq',
+  'mh',
+  'fo',
+  'ovf',
+  'twos',
+] as const;
+export type Scheduler = (typeof SCHEDULERS)[number];
+
+/** Scheduler flags by their ipvsadm names (sh-*, mh-* share bits) plus one-packet scheduling. */
+export const SCHED_FLAGS = [
+  'sh-fallback',
+  'sh-port',
+  'mh-fallback',
+  'mh-port',
+  'flag-1',
+  'flag-2',
+  'flag-3',
+  'ops',
+] as const;
+export type SchedFlag = (typeof SCHED_FLAGS)[number];
+
+export type ServiceKey =
+  | {
+      readonly kind: 'ip';
+      readonly family: Family;
+      readonly protocol: Protocol;
+      readonly address: string;
+      readonly port: number;
+    }
+  | { readonly kind: 'fwmark'; readonly family: Family; readonly fwmark: number };
+
+export interface Persistence {
+  readonly timeoutSec: number;
+  /** IPv4 netmask as dotted quad, IPv6 as prefix length. */
+  readonly netmask: string;
+}
+
+export interface ServiceSpec {
+  readonly key: ServiceKey;
+  readonly scheduler: Scheduler;
+  readonly flags: readonly SchedFlag[];
+  readonly persistence: Persistence | null;
+}
+
+export interface TunnelSpec {
+  readonly type: 'ipip' | 'gue' | 'gre';
+  readonly port?: number;
+  readonly csum?: 'nocsum' | 'csum' | 'remcsum';
+}
+
+export interface DestSpec {
+  readonly address: string;
+  readonly port: number;
+  readonly family: Family;
+  readonly forwarding: Forwarding;
+  readonly weight: number;
+  readonly upperThreshold: number;
+  readonly lowerThreshold: number;
+  readonly tunnel?: TunnelSpec;
+}
+
+export interface Stats {
+  readonly conns: bigint;
+  readonly inPackets: bigint;
+  readonly outPackets: bigint;
+  readonly inBytes: bigint;
+  readonly outBytes: bigint;
+  readonly cps: bigint;
+  readonly inPps: bigint;
+  readonly outPps: bigint;
+  readonly inBps: bigint;
+  readonly outBps: bigint;
+}
+
+export interface DestState extends DestSpec {
+  readonly activeConns: number;
+  readonly inactiveConns: number;
+  readonly persistentConns: number;
+  readonly stats: Stats | null;
+}
+
+export interface ServiceState extends ServiceSpec {
+  readonly dests: readonly DestState[];
+  readonly stats: Stats | null;
+}
+
+export type DataPlaneOp =
+  | { readonly op: 'add-service'; readonly service: ServiceSpec }
+  | { readonly op: 'update-service'; readonly service: ServiceSpec }
+  | { readonly op: 'delete-service'; readonly key: ServiceKey }
+  | { readonly op: 'add-dest'; readonly key: ServiceKey; readonly dest: DestSpec }
+  | { readonly op: 'update-dest'; readonly key: ServiceKey; readonly dest: DestSpec }
+  | {
+      readonly op: 'delete-dest';
+      readonly key: ServiceKey;
+      readonly dest: Pick<DestSpec, 'address' | 'port'>;
+    };
+
+export interface ApplyResult {
+  /** Operations the kernel accepted. */
+  readonly applied: number;
+  /** Per-operation failures, in order; empty when all applied. */
+  readonly errors: ReadonlyArray<{ readonly op: DataPlaneOp; readonly error: Error }>;
+  /** How many kernel transactions (netlink datagrams, nft batches) it took. */
+  readonly transactions: number;
+}
+
+export interface DataPlane {
+  readonly kind: 'ipvs' | 'nftables';
+  /** What the kernel holds now, services with their destinations. */
+  list(): Promise<ServiceState[]>;
+  /** Applies the operations in order; a plane that can do it atomically does. */
+  apply(ops: readonly DataPlaneOp[]): Promise<ApplyResult>;
+  close(): void;
+}
+
+/** A stable string id for a service key: "tcp/10.0.0.1:80", "fwmark/inet/1". */
+export function serviceId(k: ServiceKey): string {
+  if (k.kind === 'fwmark') return `fwmark/${k.family}/${k.fwmark}`;
+  return k.family === 'inet6'
+    ? `${k.protocol}/[${k.address}]:${k.port}`
+    : `${k.protocol}/${k.address}:${k.port}`;
+}
+
+export function destId(d: Pick<DestSpec, 'address' | 'port'>): string {
+  return d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
+}
