@@ -1,0 +1,37 @@
+// TCP_CHECK: the server is up when a TCP connection completes in time.
+import net from 'node:net';
+import type { BoundCheck, ProbeResult, TcpCheck } from '../types.js';
+import { deadline, errText, stopwatch, targetOf, timeoutOf } from './common.js';
+
+export function probeTcp(spec: TcpCheck & BoundCheck, signal: AbortSignal): Promise<ProbeResult> {
+  const sw = stopwatch();
+  const { host, port } = targetOf(spec);
+  const dl = deadline(signal, timeoutOf(spec));
+  return new Promise<ProbeResult>((resolve) => {
+    const sock = net.connect({
+      host,
+      port,
+      localAddress: spec.bindto,
+      localPort: spec.bindPort,
+    });
+    let done = false;
+    const finish = (r: ProbeResult) => {
+      if (done) return;
+      done = true;
+      dl.dispose();
+      dl.signal.removeEventListener('abort', onAbort);
+      sock.removeAllListeners();
+      sock.on('error', () => {});
+      // Closing with a reset leaves no TIME_WAIT socket on either side, which
+      // matters at thousands of probes a second.
+      if (sock.readyState === 'open') sock.resetAndDestroy();
+      else sock.destroy();
+      resolve(r);
+    };
+    const onAbort = () => finish(sw.fail(dl.why()));
+    if (dl.signal.aborted) return onAbort();
+    dl.signal.addEventListener('abort', onAbort, { once: true });
+    sock.once('connect', () => finish(sw.ok()));
+    sock.once('error', (e) => finish(sw.fail(`connect ${host}:${port}: ${errText(e)}`)));
+  });
+}
