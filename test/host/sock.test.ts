@@ -1,0 +1,126 @@
+// Host tier: Sock and the netlink socket against this machine's kernel.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Netns } from '../../lab/netns.js';
+import { GenlSocket } from '../../src/kernel/netlink/genl.js';
+import { NetlinkError } from '../../src/kernel/netlink/socket.js';
+import { Rtnl } from '../../src/kernel/rtnetlink.js';
+import { ifNameToIndex, inNetns } from '../../src/kernel/sock.js';
+import { testNetns } from '../support/netns.js';
+import { requireRoot } from '../support/require.js';
+
+describe('generic netlink', () => {
+  it('resolves the nlctrl family and caches it', async () => {
+    const g = new GenlSocket();
+    try {
+      const f = await g.family('nlctrl');
+      expect(f.id).toBe(0x10);
+      expect(f.name).toBe('nlctrl');
+      expect(f.multicastGroups.get('notify')).toBeGreaterThan(0);
+      const sent = g.nl.requestsSent;
+      await g.family('nlctrl');
+      expect(g.nl.requestsSent).toBe(sent);
+    } finally {
+      g.close();
+    }
+  });
+
+  it('names a missing family with a typed ENOENT', async () => {
+    const g = new GenlSocket();
+    try {
+      const err = await g.family('no-such-family').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NetlinkError);
+      expect((err as NetlinkError).code).toBe('ENOENT');
+    } finally {
+      g.close();
+    }
+  });
+});
+
+describe('rtnetlink inside a namespace', () => {
+  let a: Netns;
+  let b: Netns;
+  let rtnl: Rtnl;
+  let ifindex: number;
+
+  beforeAll(async () => {
+    requireRoot();
+    const { vethPair } = await import('../../lab/netns.js');
+    a = testNetns('socka');
+    b = testNetns('sockb');
+    vethPair(a, 'veth0', null, b, 'veth0', null);
+    rtnl = new Rtnl({ netns: a.name });
+    ifindex = inNetns(a.name, () => ifNameToIndex('veth0'));
+  });
+
+  afterAll(() => {
+    rtnl?.close();
+    a?.delete();
+    b?.delete();
+  });
+
+  it('finds the veth by name and by index', async () => {
+    const link = await rtnl.link('veth0');
+    expect(link.index).toBe(ifindex);
+    expect(link.up).toBe(true);
+    expect(link.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    const names = (await rtnl.links()).map((l) => l.name).sort();
+    expect(names).toEqual(['lo', 'veth0']);
+  });
+
+  it('adds, lists and deletes an IPv4 address with a label', async () => {
+    const spec = { ifindex, address: '192.0.2.10', prefixLen: 24, label: 'veth0:vip' };
+    await rtnl.addAddress(spec);
+    const listed = await rtnl.addresses({ ifindex, family: 'inet' });
+    expect(listed).toHaveLength(1);
+    expect(listed[0]).toMatchObject({
+      address: '192.0.2.10',
+      prefixLen: 24,
+      label: 'veth0:vip',
+      family: 'inet',
+    });
+    // iproute2 sees the same thing.
+    expect(a.ip('-4', 'addr', 'show', 'dev', 'veth0')).toContain('inet 192.0.2.10/24 scope global veth0:vip');
+
+    const dup = await rtnl.addAddress(spec).catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(NetlinkError);
+    expect((dup as NetlinkError).code).toBe('EEXIST');
+
+    await rtnl.deleteAddress(spec);
+    expect(await rtnl.addresses({ ifindex, family: 'inet' })).toEqual([]);
+    const gone = await rtnl.deleteAddress(spec).catch((e: unknown) => e);
+    expect((gone as NetlinkError).code).toBe('EADDRNOTAVAIL');
+  });
+
+  it('adds an IPv6 address without duplicate address detection', async () => {
+    const spec = { ifindex, address: '2001:db8::10', prefixLen: 64, nodad: true };
+    await rtnl.addAddress(spec);
+    const listed = await rtnl.addresses({ ifindex, family: 'inet6' });
+    const vip = listed.find((x) => x.address === '2001:db8::10');
+    expect(vip).toMatchObject({ prefixLen: 64, nodad: true });
+    expect(a.ip('-6', 'addr', 'show', 'dev', 'veth0')).toMatch(/inet6 2001:db8::10\/64 scope global nodad/);
+    await rtnl.deleteAddress(spec);
+  });
+
+  it('refuses a bad prefix before any kernel call', async () => {
+    const sent = rtnl.nl.requestsSent;
+    await expect(rtnl.addAddress({ ifindex, address: '192.0.2.1', prefixLen: 33 })).rejects.toThrow(
+      /out of range/,
+    );
+    expect(rtnl.nl.requestsSent).toBe(sent);
+  });
+
+  it('keeps the event loop running while requests are in flight', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => {
+      ticks++;
+    }, 0);
+    try {
+      const before = ticks;
+      // 200 round trips, each answered through the poll phase of the loop.
+      for (let i = 0; i < 200; i++) await rtnl.links();
+      expect(ticks - before).toBeGreaterThanOrEqual(20);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+});
