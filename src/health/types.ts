@@ -25,6 +25,8 @@ export interface CheckCommon {
   rise?: number;
   /** Consecutive failures needed to go down, counted after retries (default 1). */
   fall?: number;
+  /** keepalived `alpha`: this check starts DOWN (default: the target's alpha). */
+  alpha?: boolean;
 }
 
 export interface TcpCheck extends CheckCommon {
