@@ -1,0 +1,351 @@
+// The VRRP state machine of RFC 5798 section 6 (RFC 3768 uses the same
+// timers in whole seconds), with keepalived's extensions: nopreempt,
+// preempt_delay, tracked items with weights, Fault state, notify.
+// Pure: it is fed events with a monotonic clock value and answers actions.
+// It never reads a clock and never touches a socket.
+
+export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
+export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+
+export const PRIORITY_OWNER = 255;
+export const PRIORITY_RELEASE = 0;
+
+export interface MachineConfig {
+  readonly name: string;
+  readonly version: 2 | 3;
+  readonly vrid: number;
+  /** Configured priority, 1..255 (255 = address owner). */
+  readonly priority: number;
+  readonly advertIntMs: number;
+  readonly initialState: 'MASTER' | 'BACKUP';
+  /** false = keepalived's nopreempt (only honoured with initial state BACKUP). */
+  readonly preempt: boolean;
+  readonly preemptDelayMs: number;
+  /** This router's address on the VRRP interface: the source of its adverts and the tie-breaker. */
+  readonly primaryIp: string;
+  /** RFC 5798 Accept_Mode: passed through to whoever installs the VIPs. */
+  readonly accept: boolean;
+}
+
+export type MachineEvent =
+  | { readonly type: 'start' }
+  /** An advert that passed the packet checks. Its time is when it was read, not when a timer fired. */
+  | { readonly type: 'advert'; readonly src: string; readonly priority: number; readonly advertIntMs: number }
+  | { readonly type: 'tick' }
+  /** A tracked item changed. weight 0: its failure means Fault; otherwise keepalived's weight rules. */
+  | { readonly type: 'track'; readonly name: string; readonly up: boolean; readonly weight: number }
+  | { readonly type: 'shutdown' };
+
+export type MachineAction =
+  | { readonly type: 'send-advert'; readonly priority: number }
+  | { readonly type: 'add-vips'; readonly accept: boolean }
+  | { readonly type: 'remove-vips' }
+  /** Start a gratuitous ARP / unsolicited NA round (the speaker applies garp_master_* settings). */
+  | { readonly type: 'send-garp'; readonly reason: 'became-master' | 'lower-priority-master' }
+  | { readonly type: 'notify'; readonly state: NotifyState; readonly priority: number }
+  | {
+      readonly type: 'split-brain';
+      readonly peer: string;
+      readonly peerPriority: number;
+      readonly outcome: 'stay-master' | 'yield';
+    }
+  | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly msg: string };
+
+export interface MachineStats {
+  becameMaster: number;
+  becameBackup: number;
+  becameFault: number;
+  advertsSent: number;
+  advertsReceived: number;
+  releaseReceived: number;
+  releaseSent: number;
+  /** Adverts from another master while this router was master. */
+  splitBrain: number;
+}
+
+interface Track {
+  readonly up: boolean;
+  readonly weight: number;
+}
+
+/** Effective priority of keepalived: weights only move a non-owner within 1..254. */
+export function effectivePriority(base: number, tracks: Iterable<Track>): number {
+  if (base === PRIORITY_OWNER) return base;
+  let p = base;
+  for (const t of tracks) {
+    if (t.weight > 0 && t.up) p += t.weight;
+    if (t.weight < 0 && !t.up) p += t.weight;
+  }
+  return Math.min(254, Math.max(1, p));
+}
+
+/** RFC 5798 6.1: Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256. */
+export function skewTimeMs(priority: number, masterAdvertIntMs: number): number {
+  return ((256 - priority) * masterAdvertIntMs) / 256;
+}
+
+/** RFC 5798 6.1: Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time. */
+export function masterDownMs(priority: number, masterAdvertIntMs: number): number {
+  return 3 * masterAdvertIntMs + skewTimeMs(priority, masterAdvertIntMs);
+}
+
+/** RFC 5798 6.4.3: the sender wins a tie when its primary address is higher. */
+export function compareIp(a: string, b: string): number {
+  const bytes = (ip: string): number[] => (ip.includes(':') ? expand6(ip) : ip.split('.').map(Number));
+  const x = bytes(a);
+  const y = bytes(b);
+  if (x.length !== y.length) return x.length - y.length;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return 0;
+}
+
+function expand6(ip: string): number[] {
+  const [h, t] = ip.includes('::') ? ip.split('::') : [ip, undefined];
+  const head = h ? h.split(':') : [];
+  const tail = t ? t.split(':') : [];
+  const groups =
+    t === undefined ? head : [...head, ...Array(8 - head.length - tail.length).fill('0'), ...tail];
+  return groups.map((g) => Number.parseInt(g, 16));
+}
+
+export class VrrpMachine {
+  readonly cfg: MachineConfig;
+  readonly stats: MachineStats = {
+    becameMaster: 0,
+    becameBackup: 0,
+    becameFault: 0,
+    advertsSent: 0,
+    advertsReceived: 0,
+    releaseReceived: 0,
+    releaseSent: 0,
+    splitBrain: 0,
+  };
+  private st: VrrpState = 'INIT';
+  private readonly tracks = new Map<string, Track>();
+  private readonly preempt: boolean;
+  /** Learnt from the master's adverts in v3 (RFC 5798 6.4.2); fixed in v2. */
+  private masterAdvertIntMs: number;
+  private masterDownAt = Number.POSITIVE_INFINITY;
+  /** When Master_Down_Timer was last restarted (last accepted advert or entering Backup). */
+  private downSince = 0;
+  private nextAdvertAt = Number.POSITIVE_INFINITY;
+  private preemptAt: number | null = null;
+  private masterIp: string | null = null;
+
+  constructor(cfg: MachineConfig) {
+    this.cfg = cfg;
+    // keepalived clears nopreempt when the initial state is MASTER.
+    this.preempt = cfg.preempt || cfg.initialState === 'MASTER';
+    this.masterAdvertIntMs = cfg.advertIntMs;
+  }
+
+  get state(): VrrpState {
+    return this.st;
+  }
+
+  get priority(): number {
+    return effectivePriority(this.cfg.priority, this.tracks.values());
+  }
+
+  /** The current master as far as this router knows (itself when master). */
+  get master(): string | null {
+    return this.st === 'MASTER' ? this.cfg.primaryIp : this.masterIp;
+  }
+
+  /** Whether this router preempts a lower-priority master (nopreempt cleared with initial MASTER). */
+  get preempts(): boolean {
+    return this.preempt;
+  }
+
+  /** When the next tick is due, or null if no timer should run. */
+  nextDeadline(): number | null {
+    if (this.st === 'MASTER') return this.nextAdvertAt;
+    if (this.st === 'BACKUP') return this.masterDownAt;
+    return null;
+  }
+
+  step(ev: MachineEvent, now: number): MachineAction[] {
+    const out: MachineAction[] = [];
+    switch (ev.type) {
+      case 'start':
+        this.onStart(now, out);
+        break;
+      case 'advert':
+        this.onAdvert(ev, now, out);
+        break;
+      case 'tick':
+        this.onTick(now, out);
+        break;
+      case 'track':
+        this.onTrack(ev, now, out);
+        break;
+      case 'shutdown':
+        this.onShutdown(out);
+        break;
+    }
+    return out;
+  }
+
+  private faulted(): boolean {
+    for (const t of this.tracks.values()) if (t.weight === 0 && !t.up) return true;
+    return false;
+  }
+
+  private onStart(now: number, out: MachineAction[]): void {
+    if (this.st !== 'INIT') return;
+    if (this.cfg.initialState === 'MASTER' && !this.cfg.preempt) {
+      out.push({
+        type: 'log',
+        level: 'warn',
+        msg: 'nopreempt does not work with initial state MASTER - clearing',
+      });
+    }
+    if (this.faulted()) return this.toFault(out);
+    if (this.priority === PRIORITY_OWNER) return this.toMaster(now, out);
+    this.toBackup(now, out);
+    if (this.cfg.initialState === 'MASTER') {
+      // Listen for one interval (plus skew) for an existing master before taking over.
+      this.masterDownAt = now + this.masterAdvertIntMs + skewTimeMs(this.priority, this.masterAdvertIntMs);
+    }
+  }
+
+  private onAdvert(ev: Extract<MachineEvent, { type: 'advert' }>, now: number, out: MachineAction[]): void {
+    if (this.st !== 'BACKUP' && this.st !== 'MASTER') return;
+    this.stats.advertsReceived++;
+    if (ev.priority === PRIORITY_RELEASE) this.stats.releaseReceived++;
+    const mine = this.priority;
+    if (this.st === 'BACKUP') {
+      if (ev.priority === PRIORITY_RELEASE) {
+        // The master is leaving: take over after the skew time only.
+        this.masterDownAt = now + skewTimeMs(mine, this.masterAdvertIntMs);
+        out.push({ type: 'log', level: 'info', msg: `master ${ev.src} released (priority 0)` });
+        return;
+      }
+      let accept = !this.preempt || ev.priority >= mine;
+      if (!accept && this.cfg.preemptDelayMs > 0) {
+        this.preemptAt ??= now + this.cfg.preemptDelayMs;
+        accept = now < this.preemptAt;
+      }
+      if (!accept) return; // RFC 5798 6.4.2: discard; Master_Down_Timer will expire.
+      if (ev.priority >= mine) this.preemptAt = null;
+      if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
+      this.masterIp = ev.src;
+      this.downSince = now;
+      this.masterDownAt = now + masterDownMs(mine, this.masterAdvertIntMs);
+      return;
+    }
+    // MASTER
+    if (ev.priority === PRIORITY_RELEASE) {
+      this.sendAdvert(now, out);
+      return;
+    }
+    this.stats.splitBrain++;
+    const peerWins =
+      ev.priority > mine || (ev.priority === mine && compareIp(ev.src, this.cfg.primaryIp) > 0);
+    out.push({
+      type: 'split-brain',
+      peer: ev.src,
+      peerPriority: ev.priority,
+      outcome: peerWins ? 'yield' : 'stay-master',
+    });
+    if (peerWins) {
+      if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
+      this.masterIp = ev.src;
+      out.push({ type: 'remove-vips' });
+      this.toBackup(now, out);
+      return;
+    }
+    // A lower-priority master: assert ourselves and re-point the segment's caches.
+    this.sendAdvert(now, out);
+    out.push({ type: 'send-garp', reason: 'lower-priority-master' });
+  }
+
+  private onTick(now: number, out: MachineAction[]): void {
+    if (this.st === 'MASTER' && now >= this.nextAdvertAt) this.sendAdvert(now, out);
+    else if (this.st === 'BACKUP' && now >= this.masterDownAt) this.toMaster(now, out);
+  }
+
+  private onTrack(ev: Extract<MachineEvent, { type: 'track' }>, now: number, out: MachineAction[]): void {
+    const before = this.priority;
+    const wasFault = this.faulted();
+    this.tracks.set(ev.name, { up: ev.up, weight: ev.weight });
+    if (this.st === 'INIT' || this.st === 'STOP') return;
+    const isFault = this.faulted();
+    if (isFault && !wasFault) {
+      out.push({ type: 'log', level: 'warn', msg: `tracked ${ev.name} failed: entering FAULT` });
+      if (this.st === 'MASTER') {
+        this.release(out);
+      }
+      this.toFault(out);
+      return;
+    }
+    if (!isFault && wasFault && this.st === 'FAULT') {
+      out.push({ type: 'log', level: 'info', msg: `tracked ${ev.name} recovered: leaving FAULT` });
+      if (this.priority === PRIORITY_OWNER) this.toMaster(now, out);
+      else this.toBackup(now, out);
+      return;
+    }
+    const after = this.priority;
+    if (after === before) return;
+    out.push({ type: 'log', level: 'info', msg: `effective priority ${before} -> ${after} (${ev.name})` });
+    // The skew time depends on our priority: restart the running timer with the new one.
+    if (this.st === 'BACKUP' && Number.isFinite(this.masterDownAt)) {
+      this.masterDownAt = this.downSince + masterDownMs(after, this.masterAdvertIntMs);
+    }
+    // Tell the segment at once so a higher-priority backup can preempt.
+    if (this.st === 'MASTER') this.sendAdvert(now, out);
+  }
+
+  private onShutdown(out: MachineAction[]): void {
+    if (this.st === 'STOP') return;
+    if (this.st === 'MASTER') this.release(out);
+    this.st = 'STOP';
+    this.masterDownAt = Number.POSITIVE_INFINITY;
+    this.nextAdvertAt = Number.POSITIVE_INFINITY;
+    out.push({ type: 'notify', state: 'STOP', priority: this.priority });
+  }
+
+  /** Graceful release (RFC 5798 6.4.3): priority 0 lets a backup take over after its skew time. */
+  private release(out: MachineAction[]): void {
+    out.push({ type: 'send-advert', priority: PRIORITY_RELEASE });
+    this.stats.advertsSent++;
+    this.stats.releaseSent++;
+    out.push({ type: 'remove-vips' });
+  }
+
+  private sendAdvert(now: number, out: MachineAction[]): void {
+    out.push({ type: 'send-advert', priority: this.priority });
+    this.stats.advertsSent++;
+    // Scheduled from now, not from the missed deadline: no burst after a stall.
+    this.nextAdvertAt = now + this.cfg.advertIntMs;
+  }
+
+  private toMaster(now: number, out: MachineAction[]): void {
+    this.st = 'MASTER';
+    this.stats.becameMaster++;
+    this.preemptAt = null;
+    this.masterDownAt = Number.POSITIVE_INFINITY;
+    this.sendAdvert(now, out);
+    out.push({ type: 'add-vips', accept: this.cfg.accept || this.cfg.priority === PRIORITY_OWNER });
+    out.push({ type: 'send-garp', reason: 'became-master' });
+    out.push({ type: 'notify', state: 'MASTER', priority: this.priority });
+  }
+
+  private toBackup(now: number, out: MachineAction[]): void {
+    this.st = 'BACKUP';
+    this.stats.becameBackup++;
+    this.nextAdvertAt = Number.POSITIVE_INFINITY;
+    this.downSince = now;
+    this.masterDownAt = now + masterDownMs(this.priority, this.masterAdvertIntMs);
+    out.push({ type: 'notify', state: 'BACKUP', priority: this.priority });
+  }
+
+  private toFault(out: MachineAction[]): void {
+    this.st = 'FAULT';
+    this.stats.becameFault++;
+    this.masterIp = null;
+    this.masterDownAt = Number.POSITIVE_INFINITY;
+    this.nextAdvertAt = Number.POSITIVE_INFINITY;
+    out.push({ type: 'notify', state: 'FAULT', priority: this.priority });
+  }
+}
