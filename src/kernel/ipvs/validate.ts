@@ -132,18 +132,23 @@ export function validateOp(op: DataPlaneOp): void {
   switch (op.op) {
     case 'add-service':
     case 'update-service':
-      return validateService(op.service);
+      validateService(op.service);
+      break;
     case 'delete-service':
-      return validateKey(op.key);
+      validateKey(op.key);
+      break;
     case 'add-dest':
     case 'update-dest':
       validateKey(op.key);
-      return validateDest(op.key, op.dest);
+      validateDest(op.key, op.dest);
+      break;
     case 'delete-dest': {
       validateKey(op.key);
-      const f = familyOfAddress(op.dest.address);
-      if (!f) throw invalid(`real server ${JSON.stringify(op.dest.address)} is not an IP address`);
-      return checkPort(op.dest.port, `real server ${describeDest(op.dest)}`);
+      if (!familyOfAddress(op.dest.address)) {
+        throw invalid(`real server ${JSON.stringify(op.dest.address)} is not an IP address`);
+      }
+      checkPort(op.dest.port, `real server ${describeDest(op.dest)}`);
+      break;
     }
   }
 }
