@@ -168,3 +168,68 @@ export function pollReadable(fd: number, onReadable: (error: number) => void): P
     cb as never,
   ) as PollHandle;
 }
+
+const recvmsgFn = libc.func('intptr_t recvmsg(int fd, void *msg, int flags)');
+
+export interface ReceivedMsg extends Received {
+  /** Ancillary data (a sequence of struct cmsghdr), as the kernel wrote it. */
+  readonly control: Buffer;
+}
+
+/**
+ * recvmsg with ancillary data (IPV6_RECVHOPLIMIT, IP_PKTINFO...). The
+ * msghdr, iovec and buffers live in native memory owned by this object;
+ * one instance per socket, reused for every call.
+ */
+export class MsgReceiver {
+  private readonly size: number;
+  private readonly data: unknown;
+  private readonly name: unknown;
+  private readonly ctrl: unknown;
+  private readonly iov: unknown;
+  private readonly msg: unknown;
+  private static readonly NAME = 128;
+  private static readonly CTRL = 512;
+
+  constructor(size: number) {
+    this.size = size;
+    this.data = koffi.alloc('uint8_t', size);
+    this.name = koffi.alloc('uint8_t', MsgReceiver.NAME);
+    this.ctrl = koffi.alloc('uint8_t', MsgReceiver.CTRL);
+    this.iov = koffi.alloc('uint8_t', 16);
+    this.msg = koffi.alloc('uint8_t', 56);
+    // struct iovec { void *base; size_t len; }
+    koffi.encode(this.iov, 0, 'void *', this.data);
+    koffi.encode(this.iov, 8, 'uint64_t', BigInt(size));
+    // struct msghdr on LP64: name@0 namelen@8 iov@16 iovlen@24 control@32 controllen@40 flags@48
+    koffi.encode(this.msg, 0, 'void *', this.name);
+    koffi.encode(this.msg, 16, 'void *', this.iov);
+    koffi.encode(this.msg, 24, 'uint64_t', 1n);
+    koffi.encode(this.msg, 32, 'void *', this.ctrl);
+  }
+
+  /** One datagram with its ancillary data, or null when nothing is queued. */
+  recv(fd: number): ReceivedMsg | null {
+    koffi.encode(this.msg, 8, 'uint32_t', MsgReceiver.NAME);
+    koffi.encode(this.msg, 40, 'uint64_t', BigInt(MsgReceiver.CTRL));
+    koffi.encode(this.msg, 48, 'int', 0);
+    const n = Number(recvmsgFn(fd, this.msg, 0));
+    if (n < 0) {
+      const e = koffi.errno();
+      if (e === EAGAIN) return null;
+      throw new SyscallError('recvmsg', e);
+    }
+    const namelen = Math.min(koffi.decode(this.msg, 8, 'uint32_t') as number, MsgReceiver.NAME);
+    const ctrllen = Math.min(Number(koffi.decode(this.msg, 40, 'uint64_t')), MsgReceiver.CTRL);
+    const copy = (ptr: unknown, len: number) => Buffer.from(Buffer.from(koffi.view(ptr, len)));
+    return {
+      data: copy(this.data, Math.min(n, this.size)),
+      from: copy(this.name, namelen),
+      control: copy(this.ctrl, ctrllen),
+    };
+  }
+
+  free(): void {
+    for (const p of [this.data, this.name, this.ctrl, this.iov, this.msg]) koffi.free(p);
+  }
+}
