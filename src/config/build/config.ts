@@ -1,0 +1,132 @@
+// Top level: dispatches blocks, then checks references between them.
+import type { DiagnosticSink } from '../diagnostics.js';
+import type { FloatlbConfig } from '../model.js';
+import type { ConfigNode } from '../parser.js';
+import { Reader, type Table } from '../values.js';
+import { defaultGlobalDefs, readGlobalDefs } from './global.js';
+import { readVirtualServer, readVirtualServerGroup } from './lvs.js';
+import { readSyncGroup, readVrrpInstance, readVrrpScript } from './vrrp.js';
+
+/** Top-level keywords keepalived knows that floatlb accepts without modelling. */
+const IGNORED_TOP = [
+  'static_ipaddress',
+  'static_rules',
+  'static_track_group',
+  'track_file',
+  'track_process',
+  'vrrp_track_file',
+  'vrrp_track_process',
+  'linkbeat_interfaces',
+  'garp_group',
+  'bfd_instance',
+  'SSL',
+  'net_namespace',
+  'net_namespace_ipvs',
+  'namespace_with_ipsets',
+  'instance',
+  'use_pid_dir',
+  'linkbeat_use_polling',
+  'child_wait_time',
+  'vrrp_gna_interval',
+  'vrrp_garp_interval',
+];
+
+export function buildConfig(tree: ConfigNode[], sink: DiagnosticSink): FloatlbConfig {
+  const r = new Reader(sink);
+  const config: FloatlbConfig = {
+    globalDefs: defaultGlobalDefs(),
+    vrrpScripts: [],
+    vrrpInstances: [],
+    vrrpSyncGroups: [],
+    virtualServerGroups: [],
+    virtualServers: [],
+  };
+  // global_defs first: instances inherit vrrp_version and garp defaults wherever it sits.
+  for (const n of tree) if (n.name.text === 'global_defs') readGlobalDefs(r, n, config.globalDefs);
+  const g = config.globalDefs;
+  const push =
+    <T>(list: T[], read: (n: ConfigNode) => T | null) =>
+    (n: ConfigNode): void => {
+      const v = read(n);
+      if (v) list.push(v);
+    };
+  const table: Table = {
+    global_defs: () => {},
+    vrrp_script: push(config.vrrpScripts, (n) => readVrrpScript(r, n)),
+    vrrp_instance: push(config.vrrpInstances, (n) =>
+      readVrrpInstance(r, n, { version: g.vrrpVersion, garp: g.garp }),
+    ),
+    vrrp_sync_group: push(config.vrrpSyncGroups, (n) => readSyncGroup(r, n)),
+    virtual_server_group: push(config.virtualServerGroups, (n) => readVirtualServerGroup(r, n)),
+    virtual_server: push(config.virtualServers, (n) => readVirtualServer(r, n)),
+    static_routes: (n) => checkRoutes(r, n),
+  };
+  for (const k of IGNORED_TOP) table[k] = () => {};
+  for (const n of tree) r.statement(n, table, 'the top level');
+  for (const n of tree) {
+    if (n.name.text !== 'vrrp_instance' || !n.children) continue;
+    for (const c of n.children) if (c.name.text === 'virtual_routes') checkRoutes(r, c);
+  }
+  crossCheck(config, tree, sink);
+  return config;
+}
+
+/** keepalived warns about routes it cannot track and deprecated words; so do we. */
+function checkRoutes(r: Reader, node: ConfigNode): void {
+  for (const c of node.children ?? []) {
+    const words = [c.name, ...c.args];
+    const or = words.find((w) => w.text === 'or');
+    const gw = words.find((w) => w.text === 'gw');
+    if (or) r.sink.warning(or, `"or" for routes is deprecated: use "nexthop"`);
+    if (gw) r.sink.warning(gw, `"gw" for routes is deprecated: use "via"`);
+    if (!words.some((w) => w.text === 'dev')) {
+      r.sink.warning(c.name, `route has no dev: keepalived cannot track it`);
+    }
+  }
+}
+
+function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticSink): void {
+  const nodeFor = (kind: string, i: number): ConfigNode =>
+    tree.filter((n) => n.name.text === kind && n.children !== null)[i] ?? tree[0]!;
+  const scripts = new Set(config.vrrpScripts.map((s) => s.name));
+  const instances = new Map<string, number>();
+  const vrids = new Map<string, string>();
+  config.vrrpInstances.forEach((v, i) => {
+    const at = { file: v.source.file, line: v.source.line, column: 1 };
+    if (instances.has(v.name)) sink.error(at, `vrrp_instance ${v.name} is defined twice`);
+    instances.set(v.name, i);
+    const family = v.virtualIpaddress[0]?.address.includes(':') ? 6 : 4;
+    const key = `${v.interface}/${v.virtualRouterId}/${family}`;
+    const other = vrids.get(key);
+    if (other && v.virtualRouterId) {
+      sink.error(at, `virtual_router_id ${v.virtualRouterId} on ${v.interface} is also used by ${other}`);
+    } else vrids.set(key, v.name);
+    for (const t of v.trackScript) {
+      if (!scripts.has(t.name))
+        sink.warning(at, `vrrp_instance ${v.name} tracks unknown vrrp_script ${t.name}`);
+    }
+  });
+  config.vrrpSyncGroups.forEach((s, i) => {
+    const node = nodeFor('vrrp_sync_group', i);
+    for (const member of s.group) {
+      if (!instances.has(member))
+        sink.warning(node.name, `vrrp_sync_group ${s.name}: no vrrp_instance ${member}`);
+    }
+  });
+  const groups = new Set(config.virtualServerGroups.map((g) => g.name));
+  const seen = new Set<string>();
+  for (const vs of config.virtualServers) {
+    const at = { file: vs.source.file, line: vs.source.line, column: 1 };
+    const t = vs.target;
+    if (t.kind === 'group' && !groups.has(t.group))
+      sink.error(at, `virtual_server_group ${t.group} is not defined`);
+    const key =
+      t.kind === 'ip'
+        ? `${t.address}|${t.port}|${vs.protocol}`
+        : t.kind === 'fwmark'
+          ? `fwm${t.fwmark}|${t.family}`
+          : `g|${t.group}|${vs.protocol}`;
+    if (seen.has(key)) sink.warning(at, `virtual_server ${key.replace(/\|/g, ' ')} is defined twice`);
+    seen.add(key);
+  }
+}

@@ -1,0 +1,421 @@
+// vrrp_script, vrrp_instance and vrrp_sync_group.
+import type { Token } from '../lexer.js';
+import type {
+  GarpSettings,
+  ScriptRef,
+  TrackRef,
+  UnicastPeer,
+  VirtualIp,
+  VrrpInstance,
+  VrrpScript,
+  VrrpSyncGroup,
+} from '../model.js';
+import type { ConfigNode } from '../parser.js';
+import type { Reader, Table } from '../values.js';
+import { readScript } from './scripts.js';
+
+export function readVrrpScript(r: Reader, node: ConfigNode): VrrpScript | null {
+  const name = r.arg(node, 0, 'a script name');
+  if (!name || !r.needsBlock(node)) return null;
+  const s: VrrpScript = {
+    name: name.text,
+    script: '',
+    interval: 1000,
+    timeout: null,
+    weight: 0,
+    weightReverse: false,
+    rise: 1,
+    fall: 1,
+    user: null,
+    group: null,
+    initFail: false,
+  };
+  r.block(
+    node,
+    {
+      script: (n) => {
+        s.script = r.string(n) ?? s.script;
+      },
+      interval: (n) => {
+        s.interval = r.timer(n) ?? s.interval;
+      },
+      timeout: (n) => {
+        s.timeout = r.timer(n);
+      },
+      weight: (n) => {
+        s.weight = r.int(n, -253, 253) ?? s.weight;
+        s.weightReverse = n.args[1]?.text === 'reverse';
+      },
+      rise: (n) => {
+        s.rise = r.int(n, 1, 2147483647) ?? s.rise;
+      },
+      fall: (n) => {
+        s.fall = r.int(n, 1, 2147483647) ?? s.fall;
+      },
+      user: (n) => {
+        s.user = r.string(n);
+        s.group = n.args[1]?.text ?? null;
+      },
+      init_fail: () => {
+        s.initFail = true;
+      },
+    },
+    'vrrp_script',
+  );
+  if (!s.script) r.sink.error(node.name, `vrrp_script ${s.name} has no script`);
+  return s;
+}
+
+/** `NAME [weight N [reverse|noreverse|no_reverse]]` lines of track_* blocks. */
+function readTrack(r: Reader, node: ConfigNode, min: number, max: number): TrackRef[] {
+  const out: TrackRef[] = [];
+  for (const c of node.children ?? []) {
+    let weight: number | null = null;
+    let reverse = false;
+    for (let i = 0; i < c.args.length; i++) {
+      const a = c.args[i]!;
+      if (a.text === 'weight' && c.args[i + 1]) weight = r.intToken(c.args[++i]!, min, max, 'track weight');
+      else if (a.text === 'reverse') reverse = true;
+      else if (a.text === 'noreverse' || a.text === 'no_reverse') reverse = false;
+      else r.invalid(a, `option for ${c.name.text}`, 'weight N [reverse|noreverse]');
+    }
+    out.push({ name: c.name.text, weight, reverse });
+  }
+  return out;
+}
+
+const VIP_OPTIONS_WITH_VALUE = new Set(['brd', 'dev', 'scope', 'label', 'peer', 'preferred_lft']);
+const VIP_FLAGS = new Set([
+  'home',
+  '-nodad',
+  'nodad',
+  'mngtmpaddr',
+  'noprefixroute',
+  'autojoin',
+  'no_track',
+  'use_vmac',
+]);
+
+function readVips(r: Reader, node: ConfigNode): VirtualIp[] {
+  const out: VirtualIp[] = [];
+  for (const c of node.children ?? []) {
+    const pre = r.prefixed(c.name, 'virtual IP address');
+    if (!pre) continue;
+    const vip: VirtualIp = {
+      ...pre,
+      dev: null,
+      label: null,
+      scope: null,
+      brd: null,
+      peer: null,
+      noTrack: false,
+    };
+    for (let i = 0; i < c.args.length; i++) {
+      const a = c.args[i]!;
+      if (VIP_OPTIONS_WITH_VALUE.has(a.text)) {
+        const v = c.args[++i];
+        if (!v) {
+          r.sink.error(a, `${a.text} needs a value`);
+          break;
+        }
+        if (a.text === 'dev') vip.dev = v.text;
+        else if (a.text === 'label') vip.label = v.text;
+        else if (a.text === 'scope') vip.scope = v.text;
+        else if (a.text === 'brd') vip.brd = r.ipToken(v, 'brd address');
+        else if (a.text === 'peer') vip.peer = r.ipToken(v, 'peer address');
+      } else if (VIP_FLAGS.has(a.text)) {
+        if (a.text === 'no_track') vip.noTrack = true;
+      } else
+        r.invalid(a, 'virtual IP option', `one of ${[...VIP_OPTIONS_WITH_VALUE, ...VIP_FLAGS].join(', ')}`);
+    }
+    out.push(vip);
+  }
+  return out;
+}
+
+function rawLines(node: ConfigNode): string[][] {
+  return (node.children ?? []).map((c) => [c.name.text, ...c.args.map((a) => a.text)]);
+}
+
+export interface VrrpGlobals {
+  version: 2 | 3;
+  garp: GarpSettings;
+}
+
+function garpTable(r: Reader, g: GarpSettings, prefix: string): Table {
+  return {
+    [`${prefix}garp_master_delay`]: (n) => {
+      g.masterDelay = r.timer(n) ?? g.masterDelay;
+    },
+    [`${prefix}garp_master_repeat`]: (n) => {
+      g.masterRepeat = r.int(n, 0, 2147483647) ?? g.masterRepeat;
+    },
+    [`${prefix}garp_master_refresh`]: (n) => {
+      g.masterRefresh = r.timer(n) ?? g.masterRefresh;
+    },
+    [`${prefix}garp_master_refresh_repeat`]: (n) => {
+      g.masterRefreshRepeat = r.int(n, 0, 2147483647) ?? g.masterRefreshRepeat;
+    },
+    [`${prefix}garp_lower_prio_delay`]: (n) => {
+      g.lowerPrioDelay = r.timer(n) ?? g.lowerPrioDelay;
+    },
+    [`${prefix}garp_lower_prio_repeat`]: (n) => {
+      g.lowerPrioRepeat = r.int(n, 0, 2147483647) ?? g.lowerPrioRepeat;
+    },
+  };
+}
+export { garpTable };
+
+/** Keywords keepalived knows in vrrp_instance that floatlb keeps no model for. */
+const IGNORED_INSTANCE_KEYWORDS = [
+  'vrf',
+  'use_vmac_addr',
+  'vmac_xmit_base',
+  'use_ipvlan',
+  'native_ipv6',
+  'track_process',
+  'track_bfd',
+  'mcast_dst_ip',
+  'track_src_ip',
+  'check_unicast_src',
+  'unicast_fault_no_peer',
+  'unicast_ttl',
+  'old_unicast_checksum',
+  'garp_extra_if',
+  'down_timer_adverts',
+  'lower_prio_no_advert',
+  'higher_prio_send_advert',
+  'promote_secondaries',
+  'skip_check_adv_addr',
+  'strict_mode',
+  'debug',
+  'notify_master_rx_lower_pri',
+  'notify_priority_changes',
+  'notify_deleted',
+  'kernel_rx_buf_size',
+  'linkbeat_use_polling',
+  'nopreempt_delay',
+];
+
+export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): VrrpInstance | null {
+  const name = r.arg(node, 0, 'an instance name');
+  if (!name || !r.needsBlock(node)) return null;
+  let advertTok: Token | null = null;
+  let vridSet = false;
+  const v: VrrpInstance = {
+    name: name.text,
+    state: 'BACKUP',
+    interface: '',
+    virtualRouterId: 0,
+    priority: 100,
+    advertInt: 1000,
+    version: g.version,
+    nopreempt: false,
+    preemptDelay: 0,
+    authentication: null,
+    virtualIpaddress: [],
+    virtualIpaddressExcluded: [],
+    virtualRoutes: [],
+    virtualRules: [],
+    mcastSrcIp: null,
+    unicastSrcIp: null,
+    unicastPeer: [],
+    trackInterface: [],
+    trackScript: [],
+    trackFile: [],
+    dontTrackPrimary: false,
+    notifyMaster: null,
+    notifyBackup: null,
+    notifyFault: null,
+    notifyStop: null,
+    notify: null,
+    garp: { ...g.garp },
+    accept: false,
+    smtpAlert: null,
+    useVmac: null,
+    source: { file: node.name.file, line: node.name.line },
+  };
+  let acceptSet = false;
+  const notify =
+    (key: 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify') => (n: ConfigNode) => {
+      v[key] = readScript(r, n) as ScriptRef | null;
+    };
+  const table: Table = {
+    state: (n) => {
+      v.state = r.oneOf(n, ['MASTER', 'BACKUP'] as const) ?? v.state;
+    },
+    interface: (n) => {
+      v.interface = r.string(n) ?? v.interface;
+    },
+    virtual_router_id: (n) => {
+      const id = r.int(n, 1, 255);
+      if (id !== null) {
+        v.virtualRouterId = id;
+        vridSet = true;
+      }
+    },
+    priority: (n) => {
+      v.priority = r.int(n, 1, 255) ?? v.priority;
+    },
+    advert_int: (n) => {
+      advertTok = n.args[0] ?? null;
+      v.advertInt = r.timer(n, 0, 255) ?? v.advertInt;
+    },
+    version: (n) => {
+      v.version = (r.int(n, 2, 3) as 2 | 3 | null) ?? v.version;
+    },
+    nopreempt: () => {
+      v.nopreempt = true;
+    },
+    preempt: () => {
+      v.nopreempt = false;
+    },
+    preempt_delay: (n) => {
+      v.preemptDelay = r.timer(n, 0, 1000) ?? v.preemptDelay;
+    },
+    authentication: (n) => {
+      const auth = { type: 'PASS' as 'PASS' | 'AH', pass: '' };
+      r.block(
+        n,
+        {
+          auth_type: (a) => {
+            auth.type = r.oneOf(a, ['PASS', 'AH'] as const) ?? auth.type;
+          },
+          auth_pass: (a) => {
+            auth.pass = r.string(a) ?? auth.pass;
+          },
+        },
+        'authentication',
+      );
+      v.authentication = auth;
+    },
+    virtual_ipaddress: (n) => v.virtualIpaddress.push(...readVips(r, n)),
+    virtual_ipaddress_excluded: (n) => v.virtualIpaddressExcluded.push(...readVips(r, n)),
+    virtual_routes: (n) => v.virtualRoutes.push(...rawLines(n)),
+    virtual_rules: (n) => v.virtualRules.push(...rawLines(n)),
+    mcast_src_ip: (n) => {
+      v.mcastSrcIp = r.ip(n);
+    },
+    unicast_src_ip: (n) => {
+      v.unicastSrcIp = r.ip(n);
+    },
+    unicast_peer: (n) => v.unicastPeer.push(...readPeers(r, n)),
+    track_interface: (n) => v.trackInterface.push(...readTrack(r, n, -253, 253)),
+    track_script: (n) => v.trackScript.push(...readTrack(r, n, -253, 253)),
+    track_file: (n) => v.trackFile.push(...readTrack(r, n, -254, 254)),
+    dont_track_primary: () => {
+      v.dontTrackPrimary = true;
+    },
+    notify_master: notify('notifyMaster'),
+    notify_backup: notify('notifyBackup'),
+    notify_fault: notify('notifyFault'),
+    notify_stop: notify('notifyStop'),
+    notify: notify('notify'),
+    accept: () => {
+      v.accept = true;
+      acceptSet = true;
+    },
+    no_accept: () => {
+      v.accept = false;
+      acceptSet = true;
+    },
+    smtp_alert: (n) => {
+      v.smtpAlert = r.bool(n);
+    },
+    use_vmac: (n) => {
+      v.useVmac = n.args[0]?.text ?? `vrrp.${v.virtualRouterId}`;
+    },
+    ...garpTable(r, v.garp, ''),
+  };
+  for (const k of IGNORED_INSTANCE_KEYWORDS) table[k] = () => {};
+  r.block(node, table, 'vrrp_instance');
+  if (!vridSet) r.sink.error(node.name, `vrrp_instance ${v.name} needs virtual_router_id (1..255)`);
+  if (!v.interface) r.sink.error(node.name, `vrrp_instance ${v.name} needs an interface`);
+  if (v.version === 2 && v.advertInt % 1000 !== 0 && advertTok) {
+    r.sink.warning(advertTok, `VRRPv2 advert_int must be whole seconds: rounding ${v.advertInt / 1000}s`);
+    v.advertInt = Math.max(1000, Math.round(v.advertInt / 1000) * 1000);
+  }
+  if (v.version === 3 && v.advertInt % 10 !== 0 && advertTok) {
+    r.sink.warning(advertTok, `VRRPv3 advert_int has centisecond resolution: rounding`);
+    v.advertInt = Math.max(10, Math.round(v.advertInt / 10) * 10);
+  }
+  if (v.authentication && v.version === 3) {
+    r.sink.warning(node.name, `authentication is not part of VRRPv3: ignored`);
+    v.authentication = null;
+  }
+  // RFC 5798 owner rule; keepalived also makes address owners accept.
+  if (!acceptSet) v.accept = v.priority === 255;
+  return v;
+}
+
+function readPeers(r: Reader, node: ConfigNode): UnicastPeer[] {
+  const out: UnicastPeer[] = [];
+  for (const c of node.children ?? []) {
+    const address = r.ipToken(c.name, 'unicast peer');
+    if (!address) continue;
+    const p: UnicastPeer = { address, minTtl: null, maxTtl: null };
+    for (let i = 0; i < c.args.length; i += 2) {
+      const k = c.args[i]!;
+      const val = c.args[i + 1];
+      if ((k.text === 'min_ttl' || k.text === 'max_ttl') && val) {
+        const n = r.intToken(val, 0, 255, k.text);
+        if (k.text === 'min_ttl') p.minTtl = n;
+        else p.maxTtl = n;
+      } else r.invalid(k, 'unicast_peer option', 'min_ttl N or max_ttl N');
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+export function readSyncGroup(r: Reader, node: ConfigNode): VrrpSyncGroup | null {
+  const name = r.arg(node, 0, 'a group name');
+  if (!name || !r.needsBlock(node)) return null;
+  const s: VrrpSyncGroup = {
+    name: name.text,
+    group: [],
+    trackInterface: [],
+    trackScript: [],
+    trackFile: [],
+    notifyMaster: null,
+    notifyBackup: null,
+    notifyFault: null,
+    notifyStop: null,
+    notify: null,
+    smtpAlert: null,
+    globalTracking: false,
+  };
+  const notify =
+    (key: 'notifyMaster' | 'notifyBackup' | 'notifyFault' | 'notifyStop' | 'notify') => (n: ConfigNode) => {
+      s[key] = readScript(r, n);
+    };
+  r.block(
+    node,
+    {
+      group: (n) => s.group.push(...r.words(n).map((t) => t.text)),
+      track_interface: (n) => s.trackInterface.push(...readTrack(r, n, -253, 253)),
+      track_script: (n) => s.trackScript.push(...readTrack(r, n, -253, 253)),
+      track_file: (n) => s.trackFile.push(...readTrack(r, n, -254, 254)),
+      track_process: () => {},
+      track_bfd: () => {},
+      notify_master: notify('notifyMaster'),
+      notify_backup: notify('notifyBackup'),
+      notify_fault: notify('notifyFault'),
+      notify_stop: notify('notifyStop'),
+      notify: notify('notify'),
+      notify_deleted: () => {},
+      notify_priority_changes: () => {},
+      smtp_alert: (n) => {
+        s.smtpAlert = r.bool(n);
+      },
+      global_tracking: () => {
+        s.globalTracking = true;
+      },
+      sync_group_tracking_weight: () => {},
+    },
+    'vrrp_sync_group',
+  );
+  if (s.group.length === 0)
+    r.sink.error(node.name, `vrrp_sync_group ${s.name} has no group { } of instances`);
+  return s;
+}

@@ -1,0 +1,80 @@
+// Public entry points of the configuration layer.
+import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { buildConfig } from './build/config.js';
+import { type Diagnostic, DiagnosticSink } from './diagnostics.js';
+import type { FloatlbConfig } from './model.js';
+import { buildTree } from './parser.js';
+import { Preprocessor, type SourceAccess } from './preprocess.js';
+
+export type { Diagnostic, Severity } from './diagnostics.js';
+export { formatDiagnostic } from './diagnostics.js';
+export { ConfigJsonError, configFromJson } from './json.js';
+export type * from './model.js';
+export { FLOATLB_CONFIG_ID } from './preprocess.js';
+
+export interface ConfigResult {
+  /** null only when nothing could be read at all. */
+  config: FloatlbConfig | null;
+  diagnostics: Diagnostic[];
+  /** True when there are no errors (warnings allowed). */
+  ok: boolean;
+}
+
+export interface ParseOptions {
+  /** Name used in messages and as the base for relative includes. */
+  file?: string;
+  /** Matches @id lines; defaults to the first label of the host name, as keepalived does. */
+  configId?: string;
+  /** Reads included files; the default reads the file system. */
+  readFile?: (path: string) => string;
+  /** Lists a directory for wildcard includes; the default reads the file system. */
+  listDir?: (dir: string) => string[] | null;
+}
+
+export function defaultConfigId(): string {
+  return hostname().split('.')[0] ?? '';
+}
+
+const fsAccess: SourceAccess = {
+  readFile: (p) => readFileSync(p, 'utf8'),
+  listDir: (d) => {
+    try {
+      return readdirSync(d);
+    } catch {
+      return null;
+    }
+  },
+};
+
+function run(sink: DiagnosticSink, pre: Preprocessor): ConfigResult {
+  const tree = buildTree(pre.lines, sink);
+  const config = buildConfig(tree, sink);
+  const diagnostics = sink.finish();
+  return { config, diagnostics, ok: !diagnostics.some((d) => d.severity === 'error') };
+}
+
+export function parseConfigText(text: string, opts: ParseOptions = {}): ConfigResult {
+  const file = opts.file ?? '<config>';
+  const sink = new DiagnosticSink();
+  const access: SourceAccess = opts.readFile
+    ? { readFile: opts.readFile, ...(opts.listDir ? { listDir: opts.listDir } : {}) }
+    : fsAccess;
+  const pre = new Preprocessor(access, opts.configId ?? defaultConfigId(), sink);
+  pre.processText(text, file);
+  return run(sink, pre);
+}
+
+export function loadConfigSync(path: string, opts: { configId?: string } = {}): ConfigResult {
+  const sink = new DiagnosticSink();
+  const pre = new Preprocessor(fsAccess, opts.configId ?? defaultConfigId(), sink);
+  if (!pre.processFile(resolve(path), null)) {
+    return { config: null, diagnostics: sink.finish(), ok: false };
+  }
+  return run(sink, pre);
+}
+
+export async function loadConfig(path: string, opts: { configId?: string } = {}): Promise<ConfigResult> {
+  return loadConfigSync(path, opts);
+}

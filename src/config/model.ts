@@ -1,0 +1,370 @@
+// The normalized configuration: plain JSON data with keepalived's defaults
+// filled in. Every time value is in MILLISECONDS. Absent optional values are
+// null, never undefined, so JSON round-trips exactly.
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type Scheduler =
+  | 'rr'
+  | 'wrr'
+  | 'lc'
+  | 'wlc'
+  | 'lblc'
+  | 'lblcr'
+  | 'dh'
+  | 'sh'
+  | 'sed'
+  | 'nq'
+  | 'mh'
+  | 'fo'
+  | 'ovf'
+  | 'twos';
+export type SchedulerFlag =
+  | 'flag-1'
+  | 'flag-2'
+  | 'flag-3'
+  | 'sh-fallback'
+  | 'sh-port'
+  | 'mh-fallback'
+  | 'mh-port';
+export type ForwardingMethod = 'NAT' | 'DR' | 'TUN';
+export type TunnelType = 'ipip' | 'gue' | 'gre';
+export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
+
+export interface Forwarding {
+  method: ForwardingMethod;
+  /** Only for TUN; null otherwise. */
+  tunnelType: TunnelType | null;
+  tunnelPort: number | null;
+  tunnelChecksum: TunnelChecksum | null;
+}
+
+/** A script to run, split the way keepalived splits it, with an optional user/group. */
+export interface ScriptRef {
+  command: string;
+  user: string | null;
+  group: string | null;
+}
+
+export interface EndpointAddr {
+  address: string;
+  port: number;
+}
+
+export interface CheckerCommon {
+  /** Connection target; defaults to the real server's address/port. */
+  connectIp: string;
+  connectPort: number;
+  bindTo: string | null;
+  bindIf: string | null;
+  bindPort: number | null;
+  fwmark: number | null;
+  connectTimeout: number;
+  retry: number;
+  delayBeforeRetry: number;
+  /** Random initial delay bound; keepalived defaults it to delay_loop. */
+  warmup: number;
+  delayLoop: number;
+  alpha: boolean;
+  logAllFailures: boolean;
+}
+
+export interface HttpUrl {
+  path: string;
+  digest: string | null;
+  /** Inclusive [low, high] ranges; default [[200, 299]]. */
+  statusCodes: [number, number][];
+  virtualhost: string | null;
+  regex: string | null;
+  regexNoMatch: boolean;
+  regexOptions: string[];
+}
+
+export interface HttpChecker extends CheckerCommon {
+  type: 'HTTP_GET' | 'SSL_GET';
+  httpProtocol: '1.0' | '1.0C' | '1.1' | null;
+  virtualhost: string | null;
+  enableSni: boolean;
+  fastRecovery: boolean;
+  urls: HttpUrl[];
+}
+export interface TcpChecker extends CheckerCommon {
+  type: 'TCP_CHECK';
+}
+export interface SmtpHost {
+  connectIp: string;
+  connectPort: number;
+  bindTo: string | null;
+}
+export interface SmtpChecker extends CheckerCommon {
+  type: 'SMTP_CHECK';
+  heloName: string | null;
+  /** Extra hosts from `host {}` blocks; the checker tests all of them. */
+  hosts: SmtpHost[];
+}
+export type DnsQueryType = 'A' | 'NS' | 'CNAME' | 'SOA' | 'MX' | 'TXT' | 'AAAA';
+export interface DnsChecker extends CheckerCommon {
+  type: 'DNS_CHECK';
+  queryType: DnsQueryType;
+  name: string;
+}
+export interface UdpChecker extends CheckerCommon {
+  type: 'UDP_CHECK';
+  /** Hex string as written (spaces removed), or null for a random payload. */
+  payload: string | null;
+  requireReply: boolean;
+  requireReplyData: string | null;
+  minReplyLength: number;
+  maxReplyLength: number;
+}
+export interface PingChecker extends CheckerCommon {
+  type: 'PING_CHECK';
+}
+export interface MiscChecker {
+  type: 'MISC_CHECK';
+  path: string;
+  /** Script timeout; defaults to delay_loop. */
+  timeout: number;
+  dynamic: boolean;
+  user: string | null;
+  group: string | null;
+  retry: number;
+  delayBeforeRetry: number;
+  warmup: number;
+  delayLoop: number;
+  alpha: boolean;
+  logAllFailures: boolean;
+}
+export interface FileChecker {
+  type: 'FILE_CHECK';
+  trackFile: string;
+  dynamic: boolean;
+  weight: number;
+  reverse: boolean;
+}
+export interface BfdChecker {
+  type: 'BFD_CHECK';
+  name: string;
+}
+export type Checker =
+  | HttpChecker
+  | TcpChecker
+  | SmtpChecker
+  | DnsChecker
+  | UdpChecker
+  | PingChecker
+  | MiscChecker
+  | FileChecker
+  | BfdChecker;
+export type CheckerType = Checker['type'];
+
+export interface RealServer {
+  address: string;
+  port: number;
+  weight: number;
+  forwarding: Forwarding;
+  inhibitOnFailure: boolean;
+  uthreshold: number | null;
+  lthreshold: number | null;
+  notifyUp: ScriptRef | null;
+  notifyDown: ScriptRef | null;
+  virtualhost: string | null;
+  smtpAlert: boolean | null;
+  checkers: Checker[];
+  /** floatlb: a probe that only the active member of an active_standby pool passes. */
+  roleProbe: Checker | null;
+}
+
+export type VirtualServerTarget =
+  | { kind: 'ip'; address: string; port: number; protocol: Protocol }
+  | { kind: 'fwmark'; fwmark: number; family: 'inet' | 'inet6' }
+  | { kind: 'group'; group: string };
+
+export interface VirtualServer {
+  target: VirtualServerTarget;
+  /** The protocol also applies to fwmark and group services. */
+  protocol: Protocol;
+  scheduler: Scheduler;
+  schedulerFlags: SchedulerFlag[];
+  ops: boolean;
+  forwarding: Forwarding;
+  /** null when the service is not persistent. */
+  persistenceTimeout: number | null;
+  persistenceGranularity: string | null;
+  persistenceEngine: string | null;
+  delayLoop: number;
+  quorum: number;
+  hysteresis: number;
+  quorumUp: ScriptRef | null;
+  quorumDown: ScriptRef | null;
+  sorryServer: EndpointAddr | null;
+  sorryServerForwarding: Forwarding | null;
+  sorryServerInhibit: boolean;
+  inhibitOnFailure: boolean;
+  alpha: boolean;
+  omega: boolean;
+  haSuspend: boolean;
+  virtualhost: string | null;
+  smtpAlert: boolean | null;
+  /** floatlb: exactly one real server carries weight at a time. */
+  activeStandby: boolean;
+  realServers: RealServer[];
+  /** Line where the block starts, for messages from later stages. */
+  source: SourceRef;
+}
+
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+export type VsgEntry =
+  | { kind: 'range'; first: string; last: string; port: number }
+  | { kind: 'fwmark'; fwmark: number; family: 'inet' | 'inet6' | null };
+
+export interface VirtualServerGroup {
+  name: string;
+  entries: VsgEntry[];
+}
+
+export interface VirtualIp {
+  address: string;
+  prefix: number;
+  dev: string | null;
+  label: string | null;
+  scope: string | null;
+  brd: string | null;
+  peer: string | null;
+  noTrack: boolean;
+}
+
+export interface TrackRef {
+  name: string;
+  /** null: no weight given, so the object failing puts the instance in FAULT (or uses the script's weight). */
+  weight: number | null;
+  reverse: boolean;
+}
+
+export interface UnicastPeer {
+  address: string;
+  minTtl: number | null;
+  maxTtl: number | null;
+}
+
+export interface GarpSettings {
+  masterDelay: number;
+  masterRepeat: number;
+  masterRefresh: number;
+  masterRefreshRepeat: number;
+  lowerPrioDelay: number;
+  lowerPrioRepeat: number;
+}
+
+export interface VrrpInstance {
+  name: string;
+  state: 'MASTER' | 'BACKUP';
+  interface: string;
+  virtualRouterId: number;
+  priority: number;
+  advertInt: number;
+  version: 2 | 3;
+  nopreempt: boolean;
+  preemptDelay: number;
+  authentication: { type: 'PASS' | 'AH'; pass: string } | null;
+  virtualIpaddress: VirtualIp[];
+  virtualIpaddressExcluded: VirtualIp[];
+  /** Kept as written; floatlb does not program routes or rules yet. */
+  virtualRoutes: string[][];
+  virtualRules: string[][];
+  mcastSrcIp: string | null;
+  unicastSrcIp: string | null;
+  unicastPeer: UnicastPeer[];
+  trackInterface: TrackRef[];
+  trackScript: TrackRef[];
+  trackFile: TrackRef[];
+  dontTrackPrimary: boolean;
+  notifyMaster: ScriptRef | null;
+  notifyBackup: ScriptRef | null;
+  notifyFault: ScriptRef | null;
+  notifyStop: ScriptRef | null;
+  notify: ScriptRef | null;
+  garp: GarpSettings;
+  accept: boolean;
+  smtpAlert: boolean | null;
+  useVmac: string | null;
+  source: SourceRef;
+}
+
+export interface VrrpScript {
+  name: string;
+  script: string;
+  interval: number;
+  timeout: number | null;
+  weight: number;
+  weightReverse: boolean;
+  rise: number;
+  fall: number;
+  user: string | null;
+  group: string | null;
+  initFail: boolean;
+}
+
+export interface VrrpSyncGroup {
+  name: string;
+  group: string[];
+  trackInterface: TrackRef[];
+  trackScript: TrackRef[];
+  trackFile: TrackRef[];
+  notifyMaster: ScriptRef | null;
+  notifyBackup: ScriptRef | null;
+  notifyFault: ScriptRef | null;
+  notifyStop: ScriptRef | null;
+  notify: ScriptRef | null;
+  smtpAlert: boolean | null;
+  globalTracking: boolean;
+}
+
+export interface LvsSyncDaemon {
+  interface: string;
+  instance: string | null;
+  syncId: number | null;
+  maxlen: number | null;
+  port: number | null;
+  ttl: number | null;
+  group: string | null;
+}
+
+export interface GlobalDefs {
+  routerId: string | null;
+  notificationEmail: string[];
+  notificationEmailFrom: string | null;
+  smtpServer: EndpointAddr | null;
+  smtpHeloName: string | null;
+  smtpConnectTimeout: number;
+  smtpAlert: boolean | null;
+  vrrpVersion: 2 | 3;
+  vrrpMcastGroup4: string;
+  vrrpMcastGroup6: string;
+  defaultInterface: string | null;
+  lvsSyncDaemon: LvsSyncDaemon | null;
+  lvsFlush: boolean;
+  lvsFlushOnStop: boolean;
+  lvsTimeouts: { tcp: number | null; tcpFin: number | null; udp: number | null };
+  scriptUser: string | null;
+  scriptGroup: string | null;
+  enableScriptSecurity: boolean;
+  vrrpStrict: boolean;
+  /** vrrp_garp_* defaults for instances that do not set their own. */
+  garp: GarpSettings;
+  vrrpSkipCheckAdvAddr: boolean;
+  /** floatlb: UNIX socket of the HTTP API; null means the built-in default. */
+  floatlbApiSocket: string | null;
+}
+
+export interface FloatlbConfig {
+  globalDefs: GlobalDefs;
+  vrrpScripts: VrrpScript[];
+  vrrpInstances: VrrpInstance[];
+  vrrpSyncGroups: VrrpSyncGroup[];
+  virtualServerGroups: VirtualServerGroup[];
+  virtualServers: VirtualServer[];
+}

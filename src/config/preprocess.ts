@@ -1,0 +1,275 @@
+// The line layer below the block parser: includes, $NAME definitions and
+// substitution, @id conditional lines and ~SEQ/~LST loops. It emits one
+// token list per logical line; positions point into the original files.
+import { posix } from 'node:path';
+import type { DiagnosticSink, Position } from './diagnostics.js';
+import { expandBraces, globPath, hasWildcard } from './glob.js';
+import { decomment, type Token, tokenizeLine } from './lexer.js';
+import { expandLoop, LOOP_PREFIX } from './loops.js';
+
+export interface SourceAccess {
+  /** Returns the file's text; throws if it cannot be read. */
+  readFile(path: string): string;
+  /** Names in a directory, or null when it cannot be listed (wildcard includes need it). */
+  listDir?(dir: string): string[] | null;
+}
+
+/** Config id that floatlb always matches, so `@floatlb` lines are floatlb-only. */
+export const FLOATLB_CONFIG_ID = 'floatlb';
+
+const MAX_INCLUDE_DEPTH = 32;
+const MAX_SUBST_DEPTH = 32;
+const MAX_LINE_LENGTH = 1 << 20;
+const MAX_LOOP_ITERATIONS = 1_000_000;
+const INCLUDE_WORDS = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea']);
+const DEF_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
+const NAME_CHAR = /[A-Za-z0-9_]/;
+
+interface Frame {
+  file: string;
+  dir: string;
+}
+
+export class Preprocessor {
+  readonly lines: Token[][] = [];
+  private readonly defs = new Map<string, string>();
+  private readonly stack: string[] = [];
+  private pendingDef: { name: string; parts: string[] } | null = null;
+  private loopIterations = 0;
+  private loopLimitReported = false;
+
+  constructor(
+    private readonly access: SourceAccess,
+    private readonly configId: string,
+    private readonly sink: DiagnosticSink,
+  ) {}
+
+  processFile(path: string, from: Position | null): boolean {
+    if (this.stack.includes(path)) {
+      const chain = [...this.stack.slice(this.stack.indexOf(path)), path].join(' -> ');
+      this.sink.error(from ?? { file: path, line: 1, column: 1 }, `include loop: ${chain}`);
+      return false;
+    }
+    if (this.stack.length >= MAX_INCLUDE_DEPTH) {
+      this.sink.error(from!, `includes nested deeper than ${MAX_INCLUDE_DEPTH} files`);
+      return false;
+    }
+    let text: string;
+    try {
+      text = this.access.readFile(path);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.sink.error(from ?? { file: path, line: 1, column: 1 }, `cannot read ${path}: ${why}`);
+      return false;
+    }
+    this.stack.push(path);
+    this.processText(text, path);
+    this.stack.pop();
+    return true;
+  }
+
+  processText(text: string, file: string): void {
+    const frame: Frame = { file, dir: posix.dirname(file) };
+    const physical = text.split('\n');
+    for (let i = 0; i < physical.length; i++) {
+      const raw = decomment(physical[i]!);
+      if (this.pendingDef) {
+        const trimmed = raw.trim();
+        const more = trimmed.endsWith('\\');
+        this.pendingDef.parts.push(more ? trimmed.slice(0, -1).trim() : trimmed);
+        if (!more) {
+          this.defs.set(this.pendingDef.name, this.pendingDef.parts.filter((p) => p !== '').join('\n'));
+          this.pendingDef = null;
+        }
+        continue;
+      }
+      this.processLine(raw, frame, i + 1, 0, true);
+    }
+    if (this.pendingDef) {
+      this.defs.set(this.pendingDef.name, this.pendingDef.parts.join('\n'));
+      this.pendingDef = null;
+    }
+  }
+
+  private processLine(text: string, frame: Frame, line: number, depth: number, physical: boolean): void {
+    let body = text.trim();
+    if (body === '') return;
+    const at = { file: frame.file, line, column: text.indexOf(body[0]!) + 1 };
+    if (depth > MAX_SUBST_DEPTH) {
+      this.sink.error(at, `parameter substitution nested deeper than ${MAX_SUBST_DEPTH} levels`);
+      return;
+    }
+    if (body.charCodeAt(0) === 64 /* @ */) {
+      const space = body.search(/\s/);
+      const word = space < 0 ? body.slice(1) : body.slice(1, space);
+      const negated = word.startsWith('^');
+      const id = negated ? word.slice(1) : word;
+      const matches = id === this.configId || id === FLOATLB_CONFIG_ID;
+      if (matches === negated) return;
+      body = space < 0 ? '' : body.slice(space).trim();
+      if (body === '') return;
+    }
+    if (body.charCodeAt(0) === 36 /* $ */) {
+      const def = DEF_RE.exec(body);
+      if (def) {
+        const value = def[2]!.trim();
+        if (physical && value.endsWith('\\')) {
+          const first = value.slice(0, -1).trim();
+          this.pendingDef = { name: def[1]!, parts: first ? [first] : [] };
+        } else this.defs.set(def[1]!, value);
+        return;
+      }
+    }
+    if (body.startsWith(LOOP_PREFIX)) {
+      expandLoop(body, {
+        at,
+        sink: this.sink,
+        iterate: (name, value, rest) => {
+          if (++this.loopIterations > MAX_LOOP_ITERATIONS) {
+            if (!this.loopLimitReported)
+              this.sink.error(at, `~SEQ/~LST expand to more than ${MAX_LOOP_ITERATIONS} lines`);
+            this.loopLimitReported = true;
+            return false;
+          }
+          this.defs.set(name, value);
+          this.processLine(rest, frame, line, depth + 1, false);
+          return true;
+        },
+      });
+      return;
+    }
+    if (body.includes('$')) {
+      const replaced = this.substitute(body, frame, at);
+      if (replaced === null) return;
+      if (replaced !== body) {
+        for (const part of replaced.split('\n')) this.processLine(part, frame, line, depth + 1, false);
+        return;
+      }
+    }
+    this.emit(body, frame, line, at.column - 1);
+  }
+
+  private emit(body: string, frame: Frame, line: number, indent: number): void {
+    const tokens: Token[] = [];
+    const err = tokenizeLine(body, frame.file, line, tokens);
+    if (indent > 0) for (const t of tokens) t.column += indent;
+    if (err) this.sink.error({ file: frame.file, line, column: indent + 1 }, err);
+    if (tokens.length === 0) return;
+    const first = tokens[0]!;
+    if (!first.quoted && INCLUDE_WORDS.has(first.text)) {
+      this.include(first.text, tokens.slice(1), frame, first);
+      return;
+    }
+    this.lines.push(tokens);
+  }
+
+  /** One round of replacement of $NAME / ${NAME}; callers re-process the result. */
+  private substitute(text: string, frame: Frame, at: Position): string | null {
+    let out = '';
+    let i = 0;
+    while (i < text.length) {
+      const dollar = text.indexOf('$', i);
+      if (dollar < 0) break;
+      out += text.slice(i, dollar);
+      let name: string;
+      let end: number;
+      let braced = false;
+      if (text[dollar + 1] === '{') {
+        const close = text.indexOf('}', dollar + 2);
+        if (close < 0) {
+          out += text.slice(dollar);
+          i = text.length;
+          break;
+        }
+        name = text.slice(dollar + 2, close);
+        end = close + 1;
+        braced = true;
+      } else {
+        end = dollar + 1;
+        while (end < text.length && NAME_CHAR.test(text[end]!)) end++;
+        name = text.slice(dollar + 1, end);
+        // Unbraced references count only when followed by whitespace or the end.
+        if (end < text.length && !/\s/.test(text[end]!)) name = '';
+      }
+      const value = name ? this.lookup(name, frame, braced) : null;
+      if (value === null) out += text.slice(dollar, end);
+      else out += value;
+      i = end;
+      if (out.length > MAX_LINE_LENGTH) {
+        this.sink.error(at, `parameter substitution produced a line longer than ${MAX_LINE_LENGTH} bytes`);
+        return null;
+      }
+    }
+    out += text.slice(i);
+    return out;
+  }
+
+  private lookup(name: string, frame: Frame, braced: boolean): string | null {
+    const v = this.defs.get(name);
+    if (v !== undefined) return v;
+    if (name === '_PWD') return frame.dir;
+    if (name === '_INSTANCE') return this.configId;
+    if (name === '_HASH') return '#';
+    if (name === '_BANG') return '!';
+    if (braced && /^_RANDOM(\s|$)/.test(name)) {
+      const [, lo = '0', hi = '32767'] = name.trim().split(/\s+/);
+      const min = Number(lo);
+      const max = Number(hi);
+      return String(min + Math.floor(Math.random() * (max - min + 1)));
+    }
+    return null;
+  }
+
+  private include(kind: string, args: Token[], frame: Frame, at: Token): void {
+    if (args.length === 0) {
+      this.sink.error(at, `${kind} needs a file name`);
+      return;
+    }
+    const pattern = args.map((a) => a.text).join(' ');
+    const checkReadable = kind === 'includer' || kind === 'includea';
+    const checkMatch = kind === 'includem' || kind === 'includea';
+    const checkWildcard = kind === 'includew' || kind === 'includea';
+    const checkBrace = kind === 'includeb' || kind === 'includea';
+    const abs = pattern.startsWith('/') ? pattern : posix.join(frame.dir, pattern);
+    const alternatives = expandBraces(abs);
+    const files: string[] = [];
+    for (const alt of alternatives) {
+      const found = this.access.listDir
+        ? globPath(alt, (d) => this.access.listDir!(d))
+        : hasWildcard(alt)
+          ? []
+          : [alt];
+      const existing = hasWildcard(alt) ? found : found.filter((f) => this.exists(f));
+      if (existing.length === 0) {
+        if ((checkWildcard && hasWildcard(alt)) || (checkBrace && alternatives.length > 1)) {
+          this.sink.error(at, `${kind}: no file matches ${alt}`);
+        }
+      }
+      files.push(...(hasWildcard(alt) ? found : [alt]));
+    }
+    const readable = files.filter((f) => this.exists(f));
+    if (readable.length === 0) {
+      if (checkMatch || checkReadable)
+        this.sink.error(at, `${kind}: no configuration file matches ${pattern}`);
+      else this.sink.warning(at, `include: no configuration file matches ${pattern}`);
+      return;
+    }
+    for (const f of files) {
+      if (!this.exists(f)) {
+        if (checkReadable) this.sink.error(at, `${kind}: cannot read ${f}`);
+        continue;
+      }
+      this.processFile(f, at);
+    }
+  }
+
+  private exists(path: string): boolean {
+    if (this.stack.includes(path)) return true;
+    try {
+      this.access.readFile(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// Typed readers for statement arguments. Each reports an error at the
+// offending token naming what was found and what is accepted, and returns
+// null so the caller keeps the default.
+import { isIP } from 'node:net';
+import type { DiagnosticSink, Position } from './diagnostics.js';
+import type { Token } from './lexer.js';
+import type { ConfigNode } from './parser.js';
+
+const TRUE_WORDS = new Set(['on', 'true', 'yes']);
+const FALSE_WORDS = new Set(['off', 'false', 'no']);
+const INT_RE = /^[+-]?\d+$/;
+const TIMER_RE = /^\d+(\.\d+)?$|^\.\d+$/;
+
+export type Handler = (node: ConfigNode) => void;
+export type Table = Record<string, Handler>;
+
+export class Reader {
+  constructor(readonly sink: DiagnosticSink) {}
+
+  /** Dispatches each child statement; unknown keywords are warnings, as keepalived treats them. */
+  block(node: ConfigNode, table: Table, label: string): void {
+    for (const child of node.children ?? []) this.statement(child, table, label);
+  }
+
+  statement(child: ConfigNode, table: Table, label: string): void {
+    const handler = Object.hasOwn(table, child.name.text) ? table[child.name.text] : undefined;
+    if (handler) handler(child);
+    else this.sink.warning(child.name, `unknown keyword '${child.name.text}' in ${label}`);
+  }
+
+  /** Reports a value problem at tok. */
+  invalid(tok: Position & { text: string }, what: string, accepted: string): null {
+    this.sink.error(tok, `invalid ${what} '${tok.text}': expected ${accepted}`);
+    return null;
+  }
+
+  arg(node: ConfigNode, index = 0, what?: string): Token | null {
+    const tok = node.args[index];
+    if (!tok) {
+      this.sink.error(node.name, `${node.name.text} needs ${what ?? 'a value'}`);
+      return null;
+    }
+    return tok;
+  }
+
+  int(node: ConfigNode, min: number, max: number, index = 0, what = node.name.text): number | null {
+    const tok = this.arg(node, index, `an integer ${min}..${max}`);
+    return tok ? this.intToken(tok, min, max, what) : null;
+  }
+
+  intToken(tok: Token, min: number, max: number, what: string): number | null {
+    if (!INT_RE.test(tok.text)) return this.invalid(tok, what, `an integer ${min}..${max}`);
+    const v = Number(tok.text);
+    if (v < min || v > max) return this.invalid(tok, what, `an integer ${min}..${max}`);
+    return v;
+  }
+
+  /** TIMER: seconds with an optional fraction; returned in milliseconds. */
+  timer(node: ConfigNode, index = 0, maxSeconds = 4294): number | null {
+    const tok = this.arg(node, index, 'a time in seconds');
+    if (!tok) return null;
+    return this.timerToken(tok, node.name.text, maxSeconds);
+  }
+
+  timerToken(tok: Token, what: string, maxSeconds = 4294): number | null {
+    const accepted = `a time in seconds 0..${maxSeconds}, fractions allowed (e.g. 3 or 0.5)`;
+    if (!TIMER_RE.test(tok.text)) return this.invalid(tok, what, accepted);
+    const seconds = Number(tok.text);
+    if (seconds > maxSeconds) return this.invalid(tok, what, accepted);
+    return Math.round(seconds * 1_000_000) / 1000;
+  }
+
+  /** BOOL: bare keyword means true. */
+  bool(node: ConfigNode, index = 0): boolean | null {
+    const tok = node.args[index];
+    if (!tok) return true;
+    const w = tok.text.toLowerCase();
+    if (TRUE_WORDS.has(w)) return true;
+    if (FALSE_WORDS.has(w)) return false;
+    return this.invalid(tok, `${node.name.text} value`, 'one of on|off|true|false|yes|no');
+  }
+
+  string(node: ConfigNode, index = 0): string | null {
+    return this.arg(node, index, 'a string')?.text ?? null;
+  }
+
+  oneOf<T extends string>(node: ConfigNode, choices: readonly T[], index = 0, fold = false): T | null {
+    const tok = this.arg(node, index, `one of ${choices.join('|')}`);
+    if (!tok) return null;
+    return this.oneOfToken(tok, choices, node.name.text, fold);
+  }
+
+  oneOfToken<T extends string>(tok: Token, choices: readonly T[], what: string, fold = false): T | null {
+    const text = fold ? tok.text.toLowerCase() : tok.text;
+    const found = choices.find((c) => (fold ? c.toLowerCase() : c) === text);
+    return found ?? this.invalid(tok, what, `one of ${choices.join('|')}`);
+  }
+
+  ipToken(tok: Token, what: string): string | null {
+    if (isIP(tok.text) === 0) return this.invalid(tok, what, 'an IPv4 or IPv6 address');
+    return tok.text;
+  }
+
+  ip(node: ConfigNode, index = 0): string | null {
+    const tok = this.arg(node, index, 'an IP address');
+    return tok ? this.ipToken(tok, `${node.name.text} address`) : null;
+  }
+
+  port(node: ConfigNode, index = 0): number | null {
+    return this.int(node, 0, 65535, index, `${node.name.text} port`);
+  }
+
+  /** Address with optional /prefix; prefix defaults to the full length. */
+  prefixed(tok: Token, what: string): { address: string; prefix: number } | null {
+    const slash = tok.text.indexOf('/');
+    const address = slash < 0 ? tok.text : tok.text.slice(0, slash);
+    const family = isIP(address);
+    if (family === 0) return this.invalid(tok, what, 'an IPv4 or IPv6 address with an optional /prefix');
+    const max = family === 4 ? 32 : 128;
+    if (slash < 0) return { address, prefix: max };
+    const p = tok.text.slice(slash + 1);
+    if (!/^\d+$/.test(p) || Number(p) > max) return this.invalid(tok, what, `a prefix length 0..${max}`);
+    return { address, prefix: Number(p) };
+  }
+
+  /** Words of a list block: every statement's name and args. */
+  words(node: ConfigNode): Token[] {
+    const out: Token[] = [];
+    for (const c of node.children ?? []) out.push(c.name, ...c.args);
+    return out;
+  }
+
+  /** Requires a block; reports a statement used where a block was expected. */
+  needsBlock(node: ConfigNode): boolean {
+    if (node.children !== null) return true;
+    this.sink.error(node.name, `${node.name.text} needs a block '{ ... }'`);
+    return false;
+  }
+}
