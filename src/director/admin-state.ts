@@ -1,0 +1,137 @@
+// Operator decisions that outlive the process: which node is linked in each
+// pool, drains and weight overrides, and which services floatlb owns.
+// Written atomically (temp file, fsync, rename, fsync of the directory), so
+// a kill -9 at any moment leaves either the old or the new file.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type LinkState = 'linked' | 'unlinked';
+
+export interface RealServerOverride {
+  /** Weight 0: no new connections; established ones continue. */
+  readonly drain?: boolean;
+  /** Replaces the configured weight. */
+  readonly weight?: number;
+}
+
+export interface AdminState {
+  readonly version: 1;
+  /** Per VIP, per node address: what linkToLB/unLinkToLB last said. */
+  readonly links: Readonly<Record<string, Readonly<Record<string, LinkState>>>>;
+  /** Keyed by "serviceId|destId". */
+  readonly overrides: Readonly<Record<string, RealServerOverride>>;
+  /** Services floatlb created: only these are ever deleted on reload. */
+  readonly ownedServices: readonly string[];
+}
+
+export const EMPTY_ADMIN_STATE: AdminState = { version: 1, links: {}, overrides: {}, ownedServices: [] };
+
+export class AdminStateError extends Error {
+  constructor(path: string, detail: string) {
+    super(`admin state ${path}: ${detail}`);
+    this.name = 'AdminStateError';
+  }
+}
+
+/** Validates parsed JSON as AdminState; throws AdminStateError naming the problem. */
+export function adminStateFromJson(path: string, j: unknown): AdminState {
+  const bad = (d: string) => new AdminStateError(path, d);
+  if (typeof j !== 'object' || j === null) throw bad('not a JSON object');
+  const o = j as Record<string, unknown>;
+  if (o.version !== 1) throw bad(`unsupported version ${JSON.stringify(o.version)}`);
+  const links: Record<string, Record<string, LinkState>> = {};
+  for (const [vip, nodes] of Object.entries((o.links ?? {}) as Record<string, unknown>)) {
+    if (typeof nodes !== 'object' || nodes === null) throw bad(`links.${vip} is not an object`);
+    links[vip] = {};
+    for (const [node, s] of Object.entries(nodes as Record<string, unknown>)) {
+      if (s !== 'linked' && s !== 'unlinked') throw bad(`links.${vip}.${node} is ${JSON.stringify(s)}`);
+      links[vip][node] = s;
+    }
+  }
+  const overrides: Record<string, RealServerOverride> = {};
+  for (const [k, v] of Object.entries((o.overrides ?? {}) as Record<string, unknown>)) {
+    const r = v as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null) throw bad(`overrides.${k} is not an object`);
+    if (r.drain !== undefined && typeof r.drain !== 'boolean')
+      throw bad(`overrides.${k}.drain is not a boolean`);
+    if (r.weight !== undefined && !isWeight(r.weight)) throw bad(`overrides.${k}.weight is not a weight`);
+    overrides[k] = {
+      ...(r.drain !== undefined ? { drain: r.drain as boolean } : {}),
+      ...(r.weight !== undefined ? { weight: r.weight as number } : {}),
+    };
+  }
+  const owned = o.ownedServices ?? [];
+  if (!Array.isArray(owned) || owned.some((s) => typeof s !== 'string'))
+    throw bad('ownedServices is not a list of ids');
+  return { version: 1, links, overrides, ownedServices: owned as string[] };
+}
+
+export function isWeight(w: unknown): w is number {
+  return typeof w === 'number' && Number.isInteger(w) && w >= 0 && w <= 65535;
+}
+
+/** Reads the state file; a missing file is the empty state. */
+export function loadAdminState(path: string): AdminState {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_ADMIN_STATE;
+    throw e;
+  }
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (e) {
+    throw new AdminStateError(path, `not valid JSON (${(e as Error).message})`);
+  }
+  return adminStateFromJson(path, j);
+}
+
+export function saveAdminState(path: string, s: AdminState): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w', 0o640);
+  try {
+    writeSync(fd, `${JSON.stringify(s, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+/** Pure state transitions used by the API. */
+export function withLink(
+  s: AdminState,
+  vip: string,
+  node: string,
+  state: LinkState,
+  exclusive: boolean,
+): AdminState {
+  const pool: Record<string, LinkState> = { ...(s.links[vip] ?? {}) };
+  if (state === 'linked' && exclusive) {
+    for (const other of Object.keys(pool)) if (other !== node) pool[other] = 'unlinked';
+  }
+  pool[node] = state;
+  return { ...s, links: { ...s.links, [vip]: pool } };
+}
+
+export function withOverride(s: AdminState, key: string, o: RealServerOverride | null): AdminState {
+  const overrides = { ...s.overrides };
+  if (o === null || (o.drain === undefined && o.weight === undefined)) delete overrides[key];
+  else overrides[key] = o;
+  return { ...s, overrides };
+}
+
+export function withOwned(s: AdminState, ids: Iterable<string>): AdminState {
+  const owned = [...new Set(ids)].sort();
+  return owned.join('\n') === s.ownedServices.join('\n') ? s : { ...s, ownedServices: owned };
+}

@@ -1,0 +1,110 @@
+// Pure: the fewest data-plane operations that turn what the kernel holds into
+// what is desired. Services floatlb does not own are never touched.
+import {
+  type DataPlaneOp,
+  type DestSpec,
+  destId,
+  type SchedFlag,
+  type ServiceSpec,
+  type ServiceState,
+  serviceId,
+} from '../kernel/dataplane.js';
+import type { DesiredService } from './desired.js';
+
+/** sh-* and mh-* are names for the same three scheduler flag bits. */
+const FLAG_BITS: Record<SchedFlag, number> = {
+  'flag-1': 1,
+  'sh-fallback': 1,
+  'mh-fallback': 1,
+  'flag-2': 2,
+  'sh-port': 2,
+  'mh-port': 2,
+  'flag-3': 4,
+  ops: 8,
+};
+
+export function flagBits(flags: readonly SchedFlag[]): number {
+  return flags.reduce((b, f) => b | FLAG_BITS[f], 0);
+}
+
+function netmaskBits(mask: string): string {
+  if (!mask.includes('.')) return mask;
+  const n = mask.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  let bits = 0;
+  for (let i = 31; i >= 0 && (n / 2 ** i) % 2 >= 1; i--) bits++;
+  return String(bits);
+}
+
+export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
+  if (a.scheduler !== b.scheduler || flagBits(a.flags) !== flagBits(b.flags)) return false;
+  const pa = a.persistence;
+  const pb = b.persistence;
+  if (!pa || !pb) return !pa && !pb;
+  return pa.timeoutSec === pb.timeoutSec && netmaskBits(pa.netmask) === netmaskBits(pb.netmask);
+}
+
+export function sameDest(a: DestSpec, b: DestSpec): boolean {
+  const tun = (d: DestSpec) =>
+    d.forwarding === 'tun'
+      ? `${d.tunnel?.type ?? 'ipip'}/${d.tunnel?.port ?? 0}/${d.tunnel?.csum ?? 'nocsum'}`
+      : '';
+  return (
+    a.weight === b.weight &&
+    a.forwarding === b.forwarding &&
+    a.upperThreshold === b.upperThreshold &&
+    a.lowerThreshold === b.lowerThreshold &&
+    tun(a) === tun(b)
+  );
+}
+
+export interface DiffResult {
+  readonly ops: readonly DataPlaneOp[];
+  /** Ids of every service floatlb now owns (desired ones). */
+  readonly owned: ReadonlySet<string>;
+}
+
+/**
+ * actual: what the kernel holds. ownedBefore: services floatlb created
+ * earlier, which it may delete when they leave the config.
+ */
+export function diffServices(
+  desired: readonly DesiredService[],
+  actual: readonly ServiceState[],
+  ownedBefore: ReadonlySet<string>,
+): DiffResult {
+  const byId = new Map(actual.map((s) => [serviceId(s.key), s]));
+  const adds: DataPlaneOp[] = [];
+  const updates: DataPlaneOp[] = [];
+  const removals: DataPlaneOp[] = [];
+  const owned = new Set<string>();
+
+  for (const d of desired) {
+    const id = serviceId(d.spec.key);
+    if (owned.has(id)) continue; // two config blocks for one service: the first wins
+    owned.add(id);
+    const cur = byId.get(id);
+    if (!cur) {
+      adds.push({ op: 'add-service', service: d.spec });
+      for (const dest of d.dests) adds.push({ op: 'add-dest', key: d.spec.key, dest });
+      continue;
+    }
+    if (!sameService(cur, d.spec)) updates.push({ op: 'update-service', service: d.spec });
+    const curDests = new Map(cur.dests.map((x) => [destId(x), x]));
+    const want = new Set<string>();
+    for (const dest of d.dests) {
+      const did = destId(dest);
+      want.add(did);
+      const c = curDests.get(did);
+      if (!c) adds.push({ op: 'add-dest', key: d.spec.key, dest });
+      else if (!sameDest(c, dest)) updates.push({ op: 'update-dest', key: d.spec.key, dest });
+    }
+    for (const [did, c] of curDests) {
+      if (!want.has(did))
+        removals.push({ op: 'delete-dest', key: d.spec.key, dest: { address: c.address, port: c.port } });
+    }
+  }
+  for (const [id, s] of byId) {
+    if (!owned.has(id) && ownedBefore.has(id)) removals.push({ op: 'delete-service', key: s.key });
+  }
+  return { ops: [...adds, ...updates, ...removals], owned };
+}

@@ -1,0 +1,80 @@
+// An in-memory DataPlane for unit tests of the director. It enforces the
+// kernel's rules that matter to a reconciler: EEXIST on duplicate adds and
+// ENOENT on changes to things that are not there.
+import {
+  type ApplyResult,
+  type DataPlane,
+  type DataPlaneOp,
+  type DestState,
+  destId,
+  type ServiceState,
+  serviceId,
+} from '../../src/kernel/dataplane.js';
+
+export class FakeDataPlane implements DataPlane {
+  readonly kind = 'ipvs' as const;
+  readonly services = new Map<string, ServiceState>();
+  readonly log: DataPlaneOp[] = [];
+  applyCalls = 0;
+
+  async list(): Promise<ServiceState[]> {
+    return [...this.services.values()].map((s) => ({ ...s, dests: [...s.dests] }));
+  }
+
+  async apply(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
+    this.applyCalls++;
+    const errors: Array<{ op: DataPlaneOp; error: Error }> = [];
+    const fail = (op: DataPlaneOp, code: string) =>
+      errors.push({ op, error: Object.assign(new Error(`${op.op}: ${code}`), { code }) });
+    for (const op of ops) {
+      this.log.push(op);
+      const id = 'service' in op ? serviceId(op.service.key) : serviceId(op.key);
+      const cur = this.services.get(id);
+      switch (op.op) {
+        case 'add-service':
+          if (cur) fail(op, 'EEXIST');
+          else this.services.set(id, { ...op.service, dests: [], stats: null });
+          break;
+        case 'update-service':
+          if (!cur) fail(op, 'ESRCH');
+          else this.services.set(id, { ...cur, ...op.service });
+          break;
+        case 'delete-service':
+          if (!cur) fail(op, 'ESRCH');
+          else this.services.delete(id);
+          break;
+        default: {
+          if (!cur) {
+            fail(op, 'ESRCH');
+            break;
+          }
+          const did = destId(op.dest);
+          const others = cur.dests.filter((d) => destId(d) !== did);
+          const exists = others.length !== cur.dests.length;
+          if (op.op === 'delete-dest') {
+            if (!exists) fail(op, 'ENOENT');
+            else this.services.set(id, { ...cur, dests: others });
+          } else if (op.op === 'add-dest' && exists) fail(op, 'EEXIST');
+          else if (op.op === 'update-dest' && !exists) fail(op, 'ENOENT');
+          else {
+            const d: DestState = {
+              ...op.dest,
+              activeConns: 0,
+              inactiveConns: 0,
+              persistentConns: 0,
+              stats: null,
+            };
+            const idx = cur.dests.findIndex((x) => destId(x) === did);
+            const dests = [...cur.dests];
+            if (idx >= 0) dests[idx] = d;
+            else dests.push(d);
+            this.services.set(id, { ...cur, dests });
+          }
+        }
+      }
+    }
+    return { applied: ops.length - errors.length, errors, transactions: 1 };
+  }
+
+  close(): void {}
+}
