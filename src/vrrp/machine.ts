@@ -200,8 +200,14 @@ export class VrrpMachine {
         msg: 'nopreempt does not work with initial state MASTER - clearing',
       });
     }
-    if (this.faulted()) return this.toFault(out);
-    if (this.priority === PRIORITY_OWNER) return this.toMaster(now, out);
+    if (this.faulted()) {
+      this.toFault(out);
+      return;
+    }
+    if (this.priority === PRIORITY_OWNER) {
+      this.toMaster(now, out);
+      return;
+    }
     this.toBackup(now, out);
     if (this.cfg.initialState === 'MASTER') {
       // Listen for one interval (plus skew) for an existing master before taking over.

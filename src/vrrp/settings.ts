@@ -1,0 +1,105 @@
+// The speaker's input: one VRRP instance as plain data, so the director can
+// build it from the config model and tests can write it by hand.
+
+export interface Vip {
+  readonly address: string;
+  readonly prefixLen: number;
+  /** Defaults to the instance's interface. */
+  readonly ifname?: string;
+}
+
+/** keepalived's garp_* settings, in milliseconds. */
+export interface GarpSettings {
+  /** Second round of announcements this long after becoming master (garp_master_delay, 0 = none). */
+  readonly masterDelayMs: number;
+  /** Frames per VIP in each round (garp_master_repeat). */
+  readonly masterRepeat: number;
+  /** Periodic announcements while master (garp_master_refresh, 0 = none). */
+  readonly masterRefreshMs: number;
+  /** Frames per VIP in a refresh (garp_master_refresh_repeat). */
+  readonly masterRefreshRepeat: number;
+  /** Gap between frames of one round (garp_interval / gna_interval). */
+  readonly intervalMs: number;
+}
+
+export const GARP_DEFAULTS: GarpSettings = {
+  masterDelayMs: 5000,
+  masterRepeat: 5,
+  masterRefreshMs: 0,
+  masterRefreshRepeat: 1,
+  intervalMs: 0,
+};
+
+/** Scripts, as keepalived runs them. A string may carry arguments ("/bin/x a b"). */
+export interface NotifySettings {
+  readonly master?: string;
+  readonly backup?: string;
+  readonly fault?: string;
+  readonly stop?: string;
+  /** Called as: SCRIPT INSTANCE NAME STATE PRIORITY. */
+  readonly generic?: string;
+}
+
+export interface VrrpInstanceSettings {
+  readonly name: string;
+  readonly version: 2 | 3;
+  readonly vrid: number;
+  readonly priority: number;
+  readonly advertIntMs: number;
+  readonly interface: string;
+  readonly family: 4 | 6;
+  /** Source of our adverts (mcast_src_ip / unicast_src_ip). Discovered from the interface when absent. */
+  readonly srcIp?: string;
+  readonly vips: readonly Vip[];
+  readonly unicastPeers: readonly string[];
+  /** Version 2 only: auth_type PASS with auth_pass. */
+  readonly authPass?: string;
+  readonly initialState: 'MASTER' | 'BACKUP';
+  readonly preempt: boolean;
+  readonly preemptDelayMs: number;
+  readonly accept: boolean;
+  readonly garp: GarpSettings;
+  readonly notify: NotifySettings;
+}
+
+/** Fills keepalived's defaults around the fields a caller must give. */
+export function instanceSettings(
+  s: Pick<VrrpInstanceSettings, 'name' | 'vrid' | 'priority' | 'interface' | 'vips'> &
+    Partial<VrrpInstanceSettings>,
+): VrrpInstanceSettings {
+  const family = s.family ?? (s.vips[0]?.address.includes(':') ? 6 : 4);
+  return {
+    version: family === 6 ? 3 : 2,
+    advertIntMs: 1000,
+    family,
+    unicastPeers: [],
+    initialState: 'BACKUP',
+    preempt: true,
+    preemptDelayMs: 0,
+    accept: false,
+    garp: GARP_DEFAULTS,
+    notify: {},
+    ...s,
+  };
+}
+
+/** A VRRP version 2 interval is whole seconds; version 3 is centiseconds. */
+export function advertIntCs(s: Pick<VrrpInstanceSettings, 'version' | 'advertIntMs'>): number {
+  const cs = Math.round(s.advertIntMs / 10);
+  return s.version === 2 ? Math.max(1, Math.round(cs / 100)) * 100 : Math.min(0xfff, Math.max(1, cs));
+}
+
+/**
+ * The send times (ms after the trigger) of one announcement burst per VIP:
+ * repeat frames spaced by intervalMs.
+ */
+export function garpRound(repeat: number, intervalMs: number): number[] {
+  return Array.from({ length: Math.max(0, repeat) }, (_, i) => i * intervalMs);
+}
+
+/** Send offsets after becoming master: a round at once, another after masterDelayMs. */
+export function garpOnMaster(g: GarpSettings): number[] {
+  const first = garpRound(g.masterRepeat, g.intervalMs);
+  const second = g.masterDelayMs > 0 ? first.map((t) => t + g.masterDelayMs) : [];
+  return [...first, ...second];
+}

@@ -1,0 +1,335 @@
+// A VRRP speaker for one instance: the pure machine, driven by a transport,
+// a clock, a VIP manager, a frame sender and notify scripts. Every seam is an
+// interface; src/vrrp/standalone.ts wires the real ones.
+import { performance } from 'node:perf_hooks';
+import type { VrrpDatagram } from '../kernel/vrrp-socket.js';
+import { logger } from '../util/log.js';
+import { gratuitousArp, unsolicitedNa } from './arp.js';
+import { type MachineAction, type NotifyState, VrrpMachine } from './machine.js';
+import { notifyCommands, type ScriptRunner, spawnRunner } from './notify.js';
+import {
+  type AdvertExpectations,
+  checkAdvert,
+  type Decoded,
+  type DropReason,
+  decodeAdvert,
+  encodeAdvert,
+  passwordAuth,
+  receiveIpv4,
+  type VrrpAdvert,
+} from './packet.js';
+import { advertIntCs, garpOnMaster, garpRound, type Vip, type VrrpInstanceSettings } from './settings.js';
+
+const log = logger('vrrp');
+
+export interface AdvertTransport {
+  destinations(): readonly string[];
+  sendTo(payload: Buffer, dst: string): void;
+  /** Everything queued right now. */
+  drain(): VrrpDatagram[];
+  onReceive(onData: (d: VrrpDatagram) => void, onError: (e: Error) => void): void;
+  close(): void;
+}
+
+export interface FrameTransport {
+  readonly mac: Buffer;
+  send(frame: Buffer): void;
+  close(): void;
+}
+
+export interface VipManager {
+  add(vip: Vip): Promise<void>;
+  remove(vip: Vip): Promise<void>;
+  list(): Promise<Vip[]>;
+}
+
+export interface SpeakerClock {
+  /** Monotonic milliseconds. */
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: SpeakerClock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface SpeakerDeps {
+  readonly transport: AdvertTransport;
+  readonly frames: FrameTransport;
+  readonly vips: VipManager;
+  /** This router's address on the interface (see VrrpInstanceSettings.srcIp). */
+  readonly srcIp: string;
+  readonly clock?: SpeakerClock;
+  readonly scripts?: ScriptRunner;
+  /** Called after every state change (the director and tests listen here). */
+  readonly onState?: (state: NotifyState, priority: number) => void;
+}
+
+export interface SpeakerStats {
+  received: number;
+  dropped: Partial<Record<DropReason, number>>;
+  garpSent: number;
+  vipErrors: number;
+}
+
+export class VrrpSpeaker {
+  readonly settings: VrrpInstanceSettings;
+  readonly machine: VrrpMachine;
+  readonly stats: SpeakerStats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0 };
+  private readonly deps: SpeakerDeps;
+  private readonly clock: SpeakerClock;
+  private readonly want: AdvertExpectations;
+  private timer: unknown = null;
+  private readonly garpTimers = new Set<unknown>();
+  private vipChain: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(settings: VrrpInstanceSettings, deps: SpeakerDeps) {
+    this.settings = settings;
+    this.deps = deps;
+    this.clock = deps.clock ?? realClock;
+    this.machine = new VrrpMachine({
+      name: settings.name,
+      version: settings.version,
+      vrid: settings.vrid,
+      priority: settings.priority,
+      advertIntMs: advertIntCs(settings) * 10,
+      initialState: settings.initialState,
+      preempt: settings.preempt,
+      preemptDelayMs: settings.preemptDelayMs,
+      primaryIp: deps.srcIp,
+      accept: settings.accept,
+    });
+    this.want = {
+      version: settings.version,
+      vrid: settings.vrid,
+      family: settings.family,
+      addresses: settings.vips.map((v) => v.address),
+      advertIntCs: advertIntCs(settings),
+      auth: settings.version === 2 && settings.authPass ? passwordAuth(settings.authPass) : undefined,
+    };
+  }
+
+  start(): void {
+    this.deps.transport.onReceive(
+      (d) => this.onDatagram(d, this.clock.now()),
+      (e) => log.error({ err: e, instance: this.settings.name }, 'VRRP socket error'),
+    );
+    this.step({ type: 'start' });
+  }
+
+  /** A tracked script or interface changed (weight 0: failure means FAULT). */
+  track(name: string, up: boolean, weight: number): void {
+    this.step({ type: 'track', name, up, weight });
+  }
+
+  /** Graceful stop: priority 0 if master, VIPs removed, sockets closed. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.step({ type: 'shutdown' });
+    this.stopped = true;
+    this.clearTimers();
+    await this.vipChain;
+    this.deps.transport.close();
+    this.deps.frames.close();
+  }
+
+  private onDatagram(d: VrrpDatagram, now: number): void {
+    if (this.stopped) return;
+    this.stats.received++;
+    const r = this.decode(d);
+    if (!r.ok) {
+      this.stats.dropped[r.reason] = (this.stats.dropped[r.reason] ?? 0) + 1;
+      if (r.reason !== 'own-packet' && r.reason !== 'wrong-vrid') {
+        log.warn({ instance: this.settings.name, reason: r.reason }, 'dropped VRRP packet');
+      }
+      return;
+    }
+    const a = r.value;
+    this.apply(
+      this.machine.step(
+        { type: 'advert', src: a.src, priority: a.priority, advertIntMs: a.advertIntCs * 10 },
+        now,
+      ),
+      now,
+    );
+  }
+
+  private decode(d: VrrpDatagram): Decoded<VrrpAdvert & { src: string }> {
+    let r: Decoded<VrrpAdvert & { src: string }>;
+    if (d.family === 4) {
+      r = receiveIpv4(d.data, this.want);
+    } else {
+      const adv = decodeAdvert(d.data, 6, d.dst ? { src: d.src, dst: d.dst } : 'kernel');
+      if (!adv.ok) return adv;
+      const bad = checkAdvert(adv.value, d.hopLimit ?? -1, this.want);
+      r = bad ? { ok: false, reason: bad } : { ok: true, value: { ...adv.value, src: d.src } };
+    }
+    if (r.ok && r.value.src === this.deps.srcIp) return { ok: false, reason: 'own-packet' };
+    return r;
+  }
+
+  private step(ev: Parameters<VrrpMachine['step']>[0]): void {
+    const now = this.clock.now();
+    this.apply(this.machine.step(ev, now), now);
+  }
+
+  /**
+   * A timer fired, perhaps late. Read what the socket holds first: an advert
+   * queued while the loop was busy proves the master alive, so a late timer
+   * cannot cause a takeover by itself.
+   */
+  private onTimer(): void {
+    this.timer = null;
+    if (this.stopped) return;
+    let queued: VrrpDatagram[] = [];
+    try {
+      queued = this.deps.transport.drain();
+    } catch (e) {
+      log.error({ err: e }, 'VRRP socket read failed');
+    }
+    const now = this.clock.now();
+    for (const d of queued) this.onDatagram(d, now);
+    this.step({ type: 'tick' });
+  }
+
+  private apply(actions: MachineAction[], now: number): void {
+    for (const a of actions) this.act(a);
+    if (this.stopped) return;
+    const deadline = this.machine.nextDeadline();
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer =
+      deadline === null ? null : this.clock.setTimeout(() => this.onTimer(), Math.max(0, deadline - now));
+  }
+
+  private act(a: MachineAction): void {
+    const name = this.settings.name;
+    switch (a.type) {
+      case 'send-advert':
+        this.sendAdvert(a.priority);
+        break;
+      case 'add-vips':
+        this.vipOp('add');
+        break;
+      case 'remove-vips':
+        this.cancelGarps();
+        this.vipOp('remove');
+        break;
+      case 'send-garp':
+        if (a.reason === 'became-master') this.scheduleGarps(garpOnMaster(this.settings.garp), true);
+        else
+          this.scheduleGarps(
+            garpRound(this.settings.garp.masterRepeat, this.settings.garp.intervalMs),
+            false,
+          );
+        break;
+      case 'notify':
+        log.info(
+          { instance: name, state: a.state, priority: a.priority },
+          `(${name}) entering ${a.state} state`,
+        );
+        for (const argv of notifyCommands(this.settings.notify, name, a.state, a.priority)) {
+          (this.deps.scripts ?? spawnRunner).run(argv);
+        }
+        this.deps.onState?.(a.state, a.priority);
+        break;
+      case 'split-brain':
+        log.error(
+          { instance: name, peer: a.peer, peerPriority: a.peerPriority, outcome: a.outcome },
+          `(${name}) SPLIT BRAIN: another master ${a.peer} (priority ${a.peerPriority}) on VRID ${this.settings.vrid}; ${a.outcome}`,
+        );
+        break;
+      case 'log':
+        log[a.level]({ instance: name }, a.msg);
+        break;
+    }
+  }
+
+  private sendAdvert(priority: number): void {
+    const adv: VrrpAdvert = {
+      version: this.settings.version,
+      vrid: this.settings.vrid,
+      priority,
+      family: this.settings.family,
+      addresses: this.want.addresses,
+      advertIntCs: this.want.advertIntCs,
+      ...(this.want.auth ? { auth: this.want.auth } : {}),
+    };
+    for (const dst of this.deps.transport.destinations()) {
+      try {
+        const pseudo = adv.version === 3 ? { src: this.deps.srcIp, dst } : null;
+        this.deps.transport.sendTo(encodeAdvert(adv, pseudo), dst);
+      } catch (e) {
+        log.error({ err: e, dst }, 'VRRP advert send failed');
+      }
+    }
+  }
+
+  private vipOp(op: 'add' | 'remove'): void {
+    const vips = this.settings.vips.map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
+    this.vipChain = this.vipChain.then(async () => {
+      for (const v of vips) {
+        try {
+          await (op === 'add' ? this.deps.vips.add(v) : this.deps.vips.remove(v));
+        } catch (e) {
+          this.stats.vipErrors++;
+          log.error({ err: e, vip: v.address, op }, 'VIP change failed');
+        }
+      }
+    });
+  }
+
+  private scheduleGarps(offsets: number[], withRefresh: boolean): void {
+    const g = this.settings.garp;
+    for (const ms of offsets) {
+      const h = this.clock.setTimeout(() => {
+        this.garpTimers.delete(h);
+        // After the VIPs are in place, so the answers to the ARP that follow are ours.
+        void this.vipChain.then(() => this.sendGarps());
+      }, ms);
+      this.garpTimers.add(h);
+    }
+    if (withRefresh && g.masterRefreshMs > 0) {
+      const refresh = (): void => {
+        const h = this.clock.setTimeout(() => {
+          this.garpTimers.delete(h);
+          if (this.machine.state !== 'MASTER') return;
+          for (let i = 0; i < g.masterRefreshRepeat; i++) this.sendGarps();
+          refresh();
+        }, g.masterRefreshMs);
+        this.garpTimers.add(h);
+      };
+      refresh();
+    }
+  }
+
+  private sendGarps(): void {
+    if (this.machine.state !== 'MASTER') return;
+    for (const v of this.settings.vips) {
+      try {
+        const frame =
+          this.settings.family === 4
+            ? gratuitousArp(this.deps.frames.mac, v.address)
+            : unsolicitedNa(this.deps.frames.mac, this.deps.srcIp, v.address);
+        this.deps.frames.send(frame);
+        this.stats.garpSent++;
+      } catch (e) {
+        log.error({ err: e, vip: v.address }, 'gratuitous ARP send failed');
+      }
+    }
+  }
+
+  private cancelGarps(): void {
+    for (const h of this.garpTimers) this.clock.clearTimeout(h);
+    this.garpTimers.clear();
+  }
+
+  private clearTimers(): void {
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.cancelGarps();
+  }
+}

@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import type { VrrpDatagram } from '../../../src/kernel/vrrp-socket.js';
+import { parseArp } from '../../../src/vrrp/arp.js';
+import { notifyCommands, splitCommand } from '../../../src/vrrp/notify.js';
+import { decodeAdvert, encodeAdvert, parseIpv4, type VrrpAdvert } from '../../../src/vrrp/packet.js';
+import { garpOnMaster, instanceSettings, type Vip } from '../../../src/vrrp/settings.js';
+import { type SpeakerClock, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
+
+class FakeClock implements SpeakerClock {
+  t = 0;
+  private timers: { at: number; fn: () => void; id: number }[] = [];
+  private ids = 0;
+  now = () => this.t;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = ++this.ids;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  };
+  clearTimeout = (h: unknown) => {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  };
+  /** Runs due timers in order up to `to`; `lateBy` makes each fire that much after its due time. */
+  advance(to: number, lateBy = 0): void {
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > to) break;
+      this.timers.shift();
+      this.t = Math.max(this.t, next.at + lateBy);
+      next.fn();
+    }
+    this.t = Math.max(this.t, to);
+  }
+}
+
+function ipv4(payload: Buffer, src: string, ttl = 255): Buffer {
+  const h = Buffer.alloc(20);
+  h[0] = 0x45;
+  h.writeUInt16BE(20 + payload.length, 2);
+  h[8] = ttl;
+  h[9] = 112;
+  Buffer.from(src.split('.').map(Number)).copy(h, 12);
+  Buffer.from([224, 0, 0, 18]).copy(h, 16);
+  return Buffer.concat([h, payload]);
+}
+
+function world(over: Parameters<typeof instanceSettings>[0] extends infer S ? Partial<S> : never = {}) {
+  const clock = new FakeClock();
+  const sent: { data: Buffer; dst: string }[] = [];
+  const frames: Buffer[] = [];
+  const queue: VrrpDatagram[] = [];
+  const vips = new Set<string>();
+  const scripts: string[][] = [];
+  const states: string[] = [];
+  const settings = instanceSettings({
+    name: 'VI_1',
+    vrid: 51,
+    priority: 100,
+    interface: 'eth0',
+    vips: [{ address: '10.0.0.100', prefixLen: 32 }],
+    version: 3,
+    notify: { master: '/bin/m arg', generic: '/bin/n' },
+    ...over,
+  });
+  const speaker = new VrrpSpeaker(settings, {
+    srcIp: '10.0.0.2',
+    clock,
+    transport: {
+      destinations: () => ['224.0.0.18'],
+      sendTo: (data, dst) => sent.push({ data, dst }),
+      drain: () => queue.splice(0),
+      onReceive: () => {},
+      close: () => {},
+    },
+    frames: { mac: Buffer.from([2, 0, 0, 0, 0, 2]), send: (f) => frames.push(f), close: () => {} },
+    vips: {
+      add: async (v: Vip) => void vips.add(v.address),
+      remove: async (v: Vip) => void vips.delete(v.address),
+      list: async () => [...vips].map((address) => ({ address, prefixLen: 32 })),
+    },
+    scripts: { run: (argv) => scripts.push([...argv]) },
+    onState: (s) => states.push(s),
+  });
+  const advertFrom = (src: string, priority: number, a: Partial<VrrpAdvert> = {}): VrrpDatagram => {
+    const adv: VrrpAdvert = {
+      version: 3,
+      vrid: 51,
+      priority,
+      family: 4,
+      addresses: ['10.0.0.100'],
+      advertIntCs: 100,
+      ...a,
+    };
+    return { family: 4, data: ipv4(encodeAdvert(adv, { src, dst: '224.0.0.18' }), src) };
+  };
+  const deliver = (d: VrrpDatagram) =>
+    (speaker as unknown as { onDatagram(d: VrrpDatagram, n: number): void }).onDatagram(d, clock.t);
+  return { clock, sent, frames, queue, vips, scripts, states, speaker, advertFrom, deliver };
+}
+
+const flush = () => new Promise((r) => setImmediate(r));
+
+describe('VrrpSpeaker', () => {
+  it('takes over when no master speaks: advert, VIPs, GARP rounds, notify scripts', async () => {
+    const w = world();
+    w.speaker.start();
+    w.clock.advance(3609);
+    expect(w.speaker.machine.state).toBe('BACKUP');
+    w.clock.advance(3610);
+    expect(w.speaker.machine.state).toBe('MASTER');
+    await flush();
+    expect(w.vips.has('10.0.0.100')).toBe(true);
+    const ip = w.sent[0]!;
+    expect(ip.dst).toBe('224.0.0.18');
+    expect(decodeAdvert(ip.data, 4, { src: '10.0.0.2', dst: '224.0.0.18' })).toMatchObject({
+      ok: true,
+      value: { vrid: 51, priority: 100, advertIntCs: 100 },
+    });
+    w.clock.advance(3610);
+    await flush();
+    expect(w.frames.length).toBe(5);
+    expect(parseArp(w.frames[0]!)).toMatchObject({ senderIp: '10.0.0.100', senderMac: '02:00:00:00:00:02' });
+    w.clock.advance(3610 + 5000);
+    await flush();
+    expect(w.frames.length).toBe(10);
+    expect(w.scripts).toEqual([
+      ['/bin/n', 'INSTANCE', 'VI_1', 'BACKUP', '100'],
+      ['/bin/m', 'arg'],
+      ['/bin/n', 'INSTANCE', 'VI_1', 'MASTER', '100'],
+    ]);
+    expect(w.states).toEqual(['BACKUP', 'MASTER']);
+  });
+
+  it('drains queued adverts before judging a late timer (no spurious takeover)', () => {
+    const w = world();
+    w.speaker.start();
+    w.deliver(w.advertFrom('10.0.0.1', 200));
+    // The loop stalls: the advert sent at 900 sits in the socket; the timer fires at ~5000.
+    w.queue.push(w.advertFrom('10.0.0.1', 200));
+    w.clock.advance(5000, 1400);
+    expect(w.speaker.machine.state).toBe('BACKUP');
+    expect(w.speaker.machine.stats.advertsReceived).toBe(2);
+  });
+
+  it('counts bad packets by reason and keeps going', () => {
+    const w = world();
+    w.speaker.start();
+    const good = w.advertFrom('10.0.0.1', 200);
+    const badSum = Buffer.from(good.data);
+    badSum[26]! ^= 0xff;
+    w.deliver({ family: 4, data: badSum });
+    w.deliver({
+      family: 4,
+      data: ipv4(
+        parseIpv4(good.data).ok
+          ? (parseIpv4(good.data) as { value: { payload: Buffer } }).value.payload
+          : Buffer.alloc(0),
+        '10.0.0.1',
+        64,
+      ),
+    });
+    w.deliver({ family: 4, data: Buffer.alloc(3) });
+    w.deliver(w.advertFrom('10.0.0.1', 200, { vrid: 52 }));
+    w.deliver(w.advertFrom('10.0.0.1', 200, { addresses: [] }));
+    w.deliver(w.advertFrom('10.0.0.2', 200));
+    expect(w.speaker.stats.dropped).toEqual({
+      'bad-checksum': 1,
+      'bad-ttl': 1,
+      short: 1,
+      'wrong-vrid': 1,
+      'address-count-mismatch': 1,
+      'own-packet': 1,
+    });
+    expect(w.speaker.machine.stats.advertsReceived).toBe(0);
+  });
+
+  it('a graceful stop as master sends priority 0 and removes the VIPs', async () => {
+    const w = world({ priority: 255 });
+    w.speaker.start();
+    await flush();
+    expect(w.vips.size).toBe(1);
+    await w.speaker.stop();
+    const last = decodeAdvert(w.sent.at(-1)!.data, 4, { src: '10.0.0.2', dst: '224.0.0.18' });
+    expect(last).toMatchObject({ ok: true, value: { priority: 0 } });
+    expect(w.vips.size).toBe(0);
+    expect(w.states.at(-1)).toBe('STOP');
+  });
+
+  it('as master, a lower-priority master gets an advert and a GARP round', async () => {
+    const w = world({
+      priority: 255,
+      garp: { masterDelayMs: 0, masterRepeat: 2, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+    });
+    w.speaker.start();
+    w.clock.advance(1);
+    await flush();
+    expect(w.frames.length).toBe(2);
+    const before = w.sent.length;
+    w.deliver(w.advertFrom('10.0.0.9', 50));
+    w.clock.advance(2);
+    await flush();
+    expect(w.sent.length).toBe(before + 1);
+    expect(w.frames.length).toBe(4);
+    expect(w.speaker.machine.stats.splitBrain).toBe(1);
+  });
+});
+
+describe('notify and GARP helpers', () => {
+  it('splits script lines and builds keepalived arguments', () => {
+    expect(splitCommand(`/x/y 'a b' c "d e"`)).toEqual(['/x/y', 'a b', 'c', 'd e']);
+    expect(notifyCommands({ fault: '/f', generic: '/g x' }, 'VI', 'FAULT', 90)).toEqual([
+      ['/f'],
+      ['/g', 'x', 'INSTANCE', 'VI', 'FAULT', '90'],
+    ]);
+    expect(notifyCommands({}, 'VI', 'STOP', 0)).toEqual([]);
+  });
+  it('plans GARP rounds like garp_master_delay/repeat/interval', () => {
+    expect(
+      garpOnMaster({
+        masterDelayMs: 5000,
+        masterRepeat: 3,
+        masterRefreshMs: 0,
+        masterRefreshRepeat: 1,
+        intervalMs: 10,
+      }),
+    ).toEqual([0, 10, 20, 5000, 5010, 5020]);
+    expect(
+      garpOnMaster({
+        masterDelayMs: 0,
+        masterRepeat: 1,
+        masterRefreshMs: 0,
+        masterRefreshRepeat: 1,
+        intervalMs: 0,
+      }),
+    ).toEqual([0]);
+  });
+});
