@@ -1,7 +1,6 @@
 // Public entry points of the configuration layer.
 import { readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
 import { buildConfig } from './build/config.js';
 import { type Diagnostic, DiagnosticSink } from './diagnostics.js';
 import type { FloatlbConfig } from './model.js';
@@ -69,7 +68,7 @@ export function parseConfigText(text: string, opts: ParseOptions = {}): ConfigRe
 export function loadConfigSync(path: string, opts: { configId?: string } = {}): ConfigResult {
   const sink = new DiagnosticSink();
   const pre = new Preprocessor(fsAccess, opts.configId ?? defaultConfigId(), sink);
-  if (!pre.processFile(resolve(path), null)) {
+  if (!pre.processFile(path, null)) {
     return { config: null, diagnostics: sink.finish(), ok: false };
   }
   return run(sink, pre);

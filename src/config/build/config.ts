@@ -4,8 +4,9 @@ import type { FloatlbConfig } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { Reader, type Table } from '../values.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
-import { readVirtualServer, readVirtualServerGroup } from './lvs.js';
+import { readVirtualServer } from './lvs.js';
 import { readSyncGroup, readVrrpInstance, readVrrpScript } from './vrrp.js';
+import { readVirtualServerGroup } from './vsg.js';
 
 /** Top-level keywords keepalived knows that floatlb accepts without modelling. */
 const IGNORED_TOP = [
