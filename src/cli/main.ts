@@ -3,9 +3,10 @@
 // exports a yargs CommandModule; register it in the list below.
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { configCommand } from './commands/config.js';
 import { UsageError } from './errors.js';
 
-const commands: CommandModule[] = [];
+const commands: CommandModule[] = [configCommand];
 
 export async function main(argv: string[]): Promise<void> {
   const cli = yargs(argv)
