@@ -1,0 +1,280 @@
+// The director: config × health × admin state → desired kernel state, applied
+// as a minimal diff. One reconcile runs at a time; requests that arrive while
+// it runs are coalesced into one more pass.
+import type { ConfigResult, FloatlbConfig } from '../config/index.js';
+import type { StateEvent, TargetConfig, TargetState } from '../health/index.js';
+import { type DataPlane, type DataPlaneOp, serviceId } from '../kernel/dataplane.js';
+import { logger } from '../util/log.js';
+import {
+  type AdminState,
+  EMPTY_ADMIN_STATE,
+  isWeight,
+  type LinkState,
+  loadAdminState,
+  type RealServerOverride,
+  saveAdminState,
+  withLink,
+  withOverride,
+  withOwned,
+} from './admin-state.js';
+import { healthTargets, ROLE_PREFIX } from './checks.js';
+import {
+  computeDesired,
+  type HealthResult,
+  type PoolStatus,
+  realServerKey,
+  virtualServerId,
+} from './desired.js';
+import { diffServices } from './diff.js';
+
+const log = logger('director');
+
+/** What the director needs of a health checker; HealthChecker fits. */
+export interface HealthSource {
+  setTargets(list: TargetConfig[]): Promise<void>;
+  onState(fn: (ev: StateEvent) => void): () => void;
+  states(): TargetState[];
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface DirectorOptions {
+  readonly plane: DataPlane;
+  readonly health: HealthSource;
+  readonly loadConfig: () => Promise<ConfigResult>;
+  readonly adminStatePath: string;
+  /** Called after every reconcile with the operations applied (metrics). */
+  readonly onApplied?: (ops: readonly DataPlaneOp[], errors: number) => void;
+}
+
+export class DirectorError extends Error {
+  readonly status: number;
+  constructor(message: string, status = 400) {
+    super(message);
+    this.name = 'DirectorError';
+    this.status = status;
+  }
+}
+
+export interface ReconcileReport {
+  readonly ops: readonly DataPlaneOp[];
+  readonly errors: readonly string[];
+  readonly transactions: number;
+}
+
+export class Director {
+  private config: FloatlbConfig | null = null;
+  private admin: AdminState = EMPTY_ADMIN_STATE;
+  private quorum = new Map<string, boolean>();
+  private pools: readonly PoolStatus[] = [];
+  private running: Promise<ReconcileReport> | null = null;
+  private again = false;
+  private stopped = false;
+  private unsubscribe: (() => void) | null = null;
+  readonly counters = { reconciles: 0, opsApplied: 0, opErrors: 0, reloads: 0, reloadFailures: 0 };
+  lastReconcile: ReconcileReport | null = null;
+  configWarnings: string[] = [];
+
+  constructor(private readonly opts: DirectorOptions) {}
+
+  get plane(): DataPlane {
+    return this.opts.plane;
+  }
+
+  get currentConfig(): FloatlbConfig | null {
+    return this.config;
+  }
+
+  get adminState(): AdminState {
+    return this.admin;
+  }
+
+  /** Loads config and admin state, adopts kernel state, starts checks. */
+  async start(): Promise<ReconcileReport> {
+    this.admin = loadAdminState(this.opts.adminStatePath);
+    await this.applyConfig(await this.mustLoad());
+    this.unsubscribe = this.opts.health.onState((ev) => {
+      log.info({ target: ev.target, up: ev.up, reason: ev.reason }, 'health changed');
+      void this.reconcile();
+    });
+    this.opts.health.start();
+    return this.reconcile();
+  }
+
+  /** Re-reads the config; a bad config changes nothing and is reported. */
+  async reload(): Promise<ReconcileReport> {
+    this.counters.reloads++;
+    let r: ConfigResult;
+    try {
+      r = await this.mustLoad();
+    } catch (e) {
+      this.counters.reloadFailures++;
+      throw e;
+    }
+    await this.applyConfig(r);
+    return this.reconcile();
+  }
+
+  async stop(opts: { flush?: boolean } = {}): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    await this.opts.health.stop();
+    if (this.running) await this.running.catch(() => undefined);
+    const flush = opts.flush ?? this.config?.globalDefs.lvsFlushOnStop ?? false;
+    if (flush) {
+      const owned = new Set(this.admin.ownedServices);
+      const ops: DataPlaneOp[] = (await this.plane.list())
+        .filter((s) => owned.has(serviceId(s.key)))
+        .map((s) => ({ op: 'delete-service', key: s.key }));
+      await this.plane.apply(ops);
+      log.info({ services: ops.length }, 'flushed owned services on stop');
+    }
+  }
+
+  private async mustLoad(): Promise<ConfigResult> {
+    const r = await this.opts.loadConfig();
+    if (!r.ok || !r.config) {
+      const first = r.diagnostics.find((d) => d.severity === 'error');
+      const where = first
+        ? `${first.file}:${first.line}:${first.column}: ${first.message}`
+        : 'unusable config';
+      throw new DirectorError(`config rejected, nothing changed: ${where}`, 422);
+    }
+    return r;
+  }
+
+  private async applyConfig(r: ConfigResult): Promise<void> {
+    const config = r.config!;
+    const plan = healthTargets(config);
+    if (plan.skipped.length)
+      log.warn({ checkers: plan.skipped }, 'checkers parsed but not run by floatlb; ignored');
+    this.configWarnings = r.diagnostics
+      .filter((d) => d.severity === 'warning')
+      .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`);
+    await this.opts.health.setTargets(plan.targets);
+    this.config = config;
+  }
+
+  /** Runs a reconcile now, or once more after the one in progress. */
+  reconcile(): Promise<ReconcileReport> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      let report: ReconcileReport;
+      do {
+        this.again = false;
+        report = await this.reconcileOnce();
+      } while (this.again && !this.stopped);
+      return report;
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private healthMaps(): { health: Map<string, HealthResult>; roles: Map<string, boolean> } {
+    const health = new Map<string, HealthResult>();
+    const roles = new Map<string, boolean>();
+    for (const s of this.opts.health.states()) {
+      if (s.id.startsWith(ROLE_PREFIX)) roles.set(s.id.slice(ROLE_PREFIX.length), s.up);
+      else health.set(s.id, s.weight === undefined ? { up: s.up } : { up: s.up, weight: s.weight });
+    }
+    return { health, roles };
+  }
+
+  private async reconcileOnce(): Promise<ReconcileReport> {
+    if (!this.config) return { ops: [], errors: [], transactions: 0 };
+    const { health, roles } = this.healthMaps();
+    const desired = computeDesired({
+      config: this.config,
+      health,
+      roles,
+      admin: this.admin,
+      quorum: this.quorum,
+    });
+    this.quorum = new Map(desired.quorum);
+    this.pools = desired.pools;
+    const actual = await this.plane.list();
+    const diff = diffServices(desired.services, actual, new Set(this.admin.ownedServices));
+    let errors: string[] = [];
+    let transactions = 0;
+    if (diff.ops.length) {
+      const res = await this.plane.apply(diff.ops);
+      transactions = res.transactions;
+      errors = res.errors.map((e) => `${e.op.op}: ${e.error.message}`);
+      for (const op of diff.ops) log.info({ op: describeOp(op) }, 'applied');
+      for (const e of errors) log.error({ error: e }, 'operation failed');
+      this.counters.opsApplied += res.applied;
+      this.counters.opErrors += res.errors.length;
+    }
+    const owned = withOwned(this.admin, diff.owned);
+    if (owned !== this.admin) {
+      this.admin = owned;
+      saveAdminState(this.opts.adminStatePath, this.admin);
+    }
+    this.counters.reconciles++;
+    this.opts.onApplied?.(diff.ops, errors.length);
+    this.lastReconcile = { ops: diff.ops, errors, transactions };
+    return this.lastReconcile;
+  }
+
+  // Admin operations: validate, persist, then reconcile. Persisting first
+  // means an acknowledged change survives a kill -9.
+
+  poolsStatus(): readonly PoolStatus[] {
+    return this.pools;
+  }
+
+  /** Pools answering on a VIP (several ports of one LB IP form one pool). */
+  poolsForVip(vip: string): PoolStatus[] {
+    return this.pools.filter((p) => p.vip === vip);
+  }
+
+  async setLink(vip: string, node: string, state: LinkState): Promise<ReconcileReport> {
+    const pools = this.poolsForVip(vip);
+    if (!pools.length) throw new DirectorError(`no virtual server answers on ${vip}`, 404);
+    if (!pools.some((p) => p.members.some((m) => m.node === node))) {
+      throw new DirectorError(`${node} is not a real server behind ${vip}`, 404);
+    }
+    const exclusive = pools.some((p) => p.activeStandby);
+    this.persist(withLink(this.admin, vip, node, state, exclusive));
+    return this.reconcile();
+  }
+
+  async setOverride(
+    virtualServer: string,
+    server: string,
+    o: RealServerOverride | null,
+  ): Promise<ReconcileReport> {
+    if (o?.weight !== undefined && !isWeight(o.weight)) {
+      throw new DirectorError(`weight ${JSON.stringify(o.weight)} is not an integer 0-65535`);
+    }
+    const vs = this.config?.virtualServers.find((v) => virtualServerId(v) === virtualServer);
+    if (!vs) throw new DirectorError(`no virtual server ${virtualServer}`, 404);
+    const rs = vs.realServers.find(
+      (r) => `${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}` === server,
+    );
+    if (!rs) throw new DirectorError(`no real server ${server} in ${virtualServer}`, 404);
+    const key = realServerKey(vs, rs);
+    const merged = o === null ? null : { ...this.admin.overrides[key], ...o };
+    this.persist(withOverride(this.admin, key, merged));
+    return this.reconcile();
+  }
+
+  private persist(next: AdminState): void {
+    saveAdminState(this.opts.adminStatePath, next);
+    this.admin = next;
+  }
+}
+
+export function describeOp(op: DataPlaneOp): string {
+  const svc = 'service' in op ? serviceId(op.service.key) : serviceId(op.key);
+  if (op.op === 'add-dest' || op.op === 'update-dest') {
+    return `${op.op} ${svc} -> ${op.dest.address}:${op.dest.port} ${op.dest.forwarding} w=${op.dest.weight}`;
+  }
+  if (op.op === 'delete-dest') return `${op.op} ${svc} -> ${op.dest.address}:${op.dest.port}`;
+  if (op.op === 'delete-service') return `${op.op} ${svc}`;
+  return `${op.op} ${svc} ${op.service.scheduler}`;
+}
