@@ -66,3 +66,14 @@ describe('unsolicited neighbour advertisement', () => {
     expect(unsolicitedNa(mac, 'fe80::1', '2001:db8::64', true)[54 + 4]).toBe(0xa0);
   });
 });
+
+describe('keepalived 2.2.7 gratuitous ARP (captured with tcpdump)', () => {
+  it('is byte-identical to ours', () => {
+    const captured =
+      'ffffffffffff d28694472e63 0806 0001 0800 0604 0001 d28694472e63 0a070064 ffffffffffff 0a070064'.replace(
+        / /g,
+        '',
+      );
+    expect(gratuitousArp(parseMac('d2:86:94:47:2e:63'), '10.7.0.100').toString('hex')).toBe(captured);
+  });
+});

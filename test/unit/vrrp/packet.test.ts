@@ -258,3 +258,46 @@ describe('properties', () => {
     );
   });
 });
+
+describe('bytes keepalived 2.2.7 sent (captured with tcpdump in a namespace)', () => {
+  const ip = (s: string) => hex(s);
+  it('VRRPv2 with PASS auth: decodes, and encodes back to the same bytes', () => {
+    const frame = ip(
+      '45c0 0028 0004 0000 ff70 d087 0a07 0001 e000 0012 2133 6401 0101 3313 0a07 0064 7365 6372 6574 0000',
+    );
+    const want: AdvertExpectations = {
+      version: 2,
+      vrid: 51,
+      family: 4,
+      addresses: ['10.7.0.100'],
+      advertIntCs: 100,
+      auth: passwordAuth('secret'),
+    };
+    const r = receiveIpv4(frame, want);
+    expect(r).toMatchObject({ ok: true, value: { priority: 100, src: '10.7.0.1' } });
+    const adv = decodeAdvert(frame.subarray(20), 4, 'kernel');
+    expect(adv.ok && encodeAdvert(adv.value).toString('hex')).toBe(frame.subarray(20).toString('hex'));
+  });
+  it('VRRPv3 over IPv4: the pseudo-header checksum matches ours', () => {
+    const frame = ip('45c0 0020 0001 0000 ff70 d092 0a07 0001 e000 0012 3133 6401 0064 7565 0a07 0064');
+    const r = receiveIpv4(frame, {
+      version: 3,
+      vrid: 51,
+      family: 4,
+      addresses: ['10.7.0.100'],
+      advertIntCs: 100,
+    });
+    expect(r).toMatchObject({ ok: true, value: { version: 3, priority: 100, advertIntCs: 100 } });
+    const adv: VrrpAdvert = {
+      version: 3,
+      vrid: 51,
+      priority: 100,
+      family: 4,
+      addresses: ['10.7.0.100'],
+      advertIntCs: 100,
+    };
+    expect(encodeAdvert(adv, { src: '10.7.0.1', dst: '224.0.0.18' }).toString('hex')).toBe(
+      frame.subarray(20).toString('hex'),
+    );
+  });
+});
