@@ -4,9 +4,10 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { configCommand } from './commands/config.js';
+import { ipvsCommand } from './commands/ipvs.js';
 import { UsageError } from './errors.js';
 
-const commands: CommandModule[] = [configCommand];
+const commands: CommandModule[] = [configCommand, ipvsCommand as CommandModule];
 
 export async function main(argv: string[]): Promise<void> {
   const cli = yargs(argv)
