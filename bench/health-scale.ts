@@ -1,0 +1,311 @@
+// Health-check scale benchmark: N TCP targets (loopback addresses x ports,
+// default 40 x 250 = 10,000) checked every second. Measures the checker's
+// CPU and RSS over a window for floatlb and for keepalived's checker
+// process, and counts the checks each actually made (accepts at the
+// listeners), so the ratio is per check, not only per second.
+//
+//   node dist/bench/health-scale.js [--addrs 40] [--ports 250] [--seconds 30] [--only floatlb|keepalived]
+//
+// keepalived's checker needs IPVS. Where the kernel has none, run the whole
+// benchmark in the lab VM so both halves share one (emulated) machine:
+//   node dist/lab/vm/cli.js run --timeout 900 -- node dist/bench/health-scale.js
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { HealthChecker, type TargetConfig } from '../src/health/index.js';
+
+interface Opts {
+  addrs: number;
+  ports: number;
+  seconds: number;
+  settle: number;
+  only: 'floatlb' | 'keepalived' | null;
+}
+
+export interface HalfResult {
+  name: string;
+  cpuSeconds: number;
+  cpuPercent: number;
+  rssMb: number;
+  checks: number;
+  checksPerSecond: number;
+  cpuMsPer1kChecks: number;
+  note?: string;
+}
+
+const BASE_PORT = 20000;
+const self = fileURLToPath(import.meta.url);
+
+function parseArgs(argv: string[]): Opts & { role: string } {
+  const o: Opts & { role: string } = {
+    addrs: 40,
+    ports: 250,
+    seconds: 30,
+    settle: 3,
+    only: null,
+    role: 'main',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [k, v] = [argv[i], argv[i + 1]];
+    if (k === '--addrs') o.addrs = Number(v);
+    else if (k === '--ports') o.ports = Number(v);
+    else if (k === '--seconds') o.seconds = Number(v);
+    else if (k === '--settle') o.settle = Number(v);
+    else if (k === '--only') o.only = v as Opts['only'];
+    else if (k === '--role') o.role = v!;
+    else continue;
+    i++;
+  }
+  return o;
+}
+
+function addrOf(i: number): string {
+  return `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+function* targets(o: Opts): Generator<{ host: string; port: number }> {
+  for (let a = 0; a < o.addrs; a++)
+    for (let p = 0; p < o.ports; p++) yield { host: addrOf(a), port: BASE_PORT + p };
+}
+
+/** Role "listen": binds every target and counts accepted connections. */
+async function listen(o: Opts): Promise<void> {
+  let accepted = 0;
+  const onConn = (s: net.Socket) => {
+    accepted++;
+    s.on('error', () => {});
+    s.destroy();
+  };
+  const servers: Promise<void>[] = [];
+  for (const t of targets(o)) {
+    const srv = net.createServer(onConn);
+    servers.push(new Promise((r) => srv.listen({ host: t.host, port: t.port, backlog: 64 }, () => r())));
+  }
+  await Promise.all(servers);
+  process.stdout.write('ready\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line === 'count') process.stdout.write(`${accepted}\n`);
+  }
+  process.exit(0);
+}
+
+/** Role "floatlb": runs the checker until stdin closes. */
+async function runFloatlb(o: Opts): Promise<void> {
+  const hc = new HealthChecker({ concurrency: 256 });
+  const list: TargetConfig[] = [];
+  for (const t of targets(o)) {
+    list.push({
+      id: `${t.host}:${t.port}`,
+      host: t.host,
+      port: t.port,
+      checks: [{ type: 'TCP_CHECK', delayLoop: 1000, connectTimeout: 1000, retry: 0 }],
+    });
+  }
+  await hc.setTargets(list);
+  hc.start();
+  // Keep the process alive (check timers are unref'd) until told to stop.
+  const keep = setInterval(() => {}, 1 << 30);
+  for await (const _ of createInterface({ input: process.stdin })) {
+    // no commands
+  }
+  clearInterval(keep);
+  await hc.stop();
+  process.exit(0);
+}
+
+interface Sample {
+  cpuTicks: number;
+  rssKb: number;
+}
+
+const CLK_TCK = 100;
+
+function sampleProc(pid: number): Sample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuTicks = Number(f[11]) + Number(f[12]);
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { cpuTicks, rssKb };
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+class Listener {
+  private readonly child: ChildProcess;
+  private readonly lines: string[] = [];
+  private wake: (() => void) | null = null;
+
+  constructor(o: Opts) {
+    this.child = spawn(
+      process.execPath,
+      [self, '--role', 'listen', '--addrs', `${o.addrs}`, '--ports', `${o.ports}`],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    createInterface({ input: this.child.stdout! }).on('line', (l) => {
+      this.lines.push(l);
+      this.wake?.();
+    });
+  }
+
+  async line(): Promise<string> {
+    while (this.lines.length === 0) {
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+    }
+    return this.lines.shift()!;
+  }
+
+  async count(): Promise<number> {
+    this.child.stdin!.write('count\n');
+    return Number(await this.line());
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+/** Measures `pid` over the window while the listener counts its checks. */
+async function measure(name: string, pid: () => number, lis: Listener, o: Opts): Promise<HalfResult> {
+  await sleep(o.settle * 1000);
+  const p = pid();
+  const c0 = await lis.count();
+  const s0 = sampleProc(p);
+  const t0 = performance.now();
+  let rssMax = s0.rssKb;
+  const end = t0 + o.seconds * 1000;
+  while (performance.now() < end) {
+    await sleep(1000);
+    rssMax = Math.max(rssMax, sampleProc(p).rssKb);
+  }
+  const s1 = sampleProc(p);
+  const c1 = await lis.count();
+  const wall = (performance.now() - t0) / 1000;
+  const cpuSeconds = (s1.cpuTicks - s0.cpuTicks) / CLK_TCK;
+  const checks = c1 - c0;
+  return {
+    name,
+    cpuSeconds,
+    cpuPercent: (100 * cpuSeconds) / wall,
+    rssMb: rssMax / 1024,
+    checks,
+    checksPerSecond: checks / wall,
+    cpuMsPer1kChecks: checks ? (cpuSeconds * 1e6) / checks : Number.NaN,
+  };
+}
+
+async function benchFloatlb(lis: Listener, o: Opts): Promise<HalfResult> {
+  const args = [self, '--role', 'floatlb', '--addrs', `${o.addrs}`, '--ports', `${o.ports}`];
+  const child = spawn(process.execPath, args, {
+    stdio: ['pipe', 'inherit', 'inherit'],
+    env: { ...process.env, FLOATLB_LOG_LEVEL: 'warn' },
+  });
+  try {
+    return await measure('floatlb', () => child.pid!, lis, o);
+  } finally {
+    child.stdin!.end();
+    await new Promise((r) => child.once('exit', r));
+  }
+}
+
+export function keepalivedConf(o: Opts): string {
+  const out = ['global_defs {', '  router_id hcbench', '  max_auto_priority', '}'];
+  for (let a = 0; a < o.addrs; a++) {
+    out.push(`virtual_server 10.255.${Math.floor(a / 250)}.${1 + (a % 250)} 80 {`);
+    out.push('  delay_loop 1', '  lb_algo rr', '  lb_kind NAT', '  protocol TCP');
+    for (let p = 0; p < o.ports; p++) {
+      out.push(`  real_server ${addrOf(a)} ${BASE_PORT + p} {`);
+      out.push('    TCP_CHECK {', '      connect_timeout 1', '      retry 0', '    }', '  }');
+    }
+    out.push('}');
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function benchKeepalived(lis: Listener, o: Opts): Promise<HalfResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'hc-kabench-'));
+  const conf = join(dir, 'keepalived.conf');
+  writeFileSync(conf, keepalivedConf(o));
+  const logFile = join(dir, 'keepalived.log');
+  const args = ['--check', '-n', '-l', '-D', '-f', conf, '-p', join(dir, 'k.pid'), '-c', join(dir, 'c.pid')];
+  args.push('-r', join(dir, 'r.pid'), '-g', logFile);
+  const child = spawn('keepalived', args, { stdio: 'ignore' });
+  const checkerPid = () => Number(readFileSync(join(dir, 'c.pid'), 'utf8').trim());
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!existsSync(join(dir, 'c.pid')) && child.exitCode === null && Date.now() < deadline)
+      await sleep(200);
+    await sleep(1000);
+    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
+    if (child.exitCode !== null || !existsSync(`/proc/${checkerPid()}`)) {
+      const why = /IPVS: Can't initialize ipvs[^\n]*/.exec(log)?.[0] ?? 'checker process exited';
+      throw new Error(`keepalived checker did not start: ${why}`);
+    }
+    return await measure('keepalived', checkerPid, lis, o);
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(10_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+  }
+}
+
+function fmt(r: HalfResult): string {
+  return [
+    r.name.padEnd(11),
+    `cpu ${r.cpuSeconds.toFixed(2)} s (${r.cpuPercent.toFixed(1)}% of a core)`,
+    `rss ${r.rssMb.toFixed(1)} MB`,
+    `checks ${r.checks} (${r.checksPerSecond.toFixed(0)}/s)`,
+    `${r.cpuMsPer1kChecks.toFixed(1)} ms cpu per 1000 checks`,
+  ].join('  ');
+}
+
+async function main(o: Opts): Promise<void> {
+  const n = o.addrs * o.ports;
+  console.log(
+    `health-scale: ${n} TCP targets, delay_loop 1 s, window ${o.seconds} s after ${o.settle} s settle`,
+  );
+  console.log(
+    `kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ipvs ${existsSync('/proc/net/ip_vs')}`,
+  );
+  const lis = new Listener(o);
+  await lis.line();
+  const results: HalfResult[] = [];
+  try {
+    if (o.only !== 'keepalived') {
+      results.push(await benchFloatlb(lis, o));
+      console.log(fmt(results.at(-1)!));
+    }
+    if (o.only !== 'floatlb') {
+      try {
+        results.push(await benchKeepalived(lis, o));
+        console.log(fmt(results.at(-1)!));
+      } catch (e) {
+        console.log(`keepalived  not measured: ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    lis.stop();
+  }
+  const f = results.find((r) => r.name === 'floatlb');
+  const k = results.find((r) => r.name === 'keepalived');
+  if (f && k) {
+    console.log(
+      `ratio floatlb/keepalived: cpu ${(f.cpuSeconds / k.cpuSeconds).toFixed(2)}x, ` +
+        `cpu per check ${(f.cpuMsPer1kChecks / k.cpuMsPer1kChecks).toFixed(2)}x, rss ${(f.rssMb / k.rssMb).toFixed(2)}x`,
+    );
+  }
+  console.log(`RESULT ${JSON.stringify({ targets: n, seconds: o.seconds, results })}`);
+}
+
+const opts = parseArgs(process.argv.slice(2));
+if (opts.role === 'listen') void listen(opts);
+else if (opts.role === 'floatlb') void runFloatlb(opts);
+else void main(opts);
