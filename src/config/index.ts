@@ -61,7 +61,7 @@ export function parseConfigText(text: string, opts: ParseOptions = {}): ConfigRe
     ? { readFile: opts.readFile, ...(opts.listDir ? { listDir: opts.listDir } : {}) }
     : fsAccess;
   const pre = new Preprocessor(access, opts.configId ?? defaultConfigId(), sink);
-  pre.processText(text, file);
+  pre.processMain(text, file);
   return run(sink, pre);
 }
 

@@ -21,7 +21,7 @@ const MAX_INCLUDE_DEPTH = 32;
 const MAX_SUBST_DEPTH = 32;
 const MAX_LINE_LENGTH = 1 << 20;
 const MAX_LOOP_ITERATIONS = 1_000_000;
-const INCLUDE_WORDS = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea']);
+const INCLUDE_RE = /^(include[rmwba]?)(?:\s+(.*))?$/;
 const DEF_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
 const NAME_CHAR = /[A-Za-z0-9_]/;
 
@@ -66,6 +66,13 @@ export class Preprocessor {
     this.processText(text, path);
     this.stack.pop();
     return true;
+  }
+
+  /** The main file given as text: it takes part in include-loop detection like any other. */
+  processMain(text: string, file: string): void {
+    this.stack.push(file);
+    this.processText(text, file);
+    this.stack.pop();
   }
 
   processText(text: string, file: string): void {
@@ -150,17 +157,18 @@ export class Preprocessor {
   }
 
   private emit(body: string, frame: Frame, line: number, indent: number): void {
+    const inc = INCLUDE_RE.exec(body);
+    if (inc) {
+      // Taken raw: braces in the pattern are alternatives, not blocks.
+      const at = { file: frame.file, line, column: indent + 1 };
+      this.include(inc[1]!, inc[2]!.trim().replace(/^(["'])(.*)\1$/, '$2'), frame, at);
+      return;
+    }
     const tokens: Token[] = [];
     const err = tokenizeLine(body, frame.file, line, tokens);
     if (indent > 0) for (const t of tokens) t.column += indent;
     if (err) this.sink.error({ file: frame.file, line, column: indent + 1 }, err);
-    if (tokens.length === 0) return;
-    const first = tokens[0]!;
-    if (!first.quoted && INCLUDE_WORDS.has(first.text)) {
-      this.include(first.text, tokens.slice(1), frame, first);
-      return;
-    }
-    this.lines.push(tokens);
+    if (tokens.length > 0) this.lines.push(tokens);
   }
 
   /** One round of replacement of $NAME / ${NAME}; callers re-process the result. */
@@ -220,12 +228,11 @@ export class Preprocessor {
     return null;
   }
 
-  private include(kind: string, args: Token[], frame: Frame, at: Token): void {
-    if (args.length === 0) {
+  private include(kind: string, pattern: string, frame: Frame, at: Position): void {
+    if (pattern === '') {
       this.sink.error(at, `${kind} needs a file name`);
       return;
     }
-    const pattern = args.map((a) => a.text).join(' ');
     const checkReadable = kind === 'includer' || kind === 'includea';
     const checkMatch = kind === 'includem' || kind === 'includea';
     const checkWildcard = kind === 'includew' || kind === 'includea';
