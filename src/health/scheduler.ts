@@ -60,7 +60,7 @@ export class CheckRunner {
     };
   }
 
-  /** Whether the timeout of one attempt, as the scheduler enforces it. */
+  /** The timeout of one attempt, as the scheduler enforces it. */
   attemptTimeout(): number {
     const s = this.spec;
     if (s.type === 'MISC_CHECK') return s.miscTimeout ?? this.timing.delayLoop;
