@@ -4,10 +4,17 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { configCommand } from './commands/config.js';
+import { controlCommands } from './commands/control.js';
 import { ipvsCommand } from './commands/ipvs.js';
+import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
 
-const commands: CommandModule[] = [configCommand, ipvsCommand as CommandModule];
+const commands: CommandModule[] = [
+  configCommand,
+  ipvsCommand as CommandModule,
+  runCommand as CommandModule,
+  ...controlCommands,
+];
 
 export async function main(argv: string[]): Promise<void> {
   const cli = yargs(argv)

@@ -1,0 +1,127 @@
+// `floatlb run`: wires config, data plane, health checker, director, control
+// API, metrics and signals into one long-running process.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createMetrics, type Metrics } from '../api/metrics.js';
+import type { Json } from '../api/routes.js';
+import { ApiServer } from '../api/server.js';
+import { loadConfig } from '../config/index.js';
+import { HealthChecker } from '../health/index.js';
+import type { DataPlane } from '../kernel/dataplane.js';
+import { logger } from '../util/log.js';
+import { Director, describeOp } from './director.js';
+import { openPlane, type PlaneChoice } from './plane.js';
+
+const log = logger('daemon');
+
+export interface DaemonOptions {
+  readonly configFile: string;
+  readonly configId?: string;
+  readonly plane: PlaneChoice;
+  readonly stateDir: string;
+  readonly apiSocket: string;
+  readonly apiSocketGid?: number;
+  readonly apiSocketMode?: number;
+  readonly apiListen?: { host: string; port: number };
+  readonly apiTokenFile?: string;
+  readonly apiTls?: { cert: string; key: string };
+  readonly pidFile?: string;
+  readonly flushOnStop?: boolean;
+  readonly checkConcurrency?: number;
+}
+
+export interface Daemon {
+  readonly director: Director;
+  readonly api: ApiServer;
+  readonly metrics: Metrics;
+  readonly plane: DataPlane;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const plane = await openPlane(opts.plane);
+  log.info({ plane: plane.kind }, 'data plane selected');
+  const metrics = createMetrics(() => plane);
+  const health = new HealthChecker({
+    ...(opts.checkConcurrency ? { concurrency: opts.checkConcurrency } : {}),
+  });
+  health.onProbe((ev) => metrics.observeProbe(ev));
+  health.onState((ev) => metrics.realServerUp.set({ target: ev.target }, ev.up ? 1 : 0));
+  mkdirSync(opts.stateDir, { recursive: true });
+  const director = new Director({
+    plane,
+    health,
+    adminStatePath: join(opts.stateDir, 'admin-state.json'),
+    loadConfig: () => loadConfig(opts.configFile, opts.configId ? { configId: opts.configId } : {}),
+    onApplied: (ops, errors) => {
+      for (const op of ops) metrics.reconcileOps.inc({ op: op.op });
+      if (errors) metrics.reconcileErrors.inc(errors);
+    },
+  });
+  const first = await director.start();
+  log.info(
+    { operations: first.ops.length, errors: first.errors.length, ops: first.ops.map(describeOp) },
+    'started',
+  );
+
+  const token = opts.apiTokenFile ? readFileSync(opts.apiTokenFile, 'utf8').trim() : undefined;
+  if (opts.apiListen && !token) throw new Error('a TCP API listener needs --api-token-file');
+  mkdirSync(dirname(opts.apiSocket), { recursive: true });
+  const api = new ApiServer(
+    { director, vrrp: (): Json => [], startedAt: new Date(), configFile: opts.configFile },
+    {
+      unix: {
+        path: opts.apiSocket,
+        ...(opts.apiSocketGid !== undefined ? { gid: opts.apiSocketGid } : {}),
+        ...(opts.apiSocketMode !== undefined ? { mode: opts.apiSocketMode } : {}),
+      },
+      ...(opts.apiListen && token
+        ? { tcp: { ...opts.apiListen, token, ...(opts.apiTls ? { tls: opts.apiTls } : {}) } }
+        : {}),
+      metrics: metrics.registry,
+    },
+  );
+  await api.listen();
+  if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    director,
+    api,
+    metrics,
+    plane,
+    stop() {
+      stopping ??= (async () => {
+        await api.close();
+        await director.stop(opts.flushOnStop ? { flush: true } : {});
+        plane.close();
+        if (opts.pidFile) rmSync(opts.pidFile, { force: true });
+        log.info('stopped; kernel state left in place');
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** SIGHUP reloads; SIGTERM and SIGINT stop. */
+export function handleSignals(d: Daemon): void {
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading');
+    d.director.reload().then(
+      (r) => log.info({ operations: r.ops.length, ops: r.ops.map(describeOp) }, 'reloaded'),
+      (e: unknown) => log.error({ err: (e as Error).message }, 'reload refused'),
+    );
+  });
+  const stop = (sig: string) => {
+    log.info(`${sig}: stopping`);
+    d.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: e }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
