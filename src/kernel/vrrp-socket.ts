@@ -160,12 +160,16 @@ export class VrrpSocket {
   onReceive(onData: (d: VrrpDatagram) => void, onError: (e: Error) => void): void {
     this.stopReceiving();
     this.poll = pollReadable(this.sock.fd, (status) => {
-      if (status < 0) return onError(new Error(`poll failed: ${status}`));
+      if (status < 0) {
+        onError(new Error(`poll failed: ${status}`));
+        return;
+      }
       let batch: VrrpDatagram[];
       try {
         batch = this.drain();
       } catch (e) {
-        return onError(e as Error);
+        onError(e as Error);
+        return;
       }
       for (const d of batch) onData(d);
     });
