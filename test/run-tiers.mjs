@@ -7,13 +7,14 @@
 //   kernel inside the lab VM, which has IPVS
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const all = ['lint', 'unit', 'host', 'kernel'];
 const tiers = process.argv.slice(2).length ? process.argv.slice(2) : all;
-const outDir = mkdtempSync(join(tmpdir(), 'floatlb-tiers-'));
+// Not /tmp: the kernel tier writes its report from inside the VM, whose /tmp
+// is its own tmpfs.
+const outDir = mkdtempSync(join('/var/tmp', 'floatlb-tiers-'));
 const results = [];
 
 function run(cmd, args, opts = {}) {
