@@ -1,0 +1,8 @@
+#!/bin/sh
+# unLinkToLB.sh -lb <LB IP> <target IP>
+# makes TARGET IP a standby of the pool behind LB IP: weight 0, existing connections drain (exit 0 done, 1 failed)
+set -u
+case $0 in */*) ADAPT_PREFIX=${0%/*} ;; *) ADAPT_PREFIX=. ;; esac
+adapt_script=unLinkToLB.sh
+. "$ADAPT_PREFIX/lib/common.sh"
+adapt_main unlink "$@"
