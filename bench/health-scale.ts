@@ -10,7 +10,7 @@
 // benchmark in the lab VM so both halves share one (emulated) machine:
 //   node dist/lab/vm/cli.js run --timeout 900 -- node dist/bench/health-scale.js
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,8 +236,10 @@ async function benchKeepalived(lis: Listener, o: Opts): Promise<HalfResult> {
   writeFileSync(conf, keepalivedConf(o));
   const logFile = join(dir, 'keepalived.log');
   const args = ['--check', '-n', '-l', '-D', '-f', conf, '-p', join(dir, 'k.pid'), '-c', join(dir, 'c.pid')];
-  args.push('-r', join(dir, 'r.pid'), '-g', logFile);
-  const child = spawn('keepalived', args, { stdio: 'ignore' });
+  args.push('-r', join(dir, 'r.pid'));
+  const out = openSync(logFile, 'w');
+  const child = spawn('keepalived', args, { stdio: ['ignore', out, out] });
+  closeSync(out);
   const checkerPid = () => Number(readFileSync(join(dir, 'c.pid'), 'utf8').trim());
   try {
     const deadline = Date.now() + 60_000;
@@ -245,9 +247,11 @@ async function benchKeepalived(lis: Listener, o: Opts): Promise<HalfResult> {
       await sleep(200);
     await sleep(1000);
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-    if (child.exitCode !== null || !existsSync(`/proc/${checkerPid()}`)) {
+    const pidOk = existsSync(join(dir, 'c.pid')) && existsSync(`/proc/${checkerPid()}`);
+    if (child.exitCode !== null || !pidOk) {
       const why = /IPVS: Can't initialize ipvs[^\n]*/.exec(log)?.[0] ?? 'checker process exited';
-      throw new Error(`keepalived checker did not start: ${why}`);
+      const tail = log.split('\n').slice(-12).join('\n  ');
+      throw new Error(`keepalived checker did not start: ${why}\n  ${tail}`);
     }
     return await measure('keepalived', checkerPid, lis, o);
   } finally {
