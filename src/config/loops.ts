@@ -2,6 +2,8 @@
 import type { DiagnosticSink, Position } from './diagnostics.js';
 
 export const LOOP_PREFIX = '~';
+/** One ~SEQ may not expand past this; nested loops are bounded by the preprocessor's total. */
+export const MAX_SEQ_COUNT = 1_000_000;
 
 export interface LoopContext {
   at: Position;
@@ -83,6 +85,11 @@ function expandSeq(hex: boolean, args: string[], rest: string, ctx: LoopContext)
   const step = n.length === 3 ? n[1]! : end >= start ? 1 : -1;
   if (step === 0 || (step > 0 && start > end) || (step < 0 && start < end)) {
     if (step === 0) ctx.sink.error(ctx.at, `~SEQ step is 0: the loop would never end`);
+    return;
+  }
+  const count = Math.floor((end - start) / step) + 1;
+  if (count > MAX_SEQ_COUNT) {
+    ctx.sink.error(ctx.at, `~SEQ would expand to ${count} lines: the limit is ${MAX_SEQ_COUNT}`);
     return;
   }
   for (let v = start; step > 0 ? v <= end : v >= end; v += step) {

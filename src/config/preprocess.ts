@@ -6,6 +6,7 @@ import type { DiagnosticSink, Position } from './diagnostics.js';
 import { expandBraces, globPath, hasWildcard } from './glob.js';
 import { decomment, type Token, tokenizeLine } from './lexer.js';
 import { expandLoop, LOOP_PREFIX } from './loops.js';
+import { append } from './values.js';
 
 export interface SourceAccess {
   /** Returns the file's text; throws if it cannot be read. */
@@ -252,7 +253,7 @@ export class Preprocessor {
           this.sink.error(at, `${kind}: no file matches ${alt}`);
         }
       }
-      files.push(...(hasWildcard(alt) ? found : [alt]));
+      append(files, hasWildcard(alt) ? found : [alt]);
     }
     const readable = files.filter((f) => this.exists(f));
     if (readable.length === 0) {

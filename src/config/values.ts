@@ -137,3 +137,9 @@ export class Reader {
     return false;
   }
 }
+
+/** Appends without spreading: a generated block can hold more items than the call stack allows. */
+export function append<T>(to: T[], items: readonly T[]): number {
+  for (const it of items) to.push(it);
+  return to.length;
+}

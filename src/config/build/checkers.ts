@@ -12,7 +12,7 @@ import type {
   SmtpHost,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import type { Reader, Table } from '../values.js';
+import { append, type Reader, type Table } from '../values.js';
 
 export const CHECKER_TYPES: readonly CheckerType[] = [
   'HTTP_GET',
@@ -134,7 +134,7 @@ function readUrl(r: Reader, node: ConfigNode): HttpUrl | null {
         else if (d) u.digest = d.text.toLowerCase();
       },
       status_code: (n) => {
-        if (r.arg(n, 0, 'status codes')) u.statusCodes.push(...statusCodes(r, n.args));
+        if (r.arg(n, 0, 'status codes')) append(u.statusCodes, statusCodes(r, n.args));
       },
       virtualhost: (n) => set(u, 'virtualhost', r.string(n)),
       regex: (n) => set(u, 'regex', r.string(n)),

@@ -1,7 +1,7 @@
 // global_defs.
 import type { GlobalDefs, LvsSyncDaemon } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import type { Reader, Table } from '../values.js';
+import { append, type Reader, type Table } from '../values.js';
 import { garpTable } from './vrrp.js';
 
 export function defaultGlobalDefs(): GlobalDefs {
@@ -140,7 +140,11 @@ export function readGlobalDefs(r: Reader, node: ConfigNode, g: GlobalDefs): void
     router_id: (n) => {
       g.routerId = r.string(n);
     },
-    notification_email: (n) => g.notificationEmail.push(...r.words(n).map((t) => t.text)),
+    notification_email: (n) =>
+      append(
+        g.notificationEmail,
+        r.words(n).map((t) => t.text),
+      ),
     notification_email_from: (n) => {
       g.notificationEmailFrom = r.string(n);
     },

@@ -11,7 +11,7 @@ import type {
   VrrpSyncGroup,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import type { Reader, Table } from '../values.js';
+import { append, type Reader, type Table } from '../values.js';
 import { readScript } from './scripts.js';
 
 export function readVrrpScript(r: Reader, node: ConfigNode): VrrpScript | null {
@@ -289,20 +289,20 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
       );
       v.authentication = auth;
     },
-    virtual_ipaddress: (n) => v.virtualIpaddress.push(...readVips(r, n)),
-    virtual_ipaddress_excluded: (n) => v.virtualIpaddressExcluded.push(...readVips(r, n)),
-    virtual_routes: (n) => v.virtualRoutes.push(...rawLines(n)),
-    virtual_rules: (n) => v.virtualRules.push(...rawLines(n)),
+    virtual_ipaddress: (n) => append(v.virtualIpaddress, readVips(r, n)),
+    virtual_ipaddress_excluded: (n) => append(v.virtualIpaddressExcluded, readVips(r, n)),
+    virtual_routes: (n) => append(v.virtualRoutes, rawLines(n)),
+    virtual_rules: (n) => append(v.virtualRules, rawLines(n)),
     mcast_src_ip: (n) => {
       v.mcastSrcIp = r.ip(n);
     },
     unicast_src_ip: (n) => {
       v.unicastSrcIp = r.ip(n);
     },
-    unicast_peer: (n) => v.unicastPeer.push(...readPeers(r, n)),
-    track_interface: (n) => v.trackInterface.push(...readTrack(r, n, -253, 253)),
-    track_script: (n) => v.trackScript.push(...readTrack(r, n, -253, 253)),
-    track_file: (n) => v.trackFile.push(...readTrack(r, n, -254, 254)),
+    unicast_peer: (n) => append(v.unicastPeer, readPeers(r, n)),
+    track_interface: (n) => append(v.trackInterface, readTrack(r, n, -253, 253)),
+    track_script: (n) => append(v.trackScript, readTrack(r, n, -253, 253)),
+    track_file: (n) => append(v.trackFile, readTrack(r, n, -254, 254)),
     dont_track_primary: () => {
       v.dontTrackPrimary = true;
     },
@@ -392,10 +392,14 @@ export function readSyncGroup(r: Reader, node: ConfigNode): VrrpSyncGroup | null
   r.block(
     node,
     {
-      group: (n) => s.group.push(...r.words(n).map((t) => t.text)),
-      track_interface: (n) => s.trackInterface.push(...readTrack(r, n, -253, 253)),
-      track_script: (n) => s.trackScript.push(...readTrack(r, n, -253, 253)),
-      track_file: (n) => s.trackFile.push(...readTrack(r, n, -254, 254)),
+      group: (n) =>
+        append(
+          s.group,
+          r.words(n).map((t) => t.text),
+        ),
+      track_interface: (n) => append(s.trackInterface, readTrack(r, n, -253, 253)),
+      track_script: (n) => append(s.trackScript, readTrack(r, n, -253, 253)),
+      track_file: (n) => append(s.trackFile, readTrack(r, n, -254, 254)),
       track_process: () => {},
       track_bfd: () => {},
       notify_master: notify('notifyMaster'),
