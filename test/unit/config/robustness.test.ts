@@ -155,5 +155,5 @@ describe('includes', () => {
     });
     expect(r3.ok).toBe(false);
     expect(r3.diagnostics[0]!.message).toBe('~SEQ/~LST expand to more than 1000000 lines');
-  });
+  }, 60_000);
 });
