@@ -153,7 +153,16 @@ adapt_identity() {
   adapt_caller=?
   # shellcheck disable=SC3028 # PPID is POSIX
   if [ -r "/proc/$PPID/comm" ]; then read -r adapt_caller <"/proc/$PPID/comm" || true; fi
-  adapt_caller="$adapt_caller($PPID)"
+  # comm may hold spaces ("node (vitest 1)"): keep the log's fields apart.
+  _old=$IFS
+  IFS=' 	'
+  set -f
+  # shellcheck disable=SC2086
+  set -- $adapt_caller
+  set +f
+  IFS=_
+  adapt_caller="$*($PPID)"
+  IFS=$_old
 }
 
 # --- directors ----------------------------------------------------------------
@@ -423,7 +432,13 @@ adapt_rotate() {
       _k=$_j
     done
     mv -f "$_log" "$_log.1"
-    : >"$_log"
+    # Older generations beyond the limit (left when ADAPT_LOG_KEEP shrank).
+    _k=$((ADAPT_LOG_KEEP + 1))
+    while [ -e "$_log.$_k" ]; do
+      rm -f "$_log.$_k"
+      _k=$((_k + 1))
+    done
+    : >>"$_log"
   ) 9>>"$_log.lock" 2>/dev/null
 }
 
