@@ -4,6 +4,13 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProbeEvent } from '../health/types.js';
 import { type DataPlane, destId, type ServiceState, type Stats, serviceId } from '../kernel/dataplane.js';
 
+export interface VrrpView {
+  readonly name: string;
+  readonly state: string;
+  readonly splitBrain: number;
+  readonly dropped: Readonly<Record<string, number>>;
+}
+
 export interface Metrics {
   readonly registry: Registry;
   readonly reconcileOps: Counter<'op'>;
@@ -12,7 +19,10 @@ export interface Metrics {
   readonly checkLatency: Histogram<'type'>;
   readonly realServerUp: Gauge<'target'>;
   readonly vrrpState: Gauge<'instance' | 'state'>;
-  readonly vrrpSplitBrain: Counter<'instance'>;
+  readonly vrrpSplitBrain: Gauge<'instance'>;
+  readonly vrrpDropped: Gauge<'instance' | 'reason'>;
+  /** Where the VRRP gauges read their values at scrape time. */
+  setVrrpSource(fn: () => readonly VrrpView[]): void;
   observeProbe(ev: ProbeEvent): void;
 }
 
@@ -48,17 +58,37 @@ export function createMetrics(plane: () => DataPlane | null): Metrics {
     labelNames: ['target'] as const,
     registers: [registry],
   });
+  let vrrpSource: () => readonly VrrpView[] = () => [];
   const vrrpState = new Gauge({
     name: 'floatlb_vrrp_state',
     help: '1 for the VRRP state each instance is in.',
     labelNames: ['instance', 'state'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of vrrpSource()) this.set({ instance: v.name, state: v.state }, 1);
+    },
   });
-  const vrrpSplitBrain = new Counter({
+  const vrrpSplitBrain = new Gauge({
     name: 'floatlb_vrrp_other_master_seen_total',
     help: 'Adverts from another master on the same VRID while master (split brain).',
     labelNames: ['instance'] as const,
     registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of vrrpSource()) this.set({ instance: v.name }, v.splitBrain);
+    },
+  });
+  const vrrpDropped = new Gauge({
+    name: 'floatlb_vrrp_dropped_packets_total',
+    help: 'VRRP packets dropped by reason (bad checksum, TTL, auth, VRID...).',
+    labelNames: ['instance', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const v of vrrpSource())
+        for (const [reason, n] of Object.entries(v.dropped)) this.set({ instance: v.name, reason }, n);
+    },
   });
   // The registry collects every metric concurrently: one kernel read serves
   // all data-plane gauges of a scrape.
@@ -133,6 +163,10 @@ export function createMetrics(plane: () => DataPlane | null): Metrics {
     realServerUp,
     vrrpState,
     vrrpSplitBrain,
+    vrrpDropped,
+    setVrrpSource(fn) {
+      vrrpSource = fn;
+    },
     observeProbe(ev) {
       if (ev.skipped) return;
       checkResults.inc({ target: ev.target, result: ev.ok ? 'ok' : 'fail' });

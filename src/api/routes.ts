@@ -18,6 +18,8 @@ export interface RouteContext {
   readonly vrrp: () => Json;
   readonly startedAt: Date;
   readonly configFile: string;
+  /** Runs after a successful reload of the data plane (VRRP changes). */
+  readonly afterReload?: () => Promise<void>;
 }
 
 export type MemberVerdict = 'running' | 'abnormal' | 'stopped';
@@ -165,6 +167,7 @@ export async function route(
     }
     if (is('POST', 'v1', 'reload')) {
       const r = await d.reload();
+      await ctx.afterReload?.();
       return [200, { operations: r.ops.length, errors: [...r.errors], warnings: d.configWarnings }];
     }
     if (is('GET', 'v1', 'vrrp')) return [200, ctx.vrrp()];

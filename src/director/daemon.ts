@@ -6,11 +6,15 @@ import { createMetrics, type Metrics } from '../api/metrics.js';
 import type { Json } from '../api/routes.js';
 import { ApiServer } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
+import type { FloatlbConfig } from '../config/model.js';
 import { HealthChecker } from '../health/index.js';
 import type { DataPlane } from '../kernel/dataplane.js';
+import { Rtnl } from '../kernel/rtnetlink.js';
 import { logger } from '../util/log.js';
 import { Director, describeOp } from './director.js';
 import { openPlane, type PlaneChoice } from './plane.js';
+import { VrrpManager } from './vrrp-manager.js';
+import { kernelVrrpDeps } from './vrrp-wiring.js';
 
 const log = logger('daemon');
 
@@ -32,6 +36,8 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly director: Director;
+  /** Re-reads the config: data plane diff, then VRRP if its settings changed. */
+  reload(): Promise<void>;
   readonly api: ApiServer;
   readonly metrics: Metrics;
   readonly plane: DataPlane;
@@ -64,11 +70,57 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     'started',
   );
 
+  const rtnl = new Rtnl();
+  let vrrp: VrrpManager | null = null;
+  const startVrrp = async (config: FloatlbConfig) => {
+    if (!config.vrrpInstances.length) return null;
+    const m = new VrrpManager(
+      config,
+      kernelVrrpDeps(config, rtnl, plane, () => undefined),
+    );
+    await m.start();
+    return m;
+  };
+  vrrp = await startVrrp(director.currentConfig!);
+  const vrrpStatus = () => vrrp?.status() ?? [];
+  metrics.setVrrpSource(() =>
+    vrrpStatus().map((v) => {
+      const st = (v.stats ?? {}) as { splitBrain?: number; dropped?: Record<string, number> };
+      return {
+        name: String(v.name),
+        state: String(v.state),
+        splitBrain: st.splitBrain ?? 0,
+        dropped: st.dropped ?? {},
+      };
+    }),
+  );
+  // A reload restarts VRRP only when its own settings changed: a restart
+  // releases the VIP to the peer for a moment.
+  const vrrpKey = (c: FloatlbConfig | null) =>
+    JSON.stringify(
+      c ? [c.vrrpInstances.map(({ source: _s, ...i }) => i), c.vrrpSyncGroups, c.vrrpScripts] : null,
+    );
+  let vrrpApplied = vrrpKey(director.currentConfig);
+  const reloadVrrp = async () => {
+    const key = vrrpKey(director.currentConfig);
+    if (key === vrrpApplied) return;
+    log.warn('VRRP settings changed: restarting VRRP instances');
+    await vrrp?.stop();
+    vrrp = await startVrrp(director.currentConfig!);
+    vrrpApplied = key;
+  };
+
   const token = opts.apiTokenFile ? readFileSync(opts.apiTokenFile, 'utf8').trim() : undefined;
   if (opts.apiListen && !token) throw new Error('a TCP API listener needs --api-token-file');
   mkdirSync(dirname(opts.apiSocket), { recursive: true });
   const api = new ApiServer(
-    { director, vrrp: (): Json => [], startedAt: new Date(), configFile: opts.configFile },
+    {
+      director,
+      vrrp: (): Json => vrrpStatus() as Json,
+      startedAt: new Date(),
+      configFile: opts.configFile,
+      afterReload: reloadVrrp,
+    },
     {
       unix: {
         path: opts.apiSocket,
@@ -90,8 +142,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     api,
     metrics,
     plane,
+    async reload() {
+      const r = await director.reload();
+      log.info({ operations: r.ops.length, ops: r.ops.map(describeOp) }, 'reloaded');
+      await reloadVrrp();
+    },
     stop() {
       stopping ??= (async () => {
+        // Release the VIP first (priority 0), so the peer takes over at once.
+        await vrrp?.stop();
+        rtnl.close();
         await api.close();
         await director.stop(opts.flushOnStop ? { flush: true } : {});
         plane.close();
@@ -107,10 +167,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 export function handleSignals(d: Daemon): void {
   process.on('SIGHUP', () => {
     log.info('SIGHUP: reloading');
-    d.director.reload().then(
-      (r) => log.info({ operations: r.ops.length, ops: r.ops.map(describeOp) }, 'reloaded'),
-      (e: unknown) => log.error({ err: (e as Error).message }, 'reload refused'),
-    );
+    d.reload().catch((e: unknown) => log.error({ err: (e as Error).message }, 'reload refused'));
   });
   const stop = (sig: string) => {
     log.info(`${sig}: stopping`);

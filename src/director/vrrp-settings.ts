@@ -1,0 +1,51 @@
+// Pure: the config's vrrp_instance onto the speaker's settings, with
+// global_defs filling what the instance leaves out.
+import type { ScriptRef, VrrpInstance } from '../config/model.js';
+import { instanceSettings, type VrrpInstanceSettings } from '../vrrp/settings.js';
+
+const cmd = (s: ScriptRef | null): string | undefined => s?.command;
+
+/** garp_* defaults from global_defs are already folded into inst.garp by the parser. */
+export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings {
+  const vips = inst.virtualIpaddress.map((v) => ({
+    address: v.address,
+    prefixLen: v.prefix,
+    ...(v.dev && v.dev !== inst.interface ? { ifname: v.dev } : {}),
+  }));
+  const family = vips[0]?.address.includes(':') ? 6 : 4;
+  const srcIp = inst.unicastSrcIp ?? inst.mcastSrcIp;
+  const notify = {
+    ...(cmd(inst.notifyMaster) ? { master: cmd(inst.notifyMaster) } : {}),
+    ...(cmd(inst.notifyBackup) ? { backup: cmd(inst.notifyBackup) } : {}),
+    ...(cmd(inst.notifyFault) ? { fault: cmd(inst.notifyFault) } : {}),
+    ...(cmd(inst.notifyStop) ? { stop: cmd(inst.notifyStop) } : {}),
+    ...(cmd(inst.notify) ? { generic: cmd(inst.notify) } : {}),
+  };
+  return instanceSettings({
+    name: inst.name,
+    vrid: inst.virtualRouterId,
+    priority: inst.priority,
+    interface: inst.interface,
+    vips,
+    family,
+    // IPv6 VRRP exists only in version 3.
+    version: family === 6 ? 3 : inst.version,
+    advertIntMs: inst.advertInt,
+    ...(srcIp ? { srcIp } : {}),
+    unicastPeers: inst.unicastPeer.map((p) => p.address),
+    ...(inst.authentication?.type === 'PASS' ? { authPass: inst.authentication.pass } : {}),
+    initialState: inst.state,
+    // keepalived honours nopreempt only for an instance that starts as BACKUP.
+    preempt: !(inst.nopreempt && inst.state === 'BACKUP'),
+    preemptDelayMs: inst.preemptDelay,
+    accept: inst.accept,
+    garp: {
+      masterDelayMs: inst.garp.masterDelay,
+      masterRepeat: inst.garp.masterRepeat,
+      masterRefreshMs: inst.garp.masterRefresh,
+      masterRefreshRepeat: inst.garp.masterRefreshRepeat,
+      intervalMs: 0,
+    },
+    notify,
+  });
+}

@@ -1,0 +1,203 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseConfigText } from '../../../src/config/index.js';
+import type { FloatlbConfig, VrrpScript } from '../../../src/config/model.js';
+import { type SpeakerHandle, VrrpManager } from '../../../src/director/vrrp-manager.js';
+import { vrrpSettingsFromConfig } from '../../../src/director/vrrp-settings.js';
+import type { NotifyState, VrrpState } from '../../../src/vrrp/machine.js';
+import type { VrrpInstanceSettings } from '../../../src/vrrp/settings.js';
+
+const CONF = `
+vrrp_script chk_haproxy {
+  script "/usr/bin/killall -0 haproxy"
+  interval 2
+  weight -20
+  fall 2
+  rise 2
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_2
+  }
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  nopreempt
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  authentication {
+    auth_type PASS
+    auth_pass 1111
+  }
+  unicast_src_ip 10.0.0.1
+  unicast_peer {
+    10.0.0.2
+  }
+  track_interface {
+    eth1
+  }
+  track_script {
+    chk_haproxy
+  }
+  virtual_ipaddress {
+    10.0.0.200/24
+  }
+  notify "/etc/keepalived/notify.sh"
+}
+vrrp_instance VI_2 {
+  state MASTER
+  interface eth1
+  virtual_router_id 52
+  priority 100
+  version 3
+  advert_int 0.1
+  virtual_ipaddress {
+    2001:db8::200/64
+  }
+}
+`;
+
+function config(): FloatlbConfig {
+  const r = parseConfigText(CONF, { file: 'vrrp.conf' });
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return r.config!;
+}
+
+class FakeSpeaker implements SpeakerHandle {
+  readonly tracks: Array<[string, boolean, number]> = [];
+  state: VrrpState = 'INIT';
+  readonly machine = {
+    get state() {
+      return 'BACKUP' as VrrpState;
+    },
+    priority: 0,
+    master: null,
+    stats: {
+      becameMaster: 0,
+      becameBackup: 0,
+      becameFault: 0,
+      advertsSent: 0,
+      advertsReceived: 0,
+      releaseReceived: 0,
+      releaseSent: 0,
+      splitBrain: 0,
+    },
+  };
+  readonly stats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0 };
+  constructor(
+    readonly settings: VrrpInstanceSettings,
+    readonly emit: (s: NotifyState, p: number) => void,
+  ) {}
+  start(): void {}
+  async stop(): Promise<void> {}
+  track(name: string, up: boolean, weight: number): void {
+    this.tracks.push([name, up, weight]);
+  }
+}
+
+afterEach(() => vi.useRealTimers());
+
+describe('vrrpSettingsFromConfig', () => {
+  it('carries the instance settings keepalived users write', () => {
+    const c = config();
+    const s1 = vrrpSettingsFromConfig(c.vrrpInstances[0]!);
+    expect(s1).toMatchObject({
+      name: 'VI_1',
+      vrid: 51,
+      priority: 150,
+      version: 2,
+      advertIntMs: 1000,
+      family: 4,
+      srcIp: '10.0.0.1',
+      unicastPeers: ['10.0.0.2'],
+      authPass: '1111',
+      initialState: 'BACKUP',
+      preempt: false,
+      vips: [{ address: '10.0.0.200', prefixLen: 24 }],
+      notify: { generic: '/etc/keepalived/notify.sh' },
+    });
+    const s2 = vrrpSettingsFromConfig(c.vrrpInstances[1]!);
+    expect(s2).toMatchObject({
+      version: 3,
+      family: 6,
+      advertIntMs: 100,
+      preempt: true,
+      initialState: 'MASTER',
+    });
+  });
+});
+
+describe('VrrpManager', () => {
+  async function manager(linkUp: (i: string) => boolean, script: (s: VrrpScript) => boolean) {
+    const speakers = new Map<string, FakeSpeaker>();
+    const roles: Array<[string, NotifyState]> = [];
+    const m = new VrrpManager(config(), {
+      createSpeaker: async (s, emit) => {
+        const f = new FakeSpeaker(s, emit);
+        speakers.set(s.name, f);
+        return f;
+      },
+      linkUp: async (i) => linkUp(i),
+      runTrackScript: async (s) => script(s),
+      onRole: (i, st) => roles.push([i, st]),
+      linkPollMs: 1000,
+    });
+    await m.start();
+    return { m, speakers, roles };
+  }
+
+  it('feeds track_interface changes to the instance, weight 0 meaning fault', async () => {
+    vi.useFakeTimers();
+    let up = true;
+    const { m, speakers } = await manager(
+      () => up,
+      () => true,
+    );
+    await vi.advanceTimersByTimeAsync(0);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['if:eth1', true, 0]);
+    up = false;
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['if:eth1', false, 0]);
+    await m.stop();
+  });
+
+  it('applies the script weight after `fall` failures and restores after `rise` successes', async () => {
+    vi.useFakeTimers();
+    let ok = true;
+    const { m, speakers } = await manager(
+      () => true,
+      () => ok,
+    );
+    const tracks = () => speakers.get('VI_1')!.tracks.filter((t) => t[0] === 'script:chk_haproxy');
+    ok = false;
+    await vi.advanceTimersByTimeAsync(2000); // one failure: not yet
+    expect(tracks()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(2000); // second failure: down
+    expect(tracks()).toEqual([['script:chk_haproxy', false, -20]]);
+    ok = true;
+    await vi.advanceTimersByTimeAsync(4000);
+    expect(tracks()).toEqual([
+      ['script:chk_haproxy', false, -20],
+      ['script:chk_haproxy', true, -20],
+    ]);
+    await m.stop();
+  });
+
+  it('moves a sync group into FAULT together, and reports roles', async () => {
+    const { m, speakers, roles } = await manager(
+      () => true,
+      () => true,
+    );
+    speakers.get('VI_2')!.emit('FAULT', 100);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1:VI_2', false, 0]);
+    speakers.get('VI_2')!.emit('BACKUP', 100);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1:VI_2', true, 0]);
+    expect(roles).toEqual([
+      ['VI_2', 'FAULT'],
+      ['VI_2', 'BACKUP'],
+    ]);
+    await m.stop();
+  });
+});
