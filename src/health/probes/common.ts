@@ -24,30 +24,24 @@ export function stopwatch(): {
 }
 
 /**
- * A signal that aborts when the caller's does or after `ms`, and the reason
- * text to report. dispose() clears the timer.
+ * Calls `fire` once when `ms` pass or the caller's signal aborts, whichever
+ * comes first; `timedOut` tells which. Returns a disposer. A plain timer and
+ * one listener: no extra AbortController per probe, which shows at scale.
  */
 export function deadline(
   signal: AbortSignal,
   ms: number,
-): { signal: AbortSignal; why: () => string; dispose: () => void } {
-  const ctl = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ctl.abort();
-  }, ms);
-  const onAbort = () => ctl.abort();
-  if (signal.aborted) ctl.abort();
-  else signal.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: ctl.signal,
-    why: () => (timedOut ? `timeout after ${ms} ms` : 'aborted'),
-    dispose: () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    },
+  fire: (why: string, timedOut: boolean) => void,
+): () => void {
+  const timer = setTimeout(() => fire(`timeout after ${ms} ms`, true), ms);
+  const onAbort = () => fire('aborted', false);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const dispose = () => {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
   };
+  if (signal.aborted) queueMicrotask(onAbort);
+  return dispose;
 }
 
 export function errText(err: unknown): string {

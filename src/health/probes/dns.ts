@@ -31,15 +31,13 @@ export function probeDns(spec: DnsSpec, signal: AbortSignal): Promise<ProbeResul
   const type = DNS_TYPES[spec.dnsType ?? 'SOA'];
   const id = randomInt(0, 0x10000);
   const query = encodeQuery(id, spec.name ?? '.', type);
-  const dl = deadline(signal, timeoutOf(spec));
   const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   return new Promise<ProbeResult>((resolve) => {
     let done = false;
     const finish = (r: ProbeResult) => {
       if (done) return;
       done = true;
-      dl.dispose();
-      dl.signal.removeEventListener('abort', onAbort);
+      dispose();
       sock.removeAllListeners();
       sock.on('error', () => {});
       try {
@@ -49,9 +47,7 @@ export function probeDns(spec: DnsSpec, signal: AbortSignal): Promise<ProbeResul
       }
       resolve(r);
     };
-    const onAbort = () => finish(sw.fail(dl.why()));
-    if (dl.signal.aborted) return onAbort();
-    dl.signal.addEventListener('abort', onAbort, { once: true });
+    const dispose = deadline(signal, timeoutOf(spec), (why) => finish(sw.fail(why)));
     sock.once('error', (e) => finish(sw.fail(`dns ${host}:${port}: ${errText(e)}`)));
     sock.on('message', (msg) => {
       // A late reply to an earlier query is not an answer to this one.

@@ -33,7 +33,6 @@ function fetchOnce(spec: HttpSpec, url: UrlSpec, signal: AbortSignal): Promise<P
   const useTls = spec.type === 'SSL_GET';
   const vhost = url.virtualhost ?? spec.virtualhost;
   const request = buildRequest(url.path, vhost ?? hostHeader(host, port, useTls), spec.httpProtocol ?? '1.0');
-  const dl = deadline(signal, timeoutOf(spec));
   return new Promise((resolve) => {
     const base = { host, port, localAddress: spec.bindto, localPort: spec.bindPort };
     const sock: net.Socket = useTls
@@ -50,8 +49,7 @@ function fetchOnce(spec: HttpSpec, url: UrlSpec, signal: AbortSignal): Promise<P
     const finish = (r: ParsedResponse | string) => {
       if (done) return;
       done = true;
-      dl.dispose();
-      dl.signal.removeEventListener('abort', onAbort);
+      dispose();
       sock.removeAllListeners();
       sock.on('error', () => {});
       sock.destroy();
@@ -65,9 +63,7 @@ function fetchOnce(spec: HttpSpec, url: UrlSpec, signal: AbortSignal): Promise<P
       if (!st.done) return;
       finish('error' in st ? `${url.path}: ${st.error}` : st.response);
     };
-    const onAbort = () => finish(`${url.path}: ${dl.why()}`);
-    if (dl.signal.aborted) return onAbort();
-    dl.signal.addEventListener('abort', onAbort, { once: true });
+    const dispose = deadline(signal, timeoutOf(spec), (why) => finish(`${url.path}: ${why}`));
     sock.once(useTls ? 'secureConnect' : 'connect', () => sock.write(request));
     sock.on('data', (d: Buffer) => {
       chunks.push(d);

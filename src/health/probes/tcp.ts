@@ -6,7 +6,6 @@ import { deadline, errText, stopwatch, targetOf, timeoutOf } from './common.js';
 export function probeTcp(spec: TcpCheck & BoundCheck, signal: AbortSignal): Promise<ProbeResult> {
   const sw = stopwatch();
   const { host, port } = targetOf(spec);
-  const dl = deadline(signal, timeoutOf(spec));
   return new Promise<ProbeResult>((resolve) => {
     const sock = net.connect({
       host,
@@ -18,8 +17,7 @@ export function probeTcp(spec: TcpCheck & BoundCheck, signal: AbortSignal): Prom
     const finish = (r: ProbeResult) => {
       if (done) return;
       done = true;
-      dl.dispose();
-      dl.signal.removeEventListener('abort', onAbort);
+      dispose();
       sock.removeAllListeners();
       sock.on('error', () => {});
       // Closing with a reset leaves no TIME_WAIT socket on either side, which
@@ -28,9 +26,7 @@ export function probeTcp(spec: TcpCheck & BoundCheck, signal: AbortSignal): Prom
       else sock.destroy();
       resolve(r);
     };
-    const onAbort = () => finish(sw.fail(dl.why()));
-    if (dl.signal.aborted) return onAbort();
-    dl.signal.addEventListener('abort', onAbort, { once: true });
+    const dispose = deadline(signal, timeoutOf(spec), (why) => finish(sw.fail(why)));
     sock.once('connect', () => finish(sw.ok()));
     sock.once('error', (e) => finish(sw.fail(`connect ${host}:${port}: ${errText(e)}`)));
   });

@@ -24,15 +24,13 @@ export function judgeUdpReply(spec: UdpCheck, reply: Uint8Array): string | null 
 export function probeUdp(spec: UdpSpec, signal: AbortSignal): Promise<ProbeResult> {
   const sw = stopwatch();
   const { host, port } = targetOf(spec);
-  const dl = deadline(signal, timeoutOf(spec));
   const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   return new Promise<ProbeResult>((resolve) => {
     let done = false;
     const finish = (r: ProbeResult) => {
       if (done) return;
       done = true;
-      dl.dispose();
-      dl.signal.removeEventListener('abort', onAbort);
+      dispose();
       sock.removeAllListeners();
       sock.on('error', () => {});
       try {
@@ -42,14 +40,11 @@ export function probeUdp(spec: UdpSpec, signal: AbortSignal): Promise<ProbeResul
       }
       resolve(r);
     };
-    const onAbort = () => {
+    const dispose = deadline(signal, timeoutOf(spec), (why, timedOut) => {
       // Silence is a pass unless a reply is required.
-      const timedOut = !signal.aborted;
       if (timedOut && spec.requireReply === undefined) finish(sw.ok());
-      else finish(sw.fail(dl.why()));
-    };
-    if (dl.signal.aborted) return onAbort();
-    dl.signal.addEventListener('abort', onAbort, { once: true });
+      else finish(sw.fail(why));
+    });
     sock.once('error', (e) => finish(sw.fail(`udp ${host}:${port}: ${errText(e)}`)));
     sock.on('message', (msg) => {
       const why = judgeUdpReply(spec, msg);
