@@ -402,18 +402,14 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
       throw usage('-M needs -p');
     }
     if (l.has('pe')) throw usage('persistence engines (--pe) are not supported');
-    const service: ServiceSpec = {
-      key: key!,
-      scheduler: scheduler as ServiceSpec['scheduler'],
-      flags: schedFlagNames(scheduler, schedFlagBits(flags)),
-      persistence,
-    };
+    const given: ServiceSpec = { key: key!, scheduler: scheduler as ServiceSpec['scheduler'], flags, persistence };
     try {
-      validateService(service);
+      validateService(given);
     } catch (e) {
       throw usage((e as Error).message);
     }
-    return { ...withKey, service };
+    // flag-1 on sh is sh-fallback: name the bits as the kernel will report them.
+    return { ...withKey, service: { ...given, flags: schedFlagNames(scheduler, schedFlagBits(flags)) } };
   }
 
   if (command === 'add-server' || command === 'edit-server' || command === 'delete-server') {

@@ -422,7 +422,7 @@ export function decodeDestAttrs(body: Buffer, serviceFamily: Family = 'inet'): I
           ? 'csum'
           : 'nocsum';
     // ipip carries no port or checksum option; keep the spec minimal for it.
-    tunnel = type === 'ipip' && port === 0 && fl === 0 ? { type } : { type, port, csum };
+    tunnel = type === 'ipip' && port === 0 && fl === 0 ? { type } : { type, ...(port ? { port } : {}), csum };
   }
   const stats64 = a.get(IPVS_DEST_ATTR.STATS64);
   const w = readU32(a.get(IPVS_DEST_ATTR.WEIGHT), 'weight');
