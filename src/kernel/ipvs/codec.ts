@@ -340,8 +340,9 @@ export const requests = {
 function decodeStats(b: Buffer | undefined, wide: boolean): Stats | null {
   if (!b) return null;
   const a = attrMap(b);
-  const r32 = (t: number): bigint => BigInt(readU32(a.get(t), `stats attr ${t}`));
-  const r64 = (t: number): bigint => readU64(a.get(t), `stats attr ${t}`);
+  // A counter the kernel left out reads as zero.
+  const r32 = (t: number): bigint => (a.has(t) ? BigInt(readU32(a.get(t), `stats attr ${t}`)) : 0n);
+  const r64 = (t: number): bigint => (a.has(t) ? readU64(a.get(t), `stats attr ${t}`) : 0n);
   const n = wide ? r64 : r32;
   return {
     conns: n(IPVS_STATS_ATTR.CONNS),

@@ -36,9 +36,21 @@ const table: ServiceState[] = [
     dests: [
       d({ address: '10.1.0.6', port: 80, forwarding: 'tun', tunnel: { type: 'gre', csum: 'csum' } }),
       d({ address: '10.1.0.2', port: 80, forwarding: 'nat', weight: 3 }),
-      d({ address: '10.1.0.3', port: 80, forwarding: 'dr', weight: 0, upperThreshold: 100, lowerThreshold: 10 }),
+      d({
+        address: '10.1.0.3',
+        port: 80,
+        forwarding: 'dr',
+        weight: 0,
+        upperThreshold: 100,
+        lowerThreshold: 10,
+      }),
       d({ address: '10.1.0.4', port: 80, forwarding: 'tun', tunnel: { type: 'ipip' } }),
-      d({ address: '10.1.0.5', port: 80, forwarding: 'tun', tunnel: { type: 'gue', port: 6080, csum: 'csum' } }),
+      d({
+        address: '10.1.0.5',
+        port: 80,
+        forwarding: 'tun',
+        tunnel: { type: 'gue', port: 6080, csum: 'csum' },
+      }),
     ],
   },
   {
@@ -104,7 +116,9 @@ describe('output is byte-for-byte what ipvsadm 1.31 printed for the same table',
         { state: 'master', ifname: 'lab0', syncId: 5, maxLen: 1472, group: '224.0.0.81', port: 8848, ttl: 1 },
       ]),
     ).toBe(LN_DAEMON);
-    expect(formatTimeouts({ tcp: 900, tcpFin: 120, udp: 300 })).toBe('Timeout (tcp tcpfin udp): 900 120 300\n');
+    expect(formatTimeouts({ tcp: 900, tcpFin: 120, udp: 300 })).toBe(
+      'Timeout (tcp tcpfin udp): 900 120 300\n',
+    );
   });
 });
 
@@ -154,7 +168,9 @@ describe('restore input', () => {
     expect(formatSave(back)).toBe(SAVE);
   });
   it('refuses a bad line with its number, before anything runs', () => {
-    expect(() => parseRules('-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.2:80 -s nope\n')).toThrow(/line 2: illegal scheduling/);
+    expect(() => parseRules('-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.2:80 -s nope\n')).toThrow(
+      /line 2: illegal scheduling/,
+    );
   });
   it('parses -C as a barrier', () => {
     expect(parseRules('-C\n-A -f 1 -s rr\n').map((p) => ('clear' in p ? 'clear' : p.ops.length))).toEqual([
