@@ -1,0 +1,205 @@
+// Real TCP/HTTP traffic through IPVS programmed by floatlb, in NAT, DR and
+// TUN modes. Topology (all namespaces):
+//
+//   client 10.10.0.2 -- router 10.10.0.1 | 10.20.0.1 == LAN bridge == director 10.20.0.10 (VIP 10.20.0.100)
+//                                                                  \= rs1 10.20.0.11, rs2 10.20.0.12
+//
+// DR and TUN replies go from the real servers straight to the router; NAT
+// replies go back through the director (the real servers' default route).
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bridge, type Netns, vethPair } from '../../lab/netns.js';
+import { parseIpvsArgs } from '../../src/cli/ipvs-args.js';
+import { runIpvs } from '../../src/cli/ipvs-run.js';
+import type { DestSpec, Forwarding, ServiceKey } from '../../src/kernel/dataplane.js';
+import { IpvsClient } from '../../src/kernel/ipvs/client.js';
+import { setArp, setIpForward, setRpFilter } from '../../src/kernel/sysctl.js';
+import { testNetns } from '../support/netns.js';
+import { requireIpvs, requireTool } from '../support/require.js';
+
+const VIP = '10.20.0.100';
+const RS = [
+  { name: 'rs1', ip: '10.20.0.11' },
+  { name: 'rs2', ip: '10.20.0.12' },
+];
+const key: ServiceKey = { kind: 'ip', family: 'inet', protocol: 'tcp', address: VIP, port: 80 };
+
+let client: Netns;
+let router: Netns;
+let director: Netns;
+let servers: Netns[] = [];
+let ipvs: IpvsClient;
+
+const SERVER = `
+const http = require('http');
+const name = process.argv[1];
+const s = http.createServer((q, r) => { r.setHeader('content-type', 'text/plain'); r.end(name); });
+s.keepAliveTimeout = 600000;
+s.listen(80, '0.0.0.0', () => console.log('up'));
+`;
+
+// count N: N requests, each on a new connection. hold N: keep one
+// connection to rs1, wait for a line on stdin, make N new connections,
+// then ask again on the held one.
+const CLIENT = `
+const http = require('http');
+const [mode, n, vip] = process.argv.slice(1);
+const get = (agent) => new Promise((res, rej) => {
+  const req = http.get({ host: vip, port: 80, path: '/', agent }, (r) => {
+    let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => res({ body: b, reused: req.reusedSocket }));
+  });
+  req.setTimeout(10000, () => req.destroy(new Error('timeout')));
+  req.on('error', rej);
+});
+async function many(k) {
+  const counts = {};
+  for (let i = 0; i < k; i++) { const { body } = await get(false); counts[body] = (counts[body] || 0) + 1; }
+  return counts;
+}
+(async () => {
+  if (mode === 'count') { console.log(JSON.stringify(await many(Number(n)))); return; }
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  for (let i = 0; i < 20; i++) { if ((await get(agent)).body === 'rs1') break; }
+  console.log('READY');
+  process.stdin.once('data', async () => {
+    const counts = await many(Number(n));
+    const held = await get(agent);
+    console.log(JSON.stringify({ counts, held }));
+    agent.destroy();
+  });
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+function lines(p: ChildProcess): AsyncIterableIterator<string> {
+  return createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
+}
+
+async function firstLine(p: ChildProcess): Promise<string> {
+  const it = lines(p);
+  const r = await it.next();
+  return r.done ? '' : r.value;
+}
+
+function countConnections(n: number): Record<string, number> {
+  const out = execFileSync(
+    'ip',
+    ['netns', 'exec', client.name, 'node', '-e', CLIENT, 'count', String(n), VIP],
+    {
+      encoding: 'utf8',
+      timeout: 240_000,
+    },
+  );
+  return JSON.parse(out) as Record<string, number>;
+}
+
+function dest(ip: string, forwarding: Forwarding, weight: number): DestSpec {
+  return { address: ip, port: 80, family: 'inet', forwarding, weight, upperThreshold: 0, lowerThreshold: 0 };
+}
+
+function routeVia(ns: Netns, gw: string): void {
+  ns.ip('route', 'replace', 'default', 'via', gw);
+}
+
+beforeAll(async () => {
+  requireIpvs();
+  requireTool('ipvsadm');
+  client = testNetns('cl');
+  router = testNetns('rt');
+  director = testNetns('dir');
+  servers = RS.map((r) => testNetns(r.name));
+  vethPair(client, 'eth0', '10.10.0.2/24', router, 'cl0', '10.10.0.1/24');
+  bridge(router, 'lan', [
+    [director, 'eth0', '10.20.0.10/24'],
+    ...servers.map((s, i): [Netns, string, string] => [s, 'eth0', `${RS[i]!.ip}/24`]),
+  ]);
+  router.ip('addr', 'add', '10.20.0.1/24', 'dev', 'lan');
+  routeVia(client, '10.10.0.1');
+  routeVia(director, '10.20.0.1');
+  setIpForward(true, { netns: router.name });
+  setIpForward(true, { netns: director.name });
+  director.ip('addr', 'add', `${VIP}/32`, 'dev', 'eth0');
+  for (const s of servers) {
+    // DR: the VIP on lo, kept quiet on the LAN. TUN: the VIP on tunl0, no reverse-path filter.
+    s.ip('addr', 'add', `${VIP}/32`, 'dev', 'lo');
+    s.exec('modprobe', '-q', 'ipip');
+    s.ip('link', 'set', 'tunl0', 'up');
+    s.ip('addr', 'add', `${VIP}/32`, 'dev', 'tunl0');
+    for (const ifname of ['all', 'eth0']) setArp(ifname, { ignore: 1, announce: 2 }, { netns: s.name });
+    for (const ifname of ['all', 'default', 'eth0', 'tunl0']) setRpFilter(ifname, 0, { netns: s.name });
+  }
+  await Promise.all(
+    servers.map((s, i) => {
+      const p = s.spawn('node', ['-e', SERVER, RS[i]!.name], { stdio: 'pipe' });
+      return firstLine(p);
+    }),
+  );
+  ipvs = await IpvsClient.open({ netns: director.name });
+});
+
+afterAll(() => {
+  ipvs?.close();
+  for (const ns of [client, router, director, ...servers]) ns?.delete();
+});
+
+describe.each<[Forwarding, string]>([
+  ['nat', '10.20.0.10'],
+  ['dr', '10.20.0.1'],
+  ['tun', '10.20.0.1'],
+])('%s forwarding', (forwarding, gateway) => {
+  it('weights 1:3 split 400 new connections within 10%', async () => {
+    await ipvs.flush();
+    for (const s of servers) routeVia(s, gateway);
+    const r = await ipvs.apply([
+      { op: 'add-service', service: { key, scheduler: 'wrr', flags: [], persistence: null } },
+      { op: 'add-dest', key, dest: dest(RS[0]!.ip, forwarding, 1) },
+      { op: 'add-dest', key, dest: dest(RS[1]!.ip, forwarding, 3) },
+    ]);
+    expect(r.errors).toEqual([]);
+    const counts = countConnections(400);
+    expect((counts.rs1 ?? 0) + (counts.rs2 ?? 0)).toBe(400);
+    expect(Math.abs((counts.rs1 ?? 0) - 100)).toBeLessThanOrEqual(10);
+    expect(Math.abs((counts.rs2 ?? 0) - 300)).toBeLessThanOrEqual(30);
+  });
+
+  it('weight 0 takes no new connections; an established one keeps working', async () => {
+    const p = client.spawn('node', ['-e', CLIENT, 'hold', '40', VIP], { stdio: 'pipe' });
+    const it = lines(p);
+    expect((await it.next()).value).toBe('READY');
+    await ipvs.updateDest(key, dest(RS[0]!.ip, forwarding, 0));
+    p.stdin!.write('go\n');
+    const res = JSON.parse((await it.next()).value as string) as {
+      counts: Record<string, number>;
+      held: { body: string; reused: boolean };
+    };
+    expect(res.counts).toEqual({ rs2: 40 });
+    expect(res.held).toEqual({ body: 'rs1', reused: true });
+  });
+
+  it('floatlb ipvs list --stats and --rate print what ipvsadm prints', async () => {
+    const ours = async (args: string[]) => {
+      let out = '';
+      await runIpvs(parseIpvsArgs([...args, '--netns', director.name]), {
+        write: (s) => {
+          out += s;
+        },
+        readStdin: async () => '',
+      });
+      return out;
+    };
+    const theirs = (args: string[]) =>
+      execFileSync('ip', ['netns', 'exec', director.name, 'ipvsadm', ...args], { encoding: 'utf8' });
+    const stats = await ours(['-Ln', '--stats']);
+    expect(stats).toMatch(/TCP {2}10\.20\.0\.100:80 +4\d\d /);
+    expect(stats).toBe(theirs(['-Ln', '--stats']));
+    expect(await ours(['-Ln'])).toBe(theirs(['-Ln']));
+    // The rate estimator moves every 2 s: compare readings taken back to back.
+    let same = false;
+    for (let i = 0; i < 10 && !same; i++) {
+      const a = await ours(['-Ln', '--rate']);
+      same = a === theirs(['-Ln', '--rate']);
+    }
+    expect(same).toBe(true);
+  });
+});
