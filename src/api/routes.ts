@@ -84,6 +84,37 @@ function field(body: Record<string, unknown>, name: string): string {
   return v;
 }
 
+/** RFC 5952 text of an IPv6 address (IPv4 and anything else unchanged). */
+export function canonicalIp(a: string): string {
+  if (isIP(a) !== 6) return a;
+  try {
+    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
+  } catch {
+    return a.toLowerCase();
+  }
+}
+
+/**
+ * The config's own spelling of an address the caller wrote, so that
+ * 2001:DB8:0::50 finds the pool configured as 2001:db8::50.
+ */
+function spelledAs(known: Iterable<string | null>, a: string): string {
+  const c = canonicalIp(a);
+  for (const k of known) if (k !== null && canonicalIp(k) === c) return k;
+  return a;
+}
+
+const vipOf = (d: Director, text: string | undefined) =>
+  spelledAs(
+    d.poolsStatus().map((p) => p.vip),
+    ip(text, 'LB IP'),
+  );
+const nodeOf = (pools: readonly PoolStatus[], text: string | undefined) =>
+  spelledAs(
+    pools.flatMap((p) => p.members.map((m) => m.node)),
+    ip(text, 'node'),
+  );
+
 async function planeServices(plane: DataPlane): Promise<Json> {
   return (await plane.list()).map(serviceJson);
 }
@@ -120,15 +151,15 @@ export async function route(
     if (is('GET', 'v1', 'services')) return [200, await planeServices(d.plane)];
     if (is('GET', 'v1', 'pools')) return [200, d.poolsStatus() as unknown as Json];
     if (is('GET', 'v1', 'pools', '*')) {
-      const vip = ip(parts[2], 'LB IP');
+      const vip = vipOf(d, parts[2]);
       const pools = d.poolsForVip(vip);
       if (!pools.length) return [404, { error: `no virtual server answers on ${vip}` }];
       return [200, pools as unknown as Json];
     }
     if (is('GET', 'v1', 'pools', '*', 'members', '*')) {
-      const vip = ip(parts[2], 'LB IP');
-      const node = ip(parts[4], 'node');
+      const vip = vipOf(d, parts[2]);
       const pools = d.poolsForVip(vip);
+      const node = nodeOf(pools, parts[4]);
       if (!pools.length) return [404, { error: `no virtual server answers on ${vip}` }];
       if (!pools.some((p) => p.members.some((m) => m.node === node))) {
         return [404, { error: `${node} is not a real server behind ${vip}` }];
@@ -140,8 +171,8 @@ export async function route(
       is('POST', 'v1', 'pools', '*', 'members', '*', 'link') ||
       is('POST', 'v1', 'pools', '*', 'members', '*', 'unlink')
     ) {
-      const vip = ip(parts[2], 'LB IP');
-      const node = ip(parts[4], 'node');
+      const vip = vipOf(d, parts[2]);
+      const node = nodeOf(d.poolsForVip(vip), parts[4]);
       const r = await d.setLink(vip, node, parts[5] === 'link' ? 'linked' : 'unlinked');
       const v = memberVerdict(d.poolsForVip(vip), node);
       return [

@@ -176,6 +176,20 @@ describe('contract table: IPv6 and several floating IPs per host', () => {
     expect((await runScript(pfx.one, 'checkLB.sh', ['-lb', LB6, NODE6], as)).code).toBe(2);
   });
 
+  it('finds an IPv6 pool and node however the literal is written', async () => {
+    await setLinks([a], LB6, { [NODE6]: 'unlinked' });
+    const as = asUser();
+    expect(
+      (await runScript(pfx.one, 'linkToLB.sh', ['-lb', '2001:DB8:0:0::50', '0:0:0:0:0:0:0:1'], as)).code,
+    ).toBe(0);
+    expect(linkOf(a, LB6, NODE6)).toBe('linked');
+    expect((await runScript(pfx.one, 'checkLB.sh', ['-lb', '2001:db8:0000::0050', '::0001'], as)).code).toBe(
+      0,
+    );
+    expect((await runScript(pfx.one, 'unLinkToLB.sh', ['-lb', '2001:db8::50', '::1'], as)).code).toBe(0);
+    expect((await runScript(pfx.one, 'checkLB.sh', ['-lb', '2001:DB8::50', '::1'], as)).code).toBe(2);
+  });
+
   it('keeps each LB IP its own pool: one node active on one and standby on another', async () => {
     await setLinks([a], LB, { [ACTIVE]: 'unlinked', [STANDBY]: 'unlinked' });
     await setLinks([a], LB2, { [ACTIVE]: 'unlinked', [STANDBY]: 'unlinked' });
