@@ -12,7 +12,7 @@ import type {
   SmtpHost,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import { append, type Reader, type Table } from '../values.js';
+import { append, type Reader, type StaticTable, staticTable, type Table } from '../values.js';
 
 export const CHECKER_TYPES: readonly CheckerType[] = [
   'HTTP_GET',
@@ -43,36 +43,42 @@ export interface CheckerDefaults {
 const DNS_TYPES: readonly DnsQueryType[] = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'];
 const HTTP_PROTOCOLS = ['1.0', '1.0C', '1.1'] as const;
 
+type Common = Partial<CheckerCommon>;
+
 /** The retry/timing knobs every checker but FILE and BFD has. */
-export function timingTable(r: Reader, t: Partial<CheckerCommon>): Table {
-  return {
-    connect_timeout: (n) => set(t, 'connectTimeout', r.timer(n)),
-    retry: (n) => set(t, 'retry', r.int(n, 0, 2147483647)),
-    nb_get_retry: (n) => {
-      r.sink.warning(n.name, `nb_get_retry is deprecated: use retry`);
-      set(t, 'retry', r.int(n, 0, 2147483647));
-    },
-    delay_before_retry: (n) => set(t, 'delayBeforeRetry', r.timer(n)),
-    warmup: (n) => set(t, 'warmup', r.timer(n)),
-    delay_loop: (n) => set(t, 'delayLoop', r.timer(n)),
-    alpha: (n) => set(t, 'alpha', r.bool(n)),
-    log_all_failures: (n) => set(t, 'logAllFailures', r.bool(n)),
-  };
+export const TIMING: StaticTable<Common> = {
+  connect_timeout: (r, n, t) => set(t, 'connectTimeout', r.timer(n)),
+  retry: (r, n, t) => set(t, 'retry', r.int(n, 0, 2147483647)),
+  nb_get_retry: (r, n, t) => {
+    r.sink.warning(n.name, `nb_get_retry is deprecated: use retry`);
+    set(t, 'retry', r.int(n, 0, 2147483647));
+  },
+  delay_before_retry: (r, n, t) => set(t, 'delayBeforeRetry', r.timer(n)),
+  warmup: (r, n, t) => set(t, 'warmup', r.timer(n)),
+  delay_loop: (r, n, t) => set(t, 'delayLoop', r.timer(n)),
+  alpha: (r, n, t) => set(t, 'alpha', r.bool(n)),
+  log_all_failures: (r, n, t) => set(t, 'logAllFailures', r.bool(n)),
+};
+
+const CONNECTION: StaticTable<Common> = {
+  connect_ip: (r, n, t) => set(t, 'connectIp', r.ip(n)),
+  connect_port: (r, n, t) => set(t, 'connectPort', r.port(n)),
+  bindto: (r, n, t) => set(t, 'bindTo', r.ip(n)),
+  bind_if: (r, n, t) => set(t, 'bindIf', r.string(n)),
+  bind_port: (r, n, t) => set(t, 'bindPort', r.port(n)),
+  fwmark: (r, n, t) => set(t, 'fwmark', r.int(n, 0, 4294967295)),
+};
+const PLAIN_CHECKER = staticTable(TIMING, CONNECTION);
+
+/** Closures over one state, for the checker kinds that add their own keywords. */
+function bind<S>(r: Reader, table: StaticTable<S>, state: S): Table {
+  const out: Table = Object.create(null) as Table;
+  for (const [k, h] of Object.entries(table)) out[k] = (n) => h(r, n, state);
+  return out;
 }
 
 function set<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | null): void {
   if (value !== null) target[key] = value;
-}
-
-function connectionTable(r: Reader, t: Partial<CheckerCommon>): Table {
-  return {
-    connect_ip: (n) => set(t, 'connectIp', r.ip(n)),
-    connect_port: (n) => set(t, 'connectPort', r.port(n)),
-    bindto: (n) => set(t, 'bindTo', r.ip(n)),
-    bind_if: (n) => set(t, 'bindIf', r.string(n)),
-    bind_port: (n) => set(t, 'bindPort', r.port(n)),
-    fwmark: (n) => set(t, 'fwmark', r.int(n, 0, 4294967295)),
-  };
 }
 
 function common(t: Partial<CheckerCommon>, d: CheckerDefaults, type: CheckerType): CheckerCommon {
@@ -181,7 +187,11 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
     return name === null ? null : { type, name };
   }
   if (type === 'MISC_CHECK') return readMisc(r, node, d);
-  const table: Table = { ...timingTable(r, t), ...connectionTable(r, t) };
+  if (type === 'TCP_CHECK' || type === 'PING_CHECK') {
+    r.blockWith(node, PLAIN_CHECKER, type, t);
+    return { ...common(t, d, type), type };
+  }
+  const table: Table = bind(r, PLAIN_CHECKER, t);
   switch (type) {
     case 'HTTP_GET':
     case 'SSL_GET': {
@@ -207,10 +217,6 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
       if (h.urls.length === 0) r.sink.warning(node.name, `${type} has no url block, so it checks nothing`);
       return { ...common(t, d, type), ...h };
     }
-    case 'TCP_CHECK':
-    case 'PING_CHECK':
-      r.block(node, table, type);
-      return { ...common(t, d, type), type };
     case 'SMTP_CHECK': {
       let heloName: string | null = null;
       const hosts: SmtpHost[] = [];
@@ -220,7 +226,7 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
       table.host = (n) => {
         if (!r.needsBlock(n)) return;
         const h: Partial<CheckerCommon> = {};
-        r.block(n, connectionTable(r, h), 'SMTP_CHECK host');
+        r.blockWith(n, CONNECTION, 'SMTP_CHECK host', h);
         hosts.push({
           connectIp: h.connectIp ?? d.address,
           connectPort: h.connectPort ?? 25,
@@ -284,7 +290,7 @@ function readMisc(r: Reader, node: ConfigNode, d: CheckerDefaults): Checker | nu
   r.block(
     node,
     {
-      ...timingTable(r, t),
+      ...bind(r, TIMING, t),
       misc_path: (n) => set(m, 'path', r.string(n)),
       misc_timeout: (n) => set(m, 'timeout', r.timer(n)),
       misc_dynamic: (n) => set(m, 'dynamic', r.bool(n)),

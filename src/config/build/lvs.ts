@@ -14,7 +14,7 @@ import type {
   VirtualServerTarget,
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import type { Reader, Table } from '../values.js';
+import { type Reader, type StaticTable, staticTable, type Table } from '../values.js';
 import { CHECKER_TYPES, type CheckerDefaults, readChecker } from './checkers.js';
 import { NAT, readForwarding } from './forwarding.js';
 import { readScript } from './scripts.js';
@@ -52,35 +52,40 @@ interface Inherited extends Omit<CheckerDefaults, 'address' | 'port'> {
   inhibitOnFailure: boolean;
 }
 
-function timing(r: Reader, into: Inherited): Table {
-  return {
-    connect_timeout: (n) => {
-      into.connectTimeout = r.timer(n) ?? into.connectTimeout;
-    },
-    retry: (n) => {
-      into.retry = r.int(n, 0, 2147483647) ?? into.retry;
-    },
-    nb_get_retry: (n) => {
-      r.sink.warning(n.name, `nb_get_retry is deprecated: use retry`);
-      into.retry = r.int(n, 0, 2147483647) ?? into.retry;
-    },
-    delay_before_retry: (n) => {
-      into.delayBeforeRetry = r.timer(n) ?? into.delayBeforeRetry;
-    },
-    warmup: (n) => {
-      into.warmup = r.timer(n) ?? into.warmup;
-    },
-    delay_loop: (n) => {
-      into.delayLoop = r.timer(n) ?? into.delayLoop;
-    },
-    inhibit_on_failure: (n) => {
-      into.inhibitOnFailure = r.bool(n) ?? into.inhibitOnFailure;
-    },
-    virtualhost: (n) => {
-      into.virtualhost = r.string(n) ?? into.virtualhost;
-    },
-  };
+interface WithInherited {
+  own: Inherited;
 }
+
+const TIMING: StaticTable<WithInherited> = {
+  connect_timeout: (r, n, s) => {
+    s.own.connectTimeout = r.timer(n) ?? s.own.connectTimeout;
+  },
+  retry: (r, n, s) => {
+    s.own.retry = r.int(n, 0, 2147483647) ?? s.own.retry;
+  },
+  nb_get_retry: (r, n, s) => {
+    r.sink.warning(n.name, `nb_get_retry is deprecated: use retry`);
+    s.own.retry = r.int(n, 0, 2147483647) ?? s.own.retry;
+  },
+  delay_before_retry: (r, n, s) => {
+    s.own.delayBeforeRetry = r.timer(n) ?? s.own.delayBeforeRetry;
+  },
+  warmup: (r, n, s) => {
+    s.own.warmup = r.timer(n) ?? s.own.warmup;
+  },
+  delay_loop: (r, n, s) => {
+    s.own.delayLoop = r.timer(n) ?? s.own.delayLoop;
+  },
+  inhibit_on_failure: (r, n, s) => {
+    s.own.inhibitOnFailure = r.bool(n) ?? s.own.inhibitOnFailure;
+  },
+  virtualhost: (r, n, s) => {
+    s.own.virtualhost = r.string(n) ?? s.own.virtualhost;
+  },
+  alpha: (r, n, s) => {
+    s.own.alpha = r.bool(n) ?? s.own.alpha;
+  },
+};
 
 /** `ADDRESS [PORT]`, the form of real_server and sorry_server. */
 function endpoint(r: Reader, node: ConfigNode, defaultPort: number): EndpointAddr | null {
@@ -148,7 +153,6 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
   let methodSet = false;
   const realNodes: ConfigNode[] = [];
   const table: Table = {
-    ...timing(r, inherited),
     lvs_sched: (n) => {
       const s = r.oneOf(n, SCHEDULERS);
       if (s) {
@@ -204,9 +208,6 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
     sorry_server_lvs_method: (n) => {
       vs.sorryServerForwarding = readForwarding(r, n);
     },
-    alpha: (n) => {
-      inherited.alpha = r.bool(n) ?? inherited.alpha;
-    },
     omega: (n) => {
       vs.omega = r.bool(n) ?? vs.omega;
     },
@@ -225,6 +226,8 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
       vs.activeStandby = r.bool(n) ?? vs.activeStandby;
     },
   };
+  const holder: WithInherited = { own: inherited };
+  for (const [k, h] of Object.entries(TIMING)) table[k] = (n) => h(r, n, holder);
   table.lb_algo = table.lvs_sched!;
   table.lb_kind = table.lvs_method!;
   for (const f of FLAGS) table[f] = () => vs.schedulerFlags.includes(f) || vs.schedulerFlags.push(f);
@@ -284,6 +287,46 @@ function checkActiveStandby(r: Reader, node: ConfigNode, realServers: RealServer
   }
 }
 
+interface RsState extends WithInherited {
+  rs: Omit<RealServer, 'address' | 'port' | 'inhibitOnFailure' | 'virtualhost' | 'checkers'>;
+  checkerNodes: ConfigNode[];
+  probeNode: ConfigNode | null;
+}
+
+const collectChecker = (_r: Reader, n: ConfigNode, s: RsState): void => {
+  s.checkerNodes.push(n);
+};
+const lvsMethod = (r: Reader, n: ConfigNode, s: RsState): void => {
+  s.rs.forwarding = readForwarding(r, n) ?? s.rs.forwarding;
+};
+const RS_TABLE: StaticTable<RsState> = staticTable<RsState>(TIMING, {
+  weight: (r, n, s) => {
+    s.rs.weight = r.int(n, 0, 2147483647) ?? s.rs.weight;
+  },
+  lvs_method: lvsMethod,
+  lb_kind: lvsMethod,
+  uthreshold: (r, n, s) => {
+    s.rs.uthreshold = r.int(n, 0, 2147483647);
+  },
+  lthreshold: (r, n, s) => {
+    s.rs.lthreshold = r.int(n, 0, 2147483647);
+  },
+  notify_up: (r, n, s) => {
+    s.rs.notifyUp = readScript(r, n);
+  },
+  notify_down: (r, n, s) => {
+    s.rs.notifyDown = readScript(r, n);
+  },
+  smtp_alert: (r, n, s) => {
+    s.rs.smtpAlert = r.bool(n);
+  },
+  snmp_name: () => {},
+  role_probe: (_r, n, s) => {
+    s.probeNode = n;
+  },
+  ...Object.fromEntries(CHECKER_TYPES.map((t) => [t, collectChecker])),
+});
+
 function readRealServer(
   r: Reader,
   node: ConfigNode,
@@ -293,60 +336,30 @@ function readRealServer(
 ): RealServer | null {
   const ep = endpoint(r, node, vsPort);
   if (!ep) return null;
-  const own: Inherited = { ...vsDefaults };
-  const rs = {
-    weight: 1,
-    forwarding: vsForwarding,
-    uthreshold: null as number | null,
-    lthreshold: null as number | null,
-    notifyUp: null as ScriptRef | null,
-    notifyDown: null as ScriptRef | null,
-    smtpAlert: null as boolean | null,
-    roleProbe: null as Checker | null,
+  const s: RsState = {
+    own: { ...vsDefaults },
+    rs: {
+      weight: 1,
+      forwarding: vsForwarding,
+      uthreshold: null,
+      lthreshold: null,
+      notifyUp: null,
+      notifyDown: null,
+      smtpAlert: null,
+      roleProbe: null,
+    },
+    checkerNodes: [],
+    probeNode: null,
   };
-  const checkerNodes: ConfigNode[] = [];
-  let probeNode: ConfigNode | null = null;
-  const table: Table = {
-    ...timing(r, own),
-    weight: (n) => {
-      rs.weight = r.int(n, 0, 2147483647) ?? rs.weight;
-    },
-    lvs_method: (n) => {
-      rs.forwarding = readForwarding(r, n) ?? rs.forwarding;
-    },
-    uthreshold: (n) => {
-      rs.uthreshold = r.int(n, 0, 2147483647);
-    },
-    lthreshold: (n) => {
-      rs.lthreshold = r.int(n, 0, 2147483647);
-    },
-    notify_up: (n) => {
-      rs.notifyUp = readScript(r, n);
-    },
-    notify_down: (n) => {
-      rs.notifyDown = readScript(r, n);
-    },
-    smtp_alert: (n) => {
-      rs.smtpAlert = r.bool(n);
-    },
-    alpha: (n) => {
-      own.alpha = r.bool(n) ?? own.alpha;
-    },
-    snmp_name: () => {},
-    role_probe: (n) => {
-      probeNode = n;
-    },
-  };
-  table.lb_kind = table.lvs_method!;
-  for (const t of CHECKER_TYPES) table[t] = (n) => checkerNodes.push(n);
-  if (node.children !== null) r.block(node, table, 'real_server');
+  if (node.children !== null) r.blockWith(node, RS_TABLE, 'real_server', s);
+  const { own, rs } = s;
   const defaults: CheckerDefaults = { ...own, address: ep.address, port: ep.port };
   const checkers: Checker[] = [];
-  for (const cn of checkerNodes) {
+  for (const cn of s.checkerNodes) {
     const c = readChecker(r, cn, defaults);
     if (c) checkers.push(c);
   }
-  if (probeNode) rs.roleProbe = readRoleProbe(r, probeNode, defaults);
+  if (s.probeNode) rs.roleProbe = readRoleProbe(r, s.probeNode, defaults);
   if (rs.uthreshold !== null && rs.lthreshold !== null && rs.lthreshold > rs.uthreshold) {
     r.sink.error(node.name, `lthreshold ${rs.lthreshold} is above uthreshold ${rs.uthreshold}`);
   }
