@@ -1,11 +1,13 @@
 // Public entry points of the configuration layer.
-import { readdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { buildConfig } from './build/config.js';
 import { type Diagnostic, DiagnosticSink } from './diagnostics.js';
 import type { FloatlbConfig } from './model.js';
 import { buildTree } from './parser.js';
 import { Preprocessor, type SourceAccess } from './preprocess.js';
+import type { Environment } from './values.js';
 
 export type { Diagnostic, Severity } from './diagnostics.js';
 export { formatDiagnostic } from './diagnostics.js';
@@ -47,9 +49,28 @@ const fsAccess: SourceAccess = {
   },
 };
 
-function run(sink: DiagnosticSink, pre: Preprocessor): ConfigResult {
+function executable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The machine's view, used when reading from the file system: keepalived checks scripts too. */
+const hostEnvironment: Environment = {
+  commandExists: (cmd) =>
+    cmd.includes('/')
+      ? executable(cmd)
+      : (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin')
+          .split(delimiter)
+          .some((d) => executable(join(d, cmd))),
+};
+
+function run(sink: DiagnosticSink, pre: Preprocessor, env: Environment | null): ConfigResult {
   const tree = buildTree(pre.lines, sink);
-  const config = buildConfig(tree, sink);
+  const config = buildConfig(tree, sink, env);
   const diagnostics = sink.finish();
   return { config, diagnostics, ok: !diagnostics.some((d) => d.severity === 'error') };
 }
@@ -62,7 +83,7 @@ export function parseConfigText(text: string, opts: ParseOptions = {}): ConfigRe
     : fsAccess;
   const pre = new Preprocessor(access, opts.configId ?? defaultConfigId(), sink);
   pre.processMain(text, file);
-  return run(sink, pre);
+  return run(sink, pre, opts.readFile ? null : hostEnvironment);
 }
 
 export function loadConfigSync(path: string, opts: { configId?: string } = {}): ConfigResult {
@@ -71,7 +92,7 @@ export function loadConfigSync(path: string, opts: { configId?: string } = {}): 
   if (!pre.processFile(path, null)) {
     return { config: null, diagnostics: sink.finish(), ok: false };
   }
-  return run(sink, pre);
+  return run(sink, pre, hostEnvironment);
 }
 
 export async function loadConfig(path: string, opts: { configId?: string } = {}): Promise<ConfigResult> {

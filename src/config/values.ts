@@ -21,8 +21,16 @@ export function staticTable<S>(...parts: StaticTable<S>[]): StaticTable<S> {
   return Object.assign(Object.create(null) as StaticTable<S>, ...parts);
 }
 
+/** Questions about the machine the config will run on; absent for pure parsing. */
+export interface Environment {
+  commandExists(command: string): boolean;
+}
+
 export class Reader {
-  constructor(readonly sink: DiagnosticSink) {}
+  constructor(
+    readonly sink: DiagnosticSink,
+    readonly env: Environment | null = null,
+  ) {}
 
   /** Dispatches each child statement; unknown keywords are warnings, as keepalived treats them. */
   block(node: ConfigNode, table: Table, label: string): void {

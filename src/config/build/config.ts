@@ -2,7 +2,7 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { FloatlbConfig } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import { Reader, type Table } from '../values.js';
+import { type Environment, Reader, type Table } from '../values.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
 import { readSyncGroup, readVrrpInstance, readVrrpScript } from './vrrp.js';
@@ -32,8 +32,12 @@ const IGNORED_TOP = [
   'vrrp_garp_interval',
 ];
 
-export function buildConfig(tree: ConfigNode[], sink: DiagnosticSink): FloatlbConfig {
-  const r = new Reader(sink);
+export function buildConfig(
+  tree: ConfigNode[],
+  sink: DiagnosticSink,
+  env: Environment | null = null,
+): FloatlbConfig {
+  const r = new Reader(sink, env);
   const config: FloatlbConfig = {
     globalDefs: defaultGlobalDefs(),
     vrrpScripts: [],

@@ -63,6 +63,16 @@ export function readVrrpScript(r: Reader, node: ConfigNode): VrrpScript | null {
     'vrrp_script',
   );
   if (!s.script) r.sink.error(node.name, `vrrp_script ${s.name} has no script`);
+  else {
+    // Like keepalived, a script whose program is missing is disabled, not fatal.
+    const program = s.script.trim().split(/\s+/)[0]!;
+    if (r.env && /^[/\w]/.test(program) && !r.env.commandExists(program)) {
+      r.sink.warning(
+        node.name,
+        `vrrp_script ${s.name}: ${program} not found or not executable: the script is disabled`,
+      );
+    }
+  }
   return s;
 }
 
