@@ -20,7 +20,9 @@ function files(map: Record<string, string>) {
     },
   };
 }
-const parse = (text: string, configId = 'main') => parseConfigText(text, { file: '/etc/k.conf', configId });
+// A reader of its own keeps parsing pure: no file system, no checks of this machine.
+const parse = (text: string, configId = 'main') =>
+  parseConfigText(text, { file: '/etc/k.conf', configId, ...files({}) });
 
 describe('lexing', () => {
   test('comments anywhere, braces glued to words, quoted strings with escapes', () => {
