@@ -1,0 +1,219 @@
+// The plane's model of its own table: services with their destinations.
+// Operations are validated and folded into a new model before anything is
+// rendered, so a bad batch never reaches the kernel. Pure.
+import { isIP } from 'node:net';
+import {
+  type DataPlaneOp,
+  type DestSpec,
+  destId,
+  type Scheduler,
+  type ServiceKey,
+  type ServiceSpec,
+  serviceId,
+} from '../dataplane.js';
+import { buildMaglev } from './maglev.js';
+import type { IpServiceKey } from './names.js';
+
+export interface SvcModel {
+  readonly spec: ServiceSpec & { readonly key: IpServiceKey };
+  /** Keyed by destId, in the order they were added. */
+  readonly dests: ReadonlyMap<string, DestSpec>;
+}
+export type PlaneModel = ReadonlyMap<string, SvcModel>;
+
+/** Stateless schedulers nftables can express; the rest need live connection counts. */
+export const NFT_SCHEDULERS: readonly Scheduler[] = ['rr', 'wrr', 'sh', 'dh', 'mh', 'fo'];
+const STATEFUL: Partial<Record<Scheduler, string>> = {
+  lc: 'least-connection',
+  wlc: 'weighted least-connection',
+  lblc: 'locality-based least-connection',
+  lblcr: 'locality-based least-connection with replication',
+  sed: 'shortest expected delay',
+  nq: 'never queue',
+  ovf: 'overflow-connection',
+  twos: 'weighted random twos choice',
+};
+
+export class PlaneInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlaneInputError';
+  }
+}
+
+function checkAddr(addr: string, family: string, what: string): void {
+  const v = isIP(addr);
+  if (v === 0) throw new PlaneInputError(`${what} ${addr} is not an IP address`);
+  if ((v === 6) !== (family === 'inet6')) {
+    throw new PlaneInputError(
+      `${what} ${addr} is IPv${v} but its family is ${family}: address family mix-up`,
+    );
+  }
+}
+
+function checkPort(p: number, what: string): void {
+  if (!Number.isInteger(p) || p < 1 || p > 65535)
+    throw new PlaneInputError(`${what} port ${p} is out of 1-65535`);
+}
+
+function ipKey(k: ServiceKey): IpServiceKey {
+  if (k.kind !== 'ip') {
+    throw new PlaneInputError(
+      `fwmark service ${serviceId(k)}: the nftables plane serves address:port services only`,
+    );
+  }
+  return k;
+}
+
+export function validateService(s: ServiceSpec): ServiceSpec & { key: IpServiceKey } {
+  const key = ipKey(s.key);
+  checkAddr(key.address, key.family, 'service address');
+  checkPort(key.port, `service ${serviceId(key)}`);
+  if (!NFT_SCHEDULERS.includes(s.scheduler)) {
+    const why = STATEFUL[s.scheduler];
+    throw new PlaneInputError(
+      `scheduler ${s.scheduler} is not supported by the nftables plane` +
+        (why ? ` (${why} needs per-server connection counts, which nftables rules cannot read)` : '') +
+        `; use one of ${NFT_SCHEDULERS.join(', ')} or the IPVS plane`,
+    );
+  }
+  if (s.flags.includes('ops')) {
+    throw new PlaneInputError('one-packet scheduling (ops) is not supported by the nftables plane');
+  }
+  if (s.persistence) {
+    const { timeoutSec, netmask } = s.persistence;
+    if (!Number.isInteger(timeoutSec) || timeoutSec < 1) {
+      throw new PlaneInputError(`persistence timeout ${timeoutSec} must be a positive integer`);
+    }
+    if (key.family === 'inet') checkAddr(netmask, 'inet', 'persistence netmask');
+    else if (!/^\d+$/.test(netmask) || Number(netmask) > 128) {
+      throw new PlaneInputError(`IPv6 persistence netmask ${netmask} must be a prefix length 0-128`);
+    }
+  }
+  return { ...s, key, flags: [...s.flags] };
+}
+
+export function validateDest(key: IpServiceKey, d: DestSpec): DestSpec {
+  if (d.family !== key.family) {
+    throw new PlaneInputError(
+      `destination ${destId(d)} is ${d.family} but service ${serviceId(key)} is ${key.family}: address family mix-up`,
+    );
+  }
+  checkAddr(d.address, d.family, 'destination');
+  checkPort(d.port, `destination ${destId(d)}`);
+  if (d.forwarding !== 'nat') {
+    throw new PlaneInputError(
+      `destination ${destId(d)}: forwarding ${d.forwarding} is not available in the nftables NAT plane (see docs/nftables.md)`,
+    );
+  }
+  if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > 65535) {
+    throw new PlaneInputError(`destination ${destId(d)}: weight ${d.weight} is out of 0-65535`);
+  }
+  return { ...d };
+}
+
+/** Folds the operations into a copy of the model; throws on the first bad one. */
+export function foldOp(m: Map<string, SvcModel>, op: DataPlaneOp): void {
+  switch (op.op) {
+    case 'add-service':
+    case 'update-service': {
+      const spec = validateService(op.service);
+      const id = serviceId(spec.key);
+      const cur = m.get(id);
+      if (op.op === 'add-service' && cur) throw new PlaneInputError(`service ${id} already exists`);
+      if (op.op === 'update-service' && !cur) throw new PlaneInputError(`service ${id} does not exist`);
+      m.set(id, { spec, dests: cur?.dests ?? new Map() });
+      return;
+    }
+    case 'delete-service': {
+      const id = serviceId(op.key);
+      if (!m.delete(id)) throw new PlaneInputError(`service ${id} does not exist`);
+      return;
+    }
+    default: {
+      const id = serviceId(op.key);
+      const cur = m.get(id);
+      if (!cur) throw new PlaneInputError(`service ${id} does not exist`);
+      const dests = new Map(cur.dests);
+      const did = destId(op.dest);
+      if (op.op === 'delete-dest') {
+        if (!dests.delete(did)) throw new PlaneInputError(`destination ${did} of ${id} does not exist`);
+      } else {
+        const d = validateDest(cur.spec.key, op.dest);
+        if (op.op === 'add-dest' && dests.has(did)) {
+          throw new PlaneInputError(`destination ${did} of ${id} already exists`);
+        }
+        if (op.op === 'update-dest' && !dests.has(did)) {
+          throw new PlaneInputError(`destination ${did} of ${id} does not exist`);
+        }
+        dests.set(did, d);
+      }
+      m.set(id, { spec: cur.spec, dests });
+    }
+  }
+}
+
+/** One slot range of the selection map: hash/counter values lo..hi go to dest. */
+export interface SlotRange {
+  readonly lo: number;
+  readonly hi: number;
+  readonly dest: DestSpec;
+}
+export interface Selection {
+  /** Modulus for numgen/jhash; 0 when no destination takes new connections. */
+  readonly modulus: number;
+  readonly ranges: readonly SlotRange[];
+}
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+/** How new connections are spread: weight-0 destinations get no slot. */
+export function selection(svc: SvcModel, mhSize: number): Selection {
+  // canonical order, so the kernel's copy of a model renders the same slots
+  const live = [...svc.dests.values()]
+    .filter((d) => d.weight > 0)
+    .sort((a, b) => (destId(a) < destId(b) ? -1 : destId(a) > destId(b) ? 1 : 0));
+  if (live.length === 0) return { modulus: 0, ranges: [] };
+  const sched = svc.spec.scheduler;
+  if (sched === 'mh') {
+    const table = buildMaglev(
+      live.map((d) => ({ name: destId(d), weight: d.weight })),
+      mhSize,
+    );
+    const ranges: SlotRange[] = [];
+    for (let i = 0; i < table.length; i++) {
+      const dest = live[table[i]]!;
+      const last = ranges[ranges.length - 1];
+      if (last && last.dest === dest && last.hi === i - 1) ranges[ranges.length - 1] = { ...last, hi: i };
+      else ranges.push({ lo: i, hi: i, dest });
+    }
+    return { modulus: mhSize, ranges };
+  }
+  let pick = live;
+  let weights = live.map(() => 1);
+  if (sched === 'fo') {
+    // weighted failover: the first destination with the highest weight
+    const top = live.reduce((a, b) => (b.weight > a.weight ? b : a));
+    pick = [top];
+    weights = [1];
+  } else if (sched !== 'rr') {
+    const g = live.reduce((acc, d) => gcd(acc, d.weight), 0);
+    weights = live.map((d) => d.weight / g);
+  }
+  const ranges: SlotRange[] = [];
+  let at = 0;
+  pick.forEach((dest, i) => {
+    ranges.push({ lo: at, hi: at + weights[i]! - 1, dest });
+    at += weights[i]!;
+  });
+  return { modulus: at, ranges };
+}
+
+export function sameDest(a: DestSpec, b: DestSpec): boolean {
+  return (
+    a.weight === b.weight &&
+    a.forwarding === b.forwarding &&
+    a.upperThreshold === b.upperThreshold &&
+    a.lowerThreshold === b.lowerThreshold
+  );
+}

@@ -1,0 +1,85 @@
+// Object names and the metadata comments floatlb keeps in its own table, so
+// list() reads the service and destination specs back from the kernel.
+import type {
+  DestSpec,
+  Family,
+  Forwarding,
+  Persistence,
+  Protocol,
+  SchedFlag,
+  Scheduler,
+  ServiceSpec,
+} from '../dataplane.js';
+import { SCHED_FLAGS, SCHEDULERS } from '../dataplane.js';
+
+export const TABLE = 'floatlb';
+export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
+
+export type IpServiceKey = Extract<ServiceSpec['key'], { kind: 'ip' }>;
+
+export const fam = (f: Family): '4' | '6' => (f === 'inet6' ? '6' : '4');
+/** The nft payload keyword for the family's header: ip or ip6. */
+export const ipKw = (f: Family): 'ip' | 'ip6' => (f === 'inet6' ? 'ip6' : 'ip');
+
+const clean = (addr: string): string => addr.replace(/[.:]/g, '_');
+
+/** Per-service chain, e.g. s4_tcp_10_0_0_1_80. */
+export function serviceChain(k: IpServiceKey): string {
+  return `s${fam(k.family)}_${k.protocol}_${clean(k.address)}_${k.port}`;
+}
+
+/** Per-destination chain, used only by persistent services. */
+export function destChain(k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): string {
+  return `${serviceChain(k)}__${clean(d.address)}_${d.port}`;
+}
+
+export const selMap = (p: Protocol, f: Family): string => `sel_${p}${fam(f)}`;
+export const vselMap = (p: Protocol, f: Family): string => `vsel_${p}${fam(f)}`;
+export const persMap = (p: Protocol, f: Family): string => `pers_${p}${fam(f)}`;
+export const dispatchMap = (f: Family): string => `svc${fam(f)}`;
+export const weightMap = (f: Family): string => `weight${fam(f)}`;
+export const destSet = (f: Family): string => `dest${fam(f)}`;
+
+// Comments are limited to 128 bytes; these stay under 100 even for IPv6.
+const SVC_TAG = 'floatlb:s';
+const DEST_TAG = 'floatlb:d';
+
+export function encodeService(s: ServiceSpec & { key: IpServiceKey }): string {
+  const k = s.key;
+  const flags = s.flags.length ? s.flags.join(',') : '-';
+  const p = s.persistence ? `${s.persistence.timeoutSec} ${s.persistence.netmask}` : '- -';
+  return `${SVC_TAG} ${k.family} ${k.protocol} ${k.address} ${k.port} ${s.scheduler} ${flags} ${p}`;
+}
+
+export function decodeService(comment: string): ServiceSpec | null {
+  const f = comment.split(' ');
+  if (f[0] !== SVC_TAG || f.length !== 9) return null;
+  const [, family, protocol, address, port, sched, flags, timeout, mask] = f as [string, ...string[]];
+  if (family !== 'inet' && family !== 'inet6') return null;
+  if (!(['tcp', 'udp', 'sctp'] as const).includes(protocol as Protocol)) return null;
+  if (!(SCHEDULERS as readonly string[]).includes(sched!)) return null;
+  const fl = flags === '-' ? [] : flags!.split(',');
+  if (!fl.every((x) => (SCHED_FLAGS as readonly string[]).includes(x))) return null;
+  const persistence: Persistence | null =
+    timeout === '-' ? null : { timeoutSec: Number(timeout), netmask: mask! };
+  return {
+    key: { kind: 'ip', family, protocol: protocol as Protocol, address: address!, port: Number(port) },
+    scheduler: sched as Scheduler,
+    flags: fl as SchedFlag[],
+    persistence,
+  };
+}
+
+export function encodeDest(d: DestSpec): string {
+  return `${DEST_TAG} ${d.forwarding} ${d.upperThreshold} ${d.lowerThreshold}`;
+}
+
+export function decodeDest(
+  comment: string,
+): Pick<DestSpec, 'forwarding' | 'upperThreshold' | 'lowerThreshold'> | null {
+  const f = comment.split(' ');
+  if (f[0] !== DEST_TAG || f.length !== 4) return null;
+  const fwd = f[1] as Forwarding;
+  if (!['nat', 'dr', 'tun'].includes(fwd)) return null;
+  return { forwarding: fwd, upperThreshold: Number(f[2]), lowerThreshold: Number(f[3]) };
+}

@@ -1,0 +1,75 @@
+// The one place that runs the nft binary. A script goes to `nft -f -` on
+// stdin: one run is one netlink batch, which the kernel commits atomically.
+// A netlink batch transport could replace this module behind the same API.
+import { spawn } from 'node:child_process';
+
+export interface NftOptions {
+  /** Named network namespace (/run/netns/NAME) to act in; the caller's own when absent. */
+  readonly netns?: string;
+  /** How to enter it: `ip netns exec` (default) or nsenter. */
+  readonly enter?: 'ip-netns-exec' | 'nsenter';
+  readonly nftPath?: string;
+}
+
+export class NftError extends Error {
+  readonly stderr: string;
+  constructor(what: string, stderr: string) {
+    super(`${what}: ${stderr.trim().split('\n').slice(0, 6).join(' | ')}`);
+    this.name = 'NftError';
+    this.stderr = stderr;
+  }
+}
+
+export class Nft {
+  private readonly opts: NftOptions;
+  /** How many times nft ran; each `run` is one transaction. */
+  invocations = 0;
+  transactions = 0;
+
+  constructor(opts: NftOptions = {}) {
+    this.opts = opts;
+  }
+
+  private argv(args: readonly string[]): [string, string[]] {
+    const nft = this.opts.nftPath ?? 'nft';
+    const ns = this.opts.netns;
+    if (!ns) return [nft, [...args]];
+    if (this.opts.enter === 'nsenter') return ['nsenter', [`--net=/run/netns/${ns}`, nft, ...args]];
+    return ['ip', ['netns', 'exec', ns, nft, ...args]];
+  }
+
+  private exec(args: readonly string[], input: string | null, what: string): Promise<string> {
+    const [cmd, argv] = this.argv(args);
+    this.invocations++;
+    return new Promise((resolve, reject) => {
+      const child = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (b: Buffer) => out.push(b));
+      child.stderr.on('data', (b: Buffer) => err.push(b));
+      child.on('error', (e) => reject(new NftError(what, e.message)));
+      child.on('close', (code) => {
+        if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+        else reject(new NftError(what, Buffer.concat(err).toString('utf8') || `exit ${code}`));
+      });
+      child.stdin.on('error', () => {});
+      child.stdin.end(input ?? '');
+    });
+  }
+
+  /** Applies a script as one atomic transaction. */
+  async run(script: string): Promise<void> {
+    await this.exec(['-f', '-'], script, 'nft transaction failed');
+    this.transactions++;
+  }
+
+  /** `nft -j <args>` parsed; null when the object does not exist. */
+  async json(args: readonly string[]): Promise<unknown | null> {
+    try {
+      return JSON.parse(await this.exec(['-j', ...args], null, `nft ${args.join(' ')}`));
+    } catch (e) {
+      if (e instanceof NftError && /No such file or directory/.test(e.stderr)) return null;
+      throw e;
+    }
+  }
+}

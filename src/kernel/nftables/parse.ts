@@ -1,0 +1,168 @@
+// Reads floatlb's table back from `nft -j list table inet floatlb`: service
+// specs from rule comments, destinations from the weight maps, per-destination
+// connection counts from the counted destination sets. Pure.
+import type { DestState, Family, Protocol, ServiceState, Stats } from '../dataplane.js';
+import { destId, serviceId } from '../dataplane.js';
+import type { PlaneModel, SvcModel } from './model.js';
+import { decodeDest, decodeService, destSet, weightMap } from './names.js';
+
+type Json = Record<string, unknown>;
+
+const PROTO_NUM: Record<number, Protocol> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
+
+function proto(v: unknown): Protocol {
+  if (typeof v === 'number' && PROTO_NUM[v]) return PROTO_NUM[v]!;
+  if (v === 'tcp' || v === 'udp' || v === 'sctp') return v;
+  throw new Error(`unexpected protocol ${String(v)} in the floatlb table`);
+}
+
+function num(v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n)) throw new Error(`unexpected number ${String(v)} in the floatlb table`);
+  return n;
+}
+
+function objects(doc: unknown): Json[] {
+  const list = (doc as { nftables?: unknown })?.nftables;
+  return Array.isArray(list) ? (list as Json[]) : [];
+}
+
+function tuple(elem: unknown): {
+  key: unknown[];
+  comment?: string;
+  counter?: { packets: number; bytes: number };
+} {
+  const e = elem as Json;
+  if (e && typeof e === 'object' && 'elem' in e) {
+    const inner = e.elem as Json;
+    const val = inner.val as Json;
+    return {
+      key: (val.concat as unknown[]) ?? [],
+      comment: inner.comment as string | undefined,
+      counter: inner.counter as { packets: number; bytes: number } | undefined,
+    };
+  }
+  return { key: ((e as Json)?.concat as unknown[]) ?? [] };
+}
+
+function zeroStats(conns: bigint): Stats {
+  return {
+    conns,
+    inPackets: 0n,
+    outPackets: 0n,
+    inBytes: 0n,
+    outBytes: 0n,
+    cps: 0n,
+    inPps: 0n,
+    outPps: 0n,
+    inBps: 0n,
+    outBps: 0n,
+  };
+}
+
+export interface ParsedTable {
+  readonly exists: boolean;
+  readonly model: PlaneModel;
+  readonly states: ServiceState[];
+}
+
+const tupleId = (a: unknown, p: unknown, port: unknown): string => {
+  const addr = String(a);
+  return serviceId({
+    kind: 'ip',
+    family: addr.includes(':') ? 'inet6' : 'inet',
+    protocol: proto(p),
+    address: addr,
+    port: num(port),
+  });
+};
+
+export function parseTable(doc: unknown): ParsedTable {
+  const objs = objects(doc);
+  if (!objs.some((o) => 'table' in o)) return { exists: false, model: new Map(), states: [] };
+  const specs = new Map<string, SvcModel['spec']>();
+  for (const o of objs) {
+    const r = o.rule as Json | undefined;
+    if (!r || typeof r.comment !== 'string') continue;
+    const s = decodeService(r.comment);
+    if (s && s.key.kind === 'ip') specs.set(serviceId(s.key), s as SvcModel['spec']);
+  }
+  const dests = new Map<string, Map<string, DestState>>();
+  const counts = new Map<string, bigint>();
+  const byName = (name: string): Json | undefined =>
+    objs.map((o) => (o.map ?? o.set) as Json | undefined).find((m) => m?.name === name);
+  for (const f of ['inet', 'inet6'] as Family[]) {
+    for (const e of (byName(destSet(f))?.elem as unknown[]) ?? []) {
+      const t = tuple(e);
+      const [a, p, port, ra, rp] = t.key;
+      counts.set(
+        `${tupleId(a, p, port)} ${destId({ address: String(ra), port: num(rp) })}`,
+        BigInt(t.counter?.packets ?? 0),
+      );
+    }
+    for (const e of (byName(weightMap(f))?.elem as unknown[][]) ?? []) {
+      const t = tuple(e[0]);
+      const [a, p, port, ra, rp] = t.key;
+      const sid = tupleId(a, p, port);
+      const meta = decodeDest(t.comment ?? '');
+      if (!meta) continue;
+      const d = { address: String(ra), port: num(rp), family: f, weight: num(e[1]), ...meta };
+      const did = destId(d);
+      let m = dests.get(sid);
+      if (!m) dests.set(sid, (m = new Map()));
+      const conns = counts.get(`${sid} ${did}`);
+      m.set(did, {
+        ...d,
+        activeConns: 0,
+        inactiveConns: 0,
+        persistentConns: 0,
+        stats: conns === undefined ? null : zeroStats(conns),
+      });
+    }
+  }
+  const model = new Map<string, SvcModel>();
+  const states: ServiceState[] = [];
+  for (const [id, spec] of specs) {
+    const ds = dests.get(id) ?? new Map<string, DestState>();
+    const strip = new Map([...ds].map(([k, d]) => [k, specOf(d)]));
+    model.set(id, { spec, dests: strip });
+    const list = [...ds.values()];
+    const total = list.reduce((acc, d) => acc + (d.stats?.conns ?? 0n), 0n);
+    states.push({ ...spec, dests: list, stats: zeroStats(total) });
+  }
+  return { exists: true, model, states };
+}
+
+function specOf(d: DestState) {
+  return {
+    address: d.address,
+    port: d.port,
+    family: d.family,
+    forwarding: d.forwarding,
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+  };
+}
+
+/** Affinity keys ("vip . port . client") of a persistence map whose target is one of `targets`. */
+export function staleAffinity(
+  doc: unknown,
+  vip: string,
+  port: number,
+  targets: ReadonlySet<string> | null,
+): string[] {
+  const out: string[] = [];
+  for (const o of objects(doc)) {
+    const m = o.map as Json | undefined;
+    for (const e of (m?.elem as unknown[][]) ?? []) {
+      const t = tuple(e[0]);
+      const [a, p, client] = t.key;
+      if (String(a) !== vip || num(p) !== port) continue;
+      const data = ((e[1] as Json)?.concat as unknown[]) ?? [];
+      const target = destId({ address: String(data[0]), port: num(data[1]) });
+      if (targets === null || targets.has(target)) out.push(`${vip} . ${port} . ${String(client)}`);
+    }
+  }
+  return out;
+}

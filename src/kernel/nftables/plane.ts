@@ -1,0 +1,124 @@
+// The DataPlane over nftables. Every apply() is one `nft -f` transaction:
+// it commits whole or not at all, so a rejected batch leaves the kernel as it
+// was. The plane owns table `inet floatlb` and touches nothing else.
+import type { ApplyResult, DataPlane, DataPlaneOp, ServiceState } from '../dataplane.js';
+import { destId } from '../dataplane.js';
+import { isPrime } from './maglev.js';
+import { foldOp, type PlaneModel, type SvcModel } from './model.js';
+import { persMap, TABLE } from './names.js';
+import { Nft, type NftOptions } from './nft.js';
+import { parseTable, staleAffinity } from './parse.js';
+import { type RenderOptions, renderDiff, type StaleAffinity } from './render.js';
+
+export interface NftablesPlaneOptions extends NftOptions {
+  /** Masquerade forwarded connections (else the real servers route replies back through the director). */
+  readonly masquerade?: boolean;
+  /** Maglev table size for `mh`, a prime; default 4093 (under 1% imbalance up to 40 servers). */
+  readonly mhTableSize?: number;
+}
+
+export class NftablesDataPlane implements DataPlane {
+  readonly kind = 'nftables' as const;
+  readonly nft: Nft;
+  private readonly render: RenderOptions;
+  /** What the plane last committed; reloaded from the kernel when a commit fails. */
+  private model: PlaneModel | null = null;
+  private tableExists = false;
+
+  constructor(opts: NftablesPlaneOptions = {}) {
+    this.nft = new Nft(opts);
+    const mhSize = opts.mhTableSize ?? 4093;
+    if (!isPrime(mhSize)) throw new Error(`mhTableSize ${mhSize} must be prime`);
+    this.render = { masquerade: opts.masquerade ?? false, mhSize };
+  }
+
+  static async open(opts: NftablesPlaneOptions = {}): Promise<NftablesDataPlane> {
+    return new NftablesDataPlane(opts);
+  }
+
+  private async read() {
+    const parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+    this.model = parsed.model;
+    this.tableExists = parsed.exists;
+    return parsed;
+  }
+
+  async list(): Promise<ServiceState[]> {
+    return (await this.read()).states;
+  }
+
+  async apply(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
+    if (!this.model) await this.read();
+    const prev = this.model!;
+    const next = new Map(prev);
+    for (const op of ops) {
+      try {
+        foldOp(next, op);
+      } catch (e) {
+        // all or nothing: one bad operation rejects the batch before the kernel sees it
+        return { applied: 0, errors: [{ op, error: e as Error }], transactions: 0 };
+      }
+    }
+    let lastError: Error | null = null;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const base = attempt === 0 ? this.model! : (await this.read()).model;
+      const script = renderDiff(base, next, this.render, {
+        base: !this.tableExists,
+        stale: await this.staleFor(base, next),
+      });
+      if (script === '') {
+        this.model = next;
+        return { applied: ops.length, errors: [], transactions: 0 };
+      }
+      try {
+        await this.nft.run(script);
+        this.model = next;
+        this.tableExists = true;
+        return { applied: ops.length, errors: [], transactions: 1 };
+      } catch (e) {
+        // A stale view (someone edited the table, an affinity entry expired)
+        // fails the whole transaction; read the kernel again and retry once.
+        lastError = e as Error;
+      }
+    }
+    await this.read();
+    return { applied: 0, errors: ops.map((op) => ({ op, error: lastError! })), transactions: 0 };
+  }
+
+  /** Affinity entries that point at destinations leaving a persistent service. */
+  private async staleFor(prev: PlaneModel, next: PlaneModel): Promise<Map<string, StaleAffinity>> {
+    const out = new Map<string, StaleAffinity>();
+    for (const [id, old] of prev) {
+      if (!old.spec.persistence) continue;
+      const now = next.get(id);
+      const targets = removedTargets(old, now);
+      if (targets !== null && targets.size === 0) continue;
+      const k = old.spec.key;
+      const doc = await this.nft.json(['list', 'map', 'inet', TABLE, persMap(k.protocol, k.family)]);
+      out.set(id, staleAffinity(doc, k.address, k.port, targets));
+    }
+    return out;
+  }
+
+  /** Removes the whole table (tests, `floatlb nft flush`). */
+  async destroy(): Promise<void> {
+    const doc = await this.nft.json(['list', 'table', 'inet', TABLE]);
+    if (doc) await this.nft.run(`delete table inet ${TABLE}\n`);
+    this.model = new Map();
+    this.tableExists = false;
+  }
+
+  close(): void {}
+}
+
+/** null: every entry of the service is stale; else the destIds that left. */
+function removedTargets(old: SvcModel, now: SvcModel | undefined): Set<string> | null {
+  if (
+    !now ||
+    !now.spec.persistence ||
+    JSON.stringify(now.spec.persistence) !== JSON.stringify(old.spec.persistence)
+  ) {
+    return null;
+  }
+  return new Set([...old.dests.values()].filter((d) => !now.dests.has(destId(d))).map((d) => destId(d)));
+}

@@ -1,0 +1,282 @@
+// Model -> nft script. Pure: the same model diff always gives the same text,
+// which the golden tests pin. One script is one `nft -f` run, one kernel
+// transaction. A service's change touches only its own chain(s) and its own
+// elements in the shared maps.
+import type { DestSpec, Family, Protocol } from '../dataplane.js';
+import { type PlaneModel, type Selection, type SvcModel, sameDest, selection } from './model.js';
+import {
+  destChain,
+  destSet,
+  dispatchMap,
+  encodeDest,
+  encodeService,
+  type IpServiceKey,
+  ipKw,
+  PROTOCOLS,
+  persMap,
+  selMap,
+  serviceChain,
+  TABLE,
+  vselMap,
+  weightMap,
+} from './names.js';
+
+export interface RenderOptions {
+  /** SNAT the forwarded connections to the director's address (else routed return). */
+  readonly masquerade: boolean;
+  /** Maglev table size for `mh` (prime). */
+  readonly mhSize: number;
+}
+
+const T = `inet ${TABLE}`;
+const FAMILIES: readonly Family[] = ['inet', 'inet6'];
+const addrType = (f: Family): string => (f === 'inet6' ? 'ipv6_addr' : 'ipv4_addr');
+
+/** The table, its shared maps and its base chains; rendered once, when absent. */
+export function renderBase(o: RenderOptions): string {
+  const l: string[] = [`table ${T} {`];
+  for (const f of FAMILIES) {
+    const ip = ipKw(f);
+    const a = addrType(f);
+    l.push(`  map ${dispatchMap(f)} { type ${a} . inet_proto . inet_service : verdict; }`);
+    l.push(`  map ${weightMap(f)} { type ${a} . inet_proto . inet_service . ${a} . inet_service : mark; }`);
+    l.push(`  set ${destSet(f)} { type ${a} . inet_proto . inet_service . ${a} . inet_service; counter; }`);
+    for (const p of PROTOCOLS) {
+      // one map per protocol: the key names `tcp dport`, so dnat gets its port context
+      const key = `${ip} daddr . ${p} dport . numgen inc mod 2`;
+      l.push(`  map ${selMap(p, f)} { typeof ${key} : ${ip} daddr . ${p} dport; flags interval; }`);
+      l.push(`  map ${vselMap(p, f)} { typeof ${key} : verdict; flags interval; }`);
+      l.push(
+        `  map ${persMap(p, f)} { typeof ${ip} daddr . ${p} dport . ${ip} saddr : ${ip} daddr . ${p} dport; ` +
+          'flags dynamic,timeout; size 1048576; }',
+      );
+    }
+  }
+  const dispatch = FAMILIES.map(
+    (f) => `    ${ipKw(f)} daddr . meta l4proto . th dport vmap @${dispatchMap(f)}`,
+  ).join('\n');
+  // NAT chains see only a connection's first packet: the choice is made once
+  // and conntrack keeps it, so established connections survive any change.
+  l.push(
+    `  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n${dispatch}\n  }`,
+  );
+  l.push(`  chain output {\n    type nat hook output priority -100; policy accept;\n${dispatch}\n  }`);
+  const post: string[] = [];
+  for (const f of FAMILIES) {
+    const ip = ipKw(f);
+    for (const p of PROTOCOLS) {
+      // counts new connections per destination; SNAT only what floatlb DNATed
+      post.push(
+        `    meta l4proto ${p} ct status dnat ct original ${ip} daddr . meta l4proto . ct original proto-dst . ` +
+          `${ip} daddr . th dport @${destSet(f)}${o.masquerade ? ' masquerade' : ''}`,
+      );
+    }
+  }
+  l.push(
+    `  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n${post.join('\n')}\n  }`,
+  );
+  l.push('}');
+  return `${l.join('\n')}\n`;
+}
+
+const vipTuple = (k: IpServiceKey): string => `${k.address} . ${k.protocol} . ${k.port}`;
+const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): string =>
+  `${vipTuple(k)} . ${d.address} . ${d.port}`;
+// Always a range, even lo-lo: nft 1.0.6 encodes a single integer of a
+// concatenated interval key in host order on add but network order on
+// delete, so single values could never be deleted; ranges are consistent.
+const slotKey = (k: IpServiceKey, lo: number, hi: number): string => `${k.address} . ${k.port} . ${lo}-${hi}`;
+
+/** Dotted mask for IPv4, expanded prefix mask for IPv6. */
+export function maskOf(family: Family, netmask: string): string {
+  if (family === 'inet') return netmask;
+  const bits = Number(netmask);
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    const b = Math.max(0, Math.min(16, bits - i * 16));
+    groups.push((b === 0 ? 0 : (0xffff << (16 - b)) & 0xffff).toString(16));
+  }
+  return groups.join(':');
+}
+
+function hashExpr(s: SvcModel, mod: number): string {
+  const k = s.spec.key;
+  const ip = ipKw(k.family);
+  const fl = s.spec.flags;
+  switch (s.spec.scheduler) {
+    case 'sh':
+    case 'mh': {
+      const port = fl.includes('sh-port') || fl.includes('mh-port') ? ` . ${k.protocol} sport` : '';
+      return `jhash ${ip} saddr${port} mod ${mod} seed 0x464c42`;
+    }
+    case 'dh':
+      return `jhash ${ip} daddr mod ${mod} seed 0x464c42`;
+    default:
+      return `numgen inc mod ${mod}`;
+  }
+}
+
+function persistent(s: SvcModel): boolean {
+  return s.spec.persistence !== null;
+}
+
+/** The rules of the service chain; the last one carries the service spec. */
+function serviceRules(s: SvcModel, sel: Selection): string[] {
+  const k = s.spec.key;
+  const ip = ipKw(k.family);
+  const p = k.protocol;
+  const comment = `comment "${encodeService(s.spec)}"`;
+  const rules: string[] = [];
+  const pers = s.spec.persistence;
+  if (pers) {
+    const client = `(${ip} saddr & ${maskOf(k.family, pers.netmask)})`;
+    rules.push(`dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${client} map @${persMap(p, k.family)}`);
+  }
+  if (sel.modulus === 0) rules.push(`counter ${comment}`);
+  else if (pers)
+    rules.push(
+      `${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} vmap @${vselMap(p, k.family)} ${comment}`,
+    );
+  else {
+    rules.push(
+      `dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} map @${selMap(p, k.family)} ${comment}`,
+    );
+  }
+  return rules;
+}
+
+function destChainRule(s: SvcModel, d: DestSpec): string {
+  const k = s.spec.key;
+  const ip = ipKw(k.family);
+  const pers = s.spec.persistence!;
+  const client = `(${ip} saddr & ${maskOf(k.family, pers.netmask)})`;
+  const to = k.family === 'inet6' ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
+  return (
+    `update @${persMap(k.protocol, k.family)} { ${ip} daddr . ${k.protocol} dport . ${client} ` +
+    `timeout ${pers.timeoutSec}s : ${d.address} . ${d.port} } dnat ${ip} to ${to}`
+  );
+}
+
+function selElements(s: SvcModel, sel: Selection): string[] {
+  const k = s.spec.key;
+  return sel.ranges.map((r) =>
+    persistent(s)
+      ? `${slotKey(k, r.lo, r.hi)} : goto ${destChain(k, r.dest)}`
+      : `${slotKey(k, r.lo, r.hi)} : ${r.dest.address} . ${r.dest.port}`,
+  );
+}
+
+function elems(verb: 'add' | 'delete', name: string, items: readonly string[], out: string[]): void {
+  // chunked: one huge line is slow for nft's parser
+  for (let i = 0; i < items.length; i += 512) {
+    out.push(`${verb} element ${T} ${name} { ${items.slice(i, i + 512).join(', ')} }`);
+  }
+}
+
+/** Affinity entries to drop, as "vip . port . client" keys of the pers map. */
+export type StaleAffinity = readonly string[];
+
+/** The script lines that take one service from `old` to `next` (either may be null). */
+export function renderServiceDiff(
+  old: SvcModel | null,
+  next: SvcModel | null,
+  o: RenderOptions,
+  stale: StaleAffinity = [],
+): { del: string[]; add: string[] } {
+  const del: string[] = [];
+  const add: string[] = [];
+  const k = (next ?? old)!.spec.key;
+  const f = k.family;
+  const chain = serviceChain(k);
+  // Deletions first: elements that reference chains, then the chains.
+  if (old) {
+    const oldSel = selection(old, o.mhSize);
+    const selName = persistent(old) ? vselMap(k.protocol, f) : selMap(k.protocol, f);
+    const oldKeys = oldSel.ranges.map((r) => slotKey(k, r.lo, r.hi));
+    elems('delete', selName, oldKeys, del);
+    if (!next) del.push(`delete element ${T} ${dispatchMap(f)} { ${vipTuple(k)} }`);
+    elems('delete', persMap(k.protocol, f), stale, del);
+    const gone: string[] = [];
+    const changed: string[] = [];
+    for (const [id, d] of old.dests) {
+      const n = next?.dests.get(id);
+      if (!n) gone.push(destKey(k, d));
+      if (!n || !sameDest(d, n)) changed.push(destKey(k, d));
+    }
+    elems('delete', weightMap(f), changed, del);
+    elems('delete', destSet(f), gone, del);
+    del.push(`flush chain ${T} ${chain}`);
+    if (persistent(old)) {
+      for (const [id, d] of old.dests) {
+        if (next && persistent(next) && next.dests.has(id)) continue;
+        del.push(`flush chain ${T} ${destChain(k, d)}`, `delete chain ${T} ${destChain(k, d)}`);
+      }
+    }
+    if (!next) del.push(`delete chain ${T} ${chain}`);
+  }
+  if (next) {
+    const sel = selection(next, o.mhSize);
+    add.push(`add chain ${T} ${chain}`);
+    if (persistent(next)) {
+      for (const d of next.dests.values()) {
+        const dc = destChain(k, d);
+        add.push(
+          `add chain ${T} ${dc}`,
+          `flush chain ${T} ${dc}`,
+          `add rule ${T} ${dc} ${destChainRule(next, d)}`,
+        );
+      }
+    }
+    for (const r of serviceRules(next, sel)) add.push(`add rule ${T} ${chain} ${r}`);
+    elems(
+      'add',
+      persistent(next) ? vselMap(k.protocol, f) : selMap(k.protocol, f),
+      selElements(next, sel),
+      add,
+    );
+    const weights: string[] = [];
+    const fresh: string[] = [];
+    for (const [id, d] of next.dests) {
+      const o0 = old?.dests.get(id);
+      if (!o0) fresh.push(destKey(k, d));
+      if (!o0 || !sameDest(o0, d)) weights.push(`${destKey(k, d)} comment "${encodeDest(d)}" : ${d.weight}`);
+    }
+    elems('add', weightMap(f), weights, add);
+    elems('add', destSet(f), fresh, add);
+    if (!old) add.push(`add element ${T} ${dispatchMap(f)} { ${vipTuple(k)} : goto ${chain} }`);
+  }
+  return { del, add };
+}
+
+/** The whole transaction from one model to the next; '' when nothing changes. */
+export function renderDiff(
+  prev: PlaneModel,
+  next: PlaneModel,
+  o: RenderOptions,
+  opts: { base: boolean; stale?: ReadonlyMap<string, StaleAffinity> } = { base: false },
+): string {
+  const del: string[] = [];
+  const add: string[] = [];
+  const ids = new Set([...prev.keys(), ...next.keys()]);
+  for (const id of ids) {
+    const a = prev.get(id) ?? null;
+    const b = next.get(id) ?? null;
+    if (a && b && unchanged(a, b)) continue;
+    const r = renderServiceDiff(a, b, o, opts.stale?.get(id) ?? []);
+    del.push(...r.del);
+    add.push(...r.add);
+  }
+  if (!opts.base && del.length + add.length === 0) return '';
+  const head = opts.base ? renderBase(o) : '';
+  return head + [...del, ...add].map((x) => `${x}\n`).join('');
+}
+
+function unchanged(a: SvcModel, b: SvcModel): boolean {
+  if (a === b) return true;
+  if (JSON.stringify(a.spec) !== JSON.stringify(b.spec) || a.dests.size !== b.dests.size) return false;
+  for (const [id, d] of a.dests) {
+    const e = b.dests.get(id);
+    if (!e || !sameDest(d, e)) return false;
+  }
+  return true;
+}
