@@ -421,7 +421,8 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
     const k = key!;
     const svcPort = k.kind === 'ip' ? k.port : 0;
     // As ipvsadm: DR and TUN real servers take the service's port.
-    const port = k.kind === 'ip' && forwarding !== 'nat' ? svcPort : (ap.port ?? svcPort);
+    const forced = k.kind === 'ip' && forwarding !== 'nat' && command !== 'delete-server';
+    const port = forced ? svcPort : (ap.port ?? svcPort);
     let tunnel: TunnelSpec | undefined;
     const tt = l.get('tun-type');
     const csums = (['tun-nocsum', 'tun-csum', 'tun-remcsum'] as const).filter((c) => l.has(c));

@@ -78,7 +78,7 @@ export function generateTable(): ServiceState[] {
       { type: 'ipip' },
       { type: 'gue', port: 6080 + i, csum: 'csum' },
       { type: 'gue', port: 5555, csum: 'nocsum' },
-      { type: 'gre', csum: 'remcsum' },
+      { type: 'gre', csum: 'csum' },
       { type: 'gre', csum: 'nocsum' },
       { type: 'gue', port: 7000, csum: 'remcsum' },
     ];
@@ -109,7 +109,7 @@ export function generateTable(): ServiceState[] {
         kind: 'ip',
         family: 'inet6',
         protocol: 'udp',
-        address: `2001:db8:${i.toString(16)}::1`,
+        address: `2001:db8:${(i + 1).toString(16)}::1`,
         port: 53,
       },
       scheduler: sched,
@@ -120,7 +120,7 @@ export function generateTable(): ServiceState[] {
       ...udp6,
       stats: null,
       dests: [
-        dest({ address: `2001:db8:${i.toString(16)}::2`, port: 5353, forwarding: 'nat', weight: 2 }),
+        dest({ address: `2001:db8:${(i + 1).toString(16)}::2`, port: 5353, forwarding: 'nat', weight: 2 }),
         dest({
           address: `fd00::${(i + 3).toString(16)}`,
           port: 53,
@@ -129,7 +129,7 @@ export function generateTable(): ServiceState[] {
           upperThreshold: 50,
         }),
         dest({
-          address: `2001:db8:${i.toString(16)}::4`,
+          address: `2001:db8:${(i + 1).toString(16)}::4`,
           port: 53,
           forwarding: 'tun',
           tunnel: { type: 'ipip' },
