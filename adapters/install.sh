@@ -20,6 +20,8 @@
 #   PREFIX/etc/directors.conf    0644 root:GROUP one endpoint per line
 #   PREFIX/etc/token             0640 root:GROUP bearer token for TCP directors
 #   PREFIX/log/                  2770 root:GROUP adapter.log (+ .1 ... .5 rotated)
+# The "A && B || die" lists are meant: die when any step fails.
+# shellcheck disable=SC2015,SC2012
 set -u
 
 PROG=${0##*/}

@@ -15,6 +15,7 @@ ADAPT_LOG_MAX_BYTES=${ADAPT_LOG_MAX_BYTES:-10485760}
 ADAPT_LOG_KEEP=${ADAPT_LOG_KEEP:-5}
 
 adapt_usage() {
+  # shellcheck disable=SC2154 # set by the script that sources this file
   echo "usage: $adapt_script -lb <LB IP> <target IP>   (IPv4 or IPv6 literals)"
 }
 
@@ -106,6 +107,7 @@ adapt_cap() {
   fi
   _cap_pat=
   while [ ${#_cap_pat} -lt "$2" ]; do _cap_pat="$_cap_pat?"; done
+  # shellcheck disable=SC2295 # the ?s are meant as a pattern
   _cap_rest=${1#$_cap_pat}
   _cap="${1%"$_cap_rest"}..."
 }
@@ -136,7 +138,7 @@ adapt_parse() {
 # --- time, identity -----------------------------------------------------------
 
 adapt_identity() {
-  adapt_uid=?
+  adapt_uid='?'
   while read -r _k _v _rest; do
     if [ "$_k" = Uid: ]; then
       adapt_uid=$_v
@@ -150,7 +152,7 @@ adapt_identity() {
       break
     fi
   done </etc/passwd
-  adapt_caller=?
+  adapt_caller='?'
   # shellcheck disable=SC3028 # PPID is POSIX
   if [ -r "/proc/$PPID/comm" ]; then read -r adapt_caller <"/proc/$PPID/comm" || true; fi
   # comm may hold spaces ("node (vitest 1)"): keep the log's fields apart.
@@ -305,7 +307,7 @@ adapt_ask_all() {
   _i=0
   for _ep in "$@"; do
     _i=$((_i + 1))
-    _h= _b=
+    _h='' _b=''
     { read -r _h && read -r _b; } <"$_tmp/$_i" || true
     adapt_answers="$adapt_answers${_h:-000 99} $_ep $_b
 "
@@ -358,7 +360,7 @@ EOF
 # know the LB IP (or the target behind it); any other outcome (unreachable,
 # 401/403, 5xx) is no answer at all.
 adapt_verdict_check() {
-  _states= _n=0 _unknown=0 _none=0
+  _states='' _n=0 _unknown=0 _none=0
   adapt_why=
   while read -r _st _rc _ep _body; do
     [ -n "$_st" ] || continue
