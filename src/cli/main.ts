@@ -5,7 +5,9 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { configCommand } from './commands/config.js';
 import { controlCommands } from './commands/control.js';
+import { demoCommand } from './commands/demo.js';
 import { ipvsCommand } from './commands/ipvs.js';
+import { labCommand } from './commands/lab.js';
 import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
 
@@ -14,6 +16,8 @@ const commands: CommandModule[] = [
   ipvsCommand as CommandModule,
   runCommand as CommandModule,
   ...controlCommands,
+  demoCommand,
+  labCommand as CommandModule,
 ];
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,155 @@
+// Pieces the scenarios share: the two-director NAT topology and the
+// failover-and-recovery measurement seen from the client.
+import { type Lab, sleep, waitFor } from '../lab.js';
+import { analyze, checkShares, fmtShares } from '../measure.js';
+import type { Report } from '../scenario.js';
+import type { TopologySpec } from '../topology.js';
+
+export interface NatPair {
+  front: { prefix: string; client: string; d1: string; d2: string };
+  back: { prefix: string; gateway: string; d1: string; d2: string };
+  servers: Array<{ node: string; addr: string }>;
+}
+
+/** client — front LAN — d1, d2 — back LAN — servers (default route via the back VIP). */
+export function natPairTopology(p: NatPair): TopologySpec {
+  const len = (pfx: string) => pfx.split('/')[1] ?? '24';
+  const f = len(p.front.prefix);
+  const b = len(p.back.prefix);
+  return {
+    nodes: ['client', 'd1', 'd2', ...p.servers.map((s) => s.node)],
+    lans: [
+      {
+        name: 'front',
+        members: [
+          { node: 'client', ifname: 'eth0', addr: `${p.front.client}/${f}` },
+          { node: 'd1', ifname: 'eth0', addr: `${p.front.d1}/${f}` },
+          { node: 'd2', ifname: 'eth0', addr: `${p.front.d2}/${f}` },
+        ],
+      },
+      {
+        name: 'back',
+        members: [
+          { node: 'd1', ifname: 'eth1', addr: `${p.back.d1}/${b}` },
+          { node: 'd2', ifname: 'eth1', addr: `${p.back.d2}/${b}` },
+          ...p.servers.map((s) => ({ node: s.node, ifname: 'eth0', addr: `${s.addr}/${b}` })),
+        ],
+      },
+    ],
+    routes: p.servers.map((s) => ({ node: s.node, dst: 'default', via: p.back.gateway })),
+    forwarders: ['d1', 'd2'],
+  };
+}
+
+export interface BalanceOptions {
+  proto: 'http' | 'echo';
+  target: string;
+  count: number;
+  expected: Record<string, number>;
+  tolerancePct: number;
+}
+
+export async function balanceTest(lab: Lab, report: Report, o: BalanceOptions): Promise<void> {
+  lab.narrate(`${o.count} new connections to ${o.target} (${o.proto})`);
+  const r = await lab.clientCount('client', o.proto, o.target, o.count);
+  const problems = checkShares(r.byServer, o.expected, o.tolerancePct);
+  report.figure(`split ${o.target}`, { ...r, shares: fmtShares(r.byServer) });
+  report.check(
+    `balancing ${o.target}: ${Object.values(o.expected).join('/')} within ±${o.tolerancePct}% over ${o.count} connections`,
+    r.failed === 0 && problems.length === 0,
+    `${fmtShares(r.byServer)}; ${r.failed} failed${problems.length ? `; ${problems.join('; ')}` : ''}`,
+  );
+}
+
+export interface FailoverOptions {
+  proto: 'http' | 'echo';
+  target: string;
+  master: string;
+  backup: string;
+  /** Every VIP of the pair's sync group (removed when the master "reboots"). */
+  vips: string[];
+  /** The VIP the client uses, to see where it lives. */
+  vip: string;
+  /** After recovery, the VIP returns to the master (preempt) or stays (nopreempt). */
+  preempt: boolean;
+  /** Upper bound on the failover gap (ms). */
+  maxGapMs: number;
+}
+
+/** Kills the master (node failure), measures the gap, recovers it, measures again. */
+export async function failoverTest(lab: Lab, report: Report, o: FailoverOptions): Promise<void> {
+  const pair = [o.master, o.backup];
+  report.check(
+    `VIP ${o.vip} on the master ${o.master}`,
+    lab.holder(o.vip, pair) === o.master,
+    `held by ${lab.holder(o.vip, pair)}`,
+  );
+  lab.narrate(`client: a new connection to ${o.target} every 20 ms`);
+  const stream = lab.clientStream('client', o.proto, o.target, 20);
+  await sleep(1500);
+  const tKill = Date.now();
+  lab.narrate(`killing the master ${o.master}: kill -9 floatlb and its links down`);
+  lab.failNode(o.master);
+  const moveMs = await waitFor(
+    `the VIP on ${o.backup}`,
+    () => lab.holder(o.vip, [o.backup]) === o.backup,
+    20_000,
+  );
+  lab.narrate(`VIP ${o.vip} moved to ${o.backup} ${(moveMs / 1000).toFixed(2)} s after the kill`);
+  await waitFor(
+    'traffic through the backup',
+    () => stream.results.some((r) => r.ok && r.t > tKill + moveMs),
+    10_000,
+  );
+  await sleep(1500);
+  const tRecover = Date.now();
+  lab.narrate(`recovering ${o.master}: links up, floatlb started again`);
+  lab.recoverNode(o.master, o.vips);
+  let backMs = 0;
+  if (o.preempt) {
+    backMs = await waitFor(
+      `the VIP back on ${o.master}`,
+      () => lab.holder(o.vip, [o.master]) === o.master,
+      20_000,
+    );
+    lab.narrate(`VIP back on ${o.master} ${(backMs / 1000).toFixed(2)} s after it restarted`);
+  } else {
+    // Give the recovered node time to settle; with nopreempt it must not take over.
+    await sleep(5000);
+  }
+  await sleep(2000);
+  const results = await stream.stop();
+  const failover = analyze(results.filter((r) => r.t < tRecover));
+  const recovery = analyze(results.filter((r) => r.t >= tRecover));
+  const all = analyze(results);
+  report.figure('failover', { vipMoveMs: moveMs, ...failover });
+  report.figure('recovery', { vipBackMs: backMs, ...recovery });
+  report.figure('traffic during the test', {
+    attempts: all.attempts,
+    ok: all.ok,
+    failed: all.failed,
+    split: fmtShares(all.byServer),
+  });
+  report.check(
+    `failover: VIP on ${o.backup}, service gap under ${o.maxGapMs} ms`,
+    failover.gapMs < o.maxGapMs && lab.holder(o.vip, pair) !== null,
+    `VIP moved in ${moveMs} ms; gap ${failover.gapMs} ms; ${failover.failed} of ${failover.attempts} new connections failed`,
+  );
+  const after = results.filter((r) => r.t > tKill + failover.gapMs + 500 && r.t < tRecover);
+  report.check(
+    'traffic continues through the backup',
+    after.length > 10 && after.every((r) => r.ok),
+    `${after.filter((r) => r.ok).length}/${after.length} new connections succeeded after the gap`,
+  );
+  const holder = lab.holder(o.vip, pair);
+  report.check(
+    o.preempt ? `recovery: VIP back on ${o.master}` : `recovery: VIP stays on ${o.backup} (nopreempt)`,
+    holder === (o.preempt ? o.master : o.backup),
+    `held by ${holder}; ${recovery.failed} of ${recovery.attempts} new connections failed, gap ${recovery.gapMs} ms`,
+  );
+  report.check(
+    'recovery: service continues',
+    recovery.gapMs < o.maxGapMs && recovery.ok > 0 && results[results.length - 1]!.ok,
+    `gap ${recovery.gapMs} ms, ${recovery.failed} failed`,
+  );
+}
