@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../../src/cli/errors.js';
+import { parseIpvsArgs } from '../../../src/cli/ipvs-args.js';
+
+const p = (s: string) => parseIpvsArgs(s.split(' '));
+
+describe('ipvsadm spellings', () => {
+  it('-Ln groups short options; word forms mean the same', () => {
+    expect(p('-Ln --stats')).toMatchObject({ command: 'list', list: { numeric: true, stats: true } });
+    expect(p('list -n --rate')).toMatchObject({ command: 'list', list: { numeric: true, rate: true } });
+    expect(p('-L -n --timeout').list.timeout).toBe(true);
+    expect(p('-l --daemon --netns lb1')).toMatchObject({
+      command: 'list',
+      netns: 'lb1',
+      list: { daemon: true },
+    });
+  });
+
+  it('-A with scheduler, flags, persistence and netmask', () => {
+    expect(p('-A -t [2001:db8::1]:443 -s sh -b sh-port,sh-fallback -p').service).toEqual({
+      key: { kind: 'ip', family: 'inet6', protocol: 'tcp', address: '2001:db8::1', port: 443 },
+      scheduler: 'sh',
+      flags: ['sh-fallback', 'sh-port'],
+      persistence: { timeoutSec: 360, netmask: '128' },
+    });
+    expect(p('-A -u 10.0.0.1:53 -s mh -o -p 30 -M 255.255.0.0').service).toMatchObject({
+      flags: ['ops'],
+      persistence: { timeoutSec: 30, netmask: '255.255.0.0' },
+    });
+    expect(p('-A --sctp-service 10.0.0.1:38412').service).toMatchObject({ scheduler: 'wlc' });
+    expect(p('-A -f 7 -6 -s fo').service!.key).toEqual({ kind: 'fwmark', family: 'inet6', fwmark: 7 });
+    // flag-1 on sh is the same bit as sh-fallback: named as the kernel reports it.
+    expect(p('-A -t 10.0.0.1:80 -s sh -b flag-1').service!.flags).toEqual(['sh-fallback']);
+  });
+
+  it('-a: DR and TUN take the service port, NAT keeps its own; tunnel options', () => {
+    expect(p('-a -t 10.0.0.1:80 -r 10.1.0.2:8080').dest).toMatchObject({
+      port: 80,
+      forwarding: 'dr',
+      weight: 1,
+    });
+    expect(p('-a -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 3 -x 10 -y 2').dest).toMatchObject({
+      port: 8080,
+      forwarding: 'nat',
+      weight: 3,
+      upperThreshold: 10,
+      lowerThreshold: 2,
+    });
+    expect(
+      p('-a -t 10.0.0.1:80 -r 10.1.0.2 -i --tun-type gue --tun-port 6080 --tun-remcsum').dest!.tunnel,
+    ).toEqual({
+      type: 'gue',
+      port: 6080,
+      csum: 'remcsum',
+    });
+    expect(p('-a -f 3 -r 10.1.0.2:8443 -g').dest!.port).toBe(8443);
+    expect(p('add -t 10.0.0.1:80 -r 10.1.0.2').command).toBe('add-server');
+    expect(p('delete -t 10.0.0.1:80').command).toBe('delete-service');
+    expect(p('-d -t 10.0.0.1:80 -r 10.1.0.2:8080').dest!.port).toBe(8080);
+  });
+
+  it('timeouts and sync daemons', () => {
+    expect(p('--set 900 120 300').timeouts).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
+    expect(
+      p('--start-daemon backup --mcast-interface eth1 --syncid 9 --mcast-group ff02::81 --mcast-port 8850')
+        .daemon,
+    ).toEqual({ state: 'backup', ifname: 'eth1', syncId: 9, group: 'ff02::81', port: 8850 });
+  });
+
+  it.each([
+    ['-A -t 10.0.0.1:80 -s fastest', /illegal scheduling algorithm "fastest"/],
+    ['-A -t 10.0.0.1:99999', /illegal service port/],
+    ['-A -t 10.0.0.256:80', /not an IP address/],
+    ['-A -t 10.0.0.1:80 -M 255.0.0.0', /-M needs -p/],
+    ['-A -t 10.0.0.1:80 -p 10 -M 255.0.255.0', /not a valid IPv4 netmask/],
+    ['-A -t 10.0.0.1:80 -s rr -b mh-port', /mh-port applies to mh only/],
+    ['-a -t 10.0.0.1:80 -r 10.1.0.2 -m --tun-type gue', /tunnel options need -i/],
+    ['-a -t 10.0.0.1:80 -r 10.1.0.2 -i --tun-type gue', /gue tunnel needs a port/],
+    ['-a -t 10.0.0.1:80 -r 10.1.0.2 -m -w 70000', /illegal weight/],
+    ['-a -t 10.0.0.1:80 -r 2001:db8::2 -m', /another address family needs tunnel/],
+    ['-A -E -t 10.0.0.1:80', /more than one command/],
+    ['-a -r 10.1.0.2', /needs a service/],
+    ['-A -t 10.0.0.1:80 --frobnicate', /unknown option --frobnicate/],
+  ])('%s is refused: %s', (args, msg) => {
+    expect(() => p(args)).toThrow(UsageError);
+    expect(() => p(args)).toThrow(msg);
+  });
+});
