@@ -32,6 +32,10 @@ afterAll(() => {
 describe('namespace-aware sysctl', () => {
   it('arp_ignore/arp_announce, ip_forward and rp_filter land in the named namespace', () => {
     const hostForward = readSysctl('net.ipv4.ip_forward');
+    const bArp = getArp('lo', { netns: b.name });
+    const bForward = getIpForward({ netns: b.name });
+    setArp('lo', { ignore: 0, announce: 0 }, { netns: a.name });
+    setIpForward(false, { netns: a.name });
     setArp('lo', { ignore: 1, announce: 2 }, { netns: a.name });
     setIpForward(true, { netns: a.name });
     setRpFilter('all', 2, { netns: a.name });
@@ -39,21 +43,24 @@ describe('namespace-aware sysctl', () => {
     expect(getIpForward({ netns: a.name })).toBe(true);
     expect(getRpFilter('all', { netns: a.name })).toBe(2);
     // The sibling namespace and this one are untouched.
-    expect(getArp('lo', { netns: b.name })).toEqual({ ignore: 0, announce: 0 });
-    expect(getIpForward({ netns: b.name })).toBe(false);
+    expect(getArp('lo', { netns: b.name })).toEqual(bArp);
+    expect(getIpForward({ netns: b.name })).toBe(bForward);
     expect(a.exec('sysctl', '-n', 'net.ipv4.conf.lo.arp_ignore').trim()).toBe('1');
     expect(readSysctl('net.ipv4.ip_forward')).toBe(hostForward);
   });
 
   it('the net.ipv4.vs knobs are per namespace', () => {
+    const bConntrack = getVsKnob('conntrack', { netns: b.name });
+    setVsKnob('conntrack', 0, { netns: a.name });
+    expect(getVsKnob('conntrack', { netns: a.name })).toBe(0);
     setVsKnob('conntrack', 1, { netns: a.name });
     setVsKnob('expire_nodest_conn', 1, { netns: a.name });
     setVsKnob('expire_quiescent_template', 1, { netns: a.name });
     expect(getVsKnob('conntrack', { netns: a.name })).toBe(1);
     expect(getVsKnob('expire_nodest_conn', { netns: a.name })).toBe(1);
     expect(getVsKnob('expire_quiescent_template', { netns: a.name })).toBe(1);
-    expect(getVsKnob('conntrack', { netns: b.name })).toBe(0);
-    expect(b.exec('sysctl', '-n', 'net.ipv4.vs.expire_nodest_conn').trim()).toBe('0');
+    expect(getVsKnob('conntrack', { netns: b.name })).toBe(bConntrack);
+    expect(b.exec('sysctl', '-n', 'net.ipv4.vs.conntrack').trim()).toBe(String(bConntrack));
   });
 
   it('refuses a key that would leave /proc/sys', () => {
