@@ -40,6 +40,7 @@ import { bytesToIp, ipToBytes } from '../sockaddr.js';
 import {
   IP_VS_CONN_F_DROUTE,
   IP_VS_CONN_F_FWD_MASK,
+  IP_VS_CONN_F_LOCALNODE,
   IP_VS_CONN_F_MASQ,
   IP_VS_CONN_F_TUNNEL,
   IP_VS_CONN_F_TUNNEL_TYPE,
@@ -120,7 +121,8 @@ function forwardingOf(n: number): Forwarding {
   const m = n & IP_VS_CONN_F_FWD_MASK;
   if (m === IP_VS_CONN_F_MASQ) return 'nat';
   if (m === IP_VS_CONN_F_TUNNEL) return 'tun';
-  if (m === IP_VS_CONN_F_DROUTE) return 'dr';
+  // The kernel reports a real server on a local address as LOCALNODE; it was added as DR.
+  if (m === IP_VS_CONN_F_DROUTE || m === IP_VS_CONN_F_LOCALNODE) return 'dr';
   throw new NetlinkDecodeError(`unsupported forwarding method ${m}`);
 }
 
