@@ -108,8 +108,8 @@ export function parseTable(doc: unknown): ParsedTable {
       if (!meta) continue;
       const d = { address: String(ra), port: num(rp), family: f, weight: num(e[1]), ...meta };
       const did = destId(d);
-      let m = dests.get(sid);
-      if (!m) dests.set(sid, (m = new Map()));
+      const m = dests.get(sid) ?? new Map<string, DestState>();
+      dests.set(sid, m);
       const conns = counts.get(`${sid} ${did}`);
       m.set(did, {
         ...d,

@@ -2,7 +2,7 @@
 // which the golden tests pin. One script is one `nft -f` run, one kernel
 // transaction. A service's change touches only its own chain(s) and its own
 // elements in the shared maps.
-import type { DestSpec, Family, Protocol } from '../dataplane.js';
+import type { DestSpec, Family } from '../dataplane.js';
 import { type PlaneModel, type Selection, type SvcModel, sameDest, selection } from './model.js';
 import {
   destChain,

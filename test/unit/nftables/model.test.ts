@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../../src/kernel/dataplane.js';
+import { foldOp, type SvcModel } from '../../../src/kernel/nftables/model.js';
+import { decodeService, encodeService } from '../../../src/kernel/nftables/names.js';
+
+const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
+const svc = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
+  key,
+  scheduler: 'rr',
+  flags: [],
+  persistence: null,
+  ...over,
+});
+const dest = (over: Partial<DestSpec> = {}): DestSpec => ({
+  address: '10.1.0.1',
+  port: 8080,
+  family: 'inet',
+  forwarding: 'nat',
+  weight: 1,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+  ...over,
+});
+
+function fold(ops: DataPlaneOp[]): Map<string, SvcModel> {
+  const m = new Map<string, SvcModel>();
+  for (const op of ops) foldOp(m, op);
+  return m;
+}
+
+describe('operation validation', () => {
+  it.each([
+    'lc',
+    'wlc',
+    'sed',
+    'nq',
+    'lblc',
+    'lblcr',
+    'ovf',
+    'twos',
+  ] as const)('refuses the stateful scheduler %s and says why', (s) => {
+    expect(() => fold([{ op: 'add-service', service: svc({ scheduler: s }) }])).toThrow(
+      new RegExp(`scheduler ${s} is not supported by the nftables plane \\(.*connection counts`),
+    );
+  });
+
+  it('refuses a destination of the other address family', () => {
+    expect(() =>
+      fold([
+        { op: 'add-service', service: svc() },
+        { op: 'add-dest', key, dest: dest({ address: '2001:db8::1', family: 'inet6' }) },
+      ]),
+    ).toThrow(/is inet6 but service tcp\/10.0.0.1:80 is inet: address family mix-up/);
+    expect(() =>
+      fold([
+        { op: 'add-service', service: svc() },
+        { op: 'add-dest', key, dest: dest({ address: '2001:db8::1' }) },
+      ]),
+    ).toThrow(/address family mix-up/);
+  });
+
+  it('refuses fwmark services, DR/TUN forwarding and one-packet scheduling', () => {
+    expect(() =>
+      fold([{ op: 'add-service', service: svc({ key: { kind: 'fwmark', family: 'inet', fwmark: 1 } }) }]),
+    ).toThrow(/fwmark/);
+    expect(() =>
+      fold([
+        { op: 'add-service', service: svc() },
+        { op: 'add-dest', key, dest: dest({ forwarding: 'dr' }) },
+      ]),
+    ).toThrow(/forwarding dr/);
+    expect(() => fold([{ op: 'add-service', service: svc({ flags: ['ops'] }) }])).toThrow(/ops/);
+  });
+
+  it('refuses duplicates and missing objects', () => {
+    expect(() =>
+      fold([
+        { op: 'add-service', service: svc() },
+        { op: 'add-service', service: svc() },
+      ]),
+    ).toThrow(/already exists/);
+    expect(() => fold([{ op: 'update-dest', key, dest: dest() }])).toThrow(/does not exist/);
+  });
+
+  it('round-trips the service comment', () => {
+    const s = svc({
+      key: {
+        kind: 'ip',
+        family: 'inet6',
+        protocol: 'sctp',
+        address: '2001:db8:ffff:ffff:ffff:ffff:ffff:1',
+        port: 65535,
+      },
+      scheduler: 'mh',
+      flags: ['mh-port', 'mh-fallback'],
+      persistence: { timeoutSec: 86400, netmask: '128' },
+    });
+    const c = encodeService(s as Parameters<typeof encodeService>[0]);
+    expect(c.length).toBeLessThan(128);
+    expect(decodeService(c)).toEqual(s);
+  });
+});

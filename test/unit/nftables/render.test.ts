@@ -1,0 +1,227 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../../src/kernel/dataplane.js';
+import { foldOp, type PlaneModel, type SvcModel, selection } from '../../../src/kernel/nftables/model.js';
+import { maskOf, renderBase, renderDiff } from '../../../src/kernel/nftables/render.js';
+
+const O = { masquerade: false, mhSize: 13 };
+const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
+const svc = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
+  key,
+  scheduler: 'wrr',
+  flags: [],
+  persistence: null,
+  ...over,
+});
+const dest = (n: number, weight: number): DestSpec => ({
+  address: `10.1.0.${n}`,
+  port: 8080,
+  family: 'inet',
+  forwarding: 'nat',
+  weight,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+});
+
+function model(ops: DataPlaneOp[], from: PlaneModel = new Map()): Map<string, SvcModel> {
+  const m = new Map(from);
+  for (const op of ops) foldOp(m, op);
+  return m;
+}
+
+describe('render', () => {
+  it('renders a weighted service (golden)', () => {
+    const m = model([
+      { op: 'add-service', service: svc() },
+      { op: 'add-dest', key, dest: dest(1, 3) },
+      { op: 'add-dest', key, dest: dest(2, 1) },
+      { op: 'add-dest', key, dest: dest(3, 0) },
+    ]);
+    expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
+      "add chain inet floatlb s4_tcp_10_0_0_1_80
+      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb sel_tcp4 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
+      add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 3, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 1, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 comment "floatlb:d nat 0 0" : 0 }
+      add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 }
+      add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
+      "
+    `);
+  });
+
+  it('a weight change touches only that service and its changed destination (golden)', () => {
+    const a = model([
+      { op: 'add-service', service: svc() },
+      { op: 'add-dest', key, dest: dest(1, 3) },
+      { op: 'add-dest', key, dest: dest(2, 1) },
+    ]);
+    const b = model([{ op: 'update-dest', key, dest: dest(2, 0) }], a);
+    expect(renderDiff(a, b, O)).toMatchInlineSnapshot(`
+      "delete element inet floatlb sel_tcp4 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
+      delete element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 }
+      flush chain inet floatlb s4_tcp_10_0_0_1_80
+      add chain inet floatlb s4_tcp_10_0_0_1_80
+      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb sel_tcp4 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
+      add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 0 }
+      "
+    `);
+  });
+
+  it('renders persistence with per-destination chains (golden)', () => {
+    const m = model([
+      {
+        op: 'add-service',
+        service: svc({
+          scheduler: 'sh',
+          flags: ['sh-port'],
+          persistence: { timeoutSec: 300, netmask: '255.255.255.0' },
+        }),
+      },
+      { op: 'add-dest', key, dest: dest(1, 1) },
+    ]);
+    expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
+      "add chain inet floatlb s4_tcp_10_0_0_1_80
+      add chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
+      flush chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
+      add rule inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080 update @pers_tcp4 { ip daddr . tcp dport . (ip saddr & 255.255.255.0) timeout 300s : 10.1.0.1 . 8080 } dnat ip to 10.1.0.1:8080
+      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . (ip saddr & 255.255.255.0) map @pers_tcp4
+      add rule inet floatlb s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 sh sh-port 300 255.255.255.0"
+      add element inet floatlb vsel_tcp4 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
+      add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 1 }
+      add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 }
+      add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
+      "
+    `);
+  });
+
+  it('renders the base table once (golden)', () => {
+    expect(renderBase({ ...O, masquerade: true })).toMatchInlineSnapshot(`
+      "table inet floatlb {
+        map svc4 { type ipv4_addr . inet_proto . inet_service : verdict; }
+        map weight4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : mark; }
+        set dest4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service; counter; }
+        map sel_tcp4 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
+        map vsel_tcp4 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
+        map pers_tcp4 { typeof ip daddr . tcp dport . ip saddr : ip daddr . tcp dport; flags dynamic,timeout; size 1048576; }
+        map sel_udp4 { typeof ip daddr . udp dport . numgen inc mod 2 : ip daddr . udp dport; flags interval; }
+        map vsel_udp4 { typeof ip daddr . udp dport . numgen inc mod 2 : verdict; flags interval; }
+        map pers_udp4 { typeof ip daddr . udp dport . ip saddr : ip daddr . udp dport; flags dynamic,timeout; size 1048576; }
+        map sel_sctp4 { typeof ip daddr . sctp dport . numgen inc mod 2 : ip daddr . sctp dport; flags interval; }
+        map vsel_sctp4 { typeof ip daddr . sctp dport . numgen inc mod 2 : verdict; flags interval; }
+        map pers_sctp4 { typeof ip daddr . sctp dport . ip saddr : ip daddr . sctp dport; flags dynamic,timeout; size 1048576; }
+        map svc6 { type ipv6_addr . inet_proto . inet_service : verdict; }
+        map weight6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service : mark; }
+        set dest6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service; counter; }
+        map sel_tcp6 { typeof ip6 daddr . tcp dport . numgen inc mod 2 : ip6 daddr . tcp dport; flags interval; }
+        map vsel_tcp6 { typeof ip6 daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
+        map pers_tcp6 { typeof ip6 daddr . tcp dport . ip6 saddr : ip6 daddr . tcp dport; flags dynamic,timeout; size 1048576; }
+        map sel_udp6 { typeof ip6 daddr . udp dport . numgen inc mod 2 : ip6 daddr . udp dport; flags interval; }
+        map vsel_udp6 { typeof ip6 daddr . udp dport . numgen inc mod 2 : verdict; flags interval; }
+        map pers_udp6 { typeof ip6 daddr . udp dport . ip6 saddr : ip6 daddr . udp dport; flags dynamic,timeout; size 1048576; }
+        map sel_sctp6 { typeof ip6 daddr . sctp dport . numgen inc mod 2 : ip6 daddr . sctp dport; flags interval; }
+        map vsel_sctp6 { typeof ip6 daddr . sctp dport . numgen inc mod 2 : verdict; flags interval; }
+        map pers_sctp6 { typeof ip6 daddr . sctp dport . ip6 saddr : ip6 daddr . sctp dport; flags dynamic,timeout; size 1048576; }
+        chain prerouting {
+          type nat hook prerouting priority dstnat; policy accept;
+          ip daddr . meta l4proto . th dport vmap @svc4
+          ip6 daddr . meta l4proto . th dport vmap @svc6
+        }
+        chain output {
+          type nat hook output priority -100; policy accept;
+          ip daddr . meta l4proto . th dport vmap @svc4
+          ip6 daddr . meta l4proto . th dport vmap @svc6
+        }
+        chain postrouting {
+          type nat hook postrouting priority srcnat; policy accept;
+          meta l4proto tcp ct status dnat ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport @dest4 masquerade
+          meta l4proto udp ct status dnat ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport @dest4 masquerade
+          meta l4proto sctp ct status dnat ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport @dest4 masquerade
+          meta l4proto tcp ct status dnat ct original ip6 daddr . meta l4proto . ct original proto-dst . ip6 daddr . th dport @dest6 masquerade
+          meta l4proto udp ct status dnat ct original ip6 daddr . meta l4proto . ct original proto-dst . ip6 daddr . th dport @dest6 masquerade
+          meta l4proto sctp ct status dnat ct original ip6 daddr . meta l4proto . ct original proto-dst . ip6 daddr . th dport @dest6 masquerade
+        }
+      }
+      "
+    `);
+  });
+
+  it('expands IPv6 prefix masks', () => {
+    expect(maskOf('inet6', '64')).toBe('ffff:ffff:ffff:ffff:0:0:0:0');
+    expect(maskOf('inet6', '52')).toBe('ffff:ffff:ffff:f000:0:0:0:0');
+    expect(maskOf('inet', '255.255.255.0')).toBe('255.255.255.0');
+  });
+});
+
+const SCHED = ['rr', 'wrr', 'sh', 'dh', 'mh', 'fo'] as const;
+const arbModel = fc
+  .record({
+    services: fc.uniqueArray(fc.integer({ min: 1, max: 30 }), { minLength: 1, maxLength: 4 }),
+    sched: fc.constantFrom(...SCHED),
+    persist: fc.boolean(),
+    weights: fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 0, maxLength: 5 }),
+  })
+  .map(({ services, sched, persist, weights }) => {
+    const ops: DataPlaneOp[] = [];
+    for (const s of services) {
+      const k = { ...key, port: s };
+      ops.push({
+        op: 'add-service',
+        service: {
+          key: k,
+          scheduler: sched,
+          flags: [],
+          persistence: persist ? { timeoutSec: 60, netmask: '255.255.255.255' } : null,
+        },
+      });
+      weights.forEach((w, i) => ops.push({ op: 'add-dest', key: k, dest: dest(i + 1, w) }));
+    }
+    return model(ops);
+  });
+
+/** (object, key) pairs a script adds or deletes; keys without their data. */
+function elements(script: string, verb: 'add' | 'delete'): string[] {
+  const out: string[] = [];
+  for (const line of script.split('\n')) {
+    const m = new RegExp(`^${verb} element inet floatlb (\\S+) \\{ (.*) \\}$`).exec(line);
+    if (!m) continue;
+    for (const e of m[2]!.split(', ')) out.push(`${m[1]} ${e.split(' : ')[0]!.replace(/ comment ".*"/, '')}`);
+  }
+  return out.sort();
+}
+
+describe('render properties', () => {
+  it('deleting a model removes exactly the elements adding it created', () => {
+    fc.assert(
+      fc.property(arbModel, (m) => {
+        const up = renderDiff(new Map(), m, O);
+        const down = renderDiff(m, new Map(), O);
+        expect(elements(down, 'delete')).toEqual(elements(up, 'add'));
+      }),
+    );
+  });
+
+  it('selection slots cover 0..modulus-1 once, weight 0 gets none', () => {
+    fc.assert(
+      fc.property(arbModel, (m) => {
+        for (const s of m.values()) {
+          const sel = selection(s, 13);
+          let at = 0;
+          for (const r of sel.ranges) {
+            expect(r.lo).toBe(at);
+            expect(r.dest.weight).toBeGreaterThan(0);
+            at = r.hi + 1;
+          }
+          expect(at).toBe(sel.modulus);
+        }
+      }),
+    );
+  });
+
+  it('an unchanged model renders nothing', () => {
+    fc.assert(
+      fc.property(arbModel, (m) => {
+        expect(renderDiff(m, new Map(m), O)).toBe('');
+      }),
+    );
+  });
+});
