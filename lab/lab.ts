@@ -2,7 +2,7 @@
 // the namespaces (real servers, directors, peers, the client). Scenarios are
 // written against this class.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AttemptResult, analyze, type Continuity } from './measure.js';
@@ -28,19 +28,23 @@ export function kernelHasIpvs(): boolean {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Timeouts stretch by FLOATLB_LAB_TIME_SCALE (the lab VM runs under TCG, several times slower). */
+export const TIME_SCALE = Number(process.env.FLOATLB_LAB_TIME_SCALE ?? '1') || 1;
+
 export async function waitFor(
   what: string,
   cond: () => boolean | Promise<boolean>,
   timeoutMs: number,
 ): Promise<number> {
   const t0 = Date.now();
+  const limit = timeoutMs * TIME_SCALE;
   for (;;) {
     try {
       if (await cond()) return Date.now() - t0;
     } catch {
       // not yet
     }
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - t0 > limit) throw new Error(`timed out after ${limit} ms waiting for ${what}`);
     await sleep(50);
   }
 }
@@ -347,6 +351,17 @@ export class Lab {
   down(): void {
     for (const c of this.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
     teardown(this.state);
+  }
+
+  /** The last lines of every log, for a failed run's report. */
+  logTails(lines = 15): Record<string, string> {
+    const d = join(this.dir, 'logs');
+    const out: Record<string, string> = {};
+    if (!existsSync(d)) return out;
+    for (const f of readdirSync(d)) {
+      out[f] = readFileSync(join(d, f), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    }
+    return out;
   }
 
   log(what: string): string {

@@ -42,8 +42,10 @@ export async function upScenario(s: Scenario, o: RunOptions & { detach?: boolean
     );
     await s.up(lab);
   } catch (e) {
+    const err = e as Error & { logs?: Record<string, string> };
+    err.logs = lab.logTails();
     if (!o.keep) lab.down();
-    throw e;
+    throw err;
   }
   return lab;
 }
@@ -58,6 +60,8 @@ export async function testHere(s: Scenario, o: RunOptions = {}): Promise<Report>
     await s.test(lab, report);
   } catch (e) {
     report.check('scenario ran to the end', false, (e as Error).message);
+    const logs = lab ? lab.logTails() : (e as { logs?: Record<string, string> }).logs;
+    if (logs) report.figure('logs', logs);
   } finally {
     if (lab && !o.keep) lab.down();
   }
@@ -83,6 +87,7 @@ export async function testInVm(
       ['node', 'dist/src/cli/main.js', 'lab', 'test', ...names, '--report-lines'],
       {
         cwd: repoRoot(),
+        env: { FLOATLB_LAB_TIME_SCALE: process.env.FLOATLB_LAB_TIME_SCALE ?? '4' },
         timeoutMs: o.timeoutMs ?? 600_000,
         onOutput: (chunk) => {
           pending += chunk;

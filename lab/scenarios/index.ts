@@ -1,5 +1,7 @@
 // Every scenario the lab knows, in the order `lab list` shows them.
 import type { Scenario } from '../scenario.js';
+import { seed000 } from './seed-000.js';
+import { seed003, seed003Haproxy } from './seed-003.js';
 import { seed004 } from './seed-004.js';
 
-export const scenarios: Scenario[] = [seed004];
+export const scenarios: Scenario[] = [seed000, seed003, seed003Haproxy, seed004];
