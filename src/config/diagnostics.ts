@@ -20,9 +20,13 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
 }
 
-/** Collects diagnostics; past the cap it stops recording so garbage input cannot flood memory. */
+/**
+ * Collects diagnostics. Past the cap (per severity, so warnings cannot crowd
+ * out errors) it only counts, so garbage input cannot flood memory.
+ */
 export class DiagnosticSink {
   readonly items: Diagnostic[] = [];
+  private readonly counts = { error: 0, warning: 0 };
   private dropped = 0;
   constructor(private readonly cap = 1000) {}
 
@@ -34,22 +38,29 @@ export class DiagnosticSink {
     this.add('warning', at, message);
   }
 
-  get hasErrors(): boolean {
-    return this.items.some((d) => d.severity === 'error') || this.dropped > 0;
-  }
-
   add(severity: Severity, at: Position, message: string): void {
-    if (this.items.length >= this.cap) {
+    if (this.counts[severity] >= this.cap) {
       this.dropped++;
       return;
     }
+    this.counts[severity]++;
     this.items.push({ severity, file: at.file, line: at.line, column: at.column, message });
   }
 
+  /** Diagnostics in file order (files in order of first mention), then line and column. */
   finish(): Diagnostic[] {
+    const fileOrder = new Map<string, number>();
+    for (const d of this.items) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
+    this.items.sort(
+      (a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.column - b.column,
+    );
     if (this.dropped > 0) {
       const last = this.items[this.items.length - 1]!;
-      this.items.push({ ...last, severity: 'error', message: `${this.dropped} more diagnostics not shown` });
+      this.items.push({
+        ...last,
+        severity: 'warning',
+        message: `${this.dropped} more diagnostics not shown`,
+      });
       this.dropped = 0;
     }
     return this.items;

@@ -2,10 +2,10 @@
 import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { buildConfig } from './build/config.js';
+import { ConfigBuilder } from './build/config.js';
 import { type Diagnostic, DiagnosticSink } from './diagnostics.js';
 import type { FloatlbConfig } from './model.js';
-import { buildTree } from './parser.js';
+import { TreeBuilder } from './parser.js';
 import { Preprocessor, type SourceAccess } from './preprocess.js';
 import type { Environment } from './values.js';
 
@@ -68,11 +68,18 @@ const hostEnvironment: Environment = {
           .some((d) => executable(join(d, cmd))),
 };
 
-function run(sink: DiagnosticSink, pre: Preprocessor, env: Environment | null): ConfigResult {
-  const tree = buildTree(pre.lines, sink);
-  const config = buildConfig(tree, sink, env);
-  const diagnostics = sink.finish();
-  return { config, diagnostics, ok: !diagnostics.some((d) => d.severity === 'error') };
+/** Wires preprocessor -> tree builder -> model builder so lines stream through. */
+function pipeline(sink: DiagnosticSink, configId: string, access: SourceAccess, env: Environment | null) {
+  const model = new ConfigBuilder(sink, env);
+  const tree = new TreeBuilder(sink, (n) => model.add(n));
+  const pre = new Preprocessor((tokens) => tree.line(tokens), access, configId, sink);
+  const finish = (): ConfigResult => {
+    tree.finish();
+    const config = model.finish();
+    const diagnostics = sink.finish();
+    return { config, diagnostics, ok: !diagnostics.some((d) => d.severity === 'error') };
+  };
+  return { pre, finish };
 }
 
 export function parseConfigText(text: string, opts: ParseOptions = {}): ConfigResult {
@@ -81,18 +88,23 @@ export function parseConfigText(text: string, opts: ParseOptions = {}): ConfigRe
   const access: SourceAccess = opts.readFile
     ? { readFile: opts.readFile, ...(opts.listDir ? { listDir: opts.listDir } : {}) }
     : fsAccess;
-  const pre = new Preprocessor(access, opts.configId ?? defaultConfigId(), sink);
+  const { pre, finish } = pipeline(
+    sink,
+    opts.configId ?? defaultConfigId(),
+    access,
+    opts.readFile ? null : hostEnvironment,
+  );
   pre.processMain(text, file);
-  return run(sink, pre, opts.readFile ? null : hostEnvironment);
+  return finish();
 }
 
 export function loadConfigSync(path: string, opts: { configId?: string } = {}): ConfigResult {
   const sink = new DiagnosticSink();
-  const pre = new Preprocessor(fsAccess, opts.configId ?? defaultConfigId(), sink);
+  const { pre, finish } = pipeline(sink, opts.configId ?? defaultConfigId(), fsAccess, hostEnvironment);
   if (!pre.processFile(path, null)) {
     return { config: null, diagnostics: sink.finish(), ok: false };
   }
-  return run(sink, pre, hostEnvironment);
+  return finish();
 }
 
 export async function loadConfig(path: string, opts: { configId?: string } = {}): Promise<ConfigResult> {

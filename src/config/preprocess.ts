@@ -32,7 +32,6 @@ interface Frame {
 }
 
 export class Preprocessor {
-  readonly lines: Token[][] = [];
   private readonly defs = new Map<string, string>();
   private readonly stack: string[] = [];
   private pendingDef: { name: string; parts: string[] } | null = null;
@@ -40,6 +39,8 @@ export class Preprocessor {
   private loopLimitReported = false;
 
   constructor(
+    /** Receives each logical line's tokens as soon as it is read. */
+    private readonly onLine: (tokens: Token[]) => void,
     private readonly access: SourceAccess,
     private readonly configId: string,
     private readonly sink: DiagnosticSink,
@@ -169,7 +170,7 @@ export class Preprocessor {
     const err = tokenizeLine(body, frame.file, line, tokens);
     if (indent > 0) for (const t of tokens) t.column += indent;
     if (err) this.sink.error({ file: frame.file, line, column: indent + 1 }, err);
-    if (tokens.length > 0) this.lines.push(tokens);
+    if (tokens.length > 0) this.onLine(tokens);
   }
 
   /** One round of replacement of $NAME / ${NAME}; callers re-process the result. */

@@ -32,13 +32,15 @@ const IGNORED_TOP = [
   'vrrp_garp_interval',
 ];
 
-export function buildConfig(
-  tree: ConfigNode[],
-  sink: DiagnosticSink,
-  env: Environment | null = null,
-): FloatlbConfig {
-  const r = new Reader(sink, env);
-  const config: FloatlbConfig = {
+const DEFERRED = new Set(['global_defs', 'vrrp_instance', 'vrrp_sync_group']);
+
+/**
+ * Takes top-level blocks one at a time. LVS blocks are built at once so their
+ * tokens can be dropped; VRRP blocks wait for finish(), because they inherit
+ * from global_defs wherever it sits in the file.
+ */
+export class ConfigBuilder {
+  readonly config: FloatlbConfig = {
     globalDefs: defaultGlobalDefs(),
     vrrpScripts: [],
     vrrpInstances: [],
@@ -46,34 +48,64 @@ export function buildConfig(
     virtualServerGroups: [],
     virtualServers: [],
   };
-  // global_defs first: instances inherit vrrp_version and garp defaults wherever it sits.
-  for (const n of tree) if (n.name.text === 'global_defs') readGlobalDefs(r, n, config.globalDefs);
-  const g = config.globalDefs;
-  const push =
-    <T>(list: T[], read: (n: ConfigNode) => T | null) =>
-    (n: ConfigNode): void => {
-      const v = read(n);
-      if (v) list.push(v);
+  private readonly r: Reader;
+  private readonly deferred: ConfigNode[] = [];
+  private readonly table: Table;
+
+  constructor(
+    private readonly sink: DiagnosticSink,
+    env: Environment | null = null,
+  ) {
+    const r = new Reader(sink, env);
+    this.r = r;
+    const config = this.config;
+    const g = config.globalDefs;
+    const push =
+      <T>(list: T[], read: (n: ConfigNode) => T | null) =>
+      (n: ConfigNode): void => {
+        const v = read(n);
+        if (v) list.push(v);
+      };
+    this.table = {
+      global_defs: () => {},
+      vrrp_script: push(config.vrrpScripts, (n) => readVrrpScript(r, n)),
+      vrrp_instance: push(config.vrrpInstances, (n) =>
+        readVrrpInstance(r, n, { version: g.vrrpVersion, garp: g.garp }),
+      ),
+      vrrp_sync_group: push(config.vrrpSyncGroups, (n) => readSyncGroup(r, n)),
+      virtual_server_group: push(config.virtualServerGroups, (n) => readVirtualServerGroup(r, n)),
+      virtual_server: push(config.virtualServers, (n) => readVirtualServer(r, n)),
+      static_routes: (n) => checkRoutes(r, n),
     };
-  const table: Table = {
-    global_defs: () => {},
-    vrrp_script: push(config.vrrpScripts, (n) => readVrrpScript(r, n)),
-    vrrp_instance: push(config.vrrpInstances, (n) =>
-      readVrrpInstance(r, n, { version: g.vrrpVersion, garp: g.garp }),
-    ),
-    vrrp_sync_group: push(config.vrrpSyncGroups, (n) => readSyncGroup(r, n)),
-    virtual_server_group: push(config.virtualServerGroups, (n) => readVirtualServerGroup(r, n)),
-    virtual_server: push(config.virtualServers, (n) => readVirtualServer(r, n)),
-    static_routes: (n) => checkRoutes(r, n),
-  };
-  for (const k of IGNORED_TOP) table[k] = () => {};
-  for (const n of tree) r.statement(n, table, 'the top level');
-  for (const n of tree) {
-    if (n.name.text !== 'vrrp_instance' || !n.children) continue;
-    for (const c of n.children) if (c.name.text === 'virtual_routes') checkRoutes(r, c);
+    for (const k of IGNORED_TOP) this.table[k] = () => {};
   }
-  crossCheck(config, tree, sink);
-  return config;
+
+  add(node: ConfigNode): void {
+    if (DEFERRED.has(node.name.text)) this.deferred.push(node);
+    else this.r.statement(node, this.table, 'the top level');
+  }
+
+  finish(): FloatlbConfig {
+    const { r, deferred, config } = this;
+    for (const n of deferred) if (n.name.text === 'global_defs') readGlobalDefs(r, n, config.globalDefs);
+    for (const n of deferred) r.statement(n, this.table, 'the top level');
+    for (const n of deferred) {
+      if (n.name.text !== 'vrrp_instance' || !n.children) continue;
+      for (const c of n.children) if (c.name.text === 'virtual_routes') checkRoutes(r, c);
+    }
+    crossCheck(config, deferred, this.sink);
+    return config;
+  }
+}
+
+export function buildConfig(
+  tree: ConfigNode[],
+  sink: DiagnosticSink,
+  env: Environment | null = null,
+): FloatlbConfig {
+  const b = new ConfigBuilder(sink, env);
+  for (const n of tree) b.add(n);
+  return b.finish();
 }
 
 /** keepalived warns about routes it cannot track and deprecated words; so do we. */
