@@ -90,7 +90,8 @@ export function validateService(s: ServiceSpec): ServiceSpec & { key: IpServiceK
       throw new PlaneInputError(`IPv6 persistence netmask ${netmask} must be a prefix length 0-128`);
     }
   }
-  return { ...s, key, flags: [...s.flags] };
+  // only the spec: callers may pass a ServiceState with dests and stats
+  return { key, scheduler: s.scheduler, flags: [...s.flags], persistence: s.persistence };
 }
 
 export function validateDest(key: IpServiceKey, d: DestSpec): DestSpec {
@@ -109,7 +110,15 @@ export function validateDest(key: IpServiceKey, d: DestSpec): DestSpec {
   if (!Number.isInteger(d.weight) || d.weight < 0 || d.weight > 65535) {
     throw new PlaneInputError(`destination ${destId(d)}: weight ${d.weight} is out of 0-65535`);
   }
-  return { ...d };
+  return {
+    address: d.address,
+    port: d.port,
+    family: d.family,
+    forwarding: d.forwarding,
+    weight: d.weight,
+    upperThreshold: d.upperThreshold,
+    lowerThreshold: d.lowerThreshold,
+  };
 }
 
 /** Folds the operations into a copy of the model; throws on the first bad one. */
