@@ -145,7 +145,7 @@ function qemuArgs(stamp: LabStamp, jobId: string, jobDir: string, memMb: number)
       '-accel',
       'tcg,thread=multi',
       '-cpu',
-      'max',
+      process.env.FLOATLB_LAB_CPU ?? 'max',
       '-smp',
       '2',
       '-m',
