@@ -402,7 +402,12 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
       throw usage('-M needs -p');
     }
     if (l.has('pe')) throw usage('persistence engines (--pe) are not supported');
-    const given: ServiceSpec = { key: key!, scheduler: scheduler as ServiceSpec['scheduler'], flags, persistence };
+    const given: ServiceSpec = {
+      key: key!,
+      scheduler: scheduler as ServiceSpec['scheduler'],
+      flags,
+      persistence,
+    };
     try {
       validateService(given);
     } catch (e) {
