@@ -122,7 +122,8 @@ export function validateDest(k: ServiceKey, d: DestSpec): void {
     if (t.type === 'gue' && !t.port) throw invalid(`${what}: a gue tunnel needs a port`);
     if (t.type !== 'gue' && t.port) throw invalid(`${what}: only gue tunnels take a port`);
     if (t.port !== undefined) checkPort(t.port, `${what} tunnel`);
-    if (t.type === 'gre' && t.csum === 'remcsum') throw invalid(`${what}: remote checksum needs a gue tunnel`);
+    if (t.type === 'gre' && t.csum === 'remcsum')
+      throw invalid(`${what}: remote checksum needs a gue tunnel`);
     if (t.type === 'ipip' && t.csum && t.csum !== 'nocsum') {
       throw invalid(`${what}: ipip tunnels take no checksum option`);
     }
