@@ -2,6 +2,7 @@
 // unless the operator forces one.
 import type { DataPlane } from '../kernel/dataplane.js';
 import { IpvsDataPlane } from '../kernel/ipvs/client.js';
+import { NftablesDataPlane } from '../kernel/nftables/index.js';
 
 export type PlaneChoice = 'auto' | 'ipvs' | 'nftables';
 
@@ -15,5 +16,5 @@ export async function openPlane(choice: PlaneChoice, netns?: string): Promise<Da
       if ((e as { code?: string }).code !== 'ENOENT' && !/IPVS/.test((e as Error).message)) throw e;
     }
   }
-  throw new Error('this kernel has no IPVS and the nftables plane is not wired in yet');
+  return NftablesDataPlane.open(opts);
 }

@@ -1,0 +1,183 @@
+// A one-director NAT topology for director tests, on either data plane:
+//   client (10.80.0.10) — director (10.80.0.1, VIP 10.80.0.100 | 10.80.1.1) — rs1..rsN (10.80.1.1x)
+// The director runs as `floatlb run` in its namespace, as an operator would.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bridge, type Netns, vethPair } from '../../lab/netns.js';
+import { connectInNetns } from '../../src/kernel/netns-socket.js';
+import { testNetns } from './netns.js';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+export const VIP = '10.80.0.100';
+
+export interface DirectorLab {
+  readonly client: Netns;
+  readonly director: Netns;
+  readonly servers: Netns[];
+  readonly dir: string;
+  readonly configPath: string;
+  /** Every log line the director printed, parsed. */
+  readonly log: Array<Record<string, unknown>>;
+  proc: ChildProcess | null;
+  startDirector(): Promise<void>;
+  writeConfig(text: string): void;
+  startBackend(i: number): void;
+  stopBackend(i: number): void;
+  cleanup(): void;
+}
+
+export function serverIp(i: number): string {
+  return `10.80.1.${11 + i}`;
+}
+
+export function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: number): DirectorLab {
+  const client = testNetns('dcli');
+  const director = testNetns('ddir');
+  const servers = Array.from({ length: nServers }, (_, i) => testNetns(`drs${i}`));
+  vethPair(client, 'eth0', '10.80.0.10/24', director, 'eth0', '10.80.0.1/24');
+  director.ip('addr', 'add', `${VIP}/24`, 'dev', 'eth0');
+  client.ip('route', 'add', 'default', 'via', '10.80.0.1');
+  director.sysctl('net.ipv4.ip_forward', 1);
+  // The servers share one segment behind the director: a bridge in its namespace.
+  bridge(
+    director,
+    'br0',
+    servers.map((s, i) => [s, 'eth0', `${serverIp(i)}/24`] as [Netns, string, string]),
+  );
+  director.ip('addr', 'add', '10.80.1.1/24', 'dev', 'br0');
+  for (const s of servers) s.ip('route', 'add', 'default', 'via', '10.80.1.1');
+  const dir = mkdtempSync(join(tmpdir(), 'floatlb-dlab-'));
+  const backends = new Map<number, ChildProcess>();
+  const lab: DirectorLab = {
+    client,
+    director,
+    servers,
+    dir,
+    configPath: join(dir, 'keepalived.conf'),
+    log: [],
+    proc: null,
+    writeConfig(text) {
+      writeFileSync(lab.configPath, text);
+    },
+    async startDirector() {
+      const p = spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          director.name,
+          process.execPath,
+          join(ROOT, 'dist/src/cli/main.js'),
+          'run',
+          '-f',
+          lab.configPath,
+          '--plane',
+          plane,
+          '--state-dir',
+          join(dir, 'state'),
+          '--api-socket',
+          join(dir, 'api.sock'),
+          '--pid-file',
+          join(dir, 'floatlb.pid'),
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOATLB_LOG_LEVEL: 'info' } },
+      );
+      lab.proc = p;
+      let buf = '';
+      let ready: () => void;
+      const started = new Promise<void>((r) => {
+        ready = r;
+      });
+      p.stderr!.on('data', (b: Buffer) => {
+        buf += b.toString();
+        let nl = buf.indexOf('\n');
+        while (nl >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          try {
+            const j = JSON.parse(line) as Record<string, unknown>;
+            lab.log.push(j);
+            if (j.msg === 'API on unix socket') ready();
+          } catch {
+            lab.log.push({ raw: line });
+          }
+          nl = buf.indexOf('\n');
+        }
+      });
+      const exited = new Promise<never>((_, reject) =>
+        p.once('exit', (code) =>
+          reject(new Error(`director exited with ${code}: ${JSON.stringify(lab.log.slice(-5))}`)),
+        ),
+      );
+      await Promise.race([started, exited]);
+    },
+    startBackend(i) {
+      backends.set(
+        i,
+        servers[i]!.spawn(process.execPath, [join(ROOT, 'test/support/backend.mjs'), `rs${i}`]),
+      );
+    },
+    stopBackend(i) {
+      backends.get(i)?.kill('SIGKILL');
+      backends.delete(i);
+    },
+    cleanup() {
+      lab.proc?.kill('SIGKILL');
+      for (const s of [client, director, ...servers]) s.delete();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return lab;
+}
+
+/** One HTTP request on a new connection from the client namespace. */
+export function httpFrom(client: Netns, url: string, timeoutMs = 2000): Promise<string | null> {
+  return new Promise((resolve) => {
+    const [host, port] = url.replace('http://', '').split(':');
+    const sock = connectInNetns(client.name, host!, Number(port ?? 80));
+    let data = '';
+    const done = (v: string | null) => {
+      clearTimeout(t);
+      sock.destroy();
+      resolve(v);
+    };
+    const t = setTimeout(() => done(null), timeoutMs);
+    sock.on('connect', () => sock.write(`GET / HTTP/1.0\r\nHost: ${host}\r\n\r\n`));
+    sock.on('data', (b) => {
+      data += b.toString();
+    });
+    sock.on('end', () => done(data.split('\r\n\r\n')[1]?.trim() ?? null));
+    sock.on('error', () => done(null));
+  });
+}
+
+/** A long-lived TCP connection to the echo port through the VIP. */
+export async function echoConnection(
+  client: Netns,
+): Promise<{ sock: Socket; roundTrip(msg: string): Promise<string>; resets: () => number }> {
+  const sock = connectInNetns(client.name, VIP, 9000);
+  let resets = 0;
+  sock.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'ECONNRESET') resets++;
+  });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('connect', () => resolve());
+    sock.once('error', reject);
+  });
+  return {
+    sock,
+    resets: () => resets,
+    roundTrip: (msg) =>
+      new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error('echo timed out')), 5000);
+        sock.once('data', (d) => {
+          clearTimeout(t);
+          resolve(d.toString());
+        });
+        sock.write(msg);
+      }),
+  };
+}
