@@ -3,7 +3,7 @@
 // the kernel untouched; foreign tables are never touched; counters.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
+import type { ApplyResult, DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/index.js';
 import { buildTopology, hold, requests, type Topology } from '../support/dataplane-suite.js';
 import { requireRoot, requireTool } from '../support/require.js';
@@ -80,7 +80,7 @@ describe('nftables plane transactions', () => {
     const held = hold(t);
     try {
       expect(await held.ask()).toBe('rs1');
-      let applied = { applied: 0, transactions: 0, errors: [] as unknown[] };
+      let applied: ApplyResult | null = null;
       const gens = await generations(async () => {
         applied = await plane.apply([
           { op: 'update-dest', key, dest: dest(0, 0) },
