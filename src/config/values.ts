@@ -121,7 +121,8 @@ export class Reader {
   }
 
   ipToken(tok: Token, what: string): string | null {
-    if (isIP(tok.text) === 0) return this.invalid(tok, what, 'an IPv4 or IPv6 address');
+    if (!isIPv4Fast(tok.text) && isIP(tok.text) === 0)
+      return this.invalid(tok, what, 'an IPv4 or IPv6 address');
     return tok.text;
   }
 
@@ -166,4 +167,24 @@ export class Reader {
 export function append<T>(to: T[], items: readonly T[]): number {
   for (const it of items) to.push(it);
   return to.length;
+}
+
+/** Dotted-quad check without a regex: most addresses in large configs are IPv4. */
+export function isIPv4Fast(s: string): boolean {
+  let parts = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || value > 255 || (digits > 1 && s.charCodeAt(i - digits) === 48)) return false;
+      parts++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      value = value * 10 + c - 48;
+      digits++;
+    } else return false;
+  }
+  return parts === 4;
 }

@@ -189,7 +189,9 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
   if (type === 'MISC_CHECK') return readMisc(r, node, d);
   if (type === 'TCP_CHECK' || type === 'PING_CHECK') {
     r.blockWith(node, PLAIN_CHECKER, type, t);
-    return { ...common(t, d, type), type };
+    const c = common(t, d, type) as Checker;
+    (c as { type: CheckerType }).type = type;
+    return c;
   }
   const table: Table = bind(r, PLAIN_CHECKER, t);
   switch (type) {

@@ -353,7 +353,17 @@ function readRealServer(
   };
   if (node.children !== null) r.blockWith(node, RS_TABLE, 'real_server', s);
   const { own, rs } = s;
-  const defaults: CheckerDefaults = { ...own, address: ep.address, port: ep.port };
+  const defaults: CheckerDefaults = {
+    address: ep.address,
+    port: ep.port,
+    connectTimeout: own.connectTimeout,
+    retry: own.retry,
+    delayBeforeRetry: own.delayBeforeRetry,
+    warmup: own.warmup,
+    delayLoop: own.delayLoop,
+    alpha: own.alpha,
+    virtualhost: own.virtualhost,
+  };
   const checkers: Checker[] = [];
   for (const cn of s.checkerNodes) {
     const c = readChecker(r, cn, defaults);
@@ -366,7 +376,14 @@ function readRealServer(
   return {
     address: ep.address,
     port: ep.port,
-    ...rs,
+    weight: rs.weight,
+    forwarding: rs.forwarding,
+    uthreshold: rs.uthreshold,
+    lthreshold: rs.lthreshold,
+    notifyUp: rs.notifyUp,
+    notifyDown: rs.notifyDown,
+    smtpAlert: rs.smtpAlert,
+    roleProbe: rs.roleProbe,
     inhibitOnFailure: own.inhibitOnFailure,
     virtualhost: own.virtualhost,
     checkers,
