@@ -18,6 +18,8 @@ export interface RouteContext {
   readonly vrrp: () => Json;
   readonly startedAt: Date;
   readonly configFile: string;
+  /** Why this data plane was chosen (shown in status). */
+  readonly planeReason?: string;
   /** Runs after a successful reload of the data plane (VRRP changes). */
   readonly afterReload?: () => Promise<void>;
 }
@@ -136,6 +138,7 @@ export async function route(
         200,
         {
           plane: d.plane.kind,
+          planeReason: ctx.planeReason ?? null,
           configFile: ctx.configFile,
           startedAt: ctx.startedAt.toISOString(),
           counters: d.counters,

@@ -10,9 +10,9 @@ import type { FloatlbConfig } from '../config/model.js';
 import { HealthChecker } from '../health/index.js';
 import type { DataPlane } from '../kernel/dataplane.js';
 import { Rtnl } from '../kernel/rtnetlink.js';
+import { openDataPlane, type PlaneRequest } from '../kernel/select-plane.js';
 import { logger } from '../util/log.js';
 import { Director, describeOp } from './director.js';
-import { openPlane, type PlaneChoice } from './plane.js';
 import { VrrpManager } from './vrrp-manager.js';
 import { kernelVrrpDeps } from './vrrp-wiring.js';
 
@@ -21,7 +21,7 @@ const log = logger('daemon');
 export interface DaemonOptions {
   readonly configFile: string;
   readonly configId?: string;
-  readonly plane: PlaneChoice;
+  readonly plane: PlaneRequest;
   readonly stateDir: string;
   readonly apiSocket: string;
   readonly apiSocketGid?: number;
@@ -45,8 +45,8 @@ export interface Daemon {
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
-  const plane = await openPlane(opts.plane);
-  log.info({ plane: plane.kind }, 'data plane selected');
+  const { plane, choice } = await openDataPlane({ request: opts.plane });
+  log.info({ plane: plane.kind, reason: choice.reason }, 'data plane selected');
   const metrics = createMetrics(() => plane);
   const health = new HealthChecker({
     ...(opts.checkConcurrency ? { concurrency: opts.checkConcurrency } : {}),

@@ -53,7 +53,12 @@ interface PoolView {
   members: Array<{ node: string; port: number; link: string; healthy: boolean; weight: number | null }>;
 }
 
-function printStatus(s: { plane: string; counters: Record<string, number>; pools: PoolView[] }): void {
+function printStatus(s: {
+  plane: string;
+  planeReason: string | null;
+  counters: Record<string, number>;
+  pools: PoolView[];
+}): void {
   const out: string[] = [
     `data plane: ${s.plane}`,
     `reconciles: ${s.counters.reconciles}, operations: ${s.counters.opsApplied}`,

@@ -2,15 +2,15 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_API_SOCKET } from '../../api/client.js';
 import { handleSignals, startDaemon } from '../../director/daemon.js';
-import type { PlaneChoice } from '../../director/plane.js';
 import { resolveIdentity } from '../../health/users.js';
+import type { PlaneRequest } from '../../kernel/select-plane.js';
 import { configureLogger } from '../../util/log.js';
 import { UsageError } from '../errors.js';
 
 interface RunArgs {
   file: string;
   'config-id'?: string;
-  plane: PlaneChoice;
+  plane: PlaneRequest;
   'state-dir': string;
   'api-socket': string;
   'api-group'?: string;
@@ -48,7 +48,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
         type: 'string',
         describe: 'id for @id lines (default: short host name)',
       })
-      .option('plane', { choices: ['auto', 'ipvs', 'nftables'] as const, default: 'auto' as PlaneChoice })
+      .option('plane', { choices: ['auto', 'ipvs', 'nftables'] as const, default: 'auto' as PlaneRequest })
       .option('state-dir', { type: 'string', default: '/var/lib/floatlb', describe: 'admin state directory' })
       .option('api-socket', { type: 'string', default: DEFAULT_API_SOCKET })
       .option('api-group', { type: 'string', describe: 'group that may use the API socket (e.g. omm)' })
