@@ -83,7 +83,12 @@ function extractVmlinux(vmlinuz: string, out: string, log: Log): string {
   const at = img.indexOf(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]));
   if (at < 0) return vmlinuz;
   log(`extracting ${out} (uncompressed, booted through PVH)`);
-  const elf = execFileSync('xz', ['-dc', '--single-stream'], { input: img.subarray(at), maxBuffer: 1 << 30 });
+  let elf: Buffer;
+  try {
+    elf = execFileSync('xz', ['-dc', '--single-stream'], { input: img.subarray(at), maxBuffer: 1 << 30 });
+  } catch {
+    return vmlinuz; // no xz: boot the bzImage, a few seconds slower
+  }
   if (elf.subarray(0, 4).toString('latin1') !== '\x7fELF') return vmlinuz;
   writeFileSync(`${out}.tmp`, elf);
   renameSync(`${out}.tmp`, out);

@@ -294,7 +294,9 @@ export async function bootVm(command: string | string[], opts: BootOptions = {})
       code = Number(readFileSync(exitFile, 'utf8').trim());
     } else {
       code = 125;
-      const msg = `lab-vm: the VM stopped before the command finished (qemu exit ${proc.exitCode ?? proc.signalCode}); console:\n${consoleLog}\n`;
+      const msg = opts.signal?.aborted
+        ? 'lab-vm: aborted; the VM was killed\n'
+        : `lab-vm: the VM stopped before the command finished (qemu exit ${proc.exitCode ?? proc.signalCode}); console:\n${consoleLog}\n`;
       output += msg;
       opts.onStderr?.(msg);
     }
