@@ -219,8 +219,11 @@ export class Lab {
    * process alone would leave the VIP configured and still answering ARP.
    */
   failNode(node: string): void {
+    // Links first: a process that sees its parent die (keepalived's VRRP
+    // child) could otherwise still send a goodbye advert.
+    for (const i of this.topo.lanInterfaces(node)) this.topo.setLink(node, i, false);
     for (const r of this.roles.get(node) ?? []) this.kill(r.proc);
-    // Children too (keepalived forks its VRRP process): the whole node dies.
+    // Children too: the whole node dies.
     for (const pid of this.pidsIn(node)) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -228,7 +231,6 @@ export class Lab {
         // gone
       }
     }
-    for (const i of this.topo.lanInterfaces(node)) this.topo.setLink(node, i, false);
   }
 
   pidsIn(node: string): number[] {

@@ -131,19 +131,31 @@ export const seed000: Scenario = {
     const un1 = adapter(lab, 'node1', 'unLinkToLB.sh');
     const link2 = adapter(lab, 'node2', 'linkToLB.sh');
     const switchMs = Date.now() - tSwitch;
+    const servedMs = await waitFor(
+      'node2 serving',
+      () => stream.results.some((r) => r.ok && r.who === 'node2'),
+      15_000,
+    ).catch(() => -1);
     await sleep(2000);
     const results = await stream.stop();
     const sw = analyze(results);
-    const after = analyze(results.filter((r) => r.t > tSwitch + switchMs + 200));
-    report.figure('switchover', { adapterCallsMs: switchMs, ...sw });
+    const firstNode2 = results.find((r) => r.ok && r.who === 'node2')?.t ?? Number.POSITIVE_INFINITY;
+    const after = analyze(results.filter((r) => r.t > firstNode2));
+    report.figure('switchover', {
+      adapterCallsMs: switchMs,
+      node2ServingAfterMs: servedMs + switchMs,
+      ...sw,
+    });
     report.check(
-      'switchover: both scripts exit 0, then only node2 serves',
+      'switchover: both scripts exit 0, node2 serves within 5 s, then only node2',
       un1 === 0 &&
         link2 === 0 &&
+        servedMs >= 0 &&
+        servedMs + switchMs < 5000 &&
         after.ok > 0 &&
         after.failed === 0 &&
         Object.keys(after.byServer).join() === 'node2',
-      `unLinkToLB ${un1}, linkToLB ${link2} in ${switchMs} ms; gap ${sw.gapMs} ms, ${sw.failed} of ${sw.attempts} failed; after: ${fmtShares(after.byServer)}`,
+      `unLinkToLB ${un1}, linkToLB ${link2} in ${switchMs} ms; service gap ${sw.gapMs} ms, ${sw.failed} of ${sw.attempts} failed; after: ${fmtShares(after.byServer)}`,
     );
     const s1 = adapter(lab, 'node1', 'checkLB.sh');
     const s2 = adapter(lab, 'node2', 'checkLB.sh');

@@ -17,7 +17,10 @@ describe('docker-compose.yml', () => {
   });
 
   it('uses the seed-004 config and the lab servers that exist in the repository', () => {
-    const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], { cwd: repoRoot(), encoding: 'utf8' });
+    const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
+      cwd: repoRoot(),
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('lab/scenarios/seed-004/keepalived.conf');
     expect(r.stdout).toContain('NET_ADMIN');

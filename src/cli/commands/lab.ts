@@ -44,7 +44,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
         array: true,
         describe: 'scenario name(s), or a lab id for down',
       })
-      .option('id', { type: 'string', describe: 'lab id for up (default: the scenario name)' })
+      .option('id', { type: 'string', describe: 'lab id for up and test (default: the scenario name)' })
       .option('keep', { type: 'boolean', describe: 'test: leave the lab up afterwards' })
       .option('json', { type: 'boolean', describe: 'test: print the reports as JSON' })
       .option('report-lines', { type: 'boolean', hidden: true }) as unknown as Argv<LabArgs>,
