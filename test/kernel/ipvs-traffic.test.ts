@@ -121,9 +121,9 @@ beforeAll(async () => {
   setIpForward(true, { netns: director.name });
   director.ip('addr', 'add', `${VIP}/32`, 'dev', 'eth0');
   for (const s of servers) {
-    // DR: the VIP on lo, kept quiet on the LAN. TUN: the VIP on tunl0, no reverse-path filter.
+    // DR: the VIP on lo, kept quiet on the LAN. TUN: the VIP on tunl0 (the lab loads ipip), no
+    // reverse-path filter.
     s.ip('addr', 'add', `${VIP}/32`, 'dev', 'lo');
-    s.exec('modprobe', '-q', 'ipip');
     s.ip('link', 'set', 'tunl0', 'up');
     s.ip('addr', 'add', `${VIP}/32`, 'dev', 'tunl0');
     for (const ifname of ['all', 'eth0']) setArp(ifname, { ignore: 1, announce: 2 }, { netns: s.name });
