@@ -8,6 +8,7 @@ import { controlCommands } from './commands/control.js';
 import { demoCommand } from './commands/demo.js';
 import { ipvsCommand } from './commands/ipvs.js';
 import { labCommand } from './commands/lab.js';
+import { nftCommand } from './commands/nft.js';
 import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
 
@@ -18,6 +19,7 @@ const commands: CommandModule[] = [
   ...controlCommands,
   demoCommand,
   labCommand as CommandModule,
+  nftCommand as CommandModule,
 ];
 
 export async function main(argv: string[]): Promise<void> {

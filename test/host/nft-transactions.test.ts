@@ -3,9 +3,11 @@
 // the kernel untouched; foreign tables are never touched; counters.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { formatList } from '../../src/cli/ipvs-format.js';
 import type { ApplyResult, DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
-import { NftablesDataPlane } from '../../src/kernel/nftables/index.js';
+import { listNftablesPlane, NftablesDataPlane } from '../../src/kernel/nftables/index.js';
 import { buildTopology, hold, requests, type Topology } from '../support/dataplane-suite.js';
+import { testNetns } from '../support/netns.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
 requireRoot();
@@ -217,5 +219,40 @@ describe('nftables plane transactions', () => {
       ...[0, 1, 2].map((i) => ({ op: 'add-dest' as const, key, dest: dest(i, 1) })),
     ]);
     expect(Object.values(await requests(t, 20))).toEqual([20]);
+  });
+});
+
+describe('floatlb nft list', () => {
+  it('prints the plane read back from the kernel in ipvsadm -Ln layout', async () => {
+    const ns = testNetns('nfl');
+    try {
+      const plane = new NftablesDataPlane({ netns: ns.name });
+      const k = { ...key, address: '10.97.0.1' };
+      const r = await plane.apply([
+        { op: 'add-service', service: svc({ key: k }) },
+        {
+          op: 'add-dest',
+          key: k,
+          dest: {
+            address: '10.97.1.2',
+            port: 8080,
+            family: 'inet',
+            forwarding: 'nat',
+            weight: 3,
+            upperThreshold: 0,
+            lowerThreshold: 0,
+          },
+        },
+      ]);
+      expect(r.errors).toEqual([]);
+      const out = formatList(null, await listNftablesPlane({ netns: ns.name }));
+      expect(out.split('\n').slice(-3)).toEqual([
+        'TCP  10.97.0.1:80 wrr',
+        '  -> 10.97.1.2:8080               Masq    3      0          0         ',
+        '',
+      ]);
+    } finally {
+      ns.delete();
+    }
   });
 });

@@ -62,10 +62,15 @@ export class NftablesDataPlane implements DataPlane {
     let lastError: Error | null = null;
     for (let attempt = 0; attempt < 2; attempt++) {
       const base = attempt === 0 ? this.model! : (await this.read()).model;
-      const script = renderDiff(base, next, this.render, {
-        base: !this.tableExists,
-        stale: await this.staleFor(base, next),
-      });
+      // Emptying the table: dropping it whole is one cheap transaction, where
+      // deleting each interval-map element costs the kernel a map rebuild.
+      const script =
+        next.size === 0 && base.size > 0
+          ? `delete table inet ${TABLE}\n`
+          : renderDiff(base, next, this.render, {
+              base: !this.tableExists,
+              stale: await this.staleFor(base, next),
+            });
       if (script === '') {
         this.model = next;
         return { applied: ops.length, errors: [], transactions: 0 };
@@ -73,7 +78,7 @@ export class NftablesDataPlane implements DataPlane {
       try {
         await this.nft.run(script);
         this.model = next;
-        this.tableExists = true;
+        this.tableExists = next.size > 0 || !script.startsWith('delete table');
         return { applied: ops.length, errors: [], transactions: 1 };
       } catch (e) {
         // A stale view (someone edited the table, an affinity entry expired)

@@ -173,7 +173,7 @@ const arbModel = fc
           persistence: persist ? { timeoutSec: 60, netmask: '255.255.255.255' } : null,
         },
       });
-      weights.forEach((w, i) => ops.push({ op: 'add-dest', key: k, dest: dest(i + 1, w) }));
+      for (const [i, w] of weights.entries()) ops.push({ op: 'add-dest', key: k, dest: dest(i + 1, w) });
     }
     return model(ops);
   });
