@@ -95,10 +95,12 @@ export const labCommand: CommandModule<object, LabArgs> = {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    if (a.id && names.length !== 1) throw new Error('--id goes with one scenario');
     const reports = await testScenarios(names, {
       narrate: say,
       onCheck: showCheck,
       ...(a.keep ? { keep: true } : {}),
+      ...(a.id ? { id: a.id } : {}),
     });
     for (const r of reports) {
       if (a['report-lines']) process.stdout.write(`${REPORT_MARK}${JSON.stringify(r.toJSON())}\n`);

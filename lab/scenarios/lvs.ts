@@ -1,0 +1,218 @@
+// Seeds 001 and 002: LVS with IPVS forwarding (DR, TUN, NAT). These need a
+// kernel with IPVS, so on this machine they run inside the lab VM.
+import type { Lab } from '../lab.js';
+import { sleep, waitFor } from '../lab.js';
+import { fmtShares } from '../measure.js';
+import type { Report, Scenario } from '../scenario.js';
+import type { TopologySpec } from '../topology.js';
+import { balanceTest, failoverTest, natPairTopology } from './common.js';
+
+type Mode = 'dr' | 'tun' | 'nat';
+
+/** A real server that answers for the VIP itself (DR: on lo; TUN: on tunl0). */
+function carryVip(lab: Lab, node: string, vip: string, mode: Mode): void {
+  const ns = lab.topo.node(node);
+  if (mode === 'dr') {
+    ns.ip('addr', 'add', `${vip}/32`, 'dev', 'lo');
+    for (const i of ['all', 'eth0']) {
+      ns.sysctl(`net.ipv4.conf.${i}.arp_ignore`, 1);
+      ns.sysctl(`net.ipv4.conf.${i}.arp_announce`, 2);
+    }
+  } else if (mode === 'tun') {
+    ns.ip('link', 'set', 'tunl0', 'up');
+    ns.ip('addr', 'add', `${vip}/32`, 'dev', 'tunl0');
+    for (const i of ['all', 'default', 'tunl0', 'eth0']) ns.sysctl(`net.ipv4.conf.${i}.rp_filter`, 0);
+  }
+}
+
+/** client — router — LAN with the directors and real servers (DR and TUN need the router). */
+function routedLan(
+  lan: string,
+  router: string,
+  directors: Record<string, string>,
+  servers: Array<{ node: string; addr: string }>,
+): TopologySpec {
+  const pfx = lan.split('/')[1] ?? '24';
+  const members = [
+    { node: 'router', ifname: 'eth1', addr: `${router}/${pfx}` },
+    ...Object.entries(directors).map(([node, a]) => ({ node, ifname: 'eth0', addr: `${a}/${pfx}` })),
+    ...servers.map((s) => ({ node: s.node, ifname: 'eth0', addr: `${s.addr}/${pfx}` })),
+  ];
+  return {
+    nodes: ['client', 'router', ...Object.keys(directors), ...servers.map((s) => s.node)],
+    lans: [
+      {
+        name: 'wan',
+        members: [
+          { node: 'client', ifname: 'eth0', addr: '10.9.0.10/24' },
+          { node: 'router', ifname: 'eth0', addr: '10.9.0.1/24' },
+        ],
+      },
+      { name: 'lan', members },
+    ],
+    routes: [
+      { node: 'client', dst: 'default', via: '10.9.0.1' },
+      ...[...Object.keys(directors), ...servers.map((s) => s.node)].map((node) => ({
+        node,
+        dst: 'default',
+        via: router,
+      })),
+    ],
+    forwarders: ['router', ...Object.keys(directors)],
+  };
+}
+
+// ---- seed 001 ----------------------------------------------------------
+
+const S1_VIP = '10.0.0.200';
+const S1_RS = [
+  { node: 'iserver1', addr: '10.0.0.11' },
+  { node: 'iserver2', addr: '10.0.0.12' },
+];
+
+export const seed001: Scenario = {
+  name: 'seed-001',
+  title: 'LVS-DR with keepalived: two iServer nodes, wrr, TCP_CHECK (one director, a router)',
+  seed: '001',
+  needsIpvs: true,
+  configs: ['lab/scenarios/seed-001/keepalived.conf'],
+  describe: [
+    `client 10.9.0.10 → router → VIP ${S1_VIP}:8090 on lvs 10.0.0.10 → iserver1 .11, iserver2 .12 (DR)`,
+  ],
+  topology: () => routedLan('10.0.0.0/24', '10.0.0.1', { lvs: '10.0.0.10' }, S1_RS),
+  async up(lab) {
+    for (const s of S1_RS) {
+      carryVip(lab, s.node, S1_VIP, 'dr');
+      lab.whoAmI(s.node, s.node, [`0.0.0.0:8090`]);
+    }
+    lab.startDirector('lvs', { config: lab.path('lab/scenarios/seed-001/keepalived.conf'), plane: 'ipvs' });
+    await waitFor('the VIP on the director', () => lab.holder(S1_VIP, ['lvs']) === 'lvs', 20_000);
+    await waitFor(
+      'both iServers answering through the VIP',
+      async () =>
+        Object.keys((await lab.clientCount('client', 'http', `${S1_VIP}:8090`, 10, 2)).byServer).length === 2,
+      30_000,
+    );
+  },
+  async test(lab, report) {
+    const target = `${S1_VIP}:8090`;
+    await balanceTest(lab, report, {
+      proto: 'http',
+      target,
+      count: 1000,
+      expected: { iserver1: 3, iserver2: 3 },
+      tolerancePct: 5,
+    });
+    // A failed iServer leaves the pool by TCP_CHECK, and comes back.
+    const rs2 = lab.state.record.procs.find((p) => p.what === 'http-iserver2')!;
+    lab.kill(rs2);
+    const t0 = Date.now();
+    const onlyOne = async () => {
+      const r = await lab.clientCount('client', 'http', target, 10, 2);
+      return r.ok === 10 && r.byServer.iserver1 === 10;
+    };
+    const removedMs = await waitFor('iserver2 out of the pool', onlyOne, 30_000).catch(() => -1);
+    report.check(
+      'TCP_CHECK removes a failed real server',
+      removedMs >= 0,
+      `all traffic on iserver1 ${Date.now() - t0} ms after iserver2 stopped`,
+    );
+    lab.whoAmI('iserver2', 'iserver2', ['0.0.0.0:8090']);
+    const backMs = await waitFor(
+      'iserver2 back in the pool',
+      async () => ((await lab.clientCount('client', 'http', target, 10, 2)).byServer.iserver2 ?? 0) > 0,
+      30_000,
+    ).catch(() => -1);
+    report.check(
+      'and brings it back when it recovers',
+      backMs >= 0,
+      `iserver2 served again ${backMs} ms after it restarted`,
+    );
+    report.figure('health', { removedMs, backMs });
+  },
+};
+
+// ---- seed 002 ----------------------------------------------------------
+
+const S2_VIP = '192.168.3.118';
+const PORTS = [
+  { port: 10101, node: 'my10101', last: 100 },
+  { port: 20101, node: 'my20101', last: 101 },
+  { port: 10201, node: 'my10201', last: 102 },
+  { port: 20201, node: 'my20201', last: 103 },
+];
+
+function seed002(mode: Mode): Scenario {
+  const conf = `lab/scenarios/seed-002/keepalived-${mode}.conf`;
+  const servers = PORTS.map((p) => ({
+    node: p.node,
+    addr: mode === 'nat' ? `10.3.0.${p.last}` : `192.168.3.${p.last}`,
+  }));
+  return {
+    name: `seed-002-${mode}`,
+    title: `LVS ${mode.toUpperCase()}, one VIP port per MySQL instance, director pair failing over (as heartbeat did)`,
+    seed: '002',
+    needsIpvs: true,
+    configs: [conf],
+    describe: [
+      `VIP ${S2_VIP} ports 10101/20101/10201/20201 → one instance each; d1 .87 master, d2 .88 backup`,
+    ],
+    topology: () =>
+      mode === 'nat'
+        ? natPairTopology({
+            front: {
+              prefix: '192.168.3.0/24',
+              client: '192.168.3.200',
+              d1: '192.168.3.87',
+              d2: '192.168.3.88',
+            },
+            back: { prefix: '10.3.0.0/24', gateway: '10.3.0.1', d1: '10.3.0.87', d2: '10.3.0.88' },
+            servers,
+          })
+        : routedLan('192.168.3.0/24', '192.168.3.1', { d1: '192.168.3.87', d2: '192.168.3.88' }, servers),
+    async up(lab) {
+      for (const [i, s] of servers.entries()) {
+        carryVip(lab, s.node, S2_VIP, mode);
+        lab.whoAmI(s.node, `mysql-${PORTS[i]!.port}`, [`0.0.0.0:${PORTS[i]!.port}`]);
+      }
+      const config = lab.path(conf);
+      lab.startDirector('d1', { config, configId: 'd1', plane: 'ipvs' });
+      lab.startDirector('d2', { config, configId: 'd2', plane: 'ipvs' });
+      await waitFor('the VIP on d1', () => lab.holder(S2_VIP, ['d1']) === 'd1', 20_000);
+      await waitFor(
+        'every port answering',
+        async () => {
+          for (const p of PORTS)
+            if ((await lab.clientCount('client', 'http', `${S2_VIP}:${p.port}`, 1, 1)).ok !== 1) return false;
+          return true;
+        },
+        30_000,
+      );
+    },
+    async test(lab: Lab, report: Report) {
+      const seen: string[] = [];
+      let right = true;
+      for (const p of PORTS) {
+        const r = await lab.clientCount('client', 'http', `${S2_VIP}:${p.port}`, 20, 4);
+        seen.push(`${p.port}: ${fmtShares(r.byServer)}`);
+        right &&= r.ok === 20 && r.byServer[`mysql-${p.port}`] === 20;
+      }
+      report.check('each VIP port reaches only its own MySQL instance', right, seen.join('; '));
+      await failoverTest(lab, report, {
+        proto: 'http',
+        target: `${S2_VIP}:10101`,
+        master: 'd1',
+        backup: 'd2',
+        vips: mode === 'nat' ? [S2_VIP, '10.3.0.1'] : [S2_VIP],
+        vip: S2_VIP,
+        preempt: true,
+        maxGapMs: 6000 * Number(process.env.FLOATLB_LAB_TIME_SCALE ?? '1'),
+      });
+      await sleep(0);
+    },
+  };
+}
+
+export const seed002Nat = seed002('nat');
+export const seed002Dr = seed002('dr');
+export const seed002Tun = seed002('tun');
