@@ -11,6 +11,7 @@ export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings
     address: v.address,
     prefixLen: v.prefix,
     ...(v.dev && v.dev !== inst.interface ? { ifname: v.dev } : {}),
+    ...(v.label ? { label: v.label } : {}),
   }));
   const family = vips[0]?.address.includes(':') ? 6 : 4;
   const srcIp = inst.unicastSrcIp ?? inst.mcastSrcIp;

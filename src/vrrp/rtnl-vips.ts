@@ -34,6 +34,8 @@ export class RtnlVipManager implements VipManager {
         address: v.address,
         prefixLen: v.prefixLen,
         nodad: !isIPv4(v.address),
+        // The kernel keeps labels for IPv4 only; keepalived ignores one on an IPv6 VIP too.
+        ...(v.label && isIPv4(v.address) ? { label: v.label } : {}),
       });
     } catch (e) {
       if (code(e) !== 'EEXIST') throw e;

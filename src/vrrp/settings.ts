@@ -6,6 +6,8 @@ export interface Vip {
   readonly prefixLen: number;
   /** Defaults to the instance's interface. */
   readonly ifname?: string;
+  /** IPv4 address label (keepalived's `label eth0:vip`); ignored for IPv6, which has none. */
+  readonly label?: string;
 }
 
 /** keepalived's garp_* settings, in milliseconds. */

@@ -1,7 +1,7 @@
 // floatlb's VRRP speaker and keepalived 2.2.7 elect one master between them,
 // whoever starts first, with keepalived's preempt/nopreempt semantics.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Lan, lan, type Speaker, sleep, startFloat, startKeepalived } from './vrrp-lab.js';
+import { type Lan, lan, type Speaker, sleep, startFloat, startKeepalived, VIP } from './vrrp-lab.js';
 
 let net: Lan | null = null;
 const speakers: Speaker[] = [];
@@ -29,17 +29,19 @@ async function firstThen(first: () => Speaker, second: () => Speaker): Promise<[
 describe.each([2, 3] as const)('VRRPv%i election with keepalived', (version) => {
   const auth = version === 2 ? { authPass: 'secret' } : {};
 
-  it('floatlb (150) preempts keepalived (100) that was master first', async () => {
+  it('floatlb (150) preempts keepalived (100) that was master first; its VIP carries the label', async () => {
     net = lan();
     const { d1, d2 } = net;
+    const vips = [{ address: VIP, prefixLen: 32, label: 'eth0:vip' }];
     const [ka, fl] = await firstThen(
       () => startKeepalived(d1, { priority: 100, version, ...auth }),
-      () => startFloat(d2, { priority: 150, version, ...auth }),
+      () => startFloat(d2, { priority: 150, version, vips, ...auth }),
     );
     const mark = ka.mark();
     await fl.waitState('MASTER', 8000);
     await ka.waitState('BACKUP', 3000, mark);
-    expect(d2.ip('-4', 'addr', 'show', 'eth0')).toContain('10.7.0.100/32');
+    expect(d2.ip('-4', 'addr', 'show', 'eth0')).toMatch(/inet 10\.7\.0\.100\/32 .*eth0:vip/);
+    expect(d2.ip('-4', 'addr', 'show', 'label', 'eth0:vip')).toContain('10.7.0.100/32');
     await sleep(500);
     expect(d1.ip('-4', 'addr', 'show', 'eth0')).not.toContain('10.7.0.100');
   });
