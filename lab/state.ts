@@ -39,6 +39,8 @@ export function procStart(pid: number): number | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses; fields follow the last ')'.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie is dead: it only waits for its parent to reap it.
+    if (rest[0] === 'Z' || rest[0] === 'X') return null;
     return Number(rest[19]);
   } catch {
     return null;
@@ -179,6 +181,9 @@ export function teardown(s: LabState): TeardownReport {
   const r = s.record;
   let procs = 0;
   for (const p of r.procs) if (killRecorded(p)) procs++;
+  // SIGKILL is asynchronous: wait (briefly) until they are gone.
+  const until = Date.now() + 3000;
+  while (r.procs.some(procAlive) && Date.now() < until) execFileSync('sleep', ['0.05']);
   let vms = 0;
   for (const v of r.vms) if (killVm(v)) vms++;
   const present = new Set(listNetns());
