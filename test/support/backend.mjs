@@ -4,7 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 
 const name = process.argv[2] ?? 'backend';
-const web = http.createServer((req, res) => {
+const web = http.createServer((_req, res) => {
   res.writeHead(200, { 'content-type': 'text/plain', connection: 'close' });
   res.end(`${name}\n`);
 });

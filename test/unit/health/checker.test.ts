@@ -26,7 +26,11 @@ function fakeProber(clock: FakeClock, scripts: Record<string, Script>) {
 }
 
 const pass = (): ProbeResult => ({ ok: true, latencyMs: 1 });
-const fail = (reason = 'refused'): ProbeResult => ({ ok: false, reason, latencyMs: 1 });
+const fail = (reason: unknown = 'refused'): ProbeResult => ({
+  ok: false,
+  reason: typeof reason === 'string' ? reason : 'refused',
+  latencyMs: 1,
+});
 
 function tcp(extra: Partial<CheckSpec> = {}): CheckSpec {
   return {
@@ -170,7 +174,7 @@ describe('HealthChecker scheduling', () => {
     const slow = probes.filter((p) => p.target === 'slow:80');
     expect(slow.filter((p) => p.skipped).length).toBe(4);
     expect(slow.filter((p) => !p.skipped).map((p) => p.reason)).toEqual(['no result within 3000 ms']);
-    expect(hc.state('slow:80').checks[0]!.skipped).toBe(4);
+    expect(hc.state('slow:80')!.checks[0]!.skipped).toBe(4);
     expect(states).toEqual([{ target: 'slow:80', up: false, reason: 'no result within 3000 ms', at: 3000 }]);
     await hc.stop();
   });
