@@ -85,6 +85,13 @@ export function validateService(s: ServiceSpec): ServiceSpec & { key: IpServiceK
     if (!Number.isInteger(timeoutSec) || timeoutSec < 1) {
       throw new PlaneInputError(`persistence timeout ${timeoutSec} must be a positive integer`);
     }
+    if (key.family === 'inet6') {
+      // nft 1.0.6 aborts (netlink_linearize.c register assertion) on a map
+      // update whose data is an IPv6 address . port constant
+      throw new PlaneInputError(
+        `service ${serviceId(key)}: persistence on IPv6 services is not available in the nftables plane (nft 1.0.6 cannot record an IPv6 address . port); use the IPVS plane`,
+      );
+    }
     if (key.family === 'inet') checkAddr(netmask, 'inet', 'persistence netmask');
     else if (!/^\d+$/.test(netmask) || Number(netmask) > 128) {
       throw new PlaneInputError(`IPv6 persistence netmask ${netmask} must be a prefix length 0-128`);

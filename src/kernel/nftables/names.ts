@@ -28,6 +28,11 @@ export function serviceChain(k: IpServiceKey): string {
   return `s${fam(k.family)}_${k.protocol}_${clean(k.address)}_${k.port}`;
 }
 
+/** Per-service affinity map of a persistent service: masked client -> real server. */
+export function persMap(k: IpServiceKey): string {
+  return `${serviceChain(k)}_p`;
+}
+
 /** Per-destination chain, used only by persistent services. */
 export function destChain(k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): string {
   return `${serviceChain(k)}__${clean(d.address)}_${d.port}`;
@@ -35,7 +40,6 @@ export function destChain(k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>
 
 export const selMap = (p: Protocol, f: Family): string => `sel_${p}${fam(f)}`;
 export const vselMap = (p: Protocol, f: Family): string => `vsel_${p}${fam(f)}`;
-export const persMap = (p: Protocol, f: Family): string => `pers_${p}${fam(f)}`;
 export const dispatchMap = (f: Family): string => `svc${fam(f)}`;
 export const weightMap = (f: Family): string => `weight${fam(f)}`;
 export const destSet = (f: Family): string => `dest${fam(f)}`;

@@ -145,23 +145,16 @@ function specOf(d: DestState) {
   };
 }
 
-/** Affinity keys ("vip . port . client") of a persistence map whose target is one of `targets`. */
-export function staleAffinity(
-  doc: unknown,
-  vip: string,
-  port: number,
-  targets: ReadonlySet<string> | null,
-): string[] {
+/** Keys (masked clients) of an affinity map whose target is one of `targets`. */
+export function staleAffinity(doc: unknown, targets: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const o of objects(doc)) {
     const m = o.map as Json | undefined;
     for (const e of (m?.elem as unknown[][]) ?? []) {
-      const t = tuple(e[0]);
-      const [a, p, client] = t.key;
-      if (String(a) !== vip || num(p) !== port) continue;
+      const k = e[0] as Json | string;
+      const client = typeof k === 'object' && k && 'elem' in k ? (k.elem as Json).val : k;
       const data = ((e[1] as Json)?.concat as unknown[]) ?? [];
-      const target = destId({ address: String(data[0]), port: num(data[1]) });
-      if (targets === null || targets.has(target)) out.push(`${vip} . ${port} . ${String(client)}`);
+      if (targets.has(destId({ address: String(data[0]), port: num(data[1]) }))) out.push(String(client));
     }
   }
   return out;

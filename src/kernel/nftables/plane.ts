@@ -2,9 +2,8 @@
 // it commits whole or not at all, so a rejected batch leaves the kernel as it
 // was. The plane owns table `inet floatlb` and touches nothing else.
 import type { ApplyResult, DataPlane, DataPlaneOp, ServiceState } from '../dataplane.js';
-import { destId } from '../dataplane.js';
 import { isPrime } from './maglev.js';
-import { foldOp, type PlaneModel, type SvcModel } from './model.js';
+import { foldOp, type PlaneModel } from './model.js';
 import { persMap, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
 import { parseTable, staleAffinity } from './parse.js';
@@ -94,13 +93,12 @@ export class NftablesDataPlane implements DataPlane {
   private async staleFor(prev: PlaneModel, next: PlaneModel): Promise<Map<string, StaleAffinity>> {
     const out = new Map<string, StaleAffinity>();
     for (const [id, old] of prev) {
-      if (!old.spec.persistence) continue;
       const now = next.get(id);
-      const targets = removedTargets(old, now);
-      if (targets !== null && targets.size === 0) continue;
-      const k = old.spec.key;
-      const doc = await this.nft.json(['list', 'map', 'inet', TABLE, persMap(k.protocol, k.family)]);
-      out.set(id, staleAffinity(doc, k.address, k.port, targets));
+      if (!old.spec.persistence || !now?.spec.persistence) continue;
+      const gone = new Set([...old.dests.keys()].filter((d) => !now.dests.has(d)));
+      if (gone.size === 0) continue;
+      const doc = await this.nft.json(['list', 'map', 'inet', TABLE, persMap(old.spec.key)]);
+      out.set(id, staleAffinity(doc, gone));
     }
     return out;
   }
@@ -114,16 +112,4 @@ export class NftablesDataPlane implements DataPlane {
   }
 
   close(): void {}
-}
-
-/** null: every entry of the service is stale; else the destIds that left. */
-function removedTargets(old: SvcModel, now: SvcModel | undefined): Set<string> | null {
-  if (
-    !now ||
-    !now.spec.persistence ||
-    JSON.stringify(now.spec.persistence) !== JSON.stringify(old.spec.persistence)
-  ) {
-    return null;
-  }
-  return new Set([...old.dests.values()].filter((d) => !now.dests.has(destId(d))).map((d) => destId(d)));
 }

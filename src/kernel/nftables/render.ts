@@ -46,10 +46,6 @@ export function renderBase(o: RenderOptions): string {
       const key = `${ip} daddr . ${p} dport . numgen inc mod 2`;
       l.push(`  map ${selMap(p, f)} { typeof ${key} : ${ip} daddr . ${p} dport; flags interval; }`);
       l.push(`  map ${vselMap(p, f)} { typeof ${key} : verdict; flags interval; }`);
-      l.push(
-        `  map ${persMap(p, f)} { typeof ${ip} daddr . ${p} dport . ${ip} saddr : ${ip} daddr . ${p} dport; ` +
-          'flags dynamic,timeout; size 1048576; }',
-      );
     }
   }
   const dispatch = FAMILIES.map(
@@ -130,7 +126,7 @@ function serviceRules(s: SvcModel, sel: Selection): string[] {
   const pers = s.spec.persistence;
   if (pers) {
     const client = `(${ip} saddr & ${maskOf(k.family, pers.netmask)})`;
-    rules.push(`dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${client} map @${persMap(p, k.family)}`);
+    rules.push(`meta l4proto ${p} dnat ${ip} addr . port to ${client} map @${persMap(k)}`);
   }
   if (sel.modulus === 0) rules.push(`counter ${comment}`);
   else if (pers)
@@ -152,7 +148,7 @@ function destChainRule(s: SvcModel, d: DestSpec): string {
   const client = `(${ip} saddr & ${maskOf(k.family, pers.netmask)})`;
   const to = k.family === 'inet6' ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
   return (
-    `update @${persMap(k.protocol, k.family)} { ${ip} daddr . ${k.protocol} dport . ${client} ` +
+    `meta l4proto ${k.protocol} update @${persMap(k)} { ${client} ` +
     `timeout ${pers.timeoutSec}s : ${d.address} . ${d.port} } dnat ${ip} to ${to}`
   );
 }
@@ -173,7 +169,7 @@ function elems(verb: 'add' | 'delete', name: string, items: readonly string[], o
   }
 }
 
-/** Affinity entries to drop, as "vip . port . client" keys of the pers map. */
+/** Affinity entries to drop: masked client keys of the service's affinity map. */
 export type StaleAffinity = readonly string[];
 
 /** The script lines that take one service from `old` to `next` (either may be null). */
@@ -195,7 +191,11 @@ export function renderServiceDiff(
     const oldKeys = oldSel.ranges.map((r) => slotKey(k, r.lo, r.hi));
     elems('delete', selName, oldKeys, del);
     if (!next) del.push(`delete element ${T} ${dispatchMap(f)} { ${vipTuple(k)} }`);
-    elems('delete', persMap(k.protocol, f), stale, del);
+    if (next && persistent(old) && persistent(next)) {
+      if (old.spec.persistence!.netmask !== next.spec.persistence!.netmask)
+        del.push(`flush map ${T} ${persMap(k)}`);
+      else elems('delete', persMap(k), stale, del);
+    }
     const gone: string[] = [];
     const changed: string[] = [];
     for (const [id, d] of old.dests) {
@@ -213,10 +213,20 @@ export function renderServiceDiff(
       }
     }
     if (!next) del.push(`delete chain ${T} ${chain}`);
+    if (persistent(old) && !(next && persistent(next))) del.push(`delete map ${T} ${persMap(k)}`);
   }
   if (next) {
     const sel = selection(next, o.mhSize);
     add.push(`add chain ${T} ${chain}`);
+    if (persistent(next) && !(old && persistent(old))) {
+      // one map per persistent service: a shared one keyed by VIP . port .
+      // IPv6 client plus the server as data overflows nft's registers
+      const ip = ipKw(f);
+      add.push(
+        `add map ${T} ${persMap(k)} { typeof ${ip} saddr : ${ip} daddr . ${k.protocol} dport; ` +
+          'flags dynamic,timeout; size 1048576; }',
+      );
+    }
     if (persistent(next)) {
       for (const d of next.dests.values()) {
         const dc = destChain(k, d);

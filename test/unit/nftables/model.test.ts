@@ -72,6 +72,15 @@ describe('operation validation', () => {
     expect(() => fold([{ op: 'add-service', service: svc({ flags: ['ops'] }) }])).toThrow(/ops/);
   });
 
+  it('refuses persistence on IPv6 services with the reason', () => {
+    const k6 = { kind: 'ip', family: 'inet6', protocol: 'tcp', address: 'fd00::1', port: 80 } as const;
+    expect(() =>
+      fold([
+        { op: 'add-service', service: svc({ key: k6, persistence: { timeoutSec: 60, netmask: '128' } }) },
+      ]),
+    ).toThrow(/persistence on IPv6 services is not available in the nftables plane/);
+  });
+
   it('refuses duplicates and missing objects', () => {
     expect(() =>
       fold([
@@ -95,6 +104,7 @@ describe('operation validation', () => {
       flags: ['mh-port', 'mh-fallback'],
       persistence: { timeoutSec: 86400, netmask: '128' },
     });
+    // encoding is independent of what the plane accepts
     const c = encodeService(s as Parameters<typeof encodeService>[0]);
     expect(c.length).toBeLessThan(128);
     expect(decodeService(c)).toEqual(s);
