@@ -1,0 +1,181 @@
+/* biome-ignore-all lint/suspicious/noTemplateCurlyInString: keepalived's ${NAME} syntax is generated here */
+// Pins the model and the diagnostics of generated configs, the fixtures and the
+// samples to hashes taken before the parser was tuned for speed: any change of
+// a value, a key order or a diagnostic position changes a hash.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { generateConfig } from '../../../bench/config-scale.js';
+import { type ConfigResult, loadConfigSync, parseConfigText } from '../../../src/config/index.js';
+
+const digest = (r: ConfigResult): string =>
+  createHash('sha256')
+    .update(JSON.stringify({ config: r.config, diagnostics: r.diagnostics, ok: r.ok }))
+    .digest('hex');
+
+const CHECKERS = [
+  'TCP_CHECK {\n connect_timeout 3\n retry 2\n}',
+  'HTTP_GET {\n url {\n path "/h ok"\n status_code 200-299 404\n digest 0123456789ABCDEF0123456789abcdef\n }\n connect_port 81\n http_protocol 1.1\n}',
+  'SSL_GET { url { path / } }',
+  'SMTP_CHECK {\n helo_name x.y\n host {\n connect_ip 10.1.1.1\n }\n}',
+  'DNS_CHECK {\n type aaaa\n name example.org\n}',
+  'MISC_CHECK {\n misc_path "/bin/true -a"\n misc_timeout 2.5\n user nobody nogroup\n}',
+  'UDP_CHECK {\n payload 0a0B\n require_reply 0x\n max_reply_length 90\n}',
+  'PING_CHECK {\n delay_loop 1.25\n}',
+  'FILE_CHECK {\n track_file tf\n weight -3 reverse\n}',
+  'BFD_CHECK {\n name b1\n}',
+  'TCP_CHECK {\n connect_timeout x\n bogus 1\n}',
+  'HTTP_GET {\n}',
+];
+
+/** A deterministic mix of the grammar: most keywords, errors and warnings, loops and definitions. */
+function mixedConfig(count: number): string {
+  const out = [
+    '! generated',
+    '$PORT=8080',
+    '$MULTI=weight 3 \\',
+    '   inhibit_on_failure',
+    'global_defs{router_id "g\\x41" # c',
+    ' vrrp_version 3',
+    ' lvs_sync_daemon eth0 inst1 id 5',
+    ' unknown_global 1',
+    '}',
+    'vrrp_script chk { script "/bin/true"\n interval 2\n weight -5\n}',
+    'vrrp_instance VI {\n interface eth0\n virtual_router_id 51\n priority 300\n advert_int 0.5',
+    ' track_script {\n chk\n missing\n }\n virtual_ipaddress {\n 10.0.0.1/24 dev eth0 label eth0:1\n 10.0.0.2\n }',
+    ' virtual_routes {\n 10.9.0.0/16 gw 10.0.0.254\n }\n}',
+    'vrrp_sync_group G { group { VI nope } }',
+    'virtual_server_group VSG {\n 10.2.0.1-10 80\n fwmark 7 inet\n 10.2.1.0/29 8\n bad-range 1\n}',
+    'virtual_server group VSG {\n protocol TCP\n lb_algo rr\n real_server 10.3.0.1 80 { weight 2 }\n}',
+    'virtual_server fwmark 9 {\n ip_family inet6\n protocol UDP\n lb_kind DR\n lb_algo mh\n mh-port\n}',
+    '@nothere virtual_server 1.1.1.1 1 {',
+    '@^nothere ~SEQ(i, 1, 3) vrrp_script s$i { script x }',
+  ];
+  for (let v = 0; v < count; v++) {
+    const vip = v % 7 === 0 ? `fd00::${v.toString(16)}` : `10.${v >> 8}.${v & 255}.1`;
+    const port = v % 11 === 0 ? '0' : v % 5 === 0 ? '$PORT' : String(80 + (v % 3));
+    out.push(`virtual_server ${vip} ${port}${v % 2 ? '{' : ''}`);
+    if (v % 2 === 0) out.push('{');
+    if (v % 3) out.push(` lb_algo ${['rr', 'wrr', 'sh', 'bogus'][v % 4]}`);
+    if (v % 4)
+      out.push(` lb_kind ${['NAT', 'DR', 'TUN type gue port 6080 csum', 'TUN type gre remcsum'][v % 4]}`);
+    if (v % 6) out.push(` protocol ${['tcp', 'UDP', 'SCTP'][v % 3]}`);
+    if (v % 5 === 1)
+      out.push(' persistence_timeout', ' persistence_granularity 24', ' quorum 2', ' hysteresis 1');
+    if (v % 9 === 2) out.push(' sorry_server 10.9.9.9 81', ' sorry_server_inhibit', ' omega yes');
+    if (v % 8 === 3) out.push(' delay_loop 3.5', ' nb_get_retry 4', ' virtualhost v.example', ' alpha');
+    if (v % 10 === 4) out.push(' quorum_up "/bin/echo up"', ' active_standby', ' ha_suspend off');
+    const reals = v % 13 === 12 ? 0 : 1 + (v % 4);
+    for (let r = 0; r < reals; r++) {
+      const rip = v % 7 === 0 ? `fd01::${r + 1}` : `172.16.${v & 255}.${r + 1}`;
+      const rport = r === 2 ? '' : ` ${8000 + r}`;
+      if (v % 17 === 5 && r === 0) {
+        out.push(` real_server ${rip}${rport} { weight ${r} }`);
+        continue;
+      }
+      out.push(` real_server ${rip}${rport} {`);
+      if (r === 1) out.push('  $MULTI');
+      else out.push(`  weight ${r + 1}`);
+      if (v % 12 === 7) out.push('  uthreshold 10', '  lthreshold 20', '  lb_kind DR extra');
+      if (v % 10 === 4 && r === 0)
+        out.push('  @floatlb role_probe {', '  HTTP_GET { url { path /a } }', '  }');
+      out.push(`  ${CHECKERS[(v + r) % CHECKERS.length]}`, ' }');
+    }
+    out.push('}');
+  }
+  out.push('~SEQ(n, 1, 4) virtual_server 10.200.0.$n 80 { protocol TCP }');
+  out.push('~LST({a,b}, {x,1}, {y,2}) vrrp_script $a$b { script "/bin/$a" }');
+  out.push('include extra.conf', 'includer missing/*.conf', '}');
+  return out.join('\n');
+}
+
+const EXTRA =
+  'virtual_server 10.250.0.1 443 {\n protocol TCP\n lb_algo wlc\n lb_kind NAT\n real_server 10.250.0.2 443 {\n SSL_GET { url { path /s } }\n }\n}\n';
+const pure = {
+  readFile: (p: string) => {
+    if (p === '/etc/k/extra.conf') return EXTRA;
+    throw new Error('ENOENT');
+  },
+  listDir: (d: string) => (d === '/etc/k' ? ['extra.conf'] : null),
+};
+const parse = (text: string) => parseConfigText(text, { file: '/etc/k/k.conf', configId: 'main', ...pure });
+
+describe('model and diagnostics stay identical', () => {
+  test('a mixed generated config', () => {
+    const r = parse(mixedConfig(600));
+    expect(r.diagnostics.length).toBeGreaterThan(100);
+    expect(r.config!.virtualServers.length).toBeGreaterThan(500);
+    expect(digest(r)).toBe('e4b37842a9fac12585c673882d08d39d5a5c3a4816dd8d898e3dda202fd2904c');
+  });
+
+  test('the benchmark config, 300 x 8', () => {
+    const r = parse(generateConfig(300, 8));
+    expect(r.ok).toBe(true);
+    expect(digest(r)).toBe('0e781a5766fb7be42fedf631b9edb575a3298b089b86b2aef3282537b9a6514e');
+  });
+
+  const FIXTURES = new URL('../../fixtures/config/', import.meta.url).pathname;
+  const SAMPLES = '/work/shared/keepalived-samples';
+  const paths = [
+    ...readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.conf'))
+      .map((f) => FIXTURES + f),
+    ...readdirSync(`${FIXTURES}agreement`).map((f) => `${FIXTURES}agreement/${f}`),
+    ...(existsSync(SAMPLES) ? readdirSync(SAMPLES).map((f) => `${SAMPLES}/${f}`) : []),
+  ].sort();
+  test('the fixtures and samples', () => {
+    const all = paths.map((p) => {
+      const r = loadConfigSync(p, { configId: 'unit' });
+      const name = p.startsWith(SAMPLES) ? p.slice(SAMPLES.length) : p.slice(FIXTURES.length);
+      const text = JSON.stringify(r).replaceAll(FIXTURES, '<F>/').replaceAll(SAMPLES, '<S>');
+      return `${name} ${createHash('sha256').update(text).digest('hex').slice(0, 16)}`;
+    });
+    expect(all).toMatchInlineSnapshot(`
+      [
+        "agreement/bad-address.conf c0ab13854ae54089",
+        "agreement/bad-bool.conf 5a1ec683bcc4ed67",
+        "agreement/bad-extra-brace.conf 3900e010382eef95",
+        "agreement/bad-includea.conf 71031c0d5a921bcd",
+        "agreement/bad-missing-brace.conf d9a6e1854e0d9a3d",
+        "agreement/bad-no-interface.conf a7103758ffd9ef02",
+        "agreement/bad-no-vrid.conf 8ec42fb906323ea4",
+        "agreement/bad-priority.conf 3d54a3feb774991c",
+        "agreement/bad-scheduler.conf 519b6e42edfeab8b",
+        "agreement/bad-status.conf 750a900d88a33622",
+        "agreement/bad-timer.conf fd794db6a9b50688",
+        "agreement/bad-vrid.conf 775542bed4fc073c",
+        "agreement/bad-weight.conf ca11794ea6cf0843",
+        "agreement/ok-brace-next-line.conf 0cc0a416843b573d",
+        "agreement/ok-conditional.conf fe4a779750f12e92",
+        "agreement/ok-extension.conf 8b0d28ec2d3258d3",
+        "agreement/ok-lvs-dr.conf 8b8c3d6e201934c8",
+        "agreement/ok-one-line-block.conf 25621c0821577d15",
+        "agreement/ok-seq.conf 32d4ed58db796250",
+        "agreement/ok-vrrp.conf 382c38b93b95f931",
+        "seed-001-lvs-dr.conf 40e096d02f4651f9",
+        "seed-003-haproxy-backup.conf 5d2e9ec2316bad88",
+        "seed-003-haproxy-master.conf a617d845946dbdfd",
+        "seed-004-nginx-master.conf 29dfaeb2f99455ca",
+        "/README.md 360eefe3f74cd255",
+        "/keepalived.conf.HTTP_GET.port bad30b352bd277d4",
+        "/keepalived.conf.IPv6 a59dd5aa5bfed2b9",
+        "/keepalived.conf.PING_CHECK e5d5ef19d80710ec",
+        "/keepalived.conf.SMTP_CHECK 5aa762f1f40e3acd",
+        "/keepalived.conf.fwmark 151fae0ab57cd79c",
+        "/keepalived.conf.inhibit 5fd8abc16da64d41",
+        "/keepalived.conf.misc_check a2d9af44c170d16f",
+        "/keepalived.conf.quorum 8457107bebc3bcab",
+        "/keepalived.conf.sample c13b4f1174a7b559",
+        "/keepalived.conf.status_code 2dc389b6fb3e7b66",
+        "/keepalived.conf.track_interface dcd3488e0dffcf69",
+        "/keepalived.conf.virtualhost 6ea7979dcd045b24",
+        "/keepalived.conf.vrrp 93ef6c132841fdd8",
+        "/keepalived.conf.vrrp.localcheck 0f4d7393b5b385ac",
+        "/keepalived.conf.vrrp.routes f4edf0379f907a5b",
+        "/keepalived.conf.vrrp.scripts a61febbbcdb8beb5",
+        "/keepalived.conf.vrrp.static_ipaddress d2a989229c1fd028",
+        "/keepalived.conf.vrrp.sync c72a05cff23f9023",
+      ]
+    `);
+  });
+});
