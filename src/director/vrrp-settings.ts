@@ -34,6 +34,16 @@ export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings
     advertIntMs: inst.advertInt,
     ...(srcIp ? { srcIp } : {}),
     unicastPeers: inst.unicastPeer.map((p) => p.address),
+    // As keepalived: a bound on any peer turns on the source check, unset bounds are 0 and 255.
+    ...(inst.unicastPeer.some((p) => p.minTtl !== null || p.maxTtl !== null)
+      ? {
+          unicastPeerTtl: inst.unicastPeer.map((p) => ({
+            address: p.address,
+            minTtl: p.minTtl ?? 0,
+            maxTtl: p.maxTtl ?? 255,
+          })),
+        }
+      : {}),
     ...(inst.authentication?.type === 'PASS' ? { authPass: inst.authentication.pass } : {}),
     initialState: inst.state,
     // keepalived honours nopreempt only for an instance that starts as BACKUP.

@@ -52,7 +52,8 @@ export type DropReason =
   | 'advert-int-mismatch'
   | 'address-count-mismatch'
   | 'address-mismatch'
-  | 'own-packet';
+  | 'own-packet'
+  | 'unknown-peer';
 
 export type Decoded<T> =
   | { readonly ok: true; readonly value: T }
@@ -172,11 +173,38 @@ export interface AdvertExpectations {
   /** Version 2 requires the same interval on every router (RFC 3768 7.1). */
   readonly advertIntCs: number;
   readonly auth?: VrrpAuth;
+  /**
+   * keepalived's per-peer `min_ttl`/`max_ttl` (unicast across routers). When
+   * given, only these sources are accepted, each with a TTL (hop limit) in
+   * its range; when absent, the TTL must be 255 (RFC 5798 5.1.1.3).
+   */
+  readonly peerTtl?: readonly PeerTtl[];
+}
+
+export interface PeerTtl {
+  readonly address: string;
+  readonly minTtl: number;
+  readonly maxTtl: number;
+}
+
+/** The TTL check: 255, or within the sending peer's bounds when peers have them. */
+export function checkTtl(src: string | undefined, ttl: number, want: AdvertExpectations): DropReason | null {
+  if (!want.peerTtl) return ttl === VRRP_TTL ? null : 'bad-ttl';
+  const from = src === undefined ? undefined : canonicalIp(src);
+  const peer = want.peerTtl.find((p) => canonicalIp(p.address) === from);
+  if (!peer) return 'unknown-peer';
+  return ttl >= peer.minTtl && ttl <= peer.maxTtl ? null : 'bad-ttl';
 }
 
 /** RFC 3768 7.1 / RFC 5798 7.1 receive checks that need the instance's settings. */
-export function checkAdvert(a: VrrpAdvert, ttl: number, want: AdvertExpectations): DropReason | null {
-  if (ttl !== VRRP_TTL) return 'bad-ttl';
+export function checkAdvert(
+  a: VrrpAdvert,
+  ttl: number,
+  want: AdvertExpectations,
+  src?: string,
+): DropReason | null {
+  const badTtl = checkTtl(src, ttl, want);
+  if (badTtl) return badTtl;
   if (a.version !== want.version) return 'bad-version';
   if (a.family !== want.family) return 'bad-address-family';
   if (a.vrid !== want.vrid) return 'wrong-vrid';
@@ -234,6 +262,6 @@ export function receiveIpv4(
   if (ip.value.protocol !== VRRP_PROTOCOL) return drop('not-vrrp');
   const adv = decodeAdvert(ip.value.payload, 4, { src: ip.value.src, dst: ip.value.dst });
   if (!adv.ok) return adv;
-  const bad = checkAdvert(adv.value, ip.value.ttl, want);
+  const bad = checkAdvert(adv.value, ip.value.ttl, want, ip.value.src);
   return bad ? drop(bad) : ok({ ...adv.value, src: ip.value.src });
 }

@@ -1,5 +1,6 @@
 // The speaker's input: one VRRP instance as plain data, so the director can
 // build it from the config model and tests can write it by hand.
+import type { PeerTtl } from './packet.js';
 
 export interface Vip {
   readonly address: string;
@@ -54,6 +55,12 @@ export interface VrrpInstanceSettings {
   readonly srcIp?: string;
   readonly vips: readonly Vip[];
   readonly unicastPeers: readonly string[];
+  /**
+   * Per-peer TTL bounds (keepalived's `min_ttl`/`max_ttl`, given for any
+   * peer): every peer with its range, 0..255 where unset, and adverts from
+   * other sources dropped. Absent: the TTL must be 255.
+   */
+  readonly unicastPeerTtl?: readonly PeerTtl[];
   /** Version 2 only: auth_type PASS with auth_pass. */
   readonly authPass?: string;
   readonly initialState: 'MASTER' | 'BACKUP';

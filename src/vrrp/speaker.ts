@@ -110,6 +110,7 @@ export class VrrpSpeaker {
       addresses: settings.vips.map((v) => v.address),
       advertIntCs: advertIntCs(settings),
       auth: settings.version === 2 && settings.authPass ? passwordAuth(settings.authPass) : undefined,
+      ...(settings.unicastPeerTtl ? { peerTtl: settings.unicastPeerTtl } : {}),
     };
   }
 
@@ -165,7 +166,7 @@ export class VrrpSpeaker {
     } else {
       const adv = decodeAdvert(d.data, 6, d.dst ? { src: d.src, dst: d.dst } : 'kernel');
       if (!adv.ok) return adv;
-      const bad = checkAdvert(adv.value, d.hopLimit ?? -1, this.want);
+      const bad = checkAdvert(adv.value, d.hopLimit ?? -1, this.want, d.src);
       r = bad ? { ok: false, reason: bad } : { ok: true, value: { ...adv.value, src: d.src } };
     }
     if (r.ok && r.value.src === this.deps.srcIp) return { ok: false, reason: 'own-packet' };

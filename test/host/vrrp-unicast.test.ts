@@ -1,0 +1,144 @@
+// Unicast VRRP across a router namespace that forwards unicast and drops
+// multicast: floatlb on one subnet, keepalived 2.2.7 on another. Adverts
+// arrive with TTL 254, accepted through unicast_peer min_ttl/max_ttl.
+import { afterEach, describe, expect, it } from 'vitest';
+import { vethPair } from '../../lab/netns.js';
+import { requireTool } from '../support/require.js';
+import {
+  type KaOptions,
+  nft,
+  type Speaker,
+  sleep,
+  startFloat,
+  startKeepalived,
+  VIP,
+  vrNetns,
+} from './vrrp-lab.js';
+
+const FL = '10.9.1.2';
+const KA = '10.9.2.2';
+const cleanups: Array<() => void> = [];
+const speakers: Speaker[] = [];
+
+afterEach(async () => {
+  for (const s of speakers.splice(0)) await s.kill9().catch(() => {});
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** fl 10.9.1.2 ─ rt 10.9.1.1 | 10.9.2.1 ─ ka 10.9.2.2; the router drops multicast. */
+function routed() {
+  requireTool('keepalived');
+  const fl = vrNetns('ufl');
+  const rt = vrNetns('urt');
+  const ka = vrNetns('uka');
+  cleanups.push(() => {
+    for (const ns of [fl, ka, rt]) ns.delete();
+  });
+  vethPair(fl, 'eth0', `${FL}/24`, rt, 'eth0', '10.9.1.1/24');
+  vethPair(ka, 'eth0', `${KA}/24`, rt, 'eth1', '10.9.2.1/24');
+  fl.ip('route', 'add', 'default', 'via', '10.9.1.1');
+  ka.ip('route', 'add', 'default', 'via', '10.9.2.1');
+  rt.sysctl('net.ipv4.ip_forward', 1);
+  nft(
+    rt,
+    `table inet vrrouter {
+  chain routed {
+    type filter hook forward priority 0;
+    ip daddr 224.0.0.0/4 counter drop
+    ip protocol 112 counter accept
+  }
+}`,
+  );
+  return { fl, rt, ka };
+}
+
+const floatUnicast = (priority: number) => ({
+  priority,
+  version: 3 as const,
+  srcIp: FL,
+  unicastPeers: [KA],
+  unicastPeerTtl: [{ address: KA, minTtl: 250, maxTtl: 255 }],
+});
+const kaUnicast = (priority: number): KaOptions => ({
+  priority,
+  version: 3,
+  unicastSrc: KA,
+  unicastPeers: [`${FL} min_ttl 250 max_ttl 255`],
+});
+
+const hasVip = (ns: { ip(...a: string[]): string }) =>
+  ns.ip('-4', 'addr', 'show', 'eth0').includes(`${VIP}/32`);
+
+describe('unicast VRRPv3 across a router with keepalived', () => {
+  it('floatlb (150) preempts keepalived (100); keepalived takes over when floatlb stops', async () => {
+    const { fl, rt, ka } = routed();
+    const k = startKeepalived(ka, kaUnicast(100));
+    speakers.push(k);
+    await k.waitState('MASTER', 8000);
+    const f = startFloat(fl, floatUnicast(150));
+    speakers.push(f);
+    const mark = k.mark();
+    await f.waitState('MASTER', 8000);
+    await k.waitState('BACKUP', 3000, mark);
+    await sleep(500);
+    expect(hasVip(fl)).toBe(true);
+    expect(hasVip(ka)).toBe(false);
+    // The adverts went through the router as unicast, with TTL 254.
+    const counters = rt.exec('nft', 'list', 'table', 'inet', 'vrrouter');
+    expect(Number(/protocol (?:112|vrrp) counter packets (\d+)/.exec(counters)?.[1])).toBeGreaterThan(0);
+    const stats = await f.stats();
+    expect(stats.received).toBeGreaterThan(0);
+    expect(stats.dropped).toEqual({});
+
+    const mark2 = k.mark();
+    const t0 = performance.now();
+    await f.stop();
+    const at = await k.waitState('MASTER', 5000, mark2);
+    console.log(
+      `unicast across router, floatlb master stopped: keepalived master after ${((at - t0) / 1000).toFixed(3)} s`,
+    );
+    await sleep(300);
+    expect(hasVip(ka)).toBe(true);
+    expect(hasVip(fl)).toBe(false);
+  });
+
+  it('keepalived (150) preempts floatlb (100); floatlb takes over when keepalived stops', async () => {
+    const { fl, ka } = routed();
+    const f = startFloat(fl, floatUnicast(100));
+    speakers.push(f);
+    await f.waitState('MASTER', 8000);
+    const k = startKeepalived(ka, kaUnicast(150));
+    speakers.push(k);
+    const mark = f.mark();
+    await k.waitState('MASTER', 8000);
+    await f.waitState('BACKUP', 3000, mark);
+    await sleep(500);
+    expect(hasVip(ka)).toBe(true);
+    expect(hasVip(fl)).toBe(false);
+
+    const mark2 = f.mark();
+    const t0 = performance.now();
+    await k.stop();
+    const at = await f.waitState('MASTER', 5000, mark2);
+    console.log(
+      `unicast across router, keepalived master stopped: floatlb master after ${((at - t0) / 1000).toFixed(3)} s`,
+    );
+    await sleep(300);
+    expect(hasVip(fl)).toBe(true);
+    expect(hasVip(ka)).toBe(false);
+  });
+
+  it('without TTL bounds floatlb drops the routed adverts (TTL 254)', async () => {
+    const { fl, ka } = routed();
+    const k = startKeepalived(ka, kaUnicast(150));
+    speakers.push(k);
+    await k.waitState('MASTER', 8000);
+    const { unicastPeerTtl: _, ...noBounds } = floatUnicast(100);
+    const f = startFloat(fl, noBounds);
+    speakers.push(f);
+    await f.waitState('MASTER', 8000);
+    await sleep(1500);
+    const stats = await f.stats();
+    expect((stats.dropped as Record<string, number>)['bad-ttl']).toBeGreaterThan(0);
+  });
+});
