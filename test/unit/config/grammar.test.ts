@@ -74,7 +74,8 @@ describe('lexing', () => {
         ' real_server 1.2.3.5 80 {\n inhibit_on_failure off\n TCP_CHECK {\n connect_timeout 0.25\n }\n }\n}\n',
     );
     expect(r.diagnostics).toEqual([]);
-    const vs = r.config.virtualServers[0]!;
+    const config = r.config!;
+    const vs = config.virtualServers[0]!;
     expect(vs.delayLoop).toBe(2500);
     expect(vs.realServers[0]!.inhibitOnFailure).toBe(false);
     expect(vs.realServers[0]!.checkers[0]).toMatchObject({
@@ -117,7 +118,8 @@ describe('preprocessing', () => {
     ].join('\n');
     const r = parse(text);
     expect(r.diagnostics).toEqual([]);
-    const vs = r.config.virtualServers[0]!;
+    const config = r.config!;
+    const vs = config.virtualServers[0]!;
     expect(vs.target).toMatchObject({ address: '10.2.0.100' });
     expect(vs.realServers.map((x) => [x.address, x.weight])).toEqual([
       ['10.2.0.1', 1],
@@ -132,7 +134,8 @@ describe('preprocessing', () => {
         '  ~LST({X, Y}, {1,2},{3,4}) 192.168.${X}.${Y}\n }\n}\n',
     );
     expect(r.diagnostics).toEqual([]);
-    expect(r.config.vrrpInstances[0]!.virtualIpaddress.map((v) => v.address)).toEqual([
+    const config = r.config!;
+    expect(config.vrrpInstances[0]!.virtualIpaddress.map((v) => v.address)).toEqual([
       '10.0.0.1',
       '10.0.2.1',
       '10.0.4.1',
@@ -198,7 +201,8 @@ describe('floatlb extensions', () => {
       ].join('\n'),
     );
     expect(r.diagnostics).toEqual([]);
-    const vs = r.config.virtualServers[0]!;
+    const config = r.config!;
+    const vs = config.virtualServers[0]!;
     expect(vs.activeStandby).toBe(true);
     expect(vs.realServers.map((x) => x.roleProbe?.type)).toEqual(['HTTP_GET', 'HTTP_GET']);
     const probe = vs.realServers[1].roleProbe!;
