@@ -213,6 +213,25 @@ describe('nftables plane transactions', () => {
     expect(await requests(t, 5, 1)).toEqual({ [`rs${2 - pinned}`]: 5 });
   });
 
+  it('masquerades when asked, for real servers that do not route back through the director', async () => {
+    await plane.apply([
+      { op: 'add-service', service: svc() },
+      { op: 'add-dest', key, dest: dest(0, 1) },
+    ]);
+    for (const r of t.servers) r.ns.ip('route', 'del', 'default');
+    try {
+      // routed return only: the replies have no way back
+      expect(await requests(t, 2, 1)).toEqual({ '<error>': 2 });
+      // the same table, now with masquerade: one more transaction rewrites postrouting
+      const masq = new NftablesDataPlane({ netns: t.director.name, masquerade: true });
+      const r = await masq.apply([{ op: 'add-dest', key, dest: dest(1, 1) }]);
+      expect(r).toMatchObject({ errors: [], transactions: 1 });
+      expect(await requests(t, 10)).toEqual({ rs1: 5, rs2: 5 });
+    } finally {
+      for (const r of t.servers) r.ns.ip('route', 'add', 'default', 'via', '10.98.2.1');
+    }
+  });
+
   it('hashes a client to one server with sh', async () => {
     await plane.apply([
       { op: 'add-service', service: svc({ scheduler: 'sh' }) },

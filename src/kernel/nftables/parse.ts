@@ -62,6 +62,8 @@ function zeroStats(conns: bigint): Stats {
 
 export interface ParsedTable {
   readonly exists: boolean;
+  /** Whether the postrouting chain masquerades. */
+  readonly masquerade: boolean;
   readonly model: PlaneModel;
   readonly states: ServiceState[];
 }
@@ -79,7 +81,8 @@ const tupleId = (a: unknown, p: unknown, port: unknown): string => {
 
 export function parseTable(doc: unknown): ParsedTable {
   const objs = objects(doc);
-  if (!objs.some((o) => 'table' in o)) return { exists: false, model: new Map(), states: [] };
+  if (!objs.some((o) => 'table' in o))
+    return { exists: false, masquerade: false, model: new Map(), states: [] };
   const specs = new Map<string, SvcModel['spec']>();
   for (const o of objs) {
     const r = o.rule as Json | undefined;
@@ -130,7 +133,11 @@ export function parseTable(doc: unknown): ParsedTable {
     const total = list.reduce((acc, d) => acc + (d.stats?.conns ?? 0n), 0n);
     states.push({ ...spec, dests: list, stats: zeroStats(total) });
   }
-  return { exists: true, model, states };
+  const masquerade = objs.some((o) => {
+    const r = o.rule as Json | undefined;
+    return r?.chain === 'postrouting' && JSON.stringify(r.expr ?? []).includes('"masquerade"');
+  });
+  return { exists: true, masquerade, model, states };
 }
 
 function specOf(d: DestState) {

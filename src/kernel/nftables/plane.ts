@@ -7,7 +7,7 @@ import { foldOp, type PlaneModel } from './model.js';
 import { persMap, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
 import { parseTable, staleAffinity } from './parse.js';
-import { type RenderOptions, renderDiff, type StaleAffinity } from './render.js';
+import { type RenderOptions, renderDiff, renderPostrouting, type StaleAffinity } from './render.js';
 
 export interface NftablesPlaneOptions extends NftOptions {
   /** Masquerade forwarded connections (else the real servers route replies back through the director). */
@@ -23,6 +23,7 @@ export class NftablesDataPlane implements DataPlane {
   /** What the plane last committed; reloaded from the kernel when a commit fails. */
   private model: PlaneModel | null = null;
   private tableExists = false;
+  private masqueradeInKernel = false;
 
   constructor(opts: NftablesPlaneOptions = {}) {
     this.nft = new Nft(opts);
@@ -39,6 +40,7 @@ export class NftablesDataPlane implements DataPlane {
     const parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
     this.model = parsed.model;
     this.tableExists = parsed.exists;
+    this.masqueradeInKernel = parsed.masquerade;
     return parsed;
   }
 
@@ -63,10 +65,15 @@ export class NftablesDataPlane implements DataPlane {
       const base = attempt === 0 ? this.model! : (await this.read()).model;
       // Emptying the table: dropping it whole is one cheap transaction, where
       // deleting each interval-map element costs the kernel a map rebuild.
+      const fixPost =
+        this.tableExists && this.masqueradeInKernel !== this.render.masquerade
+          ? renderPostrouting(this.render)
+          : '';
       const script =
         next.size === 0 && base.size > 0
           ? `delete table inet ${TABLE}\n`
-          : renderDiff(base, next, this.render, {
+          : fixPost +
+            renderDiff(base, next, this.render, {
               base: !this.tableExists,
               stale: await this.staleFor(base, next),
             });
@@ -78,6 +85,7 @@ export class NftablesDataPlane implements DataPlane {
         await this.nft.run(script);
         this.model = next;
         this.tableExists = next.size > 0 || !script.startsWith('delete table');
+        this.masqueradeInKernel = this.render.masquerade;
         return { applied: ops.length, errors: [], transactions: 1 };
       } catch (e) {
         // A stale view (someone edited the table, an affinity entry expired)

@@ -32,6 +32,27 @@ const T = `inet ${TABLE}`;
 const FAMILIES: readonly Family[] = ['inet', 'inet6'];
 const addrType = (f: Family): string => (f === 'inet6' ? 'ipv6_addr' : 'ipv4_addr');
 
+/** Counts new connections per destination; SNAT only what floatlb DNATed. */
+function postroutingRules(o: RenderOptions): string[] {
+  const out: string[] = [];
+  for (const f of FAMILIES) {
+    const ip = ipKw(f);
+    for (const p of PROTOCOLS) {
+      out.push(
+        `meta l4proto ${p} ct status dnat ct original ${ip} daddr . meta l4proto . ct original proto-dst . ` +
+          `${ip} daddr . th dport @${destSet(f)}${o.masquerade ? ' masquerade' : ''}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Rewrites the postrouting chain when the masquerade option changed. */
+export function renderPostrouting(o: RenderOptions): string {
+  const rules = postroutingRules(o).map((r) => `add rule ${T} postrouting ${r}\n`);
+  return `flush chain ${T} postrouting\n${rules.join('')}`;
+}
+
 /** The table, its shared maps and its base chains; rendered once, when absent. */
 export function renderBase(o: RenderOptions): string {
   const l: string[] = [`table ${T} {`];
@@ -57,17 +78,7 @@ export function renderBase(o: RenderOptions): string {
     `  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n${dispatch}\n  }`,
   );
   l.push(`  chain output {\n    type nat hook output priority -100; policy accept;\n${dispatch}\n  }`);
-  const post: string[] = [];
-  for (const f of FAMILIES) {
-    const ip = ipKw(f);
-    for (const p of PROTOCOLS) {
-      // counts new connections per destination; SNAT only what floatlb DNATed
-      post.push(
-        `    meta l4proto ${p} ct status dnat ct original ${ip} daddr . meta l4proto . ct original proto-dst . ` +
-          `${ip} daddr . th dport @${destSet(f)}${o.masquerade ? ' masquerade' : ''}`,
-      );
-    }
-  }
+  const post = postroutingRules(o).map((r) => `    ${r}`);
   l.push(
     `  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n${post.join('\n')}\n  }`,
   );
