@@ -34,7 +34,8 @@ export function guestInit(stamp: LabStamp, job: GuestJob): string {
   const argv = typeof job.command === 'string' ? ['/bin/sh', '-c', job.command] : job.command;
   if (argv.length === 0) throw new Error('runInKernelVm: empty command');
   const flags = process.env.FLOATLB_LAB_NODE_FLAGS ?? GUEST_NODE_FLAGS;
-  const jobEnv = { ...job.env };
+  // Tells code in the guest that it is the guest (it must not sweep the host's VMs).
+  const jobEnv: Record<string, string> = { ...job.env, FLOATLB_LAB_GUEST: '1' };
   if (flags.trim()) jobEnv.PATH = `/run/lab-bin:${jobEnv.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
   const env = Object.entries(jobEnv)
     .filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))

@@ -1,4 +1,5 @@
 import { deleteNetns, listNetns } from '../../lab/netns.js';
+import { cleanVms } from '../../lab/vm/index.js';
 import { TEST_NETNS_PREFIX } from './netns.js';
 
 function alive(pid: number): boolean {
@@ -13,6 +14,8 @@ function alive(pid: number): boolean {
 /** This run's namespaces, and any left by a run that crashed. */
 function sweep(): void {
   if (process.getuid?.() !== 0) return;
+  // Lab VMs whose owner died; never from inside a VM, whose pids are not the host's.
+  if (!process.env.FLOATLB_LAB_GUEST) cleanVms();
   for (const name of listNetns()) {
     if (!name.startsWith(TEST_NETNS_PREFIX)) continue;
     const run = Number(name.slice(TEST_NETNS_PREFIX.length).split('-')[0]);
