@@ -260,7 +260,15 @@ export class Lab {
   }
 
   private clientArgs(proto: 'http' | 'echo', target: string): string[] {
-    return [this.path('lab/servers/client.mjs'), '--target', target, '--proto', proto];
+    return [
+      this.path('lab/servers/client.mjs'),
+      '--target',
+      target,
+      '--proto',
+      proto,
+      '--timeout',
+      String(1000 * TIME_SCALE),
+    ];
   }
 
   /** count new connections, concurrency at a time; the split by server. */

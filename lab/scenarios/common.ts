@@ -130,10 +130,11 @@ export async function failoverTest(lab: Lab, report: Report, o: FailoverOptions)
     failed: all.failed,
     split: fmtShares(all.byServer),
   });
+  const moved = o.vips.filter((v) => lab.holder(v, pair) !== null);
   report.check(
     `failover: VIP on ${o.backup}, service gap under ${o.maxGapMs} ms`,
-    failover.gapMs < o.maxGapMs && lab.holder(o.vip, pair) !== null,
-    `VIP moved in ${moveMs} ms; gap ${failover.gapMs} ms; ${failover.failed} of ${failover.attempts} new connections failed`,
+    failover.gapMs < o.maxGapMs && moved.length === o.vips.length,
+    `VIP moved in ${moveMs} ms; gap ${failover.gapMs} ms; ${failover.failed} of ${failover.attempts} new connections failed; VIPs held: ${moved.join(', ')}`,
   );
   const after = results.filter((r) => r.t > tKill + failover.gapMs + 500 && r.t < tRecover);
   report.check(

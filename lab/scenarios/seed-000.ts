@@ -83,6 +83,8 @@ export const seed000: Scenario = {
       );
     }
     await waitFor('the LB IP on d1', () => lab.holder(LB, ['d1']) === 'd1', 20_000);
+    // The nodes' gateway moves with the LB IP (one sync group).
+    await waitFor(`the gateway VIP ${GW} on d1`, () => lab.holder(GW, ['d1']) === 'd1', 10_000);
     await waitFor(
       'both directors answering the adapter',
       () => adapter(lab, 'node1', 'checkLB.sh') === 2,

@@ -80,6 +80,7 @@ export const seed003: Scenario = {
     // Both start as BACKUP: whoever starts first wins, so d1 goes first.
     lab.startDirector('d1', { config, configId: 'd1', plane: lab.plane });
     await waitFor('the VIP on d1', () => lab.holder(VIP, ['d1']) === 'd1', 20_000);
+    await waitFor(`the gateway VIP ${GW} on d1`, () => lab.holder(GW, ['d1']) === 'd1', 10_000);
     lab.startDirector('d2', { config, configId: 'd2', plane: lab.plane });
     await waitServing(lab);
   },

@@ -32,6 +32,7 @@ export async function upEchoPair(lab: Lab): Promise<void> {
   lab.startDirector('d1', { config, configId: 'd1', plane });
   lab.startDirector('d2', { config, configId: 'd2', plane });
   await waitFor('the VIP on d1', () => lab.holder(VIP, ['d1']) === 'd1', 20_000);
+  await waitFor(`the gateway VIP ${GW} on d1`, () => lab.holder(GW, ['d1']) === 'd1', 10_000);
   // Health checks must have brought every real server in before we measure.
   await waitFor(
     'all three echo servers answering through the VIP',
