@@ -24,6 +24,7 @@ export class NftablesDataPlane implements DataPlane {
   private model: PlaneModel | null = null;
   private tableExists = false;
   private masqueradeInKernel = false;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(opts: NftablesPlaneOptions = {}) {
     this.nft = new Nft(opts);
@@ -48,7 +49,17 @@ export class NftablesDataPlane implements DataPlane {
     return (await this.read()).states;
   }
 
-  async apply(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
+  /** Applies run one at a time: each diff is against the last committed model. */
+  apply(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
+    const run = this.queue.then(() => this.applyNow(ops));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async applyNow(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
     if (!this.model) await this.read();
     const prev = this.model!;
     const next = new Map(prev);
