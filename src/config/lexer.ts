@@ -45,24 +45,24 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   v: '\v',
 };
 
-/** Decodes one escape at text[i] (just after the backslash); returns [decoded, next index]. */
-function readEscape(text: string, i: number): [string, number] {
-  const ch = text[i];
+/** Decodes one escape at text[i] (just after the backslash), up to end; returns [decoded, next index]. */
+function readEscape(text: string, i: number, end: number): [string, number] {
+  const ch = i < end ? text[i]! : undefined;
   if (ch === undefined) return ['\\', i];
   const simple = SIMPLE_ESCAPES[ch];
   if (simple !== undefined) return [simple, i + 1];
   if (ch >= '0' && ch <= '7') {
     let j = i;
-    while (j < text.length && j < i + 3 && text[j]! >= '0' && text[j]! <= '7') j++;
+    while (j < end && j < i + 3 && text[j]! >= '0' && text[j]! <= '7') j++;
     return [String.fromCharCode(Number.parseInt(text.slice(i, j), 8) & 0xff), j];
   }
   if (ch === 'x') {
     let j = i + 1;
-    while (j < text.length && /[0-9a-fA-F]/.test(text[j]!)) j++;
+    while (j < end && /[0-9a-fA-F]/.test(text[j]!)) j++;
     if (j === i + 1) return ['x', i + 1];
     return [String.fromCharCode(Number.parseInt(text.slice(i + 1, j), 16) & 0xff), j];
   }
-  if (ch === 'c' && i + 1 < text.length) {
+  if (ch === 'c' && i + 1 < end) {
     return [String.fromCharCode(text.charCodeAt(i + 1) & 0x1f), i + 2];
   }
   return [ch, i + 1];
@@ -74,8 +74,25 @@ function readEscape(text: string, i: number): [string, number] {
  * Returns an error message for an unterminated quote (the token is kept).
  */
 export function tokenizeLine(text: string, file: string, line: number, out: Token[]): string | null {
-  let i = 0;
-  const n = text.length;
+  return tokenizeRange(text, 0, text.length, file, line, 0, out);
+}
+
+/**
+ * tokenizeLine over text[start, end) without copying the line: token columns
+ * are counted from start, plus indent; messages count from start alone.
+ */
+export function tokenizeRange(
+  text: string,
+  start: number,
+  end: number,
+  file: string,
+  line: number,
+  indent: number,
+  out: Token[],
+): string | null {
+  let i = start;
+  const n = end;
+  const base = indent - start + 1;
   let error: string | null = null;
   while (i < n) {
     let c = text.charCodeAt(i);
@@ -83,25 +100,34 @@ export function tokenizeLine(text: string, file: string, line: number, out: Toke
       i++;
       continue;
     }
-    const column = i + 1;
+    const column = i + base;
     if (c === LBRACE || c === RBRACE) {
       out.push({ text: c === LBRACE ? '{' : '}', quoted: false, file, line, column });
       i++;
       continue;
     }
-    let value = '';
-    let quoted = false;
-    let start = i;
+    const wordStart = i;
+    while (i < n) {
+      c = text.charCodeAt(i);
+      if (isSpace(c) || c === LBRACE || c === RBRACE || c === DQUOTE || c === SQUOTE) break;
+      i++;
+    }
+    if (i === n || (c !== DQUOTE && c !== SQUOTE)) {
+      // The common case: a plain word, one slice.
+      out.push({ text: text.slice(wordStart, i), quoted: false, file, line, column });
+      continue;
+    }
+    let value = text.slice(wordStart, i);
+    let seg = i;
     while (i < n) {
       c = text.charCodeAt(i);
       if (isSpace(c) || c === LBRACE || c === RBRACE) break;
       if (c === DQUOTE || c === SQUOTE) {
-        value += text.slice(start, i);
-        quoted = true;
+        value += text.slice(seg, i);
         const q = c;
         i++;
         let closed = false;
-        let seg = i;
+        seg = i;
         while (i < n) {
           const d = text.charCodeAt(i);
           if (d === q) {
@@ -110,7 +136,7 @@ export function tokenizeLine(text: string, file: string, line: number, out: Toke
           }
           if (d === BACKSLASH) {
             value += text.slice(seg, i);
-            const [decoded, next] = readEscape(text, i + 1);
+            const [decoded, next] = readEscape(text, i + 1, n);
             value += decoded;
             i = next;
             seg = i;
@@ -119,15 +145,15 @@ export function tokenizeLine(text: string, file: string, line: number, out: Toke
           i++;
         }
         value += text.slice(seg, i);
-        if (!closed) error ??= `unterminated quoted string starting at column ${column}`;
+        if (!closed) error ??= `unterminated quoted string starting at column ${column - indent}`;
         else i++;
-        start = i;
+        seg = i;
         continue;
       }
       i++;
     }
-    value += text.slice(start, i);
-    out.push({ text: value, quoted, file, line, column });
+    value += text.slice(seg, i);
+    out.push({ text: value, quoted: true, file, line, column });
   }
   return error;
 }

@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import { expandBraces, globPath, hasWildcard } from './glob.js';
-import { decomment, type Token, tokenizeLine } from './lexer.js';
+import { decomment, type Token, tokenizeLine, tokenizeRange } from './lexer.js';
 import { expandLoop, LOOP_PREFIX } from './loops.js';
 import { append } from './values.js';
 
@@ -79,25 +79,70 @@ export class Preprocessor {
 
   processText(text: string, file: string): void {
     const frame: Frame = { file, dir: posix.dirname(file) };
-    const physical = text.split('\n');
-    for (let i = 0; i < physical.length; i++) {
-      const raw = decomment(physical[i]!);
-      if (this.pendingDef) {
-        const trimmed = raw.trim();
-        const more = trimmed.endsWith('\\');
-        this.pendingDef.parts.push(more ? trimmed.slice(0, -1).trim() : trimmed);
-        if (!more) {
-          this.defs.set(this.pendingDef.name, this.pendingDef.parts.filter((p) => p !== '').join('\n'));
-          this.pendingDef = null;
-        }
-        continue;
+    let line = 0;
+    for (let start = 0; start <= text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      line++;
+      if (this.pendingDef || !this.plainLine(text, start, end, frame, line)) {
+        this.slowLine(decomment(text.slice(start, end)), frame, line);
       }
-      this.processLine(raw, frame, i + 1, 0, true);
+      start = end + 1;
     }
     if (this.pendingDef) {
       this.defs.set(this.pendingDef.name, this.pendingDef.parts.join('\n'));
       this.pendingDef = null;
     }
+  }
+
+  private slowLine(raw: string, frame: Frame, line: number): void {
+    const def = this.pendingDef;
+    if (!def) {
+      this.processLine(raw, frame, line, 0, true);
+      return;
+    }
+    const trimmed = raw.trim();
+    const more = trimmed.endsWith('\\');
+    def.parts.push(more ? trimmed.slice(0, -1).trim() : trimmed);
+    if (!more) {
+      this.defs.set(def.name, def.parts.filter((p) => p !== '').join('\n'));
+      this.pendingDef = null;
+    }
+  }
+
+  /**
+   * The common line, handled in place: ASCII, no $, @, ~ or include. Returns
+   * false, having done nothing, for any other line.
+   */
+  private plainLine(text: string, start: number, end: number, frame: Frame, line: number): boolean {
+    let quote = 0;
+    let escaped = false;
+    let first = -1;
+    let last = -1;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c > 126 || c === 36 /* $ */) return false;
+      // The same cut as decomment().
+      if (escaped) escaped = false;
+      else if (quote) {
+        if (c === 92 /* \ */) escaped = true;
+        else if (c === quote) quote = 0;
+      } else if (c === 34 || c === 39) quote = c;
+      else if (c === 35 /* # */ || c === 33 /* ! */) break;
+      if (c !== 32 && (c < 9 || c > 13)) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    }
+    if (first < 0) return true;
+    const c0 = text.charCodeAt(first);
+    if (c0 === 64 /* @ */ || c0 === 126 /* ~ */ || (c0 === 105 && text.startsWith('include', first)))
+      return false;
+    const tokens: Token[] = [];
+    const err = tokenizeRange(text, first, last + 1, frame.file, line, first - start, tokens);
+    if (err) this.sink.error({ file: frame.file, line, column: first - start + 1 }, err);
+    if (tokens.length > 0) this.onLine(tokens);
+    return true;
   }
 
   private processLine(text: string, frame: Frame, line: number, depth: number, physical: boolean): void {
