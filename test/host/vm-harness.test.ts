@@ -37,7 +37,9 @@ describe('lab VM from the host', () => {
     async () => {
       requireLab();
       const chunks: string[] = [];
-      const r = await runInKernelVm('echo hi; echo oops >&2; uname -r; exit 7', {
+      // The two streams travel on separate serial lines and may interleave byte by
+      // byte: a pause keeps them apart so each line can be found whole.
+      const r = await runInKernelVm('echo hi; sleep 1; echo oops >&2; sleep 1; uname -r; exit 7', {
         timeoutMs: BOOT_BUDGET_MS,
         onOutput: (c) => chunks.push(c),
       });
