@@ -2,10 +2,52 @@
 // and braces as tokens of their own (keepalived accepts "8090{").
 import type { Position } from './diagnostics.js';
 
-export interface Token extends Position {
-  text: string;
-  /** True when any part was quoted: such a token is never a brace or keyword marker. */
-  quoted: boolean;
+/** A word of the file with its position. */
+export class Token implements Position {
+  constructor(
+    readonly text: string,
+    /** True when any part was quoted: such a token is never a brace or keyword marker. */
+    readonly quoted: boolean,
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+  ) {}
+}
+
+export const WORD = 0;
+export const QUOTED = 1;
+export const OPEN = 2;
+export const CLOSE = 3;
+
+/**
+ * The tokens of one logical line as parallel lists, reused from line to line:
+ * lexing allocates only the words' strings, and braces never become objects.
+ */
+export class LineBuffer {
+  file = '';
+  line = 0;
+  length = 0;
+  readonly texts: string[] = [];
+  readonly columns: number[] = [];
+  /** WORD, QUOTED, OPEN or CLOSE. */
+  readonly kinds: number[] = [];
+
+  start(file: string, line: number): void {
+    this.file = file;
+    this.line = line;
+    this.length = 0;
+  }
+
+  push(text: string, kind: number, column: number): void {
+    const k = this.length++;
+    this.texts[k] = text;
+    this.kinds[k] = kind;
+    this.columns[k] = column;
+  }
+
+  token(k: number): Token {
+    return new Token(this.texts[k]!, this.kinds[k] === QUOTED, this.file, this.line, this.columns[k]!);
+  }
 }
 
 const HASH = 35;
@@ -69,32 +111,22 @@ function readEscape(text: string, i: number, end: number): [string, number] {
 }
 
 /**
- * Splits an already de-commented line into tokens. Quotes group words and
- * are removed; `abc" d "ef` is one token, as in keepalived.
+ * Splits text[start, end), an already de-commented line, into tokens. Quotes
+ * group words and are removed; `abc" d "ef` is one token, as in keepalived.
+ * Token columns count from start, plus indent; messages count from start alone.
  * Returns an error message for an unterminated quote (the token is kept).
- */
-export function tokenizeLine(text: string, file: string, line: number, out: Token[]): string | null {
-  return tokenizeRange(text, 0, text.length, file, line, 0, out);
-}
-
-/**
- * tokenizeLine over text[start, end) without copying the line: token columns
- * are counted from start, plus indent; messages count from start alone.
  */
 export function tokenizeRange(
   text: string,
   start: number,
   end: number,
-  file: string,
-  line: number,
   indent: number,
-  out: Token[],
+  out: LineBuffer,
 ): string | null {
   let i = start;
-  const n = end;
   const base = indent - start + 1;
   let error: string | null = null;
-  while (i < n) {
+  while (i < end) {
     let c = text.charCodeAt(i);
     if (isSpace(c)) {
       i++;
@@ -102,41 +134,40 @@ export function tokenizeRange(
     }
     const column = i + base;
     if (c === LBRACE || c === RBRACE) {
-      out.push({ text: c === LBRACE ? '{' : '}', quoted: false, file, line, column });
+      out.push(c === LBRACE ? '{' : '}', c === LBRACE ? OPEN : CLOSE, column);
       i++;
       continue;
     }
     const wordStart = i;
-    while (i < n) {
+    while (i < end) {
       c = text.charCodeAt(i);
       if (isSpace(c) || c === LBRACE || c === RBRACE || c === DQUOTE || c === SQUOTE) break;
       i++;
     }
-    if (i === n || (c !== DQUOTE && c !== SQUOTE)) {
+    if (i === end || (c !== DQUOTE && c !== SQUOTE)) {
       // The common case: a plain word, one slice.
-      out.push({ text: text.slice(wordStart, i), quoted: false, file, line, column });
+      out.push(text.slice(wordStart, i), WORD, column);
       continue;
     }
     let value = text.slice(wordStart, i);
     let seg = i;
-    while (i < n) {
+    while (i < end) {
       c = text.charCodeAt(i);
       if (isSpace(c) || c === LBRACE || c === RBRACE) break;
       if (c === DQUOTE || c === SQUOTE) {
         value += text.slice(seg, i);
-        const q = c;
         i++;
         let closed = false;
         seg = i;
-        while (i < n) {
+        while (i < end) {
           const d = text.charCodeAt(i);
-          if (d === q) {
+          if (d === c) {
             closed = true;
             break;
           }
           if (d === BACKSLASH) {
             value += text.slice(seg, i);
-            const [decoded, next] = readEscape(text, i + 1, n);
+            const [decoded, next] = readEscape(text, i + 1, end);
             value += decoded;
             i = next;
             seg = i;
@@ -153,7 +184,7 @@ export function tokenizeRange(
       i++;
     }
     value += text.slice(seg, i);
-    out.push({ text: value, quoted: true, file, line, column });
+    out.push(value, QUOTED, column);
   }
   return error;
 }

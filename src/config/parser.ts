@@ -2,8 +2,8 @@
 // statement before it (on the same line, or the line above, as keepalived
 // allows); '}' closes it. Top-level blocks are handed on as soon as they are
 // complete, so a large file never holds all of its tokens at once.
-import type { DiagnosticSink } from './diagnostics.js';
-import type { Token } from './lexer.js';
+import type { DiagnosticSink, Position } from './diagnostics.js';
+import { CLOSE, type LineBuffer, OPEN, type Token } from './lexer.js';
 
 export interface ConfigNode {
   name: Token;
@@ -12,11 +12,19 @@ export interface ConfigNode {
   children: ConfigNode[] | null;
 }
 
+class Node implements ConfigNode {
+  children: ConfigNode[] | null = null;
+  constructor(
+    readonly name: Token,
+    readonly args: Token[],
+  ) {}
+}
+
 const MAX_NESTING = 64;
 
 interface Frame {
   children: ConfigNode[];
-  open: Token | null;
+  open: Position | null;
   owner: string;
 }
 
@@ -30,37 +38,47 @@ export class TreeBuilder {
     private readonly onTopLevel: (node: ConfigNode) => void,
   ) {}
 
-  line(tokens: Token[]): void {
+  line(buf: LineBuffer): void {
     const stack = this.stack;
+    const { kinds, length } = buf;
     let current: ConfigNode | null = null;
-    for (const tok of tokens) {
-      const top = stack[stack.length - 1]!;
-      if (!tok.quoted && tok.text === '{') {
+    for (let k = 0; k < length; k++) {
+      const kind = kinds[k]!;
+      if (kind === OPEN) {
+        const at = { file: buf.file, line: buf.line, column: buf.columns[k]! };
         const prev = this.previous;
         const target = current ?? (prev && prev.children === null ? prev : null);
         if (stack.length > MAX_NESTING) {
-          this.sink.error(tok, `blocks nested deeper than ${MAX_NESTING} levels`);
-          stack.push({ children: [], open: tok, owner: '' });
+          this.sink.error(at, `blocks nested deeper than ${MAX_NESTING} levels`);
+          stack.push({ children: [], open: at, owner: '' });
         } else if (!target) {
-          this.sink.error(tok, `unexpected '{' with no keyword before it`);
-          stack.push({ children: [], open: tok, owner: '' });
+          this.sink.error(at, `unexpected '{' with no keyword before it`);
+          stack.push({ children: [], open: at, owner: '' });
         } else {
           target.children = [];
-          stack.push({ children: target.children, open: tok, owner: target.name.text });
+          stack.push({ children: target.children, open: at, owner: target.name.text });
         }
         current = null;
         this.previous = null;
-      } else if (!tok.quoted && tok.text === '}') {
-        if (stack.length === 1) this.sink.error(tok, `extra '}' with no open block`);
-        else stack.pop();
+      } else if (kind === CLOSE) {
+        if (stack.length === 1) {
+          this.sink.error(
+            { file: buf.file, line: buf.line, column: buf.columns[k]! },
+            `extra '}' with no open block`,
+          );
+        } else stack.pop();
         current = null;
         this.previous = null;
-      } else if (current) current.args.push(tok);
-      else {
-        // A new top-level statement means the one before it is complete.
+      } else {
+        // A statement: its name and the words up to the next brace or the end of the line.
         if (stack.length === 1) this.flush();
-        current = { name: tok, args: [], children: null };
-        top.children.push(current);
+        let end = k + 1;
+        while (end < length && kinds[end]! < OPEN) end++;
+        const args: Token[] = end === k + 1 ? [] : new Array<Token>(end - k - 1);
+        for (let a = k + 1; a < end; a++) args[a - k - 1] = buf.token(a);
+        current = new Node(buf.token(k), args);
+        stack[stack.length - 1]!.children.push(current);
+        k = end - 1;
       }
     }
     if (current) this.previous = current;
@@ -79,13 +97,4 @@ export class TreeBuilder {
     for (const n of this.root) this.onTopLevel(n);
     this.root.length = 0;
   }
-}
-
-/** The whole tree at once, for callers that want it. */
-export function buildTree(lines: Token[][], sink: DiagnosticSink): ConfigNode[] {
-  const out: ConfigNode[] = [];
-  const b = new TreeBuilder(sink, (n) => out.push(n));
-  for (const l of lines) b.line(l);
-  b.finish();
-  return out;
 }

@@ -1,10 +1,10 @@
 // The line layer below the block parser: includes, $NAME definitions and
-// substitution, @id conditional lines and ~SEQ/~LST loops. It emits one
-// token list per logical line; positions point into the original files.
+// substitution, @id conditional lines and ~SEQ/~LST loops. It emits the
+// tokens of each logical line; positions point into the original files.
 import { posix } from 'node:path';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import { expandBraces, globPath, hasWildcard } from './glob.js';
-import { decomment, type Token, tokenizeLine, tokenizeRange } from './lexer.js';
+import { decomment, LineBuffer, tokenizeRange } from './lexer.js';
 import { expandLoop, LOOP_PREFIX } from './loops.js';
 import { append } from './values.js';
 
@@ -37,10 +37,11 @@ export class Preprocessor {
   private pendingDef: { name: string; parts: string[] } | null = null;
   private loopIterations = 0;
   private loopLimitReported = false;
+  private readonly buf = new LineBuffer();
 
   constructor(
-    /** Receives each logical line's tokens as soon as it is read. */
-    private readonly onLine: (tokens: Token[]) => void,
+    /** Receives each logical line's tokens as soon as it is read; the buffer is reused. */
+    private readonly onLine: (tokens: LineBuffer) => void,
     private readonly access: SourceAccess,
     private readonly configId: string,
     private readonly sink: DiagnosticSink,
@@ -138,10 +139,7 @@ export class Preprocessor {
     const c0 = text.charCodeAt(first);
     if (c0 === 64 /* @ */ || c0 === 126 /* ~ */ || (c0 === 105 && text.startsWith('include', first)))
       return false;
-    const tokens: Token[] = [];
-    const err = tokenizeRange(text, first, last + 1, frame.file, line, first - start, tokens);
-    if (err) this.sink.error({ file: frame.file, line, column: first - start + 1 }, err);
-    if (tokens.length > 0) this.onLine(tokens);
+    this.tokenize(text, first, last + 1, frame.file, line, first - start);
     return true;
   }
 
@@ -211,11 +209,22 @@ export class Preprocessor {
       this.include(inc[1]!, inc[2]!.trim().replace(/^(["'])(.*)\1$/, '$2'), frame, at);
       return;
     }
-    const tokens: Token[] = [];
-    const err = tokenizeLine(body, frame.file, line, tokens);
-    if (indent > 0) for (const t of tokens) t.column += indent;
-    if (err) this.sink.error({ file: frame.file, line, column: indent + 1 }, err);
-    if (tokens.length > 0) this.onLine(tokens);
+    this.tokenize(body, 0, body.length, frame.file, line, indent);
+  }
+
+  private tokenize(
+    text: string,
+    start: number,
+    end: number,
+    file: string,
+    line: number,
+    indent: number,
+  ): void {
+    const buf = this.buf;
+    buf.start(file, line);
+    const err = tokenizeRange(text, start, end, indent, buf);
+    if (err) this.sink.error({ file, line, column: indent + 1 }, err);
+    if (buf.length > 0) this.onLine(buf);
   }
 
   /** One round of replacement of $NAME / ${NAME}; callers re-process the result. */
