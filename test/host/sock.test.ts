@@ -124,3 +124,17 @@ describe('rtnetlink inside a namespace', () => {
     }
   });
 });
+
+describe('netlink dumps', () => {
+  it('runs concurrent dumps on one socket one after another instead of failing with EBUSY', async () => {
+    const rtnl = new Rtnl();
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? rtnl.links() : rtnl.addresses())),
+      );
+      expect(results.every((r) => r.length > 0)).toBe(true);
+    } finally {
+      rtnl.close();
+    }
+  });
+});

@@ -73,6 +73,7 @@ export class NetlinkSocket {
   private seq = Math.floor(Math.random() * 0x7fffffff);
   private readonly timeoutMs: number;
   private closed = false;
+  private dumps: Promise<void> = Promise.resolve();
   /** Count of requests sent, for callers that report batching. */
   requestsSent = 0;
   datagramsSent = 0;
@@ -106,11 +107,21 @@ export class NetlinkSocket {
 
   /** One request; resolves with the data messages of the reply. */
   request(req: NlRequest): Promise<NlMsg[]> {
-    return this.requestMany([req]).then((r) => {
-      const first = r[0]!;
-      if (first instanceof Error) throw first;
-      return first;
-    });
+    const send = () =>
+      this.requestMany([req]).then((r) => {
+        const first = r[0]!;
+        if (first instanceof Error) throw first;
+        return first;
+      });
+    if (((req.flags ?? 0) & NLM_F_DUMP) !== NLM_F_DUMP) return send();
+    // The kernel runs one dump per socket at a time and answers a second
+    // one with EBUSY: dumps wait their turn.
+    const turn = this.dumps.then(send, send);
+    this.dumps = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
   }
 
   /**
