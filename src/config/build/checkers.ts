@@ -43,7 +43,22 @@ export interface CheckerDefaults {
 const DNS_TYPES: readonly DnsQueryType[] = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'];
 const HTTP_PROTOCOLS = ['1.0', '1.0C', '1.1'] as const;
 
-type Common = Partial<CheckerCommon>;
+/** What a checker block sets itself; null where it does not. One shape for all, so no literal per block. */
+class Common {
+  connectIp: string | null = null;
+  connectPort: number | null = null;
+  bindTo: string | null = null;
+  bindIf: string | null = null;
+  bindPort: number | null = null;
+  fwmark: number | null = null;
+  connectTimeout: number | null = null;
+  retry: number | null = null;
+  delayBeforeRetry: number | null = null;
+  warmup: number | null = null;
+  delayLoop: number | null = null;
+  alpha: boolean | null = null;
+  logAllFailures: boolean | null = null;
+}
 
 /** The retry/timing knobs every checker but FILE and BFD has. */
 export const TIMING: StaticTable<Common> = {
@@ -81,7 +96,7 @@ function set<T extends object, K extends keyof T>(target: T, key: K, value: T[K]
   if (value !== null) target[key] = value;
 }
 
-function common(t: Partial<CheckerCommon>, d: CheckerDefaults, type: CheckerType): CheckerCommon {
+function common(t: Common, d: CheckerDefaults, type: CheckerType): CheckerCommon {
   const delayLoop = t.delayLoop ?? d.delayLoop;
   const defaultRetry = type === 'DNS_CHECK' ? 3 : 1;
   const defaultDelay =
@@ -100,6 +115,27 @@ function common(t: Partial<CheckerCommon>, d: CheckerDefaults, type: CheckerType
     delayLoop,
     alpha: t.alpha ?? d.alpha ?? false,
     logAllFailures: t.logAllFailures ?? false,
+  };
+}
+
+/** TCP_CHECK and PING_CHECK: common() with the type last, built in one literal. */
+function plainChecker(t: Common, d: CheckerDefaults, type: 'TCP_CHECK' | 'PING_CHECK'): Checker {
+  const delayLoop = t.delayLoop ?? d.delayLoop;
+  return {
+    connectIp: t.connectIp ?? d.address,
+    connectPort: t.connectPort ?? d.port,
+    bindTo: t.bindTo,
+    bindIf: t.bindIf,
+    bindPort: t.bindPort,
+    fwmark: t.fwmark,
+    connectTimeout: t.connectTimeout ?? d.connectTimeout ?? 5000,
+    retry: t.retry ?? d.retry ?? 1,
+    delayBeforeRetry: t.delayBeforeRetry ?? d.delayBeforeRetry ?? 1000,
+    warmup: t.warmup ?? d.warmup ?? delayLoop,
+    delayLoop,
+    alpha: t.alpha ?? d.alpha ?? false,
+    logAllFailures: t.logAllFailures ?? false,
+    type,
   };
 }
 
@@ -170,7 +206,7 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
     r.sink.error(node.name, `${type} needs a block '{ ... }'`);
     return null;
   }
-  const t: Partial<CheckerCommon> = {};
+  const t = new Common();
   if (type === 'FILE_CHECK') return readFileCheck(r, node);
   if (type === 'BFD_CHECK') {
     let name: string | null = null;
@@ -189,9 +225,7 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
   if (type === 'MISC_CHECK') return readMisc(r, node, d);
   if (type === 'TCP_CHECK' || type === 'PING_CHECK') {
     r.blockWith(node, PLAIN_CHECKER, type, t);
-    const c = common(t, d, type) as Checker;
-    (c as { type: CheckerType }).type = type;
-    return c;
+    return plainChecker(t, d, type);
   }
   const table: Table = bind(r, PLAIN_CHECKER, t);
   switch (type) {
@@ -227,7 +261,7 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
       };
       table.host = (n) => {
         if (!r.needsBlock(n)) return;
-        const h: Partial<CheckerCommon> = {};
+        const h = new Common();
         r.blockWith(n, CONNECTION, 'SMTP_CHECK host', h);
         hosts.push({
           connectIp: h.connectIp ?? d.address,
@@ -286,7 +320,7 @@ function hexString(r: Reader, n: ConfigNode, allowX = false): string | null {
 }
 
 function readMisc(r: Reader, node: ConfigNode, d: CheckerDefaults): Checker | null {
-  const t: Partial<CheckerCommon> = {};
+  const t = new Common();
   const m = { path: '', timeout: null as number | null, dynamic: false, user: null as string | null };
   let group: string | null = null;
   r.block(
