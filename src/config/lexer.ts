@@ -188,3 +188,67 @@ export function tokenizeRange(
   }
   return error;
 }
+
+const DOLLAR = 36;
+const AT = 64;
+const TILDE = 126;
+
+function isPlainBreak(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || c === LBRACE || c === RBRACE || c === HASH || c === BANG;
+}
+
+/**
+ * Lexes text[start, end), one physical line, in a single pass when it needs
+ * nothing but splitting: ASCII, no `$`, quotes closed and without escapes,
+ * not an @, ~ or include line. Stops at a comment. Returns false for any other
+ * line, which then goes the long way: decomment(), the preprocessor, tokenizeRange().
+ */
+export function lexPlainLine(text: string, start: number, end: number, out: LineBuffer): boolean {
+  let i = start;
+  let first = true;
+  while (i < end) {
+    let c = text.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      i++;
+      continue;
+    }
+    if (c === HASH || c === BANG) break;
+    if (first && (c === AT || c === TILDE || (c === 105 /* i */ && text.startsWith('include', i))))
+      return false;
+    first = false;
+    const column = i - start + 1;
+    if (c === LBRACE || c === RBRACE) {
+      out.push(c === LBRACE ? '{' : '}', c === LBRACE ? OPEN : CLOSE, column);
+      i++;
+      continue;
+    }
+    const wordStart = i;
+    let value: string | null = null;
+    let seg = i;
+    for (; i < end; i++) {
+      c = text.charCodeAt(i);
+      if (isPlainBreak(c)) break;
+      if (c > 126 || c === DOLLAR) return false;
+      if (c === DQUOTE || c === SQUOTE) {
+        const close = quoteEnd(text, i + 1, end, c);
+        if (close < 0) return false;
+        value = (value ?? '') + text.slice(seg, i) + text.slice(i + 1, close);
+        i = close;
+        seg = close + 1;
+      }
+    }
+    if (value === null) out.push(text.slice(wordStart, i), WORD, column);
+    else out.push(value + text.slice(seg, i), QUOTED, column);
+  }
+  return true;
+}
+
+/** Index of the closing quote q from i on, or -1 when it is missing or the quote needs more than splitting. */
+function quoteEnd(text: string, i: number, end: number, q: number): number {
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === q) return i;
+    if (c === BACKSLASH || c > 126 || c === DOLLAR) return -1;
+  }
+  return -1;
+}

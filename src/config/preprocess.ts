@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import { expandBraces, globPath, hasWildcard } from './glob.js';
-import { decomment, LineBuffer, tokenizeRange } from './lexer.js';
+import { decomment, LineBuffer, lexPlainLine, tokenizeRange } from './lexer.js';
 import { expandLoop, LOOP_PREFIX } from './loops.js';
 import { append } from './values.js';
 
@@ -111,35 +111,12 @@ export class Preprocessor {
     }
   }
 
-  /**
-   * The common line, handled in place: ASCII, no $, @, ~ or include. Returns
-   * false, having done nothing, for any other line.
-   */
+  /** The common line, lexed in place; false, having emitted nothing, when it needs the long way. */
   private plainLine(text: string, start: number, end: number, frame: Frame, line: number): boolean {
-    let quote = 0;
-    let escaped = false;
-    let first = -1;
-    let last = -1;
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if (c > 126 || c === 36 /* $ */) return false;
-      // The same cut as decomment().
-      if (escaped) escaped = false;
-      else if (quote) {
-        if (c === 92 /* \ */) escaped = true;
-        else if (c === quote) quote = 0;
-      } else if (c === 34 || c === 39) quote = c;
-      else if (c === 35 /* # */ || c === 33 /* ! */) break;
-      if (c !== 32 && (c < 9 || c > 13)) {
-        if (first < 0) first = i;
-        last = i;
-      }
-    }
-    if (first < 0) return true;
-    const c0 = text.charCodeAt(first);
-    if (c0 === 64 /* @ */ || c0 === 126 /* ~ */ || (c0 === 105 && text.startsWith('include', first)))
-      return false;
-    this.tokenize(text, first, last + 1, frame.file, line, first - start);
+    const buf = this.buf;
+    buf.start(frame.file, line);
+    if (!lexPlainLine(text, start, end, buf)) return false;
+    if (buf.length > 0) this.onLine(buf);
     return true;
   }
 
