@@ -2,16 +2,8 @@
 // sources, election both ways, graceful failover, and the unsolicited
 // Neighbour Advertisement that moves the client's neighbour entry.
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Lan,
-  lan,
-  linkLocal,
-  NaListener,
-  type Speaker,
-  sleep,
-  startFloat,
-  startKeepalived,
-} from './vrrp-lab.js';
+import { linkLocal, NaListener } from './vrrp-ipv6-lab.js';
+import { type Lan, lan, type Speaker, sleep, startFloat, startKeepalived } from './vrrp-lab.js';
 
 const VIP6 = 'fd00:7::100';
 let net: Lan | null = null;
