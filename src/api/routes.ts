@@ -121,6 +121,19 @@ async function planeServices(plane: DataPlane): Promise<Json> {
   return (await plane.list()).map(serviceJson);
 }
 
+/**
+ * Desired state is only half the answer: when the kernel refused the last
+ * changes, a member that should be running is reported abnormal.
+ */
+function kernelAgrees(
+  d: Director,
+  v: { verdict: MemberVerdict; why: string },
+): { verdict: MemberVerdict; why: string } {
+  const errors = d.lastReconcile?.errors ?? [];
+  if (v.verdict !== 'running' || errors.length === 0) return v;
+  return { verdict: 'abnormal', why: `the data plane refused changes: ${errors[0]}` };
+}
+
 export async function route(
   ctx: RouteContext,
   method: string,
@@ -167,7 +180,7 @@ export async function route(
       if (!pools.some((p) => p.members.some((m) => m.node === node))) {
         return [404, { error: `${node} is not a real server behind ${vip}` }];
       }
-      const v = memberVerdict(pools, node);
+      const v = kernelAgrees(d, memberVerdict(pools, node));
       return [200, { vip, node, state: v.verdict, reason: v.why }];
     }
     if (

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { route } from '../../../src/api/routes.js';
+import { parseConfigText } from '../../../src/config/index.js';
+import { Director } from '../../../src/director/director.js';
+import type { ApplyResult, DataPlaneOp } from '../../../src/kernel/dataplane.js';
+import { FakeDataPlane } from '../../support/fake-dataplane.js';
+import { FakeHealth } from '../../support/fake-health.js';
+
+const CONF = `virtual_server 192.168.0.50 20026 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  active_standby
+  real_server 192.168.1.2 20026 {
+    weight 1
+  }
+  real_server 192.168.1.3 20026 {
+    weight 1
+  }
+}
+`;
+
+/** A plane whose kernel refuses weight changes. */
+class RefusingPlane extends FakeDataPlane {
+  refuse = false;
+  override async apply(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
+    if (!this.refuse) return super.apply(ops);
+    return { applied: 0, errors: ops.map((op) => ({ op, error: new Error('ENOMEM') })), transactions: 1 };
+  }
+}
+
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function setup() {
+  dir = mkdtempSync(join(tmpdir(), 'floatlb-routes-'));
+  const plane = new RefusingPlane();
+  const d = new Director({
+    plane,
+    health: new FakeHealth(),
+    adminStatePath: join(dir, 'admin.json'),
+    loadConfig: async () => parseConfigText(CONF, { file: 'r.conf' }),
+  });
+  await d.start();
+  const ctx = { director: d, vrrp: () => [], startedAt: new Date(), configFile: 'r.conf' };
+  return { plane, d, ctx };
+}
+
+describe('member state for checkLB', () => {
+  it('is running once linked, stopped when not', async () => {
+    const { ctx, d } = await setup();
+    const [st, body] = await route(ctx, 'POST', '/v1/pools/192.168.0.50/members/192.168.1.2/link', null);
+    expect(st).toBe(200);
+    expect(body).toMatchObject({ state: 'running' });
+    expect((await route(ctx, 'GET', '/v1/pools/192.168.0.50/members/192.168.1.3', null))[1]).toMatchObject({
+      state: 'stopped',
+    });
+    await d.stop();
+  });
+
+  it('is abnormal, not running, when the kernel refused the link', async () => {
+    const { ctx, d, plane } = await setup();
+    plane.refuse = true;
+    const [st] = await route(ctx, 'POST', '/v1/pools/192.168.0.50/members/192.168.1.2/link', null);
+    expect(st).toBe(500);
+    const [, body] = await route(ctx, 'GET', '/v1/pools/192.168.0.50/members/192.168.1.2', null);
+    expect(body).toMatchObject({
+      state: 'abnormal',
+      reason: expect.stringMatching(/refused changes: .*ENOMEM/),
+    });
+    await d.stop();
+  });
+});
