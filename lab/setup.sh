@@ -40,8 +40,10 @@ fi
 stamp=node_modules/.floatlb-lock-stamp
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  say "installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  say "installing npm packages (npm install, from package-lock.json)"
+  # Not `npm ci`: npm 11 rejects a lock file that omits other platforms'
+  # optional packages (rollup's), although installing from it works.
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 else
   say "npm packages: up to date"
