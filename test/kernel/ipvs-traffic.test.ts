@@ -7,8 +7,9 @@
 // DR and TUN replies go from the real servers straight to the router; NAT
 // replies go back through the director (the real servers' default route).
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bridge, type Netns, vethPair } from '../../lab/netns.js';
 import { parseIpvsArgs } from '../../src/cli/ipvs-args.js';
@@ -19,6 +20,7 @@ import { setArp, setIpForward, setRpFilter, setVsKnob } from '../../src/kernel/s
 import { testNetns } from '../support/netns.js';
 import { requireIpvs, requireTool } from '../support/require.js';
 
+const execFileP = promisify(execFile);
 const VIP = '10.20.0.100';
 const RS = [
   { name: 'rs1', ip: '10.20.0.11' },
@@ -82,16 +84,17 @@ async function firstLine(p: ChildProcess): Promise<string> {
   return r.done ? '' : r.value;
 }
 
-function countConnections(n: number): Record<string, number> {
-  const out = execFileSync(
+// Async, so the test worker's event loop stays free to talk to vitest.
+async function countConnections(n: number): Promise<Record<string, number>> {
+  const { stdout } = await execFileP(
     'ip',
     ['netns', 'exec', client.name, 'node', '-e', CLIENT, 'count', String(n), VIP],
     {
       encoding: 'utf8',
-      timeout: 240_000,
+      timeout: 600_000,
     },
   );
-  return JSON.parse(out) as Record<string, number>;
+  return JSON.parse(stdout) as Record<string, number>;
 }
 
 function dest(ip: string, forwarding: Forwarding, weight: number): DestSpec {
@@ -160,7 +163,7 @@ describe.each<[Forwarding, string]>([
       { op: 'add-dest', key, dest: dest(RS[1]!.ip, forwarding, 3) },
     ]);
     expect(r.errors).toEqual([]);
-    const counts = countConnections(400);
+    const counts = await countConnections(400);
     expect((counts.rs1 ?? 0) + (counts.rs2 ?? 0)).toBe(400);
     expect(Math.abs((counts.rs1 ?? 0) - 100)).toBeLessThanOrEqual(10);
     expect(Math.abs((counts.rs2 ?? 0) - 300)).toBeLessThanOrEqual(30);
