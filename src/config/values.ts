@@ -8,8 +8,6 @@ import type { ConfigNode } from './parser.js';
 
 const TRUE_WORDS = new Set(['on', 'true', 'yes']);
 const FALSE_WORDS = new Set(['off', 'false', 'no']);
-const INT_RE = /^[+-]?\d+$/;
-const TIMER_RE = /^\d+(\.\d+)?$|^\.\d+$/;
 
 export type Handler = (node: ConfigNode) => void;
 export type Table = Record<string, Handler>;
@@ -67,13 +65,19 @@ export class Reader {
     return tok;
   }
 
+  // The readers below build their messages only when there is something to report.
+
   int(node: ConfigNode, min: number, max: number, index = 0, what = node.name.text): number | null {
-    const tok = this.arg(node, index, `an integer ${min}..${max}`);
-    return tok ? this.intToken(tok, min, max, what) : null;
+    const tok = node.args[index];
+    if (!tok) {
+      this.arg(node, index, `an integer ${min}..${max}`);
+      return null;
+    }
+    return this.intToken(tok, min, max, what);
   }
 
   intToken(tok: Token, min: number, max: number, what: string): number | null {
-    if (!INT_RE.test(tok.text)) return this.invalid(tok, what, `an integer ${min}..${max}`);
+    if (!isIntText(tok.text)) return this.invalid(tok, what, `an integer ${min}..${max}`);
     const v = Number(tok.text);
     if (v < min || v > max) return this.invalid(tok, what, `an integer ${min}..${max}`);
     return v;
@@ -81,16 +85,19 @@ export class Reader {
 
   /** TIMER: seconds with an optional fraction; returned in milliseconds. */
   timer(node: ConfigNode, index = 0, maxSeconds = 4294): number | null {
-    const tok = this.arg(node, index, 'a time in seconds');
-    if (!tok) return null;
+    const tok = node.args[index];
+    if (!tok) {
+      this.arg(node, index, 'a time in seconds');
+      return null;
+    }
     return this.timerToken(tok, node.name.text, maxSeconds);
   }
 
   timerToken(tok: Token, what: string, maxSeconds = 4294): number | null {
-    const accepted = `a time in seconds 0..${maxSeconds}, fractions allowed (e.g. 3 or 0.5)`;
-    if (!TIMER_RE.test(tok.text)) return this.invalid(tok, what, accepted);
-    const seconds = Number(tok.text);
-    if (seconds > maxSeconds) return this.invalid(tok, what, accepted);
+    const seconds = isTimerText(tok.text) ? Number(tok.text) : Number.NaN;
+    if (!(seconds <= maxSeconds)) {
+      return this.invalid(tok, what, `a time in seconds 0..${maxSeconds}, fractions allowed (e.g. 3 or 0.5)`);
+    }
     return Math.round(seconds * 1_000_000) / 1000;
   }
 
@@ -109,15 +116,18 @@ export class Reader {
   }
 
   oneOf<T extends string>(node: ConfigNode, choices: readonly T[], index = 0, fold = false): T | null {
-    const tok = this.arg(node, index, `one of ${choices.join('|')}`);
-    if (!tok) return null;
+    const tok = node.args[index];
+    if (!tok) {
+      this.arg(node, index, `one of ${choices.join('|')}`);
+      return null;
+    }
     return this.oneOfToken(tok, choices, node.name.text, fold);
   }
 
   oneOfToken<T extends string>(tok: Token, choices: readonly T[], what: string, fold = false): T | null {
     const text = fold ? tok.text.toLowerCase() : tok.text;
-    const found = choices.find((c) => (fold ? c.toLowerCase() : c) === text);
-    return found ?? this.invalid(tok, what, `one of ${choices.join('|')}`);
+    for (const c of choices) if ((fold ? c.toLowerCase() : c) === text) return c;
+    return this.invalid(tok, what, `one of ${choices.join('|')}`);
   }
 
   ipToken(tok: Token, what: string): string | null {
@@ -161,6 +171,33 @@ export class Reader {
     this.sink.error(node.name, `${node.name.text} needs a block '{ ... }'`);
     return false;
   }
+}
+
+/** /^[+-]?\d+$/ without a regex. */
+export function isIntText(s: string): boolean {
+  const n = s.length;
+  let i = n > 0 && (s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45) ? 1 : 0;
+  if (i === n) return false;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** TIMER text, /^\d+(\.\d+)?$|^\.\d+$/, without a regex. */
+function isTimerText(s: string): boolean {
+  const n = s.length;
+  let i = 0;
+  while (i < n && isDigit(s.charCodeAt(i))) i++;
+  if (i === n) return n > 0;
+  if (s.charCodeAt(i) !== 46 || i + 1 === n) return false;
+  for (i++; i < n; i++) if (!isDigit(s.charCodeAt(i))) return false;
+  return true;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
 }
 
 /** Appends without spreading: a generated block can hold more items than the call stack allows. */

@@ -3,7 +3,7 @@
 // objects of one shape, since a large config has tens of thousands of them.
 import type { Checker, Forwarding, RealServer, ScriptRef } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import { isIPv4Fast, type Reader, type StaticTable, staticTable } from '../values.js';
+import { isIntText, isIPv4Fast, type Reader, type StaticTable, staticTable } from '../values.js';
 import { CHECKER_TYPES, type CheckerDefaults, readChecker } from './checkers.js';
 import { readForwarding } from './forwarding.js';
 import { readScript } from './scripts.js';
@@ -146,8 +146,6 @@ const RS_TABLE: StaticTable<RsState> = staticTable<RsState>(TIMING, {
   ...Object.fromEntries(CHECKER_TYPES.map((t) => [t, collectChecker])),
 });
 
-const INT_PORT = /^[+-]?\d+$/;
-
 export function readRealServer(
   r: Reader,
   node: ConfigNode,
@@ -163,8 +161,7 @@ export function readRealServer(
   let port: number | null = vsPort;
   if (p) {
     const v = Number(p.text);
-    port =
-      INT_PORT.test(p.text) && v >= 0 && v <= 65535 ? v : r.intToken(p, 0, 65535, `${node.name.text} port`);
+    port = isIntText(p.text) && v >= 0 && v <= 65535 ? v : r.intToken(p, 0, 65535, `${node.name.text} port`);
   }
   if (address === null || port === null) return null;
   const s = new RsState(vsDefaults, vsForwarding);
