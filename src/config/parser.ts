@@ -3,7 +3,7 @@
 // allows); '}' closes it. Top-level blocks are handed on as soon as they are
 // complete, so a large file never holds all of its tokens at once.
 import type { DiagnosticSink, Position } from './diagnostics.js';
-import { CLOSE, type LineBuffer, OPEN, type Token } from './lexer.js';
+import { CLOSE, type LineBuffer, OPEN, QUOTED, Token } from './lexer.js';
 
 export interface ConfigNode {
   name: Token;
@@ -12,12 +12,20 @@ export interface ConfigNode {
   children: ConfigNode[] | null;
 }
 
-class Node implements ConfigNode {
+/** A statement is its own name token: one object per statement instead of two. */
+class Node extends Token implements ConfigNode {
   children: ConfigNode[] | null = null;
   constructor(
-    readonly name: Token,
+    buf: LineBuffer,
+    k: number,
     readonly args: Token[],
-  ) {}
+  ) {
+    super(buf.texts[k]!, buf.kinds[k] === QUOTED, buf.file, buf.line, buf.columns[k]!);
+  }
+
+  get name(): Token {
+    return this;
+  }
 }
 
 const MAX_NESTING = 64;
@@ -76,7 +84,7 @@ export class TreeBuilder {
         while (end < length && kinds[end]! < OPEN) end++;
         const args: Token[] = end === k + 1 ? [] : new Array<Token>(end - k - 1);
         for (let a = k + 1; a < end; a++) args[a - k - 1] = buf.token(a);
-        current = new Node(buf.token(k), args);
+        current = new Node(buf, k, args);
         stack[stack.length - 1]!.children.push(current);
         k = end - 1;
       }
