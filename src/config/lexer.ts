@@ -189,13 +189,21 @@ export function tokenizeRange(
   return error;
 }
 
-const DOLLAR = 36;
-const AT = 64;
-const TILDE = 126;
+// Character classes for lexPlainLine; anything from 127 up is UNUSUAL too.
+const PLAIN = 0;
+const SPACE = 1;
+const BRACE = 2;
+const COMMENT = 3;
+const QUOTE = 4;
+const UNUSUAL = 5;
+const CLASS = new Uint8Array(128);
+for (const c of [9, 10, 11, 12, 13, 32]) CLASS[c] = SPACE;
+CLASS[LBRACE] = CLASS[RBRACE] = BRACE;
+CLASS[HASH] = CLASS[BANG] = COMMENT;
+CLASS[DQUOTE] = CLASS[SQUOTE] = QUOTE;
+CLASS[36 /* $ */] = CLASS[127] = UNUSUAL;
 
-function isPlainBreak(c: number): boolean {
-  return c === 32 || (c >= 9 && c <= 13) || c === LBRACE || c === RBRACE || c === HASH || c === BANG;
-}
+const charClass = (c: number): number => (c < 127 ? CLASS[c]! : UNUSUAL);
 
 /**
  * Lexes text[start, end), one physical line, in a single pass when it needs
@@ -208,16 +216,17 @@ export function lexPlainLine(text: string, start: number, end: number, out: Line
   let first = true;
   while (i < end) {
     let c = text.charCodeAt(i);
-    if (c === 32 || (c >= 9 && c <= 13)) {
+    let cls = charClass(c);
+    if (cls === SPACE) {
       i++;
       continue;
     }
-    if (c === HASH || c === BANG) break;
-    if (first && (c === AT || c === TILDE || (c === 105 /* i */ && text.startsWith('include', i))))
+    if (cls === COMMENT) break;
+    if (first && (c === 64 /* @ */ || c === 126 /* ~ */ || (c === 105 && text.startsWith('include', i))))
       return false;
     first = false;
     const column = i - start + 1;
-    if (c === LBRACE || c === RBRACE) {
+    if (cls === BRACE) {
       out.push(c === LBRACE ? '{' : '}', c === LBRACE ? OPEN : CLOSE, column);
       i++;
       continue;
@@ -227,15 +236,15 @@ export function lexPlainLine(text: string, start: number, end: number, out: Line
     let seg = i;
     for (; i < end; i++) {
       c = text.charCodeAt(i);
-      if (isPlainBreak(c)) break;
-      if (c > 126 || c === DOLLAR) return false;
-      if (c === DQUOTE || c === SQUOTE) {
-        const close = quoteEnd(text, i + 1, end, c);
-        if (close < 0) return false;
-        value = (value ?? '') + text.slice(seg, i) + text.slice(i + 1, close);
-        i = close;
-        seg = close + 1;
-      }
+      cls = charClass(c);
+      if (cls === PLAIN) continue;
+      if (cls === UNUSUAL) return false;
+      if (cls !== QUOTE) break;
+      const close = quoteEnd(text, i + 1, end, c);
+      if (close < 0) return false;
+      value = (value ?? '') + text.slice(seg, i) + text.slice(i + 1, close);
+      i = close;
+      seg = close + 1;
     }
     if (value === null) out.push(text.slice(wordStart, i), WORD, column);
     else out.push(value + text.slice(seg, i), QUOTED, column);
@@ -248,7 +257,7 @@ function quoteEnd(text: string, i: number, end: number, q: number): number {
   for (; i < end; i++) {
     const c = text.charCodeAt(i);
     if (c === q) return i;
-    if (c === BACKSLASH || c > 126 || c === DOLLAR) return -1;
+    if (c === BACKSLASH || charClass(c) === UNUSUAL) return -1;
   }
   return -1;
 }
