@@ -2,7 +2,8 @@
 // node, and LANs as bridges inside a hub namespace. Veth ends are created
 // directly in their namespaces, so nothing ever appears in the host's own
 // namespace, and every namespace is recorded in the lab state first.
-import { Netns, sh } from './netns.js';
+import { execFileSync } from 'node:child_process';
+import { Netns } from './netns.js';
 import type { LabState } from './state.js';
 
 export interface LanMember {
@@ -53,41 +54,48 @@ export class Topology {
     return n;
   }
 
+  /**
+   * Creates the namespaces, LANs, addresses and routes. Commands go through
+   * `ip -batch`, one call per namespace: under TCG (the lab VM) each exec
+   * costs up to a second, and a seed-002 topology is some 70 commands.
+   */
   build(state: LabState): void {
-    const make = (node: string): Netns => {
-      const name = this.nsName(node);
-      state.addNetns(name);
-      sh('ip', ['netns', 'add', name]);
-      const n = new Netns(name);
-      n.ip('link', 'set', 'lo', 'up');
-      this.ns.set(node, n);
-      return n;
-    };
-    const hub = make('hub');
-    for (const node of this.spec.nodes) make(node);
+    const names = ['hub', ...this.spec.nodes];
+    for (const node of names) state.addNetns(this.nsName(node));
+    batch(
+      [],
+      names.map((n) => `netns add ${this.nsName(n)}`),
+    );
+    for (const node of names) this.ns.set(node, new Netns(this.nsName(node)));
+    const per = new Map<string, string[]>(names.map((n) => [n, ['link set lo up']]));
+    const hub = per.get('hub')!;
     for (const lan of this.spec.lans) {
-      hub.ip('link', 'add', lan.name, 'type', 'bridge', 'mcast_snooping', '0', 'forward_delay', '0');
-      hub.ip('link', 'set', lan.name, 'up');
+      hub.push(
+        `link add ${lan.name} type bridge mcast_snooping 0 forward_delay 0`,
+        `link set ${lan.name} up`,
+      );
       lan.members.forEach((m, i) => {
         const port = `${lan.name}p${i}`;
-        const peer = this.node(m.node);
-        hub.ip('link', 'add', port, 'type', 'veth', 'peer', 'name', m.ifname, 'netns', peer.name);
-        hub.ip('link', 'set', port, 'master', lan.name);
-        hub.ip('link', 'set', port, 'up');
-        if (m.addr) peer.ip('addr', 'add', m.addr, 'dev', m.ifname);
-        peer.ip('link', 'set', m.ifname, 'up');
+        const cmds = per.get(m.node);
+        if (!cmds) throw new Error(`no node ${m.node} in this topology`);
+        hub.push(
+          `link add ${port} type veth peer name ${m.ifname} netns ${this.nsName(m.node)}`,
+          `link set ${port} master ${lan.name}`,
+          `link set ${port} up`,
+        );
+        if (m.addr) cmds.push(`addr add ${m.addr} dev ${m.ifname}`);
+        cmds.push(`link set ${m.ifname} up`);
       });
     }
-    for (const f of this.spec.forwarders ?? []) this.node(f).sysctl('net.ipv4.ip_forward', 1);
     for (const r of this.spec.routes ?? []) {
-      this.node(r.node).ip(
-        'route',
-        'add',
-        r.dst,
-        ...(r.via ? ['via', r.via] : []),
-        ...(r.dev ? ['dev', r.dev] : []),
-      );
+      const cmds = per.get(r.node);
+      if (!cmds) throw new Error(`no node ${r.node} in this topology`);
+      cmds.push(`route add ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`);
     }
+    // The hub first: the veth ends it creates are what the nodes configure.
+    batch(['-n', this.nsName('hub')], hub);
+    for (const node of this.spec.nodes) batch(['-n', this.nsName(node)], per.get(node)!);
+    for (const f of this.spec.forwarders ?? []) this.node(f).sysctl('net.ipv4.ip_forward', 1);
   }
 
   /** The IPv4 addresses on a node's interface. */
@@ -108,4 +116,13 @@ export class Topology {
   lanInterfaces(node: string): string[] {
     return this.spec.lans.flatMap((l) => l.members.filter((m) => m.node === node).map((m) => m.ifname));
   }
+}
+
+/** Runs iproute2 commands in one `ip -batch` call (it stops at the first error). */
+function batch(opts: string[], cmds: string[]): void {
+  if (!cmds.length) return;
+  execFileSync('ip', [...opts, '-batch', '-'], {
+    input: `${cmds.join('\n')}\n`,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
 }
