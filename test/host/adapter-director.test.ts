@@ -96,7 +96,7 @@ const run = (script: string, node: string, who = as()) => runScript(prefix, scri
 /** Which node answers a new connection to the VIP (null: none). */
 async function whoServes(): Promise<string | null> {
   try {
-    const out = await ns.execAsync('socat', '-T', '2', '-', `TCP:${VIP}:${PORT},connect-timeout=2`);
+    const out = await ns.execAsync('socat', '-T', '15', '-', `TCP:${VIP}:${PORT},connect-timeout=10`);
     return out.trim() || null;
   } catch {
     return null;
