@@ -39,11 +39,15 @@ function syncConfig(i: number): string {
 
 const ipvsadm = (ns: Netns, ...args: string[]) => ns.exec('ipvsadm', ...args);
 
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+/**
+ * Polls once a second: each check forks ip or ipvsadm, which under TCG on a
+ * busy host is dear enough to starve the test runner itself.
+ */
+async function until(what: string, ok: () => boolean, timeoutMs: number, everyMs = 1000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
+    await sleep(everyMs);
   }
 }
 
@@ -116,7 +120,8 @@ describe('connection sync across a director failover (IPVS NAT)', () => {
     lab = buildHaLab(2);
     lab.startDirector(0, syncConfig(0), ['--plane', 'ipvs', '--log-level', 'info']);
     lab.startDirector(1, syncConfig(1), ['--plane', 'ipvs', '--log-level', 'info']);
-    await lab.waitMaster(0, 120_000);
+    // Generous: under TCG on a busy host, `floatlb run` alone can take minutes to start.
+    await until('d0 taking the VIP', () => lab.hasVip(0), 400_000);
     const [d0, d1] = lab.directors as [Netns, Netns];
     // The sync daemons follow the roles: master on d0, backup on d1.
     await until(
@@ -141,7 +146,7 @@ describe('connection sync across a director failover (IPVS NAT)', () => {
   chain in { type filter hook input priority 0; tcp flags & rst == rst counter; }
 }`,
     });
-  });
+  }, 900_000);
 
   afterAll(() => lab?.cleanup());
 
@@ -182,7 +187,7 @@ describe('connection sync across a director failover (IPVS NAT)', () => {
     const s = new EchoStream(lab.client);
     await s.connected();
     s.start(100);
-    await until('echoes before the failover', () => s.echoed.size >= 20, 30_000);
+    await until('echoes before the failover', () => s.echoed.size >= 20, 30_000, 100);
 
     // The backup's IPVS learnt the connection from the sync daemon.
     const entry = (ns: Netns) =>
@@ -199,12 +204,17 @@ describe('connection sync across a director failover (IPVS NAT)', () => {
     lab.failDirector(0);
     await lab.waitMaster(1, 60_000);
     const vipAt = Date.now();
-    await until('an echo after the failover', () => [...s.echoed.values()].some((t) => t > vipAt), 60_000);
+    await until(
+      'an echo after the failover',
+      () => [...s.echoed.values()].some((t) => t > vipAt),
+      60_000,
+      100,
+    );
     const resumedAt = Math.min(...[...s.echoed.values()].filter((t) => t > failedAt));
     await sleep(2000);
     s.stop();
     const last = s.lastSeq();
-    await until('every message echoed', () => s.echoed.size === last + 1 || s.closed, 15_000);
+    await until('every message echoed', () => s.echoed.size === last + 1 || s.closed, 15_000, 100);
 
     console.log(
       `connection sync failover: VIP on d1 after ${((vipAt - failedAt) / 1000).toFixed(2)} s; ` +
