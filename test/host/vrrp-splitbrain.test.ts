@@ -57,8 +57,12 @@ describe('split brain with keepalived', () => {
     );
     expect(converge).toBeLessThan(2 * 1000 + 300);
     await expect(fl.waitState('BACKUP', 1, flMark)).rejects.toThrow();
-    await sleep(300);
-    const garps = arp.frames.filter((f) => f.senderIp === VIP && f.targetIp === VIP && f.at > healed);
+    // The re-announcement follows the lower-priority advert; on a loaded
+    // machine it may take a moment to be seen.
+    const garpsAfterHeal = () =>
+      arp!.frames.filter((f) => f.senderIp === VIP && f.targetIp === VIP && f.at > healed);
+    for (let waited = 0; garpsAfterHeal().length === 0 && waited < 3000; waited += 100) await sleep(100);
+    const garps = garpsAfterHeal();
     expect(garps.length).toBeGreaterThan(0);
     expect(garps.at(-1)!.senderMac).toBe(net.mac(d2));
     const stats = await fl.stats();
