@@ -5,6 +5,12 @@
 // listeners), so the ratio is per check, not only per second.
 //
 //   node dist/bench/health-scale.js [--addrs 40] [--ports 250] [--seconds 30] [--only floatlb|keepalived]
+//        [--prober fast|net] [--concurrency 256]
+//
+// --prober net runs floatlb's TCP_CHECK through its node:net fallback instead
+// of the batched epoll connector, so the two can be compared under the same
+// machine load. --concurrency is the checker's in-flight limit (the
+// director's default is 256).
 //
 // keepalived's checker needs IPVS. Where the kernel has none, run the whole
 // benchmark in the lab VM so both halves share one (emulated) machine:
@@ -12,11 +18,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { HealthChecker, type TargetConfig } from '../src/health/index.js';
+import { probeTcpNet } from '../src/health/probes/tcp.js';
+import type { BoundCheck, TcpCheck } from '../src/health/types.js';
 
 interface Opts {
   addrs: number;
@@ -24,6 +32,8 @@ interface Opts {
   seconds: number;
   settle: number;
   only: 'floatlb' | 'keepalived' | null;
+  prober: 'fast' | 'net';
+  concurrency: number;
 }
 
 export interface HalfResult {
@@ -47,6 +57,8 @@ function parseArgs(argv: string[]): Opts & { role: string } {
     seconds: 30,
     settle: 3,
     only: null,
+    prober: 'fast',
+    concurrency: 256,
     role: 'main',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -57,6 +69,8 @@ function parseArgs(argv: string[]): Opts & { role: string } {
     else if (k === '--settle') o.settle = Number(v);
     else if (k === '--only') o.only = v as Opts['only'];
     else if (k === '--role') o.role = v!;
+    else if (k === '--prober') o.prober = v === 'net' ? 'net' : 'fast';
+    else if (k === '--concurrency') o.concurrency = Number(v);
     else continue;
     i++;
   }
@@ -72,7 +86,12 @@ function* targets(o: Opts): Generator<{ host: string; port: number }> {
     for (let p = 0; p < o.ports; p++) yield { host: addrOf(a), port: BASE_PORT + p };
 }
 
-/** Role "listen": binds every target and counts accepted connections. */
+/**
+ * Role "listen": binds every target and counts accepted connections. The
+ * handshake completes in the kernel; a deep backlog lets a listener that is
+ * short of CPU catch up later instead of dropping SYNs (which would show as
+ * the checker's timeouts).
+ */
 async function listen(o: Opts): Promise<void> {
   let accepted = 0;
   const onConn = (s: net.Socket) => {
@@ -83,7 +102,7 @@ async function listen(o: Opts): Promise<void> {
   const servers: Promise<void>[] = [];
   for (const t of targets(o)) {
     const srv = net.createServer(onConn);
-    servers.push(new Promise((r) => srv.listen({ host: t.host, port: t.port, backlog: 64 }, () => r())));
+    servers.push(new Promise((r) => srv.listen({ host: t.host, port: t.port, backlog: 1024 }, () => r())));
   }
   await Promise.all(servers);
   process.stdout.write('ready\n');
@@ -95,7 +114,12 @@ async function listen(o: Opts): Promise<void> {
 
 /** Role "floatlb": runs the checker until stdin closes. */
 async function runFloatlb(o: Opts): Promise<void> {
-  const hc = new HealthChecker({ concurrency: 256 });
+  const hc = new HealthChecker({
+    concurrency: o.concurrency,
+    ...(o.prober === 'net'
+      ? { prober: (spec, signal) => probeTcpNet(spec as TcpCheck & BoundCheck, signal) }
+      : {}),
+  });
   const list: TargetConfig[] = [];
   for (const t of targets(o)) {
     list.push({
@@ -204,12 +228,13 @@ async function measure(name: string, pid: () => number, lis: Listener, o: Opts):
 
 async function benchFloatlb(lis: Listener, o: Opts): Promise<HalfResult> {
   const args = [self, '--role', 'floatlb', '--addrs', `${o.addrs}`, '--ports', `${o.ports}`];
+  args.push('--prober', o.prober, '--concurrency', `${o.concurrency}`);
   const child = spawn(process.execPath, args, {
     stdio: ['pipe', 'inherit', 'inherit'],
     env: { ...process.env, FLOATLB_LOG_LEVEL: 'warn' },
   });
   try {
-    return await measure('floatlb', () => child.pid!, lis, o);
+    return await measure(`floatlb-${o.prober}`, () => child.pid!, lis, o);
   } finally {
     child.stdin!.end();
     await new Promise((r) => child.once('exit', r));
@@ -263,7 +288,7 @@ async function benchKeepalived(lis: Listener, o: Opts): Promise<HalfResult> {
 
 function fmt(r: HalfResult): string {
   return [
-    r.name.padEnd(11),
+    r.name.padEnd(13),
     `cpu ${r.cpuSeconds.toFixed(2)} s (${r.cpuPercent.toFixed(1)}% of a core)`,
     `rss ${r.rssMb.toFixed(1)} MB`,
     `checks ${r.checks} (${r.checksPerSecond.toFixed(0)}/s)`,
@@ -277,7 +302,10 @@ async function main(o: Opts): Promise<void> {
     `health-scale: ${n} TCP targets, delay_loop 1 s, window ${o.seconds} s after ${o.settle} s settle`,
   );
   console.log(
-    `kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ipvs ${existsSync('/proc/net/ip_vs')}`,
+    `kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ipvs ${existsSync('/proc/net/ip_vs')}, ` +
+      `prober ${o.prober}, concurrency ${o.concurrency}, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
   );
   const lis = new Listener(o);
   await lis.line();
@@ -298,7 +326,12 @@ async function main(o: Opts): Promise<void> {
   } finally {
     lis.stop();
   }
-  const f = results.find((r) => r.name === 'floatlb');
+  console.log(
+    `load average after: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  const f = results.find((r) => r.name.startsWith('floatlb'));
   const k = results.find((r) => r.name === 'keepalived');
   if (f && k) {
     console.log(

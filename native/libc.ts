@@ -49,6 +49,12 @@ export function errnoName(errno: number): string {
   return errnoNames.get(errno) ?? `E${errno}`;
 }
 
+/** The number of an errno name (EINVAL -> 22); EINVAL's for an unknown name. */
+export function errnoNumber(name: string): number {
+  const table: Readonly<Record<string, number>> = osConstants.errno;
+  return table[name] ?? table.EINVAL!;
+}
+
 function check(syscall: string, rc: number | bigint): number {
   const n = Number(rc);
   if (n < 0) throw new SyscallError(syscall, koffi.errno());
@@ -232,4 +238,102 @@ export class MsgReceiver {
   free(): void {
     for (const p of [this.data, this.name, this.ctrl, this.iov, this.msg]) koffi.free(p);
   }
+}
+
+// Non-blocking TCP connect and epoll, for probers that run many connects at
+// once. The hot-path wrappers return errno instead of throwing, and reuse
+// their out-buffers, so one probe allocates nothing here.
+const connectFn = libc.func('int connect(int fd, const void *addr, uint32_t len)');
+const epollCreate1Fn = libc.func('int epoll_create1(int flags)');
+const epollCtlFn = libc.func('int epoll_ctl(int epfd, int op, int fd, void *event)');
+const epollWaitFn = libc.func('int epoll_wait(int epfd, _Out_ void *events, int maxevents, int timeout)');
+
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLLIN = 0x001;
+export const EPOLLOUT = 0x004;
+export const EPOLLERR = 0x008;
+export const EPOLLHUP = 0x010;
+/** sizeof(struct epoll_event): packed (12 bytes) on x86-64, 16 elsewhere. */
+export const EPOLL_EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
+const EPOLL_DATA_OFFSET = process.arch === 'x64' ? 4 : 8;
+const SOL_SOCKET = 1;
+const SO_ERROR = 4;
+const SO_LINGER = 13;
+
+/** connect(2) on a non-blocking socket: 0, or the errno (EINPROGRESS while it goes on). */
+export function connectNb(fd: number, addr: Buffer): number {
+  return (connectFn(fd, addr, addr.length) as number) < 0 ? koffi.errno() : 0;
+}
+
+/** bind(2) without throwing: 0, or the errno. */
+export function bindNb(fd: number, addr: Buffer): number {
+  return (bindFn(fd, addr, addr.length) as number) < 0 ? koffi.errno() : 0;
+}
+
+/** socket(2), non-blocking and close-on-exec, without throwing: fd >= 0, or -errno. */
+export function socketNb(domain: number, type: number, protocol: number): number {
+  const fd = socketFn(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol) as number;
+  return fd < 0 ? -koffi.errno() : fd;
+}
+
+const intOut = Buffer.alloc(4);
+const intLen = [4];
+
+/** getsockopt(SO_ERROR): the pending error of a socket (0 when none), clearing it. */
+export function socketError(fd: number): number {
+  intLen[0] = 4;
+  if ((getsockoptFn(fd, SOL_SOCKET, SO_ERROR, intOut, intLen) as number) < 0) return koffi.errno();
+  return intOut.readInt32LE(0);
+}
+
+const lingerZero = Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]);
+
+/** Closes with a reset (SO_LINGER 0): no TIME_WAIT socket is left on either side. */
+export function closeWithReset(fd: number): void {
+  setsockoptFn(fd, SOL_SOCKET, SO_LINGER, lingerZero, lingerZero.length);
+  closeFn(fd);
+}
+
+/** close(2), ignoring errors: for sockets that are being abandoned. */
+export function closeQuiet(fd: number): void {
+  closeFn(fd);
+}
+
+export function epollCreate(): number {
+  return check('epoll_create1', epollCreate1Fn(O_CLOEXEC));
+}
+
+const ctlEvent = Buffer.alloc(EPOLL_EVENT_SIZE);
+
+/** epoll_ctl with the fd itself as the event's data; 0, or the errno. */
+export function epollCtl(epfd: number, op: number, fd: number, events: number): number {
+  ctlEvent.writeUInt32LE(events, 0);
+  ctlEvent.writeUInt32LE(fd, EPOLL_DATA_OFFSET);
+  ctlEvent.writeUInt32LE(0, EPOLL_DATA_OFFSET + 4);
+  return (epollCtlFn(epfd, op, fd, ctlEvent) as number) < 0 ? koffi.errno() : 0;
+}
+
+/**
+ * Harvests up to buf.length / EPOLL_EVENT_SIZE ready events without waiting.
+ * Returns how many; event i is epollEventAt(buf, i).
+ */
+export function epollWaitNow(epfd: number, buf: Buffer): number {
+  const n = epollWaitFn(epfd, buf, Math.floor(buf.length / EPOLL_EVENT_SIZE), 0) as number;
+  if (n < 0) {
+    const e = koffi.errno();
+    if (e === osConstants.errno.EINTR) return 0;
+    throw new SyscallError('epoll_wait', e);
+  }
+  return n;
+}
+
+/** The ready mask of event i in an epoll_wait buffer. */
+export function epollEventsAt(buf: Buffer, i: number): number {
+  return buf.readUInt32LE(i * EPOLL_EVENT_SIZE);
+}
+
+/** The fd (data.u32) of event i in an epoll_wait buffer. */
+export function epollFdAt(buf: Buffer, i: number): number {
+  return buf.readUInt32LE(i * EPOLL_EVENT_SIZE + EPOLL_DATA_OFFSET);
 }
