@@ -44,25 +44,27 @@ async function waitServing(lab: Lab): Promise<void> {
 }
 
 /** floatlb holds the gateway VIP too (NAT); HAProxy proxies, so only the front VIP moves. */
-const testWith = (vips: string[]) => async (lab: Lab, report: Report): Promise<void> => {
-  await balanceTest(lab, report, {
-    proto: 'http',
-    target: `${VIP}:8066`,
-    count: 1000,
-    expected: { huachao: 1, mini1: 1 },
-    tolerancePct: 5,
-  });
-  await failoverTest(lab, report, {
-    proto: 'http',
-    target: `${VIP}:8066`,
-    master: 'd1',
-    backup: 'd2',
-    vips,
-    vip: VIP,
-    preempt: false,
-    maxGapMs: 6000,
-  });
-};
+const testWith =
+  (vips: string[]) =>
+  async (lab: Lab, report: Report): Promise<void> => {
+    await balanceTest(lab, report, {
+      proto: 'http',
+      target: `${VIP}:8066`,
+      count: 1000,
+      expected: { huachao: 1, mini1: 1 },
+      tolerancePct: 5,
+    });
+    await failoverTest(lab, report, {
+      proto: 'http',
+      target: `${VIP}:8066`,
+      master: 'd1',
+      backup: 'd2',
+      vips,
+      vip: VIP,
+      preempt: false,
+      maxGapMs: 6000,
+    });
+  };
 
 export const seed003: Scenario = {
   name: 'seed-003',

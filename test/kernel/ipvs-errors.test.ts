@@ -7,7 +7,7 @@ import type { Netns } from '../../lab/netns.js';
 import { UsageError } from '../../src/cli/errors.js';
 import { parseIpvsArgs } from '../../src/cli/ipvs-args.js';
 import { runIpvs } from '../../src/cli/ipvs-run.js';
-import type { DataPlaneOp, ServiceSpec } from '../../src/kernel/dataplane.js';
+import type { DataPlaneOp, ServiceKey, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { IpvsClient } from '../../src/kernel/ipvs/client.js';
 import { IpvsError } from '../../src/kernel/ipvs/validate.js';
 import { testNetns } from '../support/netns.js';
@@ -22,6 +22,7 @@ const svc: ServiceSpec = {
   flags: [],
   persistence: null,
 };
+const ipKey = svc.key as Extract<ServiceKey, { kind: 'ip' }>;
 const save = () =>
   execFileSync('ip', ['netns', 'exec', ns.name, 'ipvsadm', '-S', '-n'], { encoding: 'utf8' });
 const cli = async (args: string[]) =>
@@ -72,7 +73,7 @@ describe('kernel refusals', () => {
     const before = save();
     const ops: DataPlaneOp[] = [
       { op: 'add-service', service: svc },
-      { op: 'delete-service', key: { ...svc.key, port: 81 } },
+      { op: 'delete-service', key: { ...ipKey, port: 81 } },
       { op: 'delete-dest', key: svc.key, dest: { address: '10.7.1.99', port: 80 } },
     ];
     const r = await client.apply(ops);
@@ -84,7 +85,7 @@ describe('kernel refusals', () => {
 
   it('twos is not in this kernel: ENOENT with a clear message', async () => {
     const err = await client
-      .addService({ ...svc, key: { ...svc.key, port: 82 }, scheduler: 'twos' })
+      .addService({ ...svc, key: { ...ipKey, port: 82 }, scheduler: 'twos' })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ENOENT' });
     expect((err as Error).message).toContain('scheduler twos is not available in this kernel');
@@ -121,7 +122,7 @@ describe('refused before any kernel call', () => {
   it('the data plane refuses an invalid op without sending it', async () => {
     const before = save();
     const r = await client.apply([
-      { op: 'add-service', service: { ...svc, key: { ...svc.key, address: '2001:db8::1' } } },
+      { op: 'add-service', service: { ...svc, key: { ...ipKey, address: '2001:db8::1' } } },
     ]);
     expect(r.transactions).toBe(0);
     expect(r.errors[0]!.error).toMatchObject({ code: 'EINVAL', fromKernel: false });

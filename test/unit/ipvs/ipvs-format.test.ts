@@ -162,7 +162,9 @@ describe('restore input', () => {
       stats: null,
       dests: ops
         .filter((x) => x.op === 'add-dest' && JSON.stringify(x.key) === JSON.stringify(o.service.key))
-        .map((x) => d({ ...(x as { dest: DestState }).dest, upperThreshold: 0, lowerThreshold: 0 })),
+        .map((x) =>
+          d({ ...(x as unknown as { dest: DestState }).dest, upperThreshold: 0, lowerThreshold: 0 }),
+        ),
     }));
     // Save drops thresholds, so compare what save prints.
     expect(formatSave(back)).toBe(SAVE);
