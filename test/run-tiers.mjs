@@ -5,6 +5,7 @@
 //   unit   pure tests, no root
 //   host   root; network namespaces on this machine's kernel
 //   kernel inside the lab VM, which has IPVS
+//   vm-lab the traffic-heavy VM tests; not part of the default run
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,21 +59,21 @@ for (const tier of tiers) {
   }
   const jsonFile = join(outDir, `${tier}.json`);
   let code;
-  if (tier === 'kernel') {
+  if (tier === 'kernel' || tier === 'vm-lab') {
     // The whole kernel tier runs inside one VM boot; the JSON report lands on
     // the shared filesystem.
     code = run('node', [
       'dist/lab/vm/cli.js',
       'run',
       '--timeout',
-      '2400',
+      tier === 'kernel' ? '2400' : '5400',
       '--cwd',
       root,
       '--',
       // Not npx: under emulation npx alone costs over a minute.
       'node',
       'node_modules/vitest/vitest.mjs',
-      ...vitestArgs('kernel', jsonFile).slice(1),
+      ...vitestArgs(tier, jsonFile).slice(1),
     ]);
   } else {
     code = run('node', ['node_modules/vitest/vitest.mjs', ...vitestArgs(tier, jsonFile).slice(1)]);
