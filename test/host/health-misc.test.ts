@@ -90,6 +90,8 @@ describe('MISC_CHECK', () => {
       // (Later runs may have appended more pids while the state stays "hang".)
       const grandchild = Number(readFileSync(pidfile, 'utf8').split('\n')[0]);
       expect(grandchild).toBeGreaterThan(1);
+      // The kill is sent when the timeout fires; the process may take a moment to go.
+      for (let i = 0; alive(grandchild) && i < 40; i++) await new Promise((r) => setTimeout(r, 50));
       expect(alive(grandchild)).toBe(false);
       writeFileSync(state, '0');
       expect(await rec.next('misc')).toMatchObject({ up: true });
