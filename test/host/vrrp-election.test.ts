@@ -40,6 +40,9 @@ describe.each([2, 3] as const)('VRRPv%i election with keepalived', (version) => 
     const mark = ka.mark();
     await fl.waitState('MASTER', 8000);
     await ka.waitState('BACKUP', 3000, mark);
+    // The VIP is added just after the state change is reported.
+    for (let i = 0; !d2.ip('-4', 'addr', 'show', 'eth0').includes('10.7.0.100') && i < 40; i++)
+      await sleep(50);
     expect(d2.ip('-4', 'addr', 'show', 'eth0')).toMatch(/inet 10\.7\.0\.100\/32 .*eth0:vip/);
     expect(d2.ip('-4', 'addr', 'show', 'label', 'eth0:vip')).toContain('10.7.0.100/32');
     await sleep(500);
