@@ -1,5 +1,6 @@
 // virtual_server blocks; real servers are in real.ts.
 import { isIP } from 'node:net';
+import { SCHEDULERS as IPVS_SCHEDULERS } from '../../kernel/dataplane.js';
 import type { Token } from '../lexer.js';
 import type {
   EndpointAddr,
@@ -18,22 +19,8 @@ import { NAT, readForwarding } from './forwarding.js';
 import { Inherited, readRealServer, TIMING, type WithInherited } from './real.js';
 import { readScript } from './scripts.js';
 
-export const SCHEDULERS: readonly Scheduler[] = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'mh',
-  'fo',
-  'ovf',
-  'twos',
-];
+// One list of IPVS schedulers for the parser and the data planes.
+export const SCHEDULERS: readonly Scheduler[] = IPVS_SCHEDULERS;
 const FLAGS: readonly SchedulerFlag[] = [
   'flag-1',
   'flag-2',
