@@ -50,7 +50,7 @@ else
 fi
 
 say "building (tsc)"
-npx tsc -p tsconfig.json
+npm run --silent build
 
 # The lab VM's kernel and initramfs, cached outside the repository.
 node dist/lab/vm/cli.js prepare

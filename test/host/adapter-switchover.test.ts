@@ -88,7 +88,7 @@ describe('MRS switchover through the adapter scripts', () => {
     requireRoot();
     for (const t of ['curl', 'flock', 'setpriv', 'nft']) requireTool(t);
     user = createUser('adsw');
-    lab = buildHaLab(2);
+    lab = await buildHaLab(2);
     chmodSync(lab.dir, 0o755); // the node user reaches the installed scripts below it
     const tokenFile = join(lab.dir, 'token');
     writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });

@@ -32,7 +32,7 @@ describe('two directors under VRRP', () => {
   beforeAll(async () => {
     requireRoot();
     requireTool('nft');
-    lab = buildHaLab(2);
+    lab = await buildHaLab(2);
     lab.startDirector(0, haConfig(0, VS));
     lab.startDirector(1, haConfig(1, VS));
     await lab.waitMaster(0);

@@ -117,7 +117,7 @@ describe('connection sync across a director failover (IPVS NAT)', () => {
     requireIpvs();
     requireTool('ipvsadm');
     requireTool('nft');
-    lab = buildHaLab(2);
+    lab = await buildHaLab(2);
     lab.startDirector(0, syncConfig(0), ['--plane', 'ipvs', '--log-level', 'info']);
     lab.startDirector(1, syncConfig(1), ['--plane', 'ipvs', '--log-level', 'info']);
     // Generous: under TCG on a busy host, `floatlb run` alone can take minutes to start.

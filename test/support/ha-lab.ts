@@ -60,26 +60,42 @@ export interface HaLab {
   cleanup(): void;
 }
 
-export function buildHaLab(nodeCount: number): HaLab {
-  const hub = testNetns('hahub');
-  const client = testNetns('hacli');
-  const directors = [testNetns('had0'), testNetns('had1')];
-  const nodes = Array.from({ length: nodeCount }, (_, i) => testNetns(`hanode${i}`));
+/**
+ * Builds the topology one command at a time, yielding to the event loop
+ * between steps: under the lab VM's CPU emulation the whole build takes over
+ * a minute of synchronous forks, long enough for the test runner's own RPC
+ * with its worker to time out.
+ */
+export async function buildHaLab(nodeCount: number): Promise<HaLab> {
+  const turn = () => new Promise<void>((r) => setImmediate(r));
+  const make = async (name: string) => {
+    const ns = testNetns(name);
+    await turn();
+    return ns;
+  };
+  const hub = await make('hahub');
+  const client = await make('hacli');
+  const directors = [await make('had0'), await make('had1')];
+  const nodes: Netns[] = [];
+  for (let i = 0; i < nodeCount; i++) nodes.push(await make(`hanode${i}`));
   bridge(hub, 'lan', [
     [client, 'eth0', '10.81.0.10/24'],
     [directors[0]!, 'eth0', '10.81.0.2/24'],
     [directors[1]!, 'eth0', '10.81.0.3/24'],
   ]);
+  await turn();
   bridge(hub, 'srv', [
     [directors[0]!, 'eth1', `${directorSrvIp(0)}/24`],
     [directors[1]!, 'eth1', `${directorSrvIp(1)}/24`],
     ...nodes.map((n, i) => [n, 'eth0', `${nodeIp(i)}/24`] as [Netns, string, string]),
   ]);
+  await turn();
   for (const d of directors) d.sysctl('net.ipv4.ip_forward', 1);
-  nodes.forEach((n, i) => {
+  for (const [i, n] of nodes.entries()) {
     n.ip('route', 'add', 'default', 'via', '10.81.1.1');
     n.spawn(process.execPath, [join(ROOT, 'test/support/backend.mjs'), `node${i}`]);
-  });
+    await turn();
+  }
   const dir = mkdtempSync(join(tmpdir(), 'floatlb-ha-'));
   const lab: HaLab = {
     client,
