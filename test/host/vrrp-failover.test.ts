@@ -35,16 +35,22 @@ afterAll(() => {
 
 type Mode = 'graceful' | 'kill -9' | 'silenced';
 
-async function failover(backup: 'floatlb' | 'keepalived', mode: Mode, version: 2 | 3, advertInt: number) {
+async function failover(
+  backup: 'floatlb' | 'keepalived',
+  mode: Mode,
+  version: 2 | 3,
+  advertInt: number,
+  prio = { master: 150, backup: 100 },
+) {
   net = lan();
   const { d1, d2, client } = net;
-  const master = startKeepalived(d1, { priority: 150, version, advertInt, state: 'MASTER' });
+  const master = startKeepalived(d1, { priority: prio.master, version, advertInt, state: 'MASTER' });
   speakers.push(master);
   await master.waitState('MASTER', 8000);
   const b =
     backup === 'floatlb'
-      ? startFloat(d2, { priority: 100, version, advertIntMs: advertInt * 1000 })
-      : startKeepalived(d2, { priority: 100, version, advertInt });
+      ? startFloat(d2, { priority: prio.backup, version, advertIntMs: advertInt * 1000 })
+      : startKeepalived(d2, { priority: prio.backup, version, advertInt });
   speakers.push(b);
   await b.waitState('BACKUP', 8000);
   pinger = new Pinger(client, VIP);
@@ -57,7 +63,8 @@ async function failover(backup: 'floatlb' | 'keepalived', mode: Mode, version: 2
   const t1 = await pinger.firstFrom(TTL.d2, t0, 15_000);
   const s = (t1 - t0) / 1000;
   results.push(
-    `  v${version} advert_int ${advertInt}s  ${mode.padEnd(9)} backup ${backup.padEnd(10)} ${s.toFixed(3)} s`,
+    `  v${version} advert_int ${advertInt}s  ${mode.padEnd(9)} backup ${backup.padEnd(10)} ` +
+      `priorities ${prio.master}/${prio.backup}  ${s.toFixed(3)} s`,
   );
   return s;
 }
@@ -80,6 +87,22 @@ describe('failover time, advert_int 1 (VRRPv2)', () => {
       expect(fl).toBeLessThan(ka + 0.3);
     });
   }
+
+  // Skew_Time is (256 - priority) / 256 s: a backup at 230 waits 0.10 s
+  // after the master's priority-0 advert, so a graceful move fits in 0.2 s
+  // at the default interval.
+  it('graceful with a backup at priority 230: within 0.2 s, beside keepalived', async () => {
+    const prio = { master: 250, backup: 230 };
+    const ka = await failover('keepalived', 'graceful', 2, 1, prio);
+    pinger?.close();
+    pinger = null;
+    for (const s of speakers.splice(0)) await s.kill9().catch(() => {});
+    net?.destroy();
+    net = null;
+    const fl = await failover('floatlb', 'graceful', 2, 1, prio);
+    expect(fl).toBeLessThan(0.2);
+    expect(fl).toBeLessThan(ka + 0.1);
+  });
 });
 
 describe('failover time, VRRPv3 advert_int 0.1', () => {
