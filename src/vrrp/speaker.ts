@@ -37,6 +37,9 @@ export interface FrameTransport {
   close(): void;
 }
 
+/** How long a master waits before adding a VIP again after the kernel refused it. */
+export const VIP_RETRY_MS = 1000;
+
 export interface VipManager {
   add(vip: Vip): Promise<void>;
   remove(vip: Vip): Promise<void>;
@@ -83,7 +86,7 @@ export class VrrpSpeaker {
   private readonly clock: SpeakerClock;
   private readonly want: AdvertExpectations;
   private timer: unknown = null;
-  private readonly garpTimers = new Set<unknown>();
+  private readonly masterTimers = new Set<unknown>();
   private vipChain: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -216,7 +219,7 @@ export class VrrpSpeaker {
         this.vipOp('add');
         break;
       case 'remove-vips':
-        this.cancelGarps();
+        this.cancelMasterTimers();
         this.vipOp('remove');
         break;
       case 'send-garp':
@@ -269,39 +272,58 @@ export class VrrpSpeaker {
     }
   }
 
-  private vipOp(op: 'add' | 'remove'): void {
-    const vips = this.settings.vips.map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
+  private vipOp(op: 'add' | 'remove', only?: Vip[]): void {
+    const vips =
+      only ?? this.settings.vips.map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
     this.vipChain = this.vipChain.then(async () => {
+      const failed: Vip[] = [];
       for (const v of vips) {
         try {
           await (op === 'add' ? this.deps.vips.add(v) : this.deps.vips.remove(v));
         } catch (e) {
           this.stats.vipErrors++;
           log.error({ err: e, vip: v.address, op }, 'VIP change failed');
+          if (op === 'add') failed.push(v);
         }
       }
+      if (failed.length > 0) this.retryVipAdd(failed);
     });
+  }
+
+  /**
+   * A master without its VIP black-holes the traffic it claims (a busy
+   * rtnetlink, an interface renamed under it): try again while still master,
+   * and announce the address once it is in place.
+   */
+  private retryVipAdd(vips: Vip[]): void {
+    const h = this.clock.setTimeout(() => {
+      this.masterTimers.delete(h);
+      if (this.machine.state !== 'MASTER') return;
+      this.vipOp('add', vips);
+      void this.vipChain.then(() => this.sendGarps());
+    }, VIP_RETRY_MS);
+    this.masterTimers.add(h);
   }
 
   private scheduleGarps(offsets: number[], withRefresh: boolean): void {
     const g = this.settings.garp;
     for (const ms of offsets) {
       const h = this.clock.setTimeout(() => {
-        this.garpTimers.delete(h);
+        this.masterTimers.delete(h);
         // After the VIPs are in place, so the answers to the ARP that follow are ours.
         void this.vipChain.then(() => this.sendGarps());
       }, ms);
-      this.garpTimers.add(h);
+      this.masterTimers.add(h);
     }
     if (withRefresh && g.masterRefreshMs > 0) {
       const refresh = (): void => {
         const h = this.clock.setTimeout(() => {
-          this.garpTimers.delete(h);
+          this.masterTimers.delete(h);
           if (this.machine.state !== 'MASTER') return;
           for (let i = 0; i < g.masterRefreshRepeat; i++) this.sendGarps();
           refresh();
         }, g.masterRefreshMs);
-        this.garpTimers.add(h);
+        this.masterTimers.add(h);
       };
       refresh();
     }
@@ -323,14 +345,14 @@ export class VrrpSpeaker {
     }
   }
 
-  private cancelGarps(): void {
-    for (const h of this.garpTimers) this.clock.clearTimeout(h);
-    this.garpTimers.clear();
+  private cancelMasterTimers(): void {
+    for (const h of this.masterTimers) this.clock.clearTimeout(h);
+    this.masterTimers.clear();
   }
 
   private clearTimers(): void {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
-    this.cancelGarps();
+    this.cancelMasterTimers();
   }
 }

@@ -4,7 +4,7 @@ import { parseArp } from '../../../src/vrrp/arp.js';
 import { notifyCommands, splitCommand } from '../../../src/vrrp/notify.js';
 import { decodeAdvert, encodeAdvert, parseIpv4, type VrrpAdvert } from '../../../src/vrrp/packet.js';
 import { garpOnMaster, instanceSettings, type Vip } from '../../../src/vrrp/settings.js';
-import { type SpeakerClock, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
+import { type SpeakerClock, VIP_RETRY_MS, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
 
 class FakeClock implements SpeakerClock {
   t = 0;
@@ -44,7 +44,10 @@ function ipv4(payload: Buffer, src: string, ttl = 255): Buffer {
   return Buffer.concat([h, payload]);
 }
 
-function world(over: Parameters<typeof instanceSettings>[0] extends infer S ? Partial<S> : never = {}) {
+function world(
+  over: Parameters<typeof instanceSettings>[0] extends infer S ? Partial<S> : never = {},
+  vipAddFailures = 0,
+) {
   const clock = new FakeClock();
   const sent: { data: Buffer; dst: string }[] = [];
   const frames: Buffer[] = [];
@@ -74,7 +77,10 @@ function world(over: Parameters<typeof instanceSettings>[0] extends infer S ? Pa
     },
     frames: { mac: Buffer.from([2, 0, 0, 0, 0, 2]), send: (f) => frames.push(f), close: () => {} },
     vips: {
-      add: async (v: Vip) => void vips.add(v.address),
+      add: async (v: Vip) => {
+        if (vipAddFailures-- > 0) throw Object.assign(new Error('RTM_NEWADDR: EBUSY'), { code: 'EBUSY' });
+        vips.add(v.address);
+      },
       remove: async (v: Vip) => void vips.delete(v.address),
       list: async () => [...vips].map((address) => ({ address, prefixLen: 32 })),
     },
@@ -101,6 +107,40 @@ function world(over: Parameters<typeof instanceSettings>[0] extends infer S ? Pa
 const flush = () => new Promise((r) => setImmediate(r));
 
 describe('VrrpSpeaker', () => {
+  it('adds a refused VIP again while master, and announces it once in place', async () => {
+    const w = world({}, 2);
+    w.speaker.start();
+    w.clock.advance(3610);
+    expect(w.speaker.machine.state).toBe('MASTER');
+    await flush();
+    expect(w.vips.size).toBe(0);
+    expect(w.speaker.stats.vipErrors).toBe(1);
+    w.clock.advance(3610 + VIP_RETRY_MS);
+    await flush();
+    expect(w.vips.size).toBe(0);
+    expect(w.speaker.stats.vipErrors).toBe(2);
+    const framesBefore = w.frames.length;
+    w.clock.advance(3610 + 2 * VIP_RETRY_MS);
+    await flush();
+    await flush();
+    expect(w.vips.has('10.0.0.100')).toBe(true);
+    expect(w.frames.length).toBeGreaterThan(framesBefore);
+  });
+
+  it('stops retrying a refused VIP once it is no longer master', async () => {
+    const w = world({}, 1);
+    w.speaker.start();
+    w.clock.advance(3610);
+    await flush();
+    expect(w.speaker.stats.vipErrors).toBe(1);
+    // A higher-priority master appears before the retry is due.
+    w.deliver(w.advertFrom('10.0.0.9', 200));
+    expect(w.speaker.machine.state).toBe('BACKUP');
+    w.clock.advance(3610 + 3 * VIP_RETRY_MS);
+    await flush();
+    expect(w.vips.size).toBe(0);
+  });
+
   it('takes over when no master speaks: advert, VIPs, GARP rounds, notify scripts', async () => {
     const w = world();
     w.speaker.start();
