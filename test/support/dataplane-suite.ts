@@ -1,6 +1,6 @@
 // The behavioural suite every DataPlane passes, whatever it programs: the
 // same cases run against nftables here (test/host/nft-plane.test.ts) and
-// against IPVS in the lab VM. A plane comes from a factory given the
+// against IPVS in the lab VM (test/kernel/ipvs-plane.test.ts). A plane comes from a factory given the
 // director's namespace; the topology is client -> director -> real servers.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bridge, type Netns, vethPair } from '../../lab/netns.js';

@@ -25,6 +25,8 @@ export interface DirectorLab {
   startDirector(): Promise<void>;
   writeConfig(text: string): void;
   startBackend(i: number): void;
+  /** When backend i first accepts a connection (it takes a while to start under the VM's emulation). */
+  backendListening(i: number, timeoutMs?: number): Promise<number>;
   stopBackend(i: number): void;
   cleanup(): void;
 }
@@ -120,6 +122,26 @@ export function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: number): 
         servers[i]!.spawn(process.execPath, [join(ROOT, 'test/support/backend.mjs'), `rs${i}`]),
       );
     },
+    async backendListening(i, timeoutMs = 60_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const ok = await new Promise<boolean>((resolve) => {
+          try {
+            const s = connectInNetns(servers[i]!.name, serverIp(i), 80);
+            s.once('connect', () => {
+              s.destroy();
+              resolve(true);
+            });
+            s.once('error', () => resolve(false));
+          } catch {
+            resolve(false);
+          }
+        });
+        if (ok) return Date.now();
+        if (Date.now() > end) throw new Error(`backend ${i} never listened on port 80`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
     stopBackend(i) {
       backends.get(i)?.kill('SIGKILL');
       backends.delete(i);
@@ -137,7 +159,14 @@ export function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: number): 
 export function httpFrom(client: Netns, url: string, timeoutMs = 2000): Promise<string | null> {
   return new Promise((resolve) => {
     const [host, port] = url.replace('http://', '').split(':');
-    const sock = connectInNetns(client.name, host!, Number(port ?? 80));
+    let sock: Socket;
+    try {
+      sock = connectInNetns(client.name, host!, Number(port ?? 80));
+    } catch {
+      // The namespace is gone (the lab is being torn down).
+      resolve(null);
+      return;
+    }
     let data = '';
     const done = (v: string | null) => {
       clearTimeout(t);

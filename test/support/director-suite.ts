@@ -115,52 +115,58 @@ export function directorSuite(plane: 'ipvs' | 'nftables'): void {
           await sleep(20);
         }
       })();
-      const logMark = lab.log.length;
-      await sleep(300);
-      const stoppedAt = Date.now();
-      lab.stopBackend(1);
-      const detected = await waitFor('rs1 marked down', () =>
-        lab.log
-          .slice(logMark)
-          .find(
-            (l) => l.msg === 'health changed' && l.up === false && String(l.target).includes(serverIp(1)),
-          ),
-      );
-      const applied = await waitFor('rs1 removed from the data plane', () =>
-        lab.log
-          .slice(logMark)
-          .find(
-            (l) =>
-              l.msg === 'applied' &&
-              String(l.op).startsWith('delete-dest') &&
-              String(l.op).includes(`${serverIp(1)}:80`),
-          ),
-      );
-      const detectMs = Number(detected.time) - stoppedAt;
-      // One check interval at most, plus the connect timeout; scheduling slack on a slow machine.
-      expect(detectMs).toBeLessThanOrEqual((DELAY_LOOP_S + CONNECT_TIMEOUT_S) * 1000 + 1500);
-      await sleep(1000);
-      const after = results.filter((r) => r.t > Number(applied.time) + 100);
-      expect(after.length).toBeGreaterThan(10);
-      expect(after.filter((r) => r.who !== 'rs0')).toEqual([]);
+      try {
+        const logMark = lab.log.length;
+        await sleep(300);
+        const stoppedAt = Date.now();
+        lab.stopBackend(1);
+        const detected = await waitFor('rs1 marked down', () =>
+          lab.log
+            .slice(logMark)
+            .find(
+              (l) => l.msg === 'health changed' && l.up === false && String(l.target).includes(serverIp(1)),
+            ),
+        );
+        const applied = await waitFor('rs1 removed from the data plane', () =>
+          lab.log
+            .slice(logMark)
+            .find(
+              (l) =>
+                l.msg === 'applied' &&
+                String(l.op).startsWith('delete-dest') &&
+                String(l.op).includes(`${serverIp(1)}:80`),
+            ),
+        );
+        const detectMs = Number(detected.time) - stoppedAt;
+        // One check interval at most, plus the connect timeout; scheduling slack on a slow machine.
+        expect(detectMs).toBeLessThanOrEqual((DELAY_LOOP_S + CONNECT_TIMEOUT_S) * 1000 + 1500);
+        await sleep(1000);
+        const after = results.filter((r) => r.t > Number(applied.time) + 100);
+        expect(after.length).toBeGreaterThan(10);
+        expect(after.filter((r) => r.who !== 'rs0')).toEqual([]);
 
-      const restartedAt = Date.now();
-      lab.startBackend(1);
-      const back = await waitFor('rs1 marked up', () =>
-        lab.log
-          .slice(logMark)
-          .find((l) => l.msg === 'health changed' && l.up === true && String(l.target).includes(serverIp(1))),
-      );
-      expect(Number(back.time) - restartedAt).toBeLessThanOrEqual(DELAY_LOOP_S * 1000 + 1500);
-      await waitFor('rs1 answering again', () =>
-        results.some((r) => r.t > Number(back.time) && r.who === 'rs1'),
-      );
-      running = false;
-      await loop;
-      process.stdout.write(
-        `[${plane}] detection ${detectMs} ms, removal applied ${Number(applied.time) - stoppedAt} ms after stop, ` +
-          `recovery ${Number(back.time) - restartedAt} ms after start\n`,
-      );
+        lab.startBackend(1);
+        const restartedAt = await lab.backendListening(1);
+        const back = await waitFor('rs1 marked up', () =>
+          lab.log
+            .slice(logMark)
+            .find(
+              (l) => l.msg === 'health changed' && l.up === true && String(l.target).includes(serverIp(1)),
+            ),
+        );
+        expect(Number(back.time) - restartedAt).toBeLessThanOrEqual(DELAY_LOOP_S * 1000 + 1500);
+        await waitFor('rs1 answering again', () =>
+          results.some((r) => r.t > Number(back.time) && r.who === 'rs1'),
+        );
+        process.stdout.write(
+          `[${plane}] detection ${detectMs} ms, removal applied ${Number(applied.time) - stoppedAt} ms after stop, ` +
+            `recovery ${Number(back.time) - restartedAt} ms after start\n`,
+        );
+      } finally {
+        // Also on a failed assertion: no request may outlive the lab's namespaces.
+        running = false;
+        await loop;
+      }
     });
 
     it('reload applies only the difference and keeps long-lived connections', async () => {
