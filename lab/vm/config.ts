@@ -2,6 +2,7 @@
 // kernel modules it loads. Everything lives outside the repository and
 // outside /tmp: the guest mounts a tmpfs over /tmp and would not see it.
 import { join, resolve } from 'node:path';
+import { SCHEDULERS } from '../../src/kernel/dataplane.js';
 
 export function cacheDir(): string {
   const dir = resolve(process.env.FLOATLB_LAB_CACHE ?? '/var/cache/floatlb-lab');
@@ -28,22 +29,8 @@ export const INITRD_MODULES = [
   '9p',
 ] as const;
 
-/** IPVS and its schedulers (6.1 has no `twos`). */
-export const IPVS_SCHEDULERS = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'mh',
-  'fo',
-  'ovf',
-] as const;
+/** IPVS's schedulers that Debian 12's 6.1 kernel has: every one but `twos`. */
+export const IPVS_SCHEDULERS = SCHEDULERS.filter((s) => s !== 'twos');
 
 /**
  * Loaded by the guest before the command runs. Anything else (the rarer nft_*

@@ -3,6 +3,7 @@
 // fwmark and persistence; and the ipvsadm command lines that program it.
 
 import type { Netns } from '../../lab/netns.js';
+import { IPVS_SCHEDULERS } from '../../lab/vm/config.js';
 import type {
   DestSpec,
   SchedFlag,
@@ -11,22 +12,8 @@ import type {
   ServiceState,
 } from '../../src/kernel/dataplane.js';
 
-/** Debian 12's 6.1 kernel has every scheduler but twos. */
-export const LAB_SCHEDULERS: Scheduler[] = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'mh',
-  'fo',
-  'ovf',
-];
+/** The schedulers the lab VM's kernel has. */
+export const LAB_SCHEDULERS: Scheduler[] = [...IPVS_SCHEDULERS];
 
 function flagsFor(s: Scheduler, i: number, udp: boolean): SchedFlag[] {
   const base: SchedFlag[][] =

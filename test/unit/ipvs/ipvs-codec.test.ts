@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { DestState, Family, Scheduler, ServiceSpec, Stats } from '../../../src/kernel/dataplane.js';
+import {
+  type DestState,
+  type Family,
+  SCHEDULERS,
+  type Scheduler,
+  type ServiceSpec,
+  type Stats,
+} from '../../../src/kernel/dataplane.js';
 import {
   daemonAttrs,
   decodeConfig,
@@ -263,22 +270,7 @@ const stats: fc.Arbitrary<Stats> = fc.record({
   inBps: u64,
   outBps: u64,
 });
-const SCHEDS: Scheduler[] = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'mh',
-  'fo',
-  'ovf',
-  'twos',
-];
+const SCHEDS: readonly Scheduler[] = SCHEDULERS;
 const family = fc.constantFrom<Family>('inet', 'inet6');
 
 const service: fc.Arbitrary<IpvsService> = family.chain((f) =>
