@@ -5,14 +5,11 @@ import type { FloatlbConfig, VrrpScript } from '../config/model.js';
 import { runScript, splitCommand } from '../health/script.js';
 import { resolveIdentity } from '../health/users.js';
 import type { DataPlane } from '../kernel/dataplane.js';
-import { FrameSender } from '../kernel/garp.js';
 import type { IpvsDataPlane } from '../kernel/ipvs/client.js';
 import type { Rtnl } from '../kernel/rtnetlink.js';
-import { VrrpSocket } from '../kernel/vrrp-socket.js';
 import { logger } from '../util/log.js';
 import type { NotifyState } from '../vrrp/machine.js';
-import { discoverSrcIp, RtnlVipManager } from '../vrrp/rtnl-vips.js';
-import { VrrpSpeaker } from '../vrrp/speaker.js';
+import { openKernelSpeaker } from '../vrrp/open-speaker.js';
 import type { VrrpDeps } from './vrrp-manager.js';
 
 const log = logger('vrrp');
@@ -26,22 +23,7 @@ export function kernelVrrpDeps(
   const scriptUser = config.globalDefs.scriptUser;
   return {
     async createSpeaker(settings, emit) {
-      const srcIp =
-        settings.srcIp ?? (await discoverSrcIp(rtnl, settings.interface, settings.family, settings.vips));
-      const transport = VrrpSocket.open({
-        family: settings.family,
-        ifname: settings.interface,
-        srcIp,
-        unicastPeers: settings.unicastPeers,
-      });
-      const frames = FrameSender.open({ ifname: settings.interface });
-      return new VrrpSpeaker(settings, {
-        transport,
-        frames,
-        vips: new RtnlVipManager(rtnl, settings.interface),
-        srcIp,
-        onState: emit,
-      });
+      return (await openKernelSpeaker(settings, rtnl, emit)).speaker;
     },
     async linkUp(ifname) {
       const l = await rtnl.link(ifname);

@@ -4,13 +4,10 @@
 // State changes go to stdout as JSON lines; SIGTERM/SIGINT stop gracefully
 // (priority 0), SIGUSR1 prints the counters.
 import { readFileSync } from 'node:fs';
-import { FrameSender } from '../kernel/garp.js';
 import { Rtnl } from '../kernel/rtnetlink.js';
-import { VrrpSocket } from '../kernel/vrrp-socket.js';
 import { logger } from '../util/log.js';
-import { discoverSrcIp, RtnlVipManager } from './rtnl-vips.js';
+import { openKernelSpeaker } from './open-speaker.js';
 import { instanceSettings } from './settings.js';
-import { VrrpSpeaker } from './speaker.js';
 
 const log = logger('vrrp');
 
@@ -23,22 +20,9 @@ async function main(): Promise<void> {
   if (!file) throw new Error('usage: standalone INSTANCE.json');
   const settings = instanceSettings(JSON.parse(readFileSync(file, 'utf8')));
   const rtnl = new Rtnl();
-  const srcIp =
-    settings.srcIp ?? (await discoverSrcIp(rtnl, settings.interface, settings.family, settings.vips));
-  const transport = VrrpSocket.open({
-    family: settings.family,
-    ifname: settings.interface,
-    srcIp,
-    unicastPeers: settings.unicastPeers,
-  });
-  const frames = FrameSender.open({ ifname: settings.interface });
-  const speaker = new VrrpSpeaker(settings, {
-    transport,
-    frames,
-    vips: new RtnlVipManager(rtnl, settings.interface),
-    srcIp,
-    onState: (state, priority) => emit({ state, priority }),
-  });
+  const { speaker, srcIp } = await openKernelSpeaker(settings, rtnl, (state, priority) =>
+    emit({ state, priority }),
+  );
   const stats = () => ({ ...speaker.stats, machine: speaker.machine.stats });
   let stopping = false;
   const stop = async () => {

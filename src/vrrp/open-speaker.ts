@@ -1,0 +1,33 @@
+// A speaker on the real kernel: the raw VRRP socket, the frame sender for
+// gratuitous ARP and unsolicited NA, and VIPs over rtnetlink. Shared by the
+// director and the standalone runner.
+import { FrameSender } from '../kernel/garp.js';
+import type { Rtnl } from '../kernel/rtnetlink.js';
+import { VrrpSocket } from '../kernel/vrrp-socket.js';
+import { discoverSrcIp, RtnlVipManager } from './rtnl-vips.js';
+import type { VrrpInstanceSettings } from './settings.js';
+import { type SpeakerDeps, VrrpSpeaker } from './speaker.js';
+
+export async function openKernelSpeaker(
+  settings: VrrpInstanceSettings,
+  rtnl: Rtnl,
+  onState: NonNullable<SpeakerDeps['onState']>,
+): Promise<{ speaker: VrrpSpeaker; srcIp: string }> {
+  const srcIp =
+    settings.srcIp ?? (await discoverSrcIp(rtnl, settings.interface, settings.family, settings.vips));
+  const transport = VrrpSocket.open({
+    family: settings.family,
+    ifname: settings.interface,
+    srcIp,
+    unicastPeers: settings.unicastPeers,
+  });
+  const frames = FrameSender.open({ ifname: settings.interface });
+  const speaker = new VrrpSpeaker(settings, {
+    transport,
+    frames,
+    vips: new RtnlVipManager(rtnl, settings.interface),
+    srcIp,
+    onState,
+  });
+  return { speaker, srcIp };
+}
