@@ -3,16 +3,10 @@ import { defineConfig } from 'vitest/config';
 // Three tiers: unit (pure, no root), host (root, namespaces on this kernel),
 // kernel (inside the lab VM, which has IPVS). test/run-tiers.mjs runs each.
 //
-// The traffic-heavy VM tests (real traffic through IPVS, the director on
-// IPVS, the seed scenarios, connection sync) take tens of minutes under the
-// VM's CPU emulation on a 2-core machine and do not yet pass reliably there.
-// They form the `vm-lab` project (`npm run test:vm-lab`), outside `npm test`.
-const VM_LAB = [
-  'test/kernel/ipvs-traffic.test.ts',
-  'test/kernel/director-ipvs.test.ts',
-  'test/kernel/lab-*.test.ts',
-  'test/kernel/vrrp-connsync.test.ts',
-];
+// The seed scenarios on IPVS (lab-lvs) form the `vm-lab` project
+// (`npm run test:vm-lab`), outside `npm test`: one of their recoveries is not
+// yet reliable under the VM's CPU emulation (docs/lab.md).
+const VM_LAB = ['test/kernel/lab-*.test.ts'];
 
 export default defineConfig({
   test: {

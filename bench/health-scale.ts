@@ -5,12 +5,13 @@
 // listeners), so the ratio is per check, not only per second.
 //
 //   node dist/bench/health-scale.js [--addrs 40] [--ports 250] [--seconds 30] [--only floatlb|keepalived]
-//        [--prober fast|net] [--concurrency 256]
+//        [--prober fast|net] [--concurrency 256] [--listener node|nginx]
 //
 // --prober net runs floatlb's TCP_CHECK through its node:net fallback instead
 // of the batched epoll connector, so the two can be compared under the same
 // machine load. --concurrency is the checker's in-flight limit (the
-// director's default is 256).
+// director's default is 256). --listener nginx accepts the checks with nginx
+// behind an nftables redirect instead of a Node process (for the lab VM).
 //
 // keepalived's checker needs IPVS. Where the kernel has none, run the whole
 // benchmark in the lab VM so both halves share one (emulated) machine:
@@ -34,6 +35,7 @@ interface Opts {
   only: 'floatlb' | 'keepalived' | null;
   prober: 'fast' | 'net';
   concurrency: number;
+  listener: 'node' | 'nginx';
 }
 
 export interface HalfResult {
@@ -48,6 +50,7 @@ export interface HalfResult {
 }
 
 const BASE_PORT = 20000;
+const NGINX_PORT = 19999;
 const self = fileURLToPath(import.meta.url);
 
 function parseArgs(argv: string[]): Opts & { role: string } {
@@ -59,6 +62,7 @@ function parseArgs(argv: string[]): Opts & { role: string } {
     only: null,
     prober: 'fast',
     concurrency: 256,
+    listener: 'node',
     role: 'main',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -71,6 +75,7 @@ function parseArgs(argv: string[]): Opts & { role: string } {
     else if (k === '--role') o.role = v!;
     else if (k === '--prober') o.prober = v === 'net' ? 'net' : 'fast';
     else if (k === '--concurrency') o.concurrency = Number(v);
+    else if (k === '--listener') o.listener = v === 'nginx' ? 'nginx' : 'node';
     else continue;
     i++;
   }
@@ -159,7 +164,83 @@ function sampleProc(pid: number): Sample {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-class Listener {
+/** Accepts the checks' connections and counts them. */
+interface TargetListener {
+  ready(): Promise<void>;
+  count(): Promise<number>;
+  stop(): void;
+}
+
+/**
+ * nginx's stream module accepts on one port and closes at once; nftables
+ * redirects every target port to it and counts the connections. The accept
+ * side is then C in both halves of the comparison, which matters in the
+ * emulated lab VM, where a Node listener would take the CPU being measured.
+ */
+class NginxListener implements TargetListener {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'hc-nginx-'));
+  private child: ChildProcess | null = null;
+
+  constructor(private readonly o: Opts) {}
+
+  async ready(): Promise<void> {
+    const conf = join(this.dir, 'nginx.conf');
+    writeFileSync(
+      conf,
+      [
+        'daemon off;',
+        'master_process off;',
+        'worker_processes 1;',
+        `pid ${join(this.dir, 'nginx.pid')};`,
+        `error_log ${join(this.dir, 'error.log')} crit;`,
+        'worker_rlimit_nofile 65536;',
+        'include /etc/nginx/modules-enabled/*.conf;',
+        'events { worker_connections 16384; }',
+        `stream { server { listen ${NGINX_PORT} backlog=4096; return ""; } }`,
+        '',
+      ].join('\n'),
+    );
+    execFileSync('nft', ['-f', '-'], {
+      input: `table ip hcbench {
+  chain out {
+    type nat hook output priority -100;
+    ip daddr 127.0.0.0/8 tcp dport ${BASE_PORT}-${BASE_PORT + this.o.ports - 1} counter redirect to :${NGINX_PORT}
+  }
+}
+`,
+    });
+    this.child = spawn('nginx', ['-c', conf, '-p', this.dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const up = await new Promise<boolean>((resolve) => {
+        const s = net.connect(NGINX_PORT, '127.0.0.1', () => {
+          s.destroy();
+          resolve(true);
+        });
+        s.on('error', () => resolve(false));
+      });
+      if (up) return;
+      if (Date.now() > end) throw new Error('nginx did not start listening');
+      await sleep(200);
+    }
+  }
+
+  async count(): Promise<number> {
+    const out = execFileSync('nft', ['list', 'chain', 'ip', 'hcbench', 'out'], { encoding: 'utf8' });
+    return Number(/counter packets (\d+)/.exec(out)?.[1] ?? Number.NaN);
+  }
+
+  stop(): void {
+    this.child?.kill('SIGKILL');
+    try {
+      execFileSync('nft', ['delete', 'table', 'ip', 'hcbench']);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+class Listener implements TargetListener {
   private readonly child: ChildProcess;
   private readonly lines: string[] = [];
   private wake: (() => void) | null = null;
@@ -187,6 +268,10 @@ class Listener {
     return this.lines.shift()!;
   }
 
+  async ready(): Promise<void> {
+    await this.line();
+  }
+
   async count(): Promise<number> {
     this.child.stdin!.write('count\n');
     return Number(await this.line());
@@ -198,7 +283,7 @@ class Listener {
 }
 
 /** Measures `pid` over the window while the listener counts its checks. */
-async function measure(name: string, pid: () => number, lis: Listener, o: Opts): Promise<HalfResult> {
+async function measure(name: string, pid: () => number, lis: TargetListener, o: Opts): Promise<HalfResult> {
   await sleep(o.settle * 1000);
   const p = pid();
   const c0 = await lis.count();
@@ -226,7 +311,7 @@ async function measure(name: string, pid: () => number, lis: Listener, o: Opts):
   };
 }
 
-async function benchFloatlb(lis: Listener, o: Opts): Promise<HalfResult> {
+async function benchFloatlb(lis: TargetListener, o: Opts): Promise<HalfResult> {
   const args = [self, '--role', 'floatlb', '--addrs', `${o.addrs}`, '--ports', `${o.ports}`];
   args.push('--prober', o.prober, '--concurrency', `${o.concurrency}`);
   const child = spawn(process.execPath, args, {
@@ -255,7 +340,7 @@ export function keepalivedConf(o: Opts): string {
   return `${out.join('\n')}\n`;
 }
 
-async function benchKeepalived(lis: Listener, o: Opts): Promise<HalfResult> {
+async function benchKeepalived(lis: TargetListener, o: Opts): Promise<HalfResult> {
   const dir = mkdtempSync(join(tmpdir(), 'hc-kabench-'));
   const conf = join(dir, 'keepalived.conf');
   writeFileSync(conf, keepalivedConf(o));
@@ -303,12 +388,12 @@ async function main(o: Opts): Promise<void> {
   );
   console.log(
     `kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ipvs ${existsSync('/proc/net/ip_vs')}, ` +
-      `prober ${o.prober}, concurrency ${o.concurrency}, load average ${loadavg()
+      `prober ${o.prober}, concurrency ${o.concurrency}, listener ${o.listener}, load average ${loadavg()
         .map((l) => l.toFixed(1))
         .join(' ')}`,
   );
-  const lis = new Listener(o);
-  await lis.line();
+  const lis: TargetListener = o.listener === 'nginx' ? new NginxListener(o) : new Listener(o);
+  await lis.ready();
   const results: HalfResult[] = [];
   try {
     if (o.only !== 'keepalived') {

@@ -58,6 +58,8 @@ export async function testHere(s: Scenario, o: RunOptions = {}): Promise<Report>
     lab = await upScenario(s, o);
     report.figure('plane', lab.plane);
     await s.test(lab, report);
+    // A failed check is explained by what the directors logged around it.
+    if (report.checks.some((c) => !c.ok)) report.figure('logs', lab.logTails(60));
   } catch (e) {
     report.check('scenario ran to the end', false, (e as Error).message);
     const logs = lab ? lab.logTails() : (e as { logs?: Record<string, string> }).logs;

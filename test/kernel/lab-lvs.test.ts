@@ -23,9 +23,16 @@ async function run(name: string): Promise<void> {
       1,
     ),
   );
+  const { logs, ...figures } = report.figures as Record<string, unknown>;
+  if (logs)
+    console.log(
+      Object.entries(logs as Record<string, string>)
+        .map(([f, t]) => `--- ${f}\n${t}`)
+        .join('\n'),
+    );
   expect(
     report.checks.filter((c) => !c.ok),
-    JSON.stringify(report.figures).slice(0, 4000),
+    JSON.stringify(figures).slice(0, 4000),
   ).toEqual([]);
 }
 
