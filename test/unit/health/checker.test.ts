@@ -174,8 +174,25 @@ describe('HealthChecker scheduling', () => {
     const slow = probes.filter((p) => p.target === 'slow:80');
     expect(slow.filter((p) => p.skipped).length).toBe(4);
     expect(slow.filter((p) => !p.skipped).map((p) => p.reason)).toEqual(['no result within 3000 ms']);
-    expect(hc.state('slow:80')!.checks[0]!.skipped).toBe(4);
+    expect(hc.state('slow:80').checks[0]!.skipped).toBe(4);
     expect(states).toEqual([{ target: 'slow:80', up: false, reason: 'no result within 3000 ms', at: 3000 }]);
+    await hc.stop();
+  });
+
+  it('after the guard gives up on a hung probe, the next attempt gets a live signal', async () => {
+    const seen: boolean[] = [];
+    const script: Script = (_s, n, signal) => {
+      seen.push(signal.aborted);
+      if (n === 0)
+        return new Promise((resolve) => signal.addEventListener('abort', () => resolve(fail('aborted'))));
+      return Promise.resolve(pass());
+    };
+    const { clock, hc, states } = setup({ 'a:80': script });
+    await hc.setTargets([target('a', [tcp({ connectTimeout: 500 })])]);
+    hc.start();
+    await clock.advance(3500);
+    expect(seen).toEqual([false, false, false]);
+    expect(states.map((s) => s.up)).toEqual([false, true]);
     await hc.stop();
   });
 
