@@ -267,6 +267,15 @@ const CONFIG: Shape = obj({
       initFail: 'boolean',
     }),
   ),
+  vrrpTrackFiles: arr(
+    obj({
+      name: 'string',
+      file: 'string',
+      weight: 'number',
+      weightReverse: 'boolean',
+      initFile: n(obj({ value: 'number', overwrite: 'boolean' })),
+    }),
+  ),
   vrrpInstances: arr(instance),
   vrrpSyncGroups: arr(
     obj({

@@ -308,6 +308,16 @@ export interface VrrpScript {
   initFail: boolean;
 }
 
+/** track_file (vrrp_track_file): a number read from a file, times the weight. */
+export interface VrrpTrackFile {
+  name: string;
+  file: string;
+  weight: number;
+  weightReverse: boolean;
+  /** init_file: write `value` at start if the file is missing (or always, with overwrite). */
+  initFile: { value: number; overwrite: boolean } | null;
+}
+
 export interface VrrpSyncGroup {
   name: string;
   group: string[];
@@ -363,6 +373,7 @@ export interface GlobalDefs {
 export interface FloatlbConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
+  vrrpTrackFiles: VrrpTrackFile[];
   vrrpInstances: VrrpInstance[];
   vrrpSyncGroups: VrrpSyncGroup[];
   virtualServerGroups: VirtualServerGroup[];

@@ -1,11 +1,12 @@
-// Runs every vrrp_instance of the config: its speaker, track_interface and
-// track_script inputs, sync-group fault propagation, and the role callback
+// Runs every vrrp_instance of the config: its speaker, track_interface,
+// track_script and track_file inputs, sync-group fault propagation, and the role callback
 // that moves the IPVS connection-sync daemon.
 import type { FloatlbConfig, TrackRef, VrrpScript } from '../config/model.js';
 import { logger } from '../util/log.js';
 import type { MachineStats, NotifyState, VrrpState } from '../vrrp/machine.js';
 import type { VrrpInstanceSettings } from '../vrrp/settings.js';
 import type { SpeakerStats } from '../vrrp/speaker.js';
+import { type FileIo, FileTracker, nodeFileIo, trackFileEffect } from './track-file.js';
 import { vrrpSettingsFromConfig } from './vrrp-settings.js';
 
 const log = logger('vrrp');
@@ -37,6 +38,10 @@ export interface VrrpDeps {
   onRole?(instance: string, state: NotifyState): void;
   /** Poll period for track_interface (default 500 ms). */
   linkPollMs?: number;
+  /** How track_file files are read and initialised (default: the file system). */
+  fileIo?: FileIo;
+  /** Poll period for track_file (default 500 ms). */
+  filePollMs?: number;
 }
 
 interface Tracked {
@@ -100,6 +105,7 @@ class ScriptTracker {
 export class VrrpManager {
   private readonly speakers = new Map<string, SpeakerHandle>();
   private readonly scripts = new Map<string, ScriptTracker>();
+  private readonly files: FileTracker[] = [];
   private readonly links = new Map<string, boolean>();
   private linkTimer: NodeJS.Timeout | null = null;
   private readonly faulted = new Set<string>();
@@ -118,12 +124,14 @@ export class VrrpManager {
       this.speakers.set(inst.name, speaker);
     }
     this.startTracking();
+    await this.startFileTracking();
     for (const s of this.speakers.values()) s.start();
   }
 
   async stop(): Promise<void> {
     if (this.linkTimer) clearInterval(this.linkTimer);
     for (const t of this.scripts.values()) t.stop();
+    for (const f of this.files) f.stop();
     await Promise.all([...this.speakers.values()].map((s) => s.stop()));
   }
 
@@ -146,7 +154,7 @@ export class VrrpManager {
   /** Track refs of an instance and of the sync group it belongs to. */
   private tracksOf(
     name: string,
-    pick: (o: { trackInterface: TrackRef[]; trackScript: TrackRef[] }) => TrackRef[],
+    pick: (o: { trackInterface: TrackRef[]; trackScript: TrackRef[]; trackFile: TrackRef[] }) => TrackRef[],
   ) {
     const inst = this.config.vrrpInstances.find((i) => i.name === name)!;
     const groups = this.config.vrrpSyncGroups.filter((g) => g.group.includes(name));
@@ -193,6 +201,29 @@ export class VrrpManager {
       };
       void poll();
       this.linkTimer = setInterval(() => void poll(), this.deps.linkPollMs ?? 500);
+    }
+  }
+
+  /** Each tracked file is read before the speakers start, so the first election sees its value. */
+  private async startFileTracking(): Promise<void> {
+    for (const file of this.config.vrrpTrackFiles) {
+      const tracked: Tracked[] = [];
+      for (const inst of this.config.vrrpInstances) {
+        for (const t of this.tracksOf(inst.name, (o) => o.trackFile)) {
+          if (t.name !== file.name) continue;
+          const weight = (t.weight ?? file.weight) * (t.reverse || file.weightReverse ? -1 : 1);
+          tracked.push({ instance: inst.name, name: `file:${file.name}`, weight });
+        }
+      }
+      if (tracked.length === 0) continue; // keepalived reads a file only when something tracks it
+      const tracker = new FileTracker(file, this.deps.fileIo ?? nodeFileIo, (value) => {
+        for (const t of tracked) {
+          const e = trackFileEffect(value, t.weight);
+          this.speakers.get(t.instance)?.track(t.name, e.up, e.weight);
+        }
+      });
+      this.files.push(tracker);
+      await tracker.start(this.deps.filePollMs ?? 500);
     }
   }
 

@@ -5,6 +5,7 @@ import type { ConfigNode } from '../parser.js';
 import { type Environment, Reader, type Table } from '../values.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
+import { readTrackFile } from './track-file.js';
 import { readSyncGroup, readVrrpInstance, readVrrpScript } from './vrrp.js';
 import { readVirtualServerGroup } from './vsg.js';
 
@@ -13,9 +14,7 @@ const IGNORED_TOP = [
   'static_ipaddress',
   'static_rules',
   'static_track_group',
-  'track_file',
   'track_process',
-  'vrrp_track_file',
   'vrrp_track_process',
   'linkbeat_interfaces',
   'garp_group',
@@ -43,6 +42,7 @@ export class ConfigBuilder {
   readonly config: FloatlbConfig = {
     globalDefs: defaultGlobalDefs(),
     vrrpScripts: [],
+    vrrpTrackFiles: [],
     vrrpInstances: [],
     vrrpSyncGroups: [],
     virtualServerGroups: [],
@@ -69,6 +69,8 @@ export class ConfigBuilder {
     this.table = {
       global_defs: () => {},
       vrrp_script: push(config.vrrpScripts, (n) => readVrrpScript(r, n)),
+      track_file: push(config.vrrpTrackFiles, (n) => readTrackFile(r, n)),
+      vrrp_track_file: push(config.vrrpTrackFiles, (n) => readTrackFile(r, n)),
       vrrp_instance: push(config.vrrpInstances, (n) =>
         readVrrpInstance(r, n, { version: g.vrrpVersion, garp: g.garp }),
       ),
@@ -126,6 +128,7 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
   const nodeFor = (kind: string, i: number): ConfigNode =>
     tree.filter((n) => n.name.text === kind && n.children !== null)[i] ?? tree[0]!;
   const scripts = new Set(config.vrrpScripts.map((s) => s.name));
+  const trackFiles = new Set(config.vrrpTrackFiles.map((f) => f.name));
   const instances = new Map<string, number>();
   const vrids = new Map<string, string>();
   config.vrrpInstances.forEach((v, i) => {
@@ -141,6 +144,10 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
     for (const t of v.trackScript) {
       if (!scripts.has(t.name))
         sink.warning(at, `vrrp_instance ${v.name} tracks unknown vrrp_script ${t.name}`);
+    }
+    for (const t of v.trackFile) {
+      if (!trackFiles.has(t.name))
+        sink.warning(at, `vrrp_instance ${v.name} tracks unknown track_file ${t.name}`);
     }
   });
   config.vrrpSyncGroups.forEach((s, i) => {

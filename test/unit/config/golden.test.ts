@@ -105,13 +105,13 @@ describe('model and diagnostics stay identical', () => {
     const r = parse(mixedConfig(600));
     expect(r.diagnostics.length).toBeGreaterThan(100);
     expect(r.config!.virtualServers.length).toBeGreaterThan(500);
-    expect(digest(r)).toBe('e4b37842a9fac12585c673882d08d39d5a5c3a4816dd8d898e3dda202fd2904c');
+    expect(digest(r)).toBe('e9e4b832fee3e67733e70a4eea261a6882653856673bf80e61a884254a39781a');
   });
 
   test('the benchmark config, 300 x 8', () => {
     const r = parse(generateConfig(300, 8));
     expect(r.ok).toBe(true);
-    expect(digest(r)).toBe('0e781a5766fb7be42fedf631b9edb575a3298b089b86b2aef3282537b9a6514e');
+    expect(digest(r)).toBe('f323fa4310bc7ebccc95066ccc29ea8b81e014f46ee542ccb8ba3f2c856e6e15');
   });
 
   const FIXTURES = new URL('../../fixtures/config/', import.meta.url).pathname;
@@ -132,49 +132,49 @@ describe('model and diagnostics stay identical', () => {
     });
     expect(all).toMatchInlineSnapshot(`
       [
-        "agreement/bad-address.conf c0ab13854ae54089",
-        "agreement/bad-bool.conf 5a1ec683bcc4ed67",
-        "agreement/bad-extra-brace.conf 3900e010382eef95",
-        "agreement/bad-includea.conf 71031c0d5a921bcd",
-        "agreement/bad-missing-brace.conf d9a6e1854e0d9a3d",
-        "agreement/bad-no-interface.conf a7103758ffd9ef02",
-        "agreement/bad-no-vrid.conf 8ec42fb906323ea4",
-        "agreement/bad-priority.conf 3d54a3feb774991c",
-        "agreement/bad-scheduler.conf 519b6e42edfeab8b",
-        "agreement/bad-status.conf 750a900d88a33622",
-        "agreement/bad-timer.conf fd794db6a9b50688",
-        "agreement/bad-vrid.conf 775542bed4fc073c",
-        "agreement/bad-weight.conf ca11794ea6cf0843",
-        "agreement/ok-brace-next-line.conf 0cc0a416843b573d",
-        "agreement/ok-conditional.conf fe4a779750f12e92",
-        "agreement/ok-extension.conf 8b0d28ec2d3258d3",
-        "agreement/ok-lvs-dr.conf 8b8c3d6e201934c8",
-        "agreement/ok-one-line-block.conf 25621c0821577d15",
-        "agreement/ok-seq.conf 32d4ed58db796250",
-        "agreement/ok-vrrp.conf 382c38b93b95f931",
-        "seed-001-lvs-dr.conf 40e096d02f4651f9",
-        "seed-003-haproxy-backup.conf 5d2e9ec2316bad88",
-        "seed-003-haproxy-master.conf a617d845946dbdfd",
-        "seed-004-nginx-master.conf 29dfaeb2f99455ca",
-        "/README.md 360eefe3f74cd255",
-        "/keepalived.conf.HTTP_GET.port bad30b352bd277d4",
-        "/keepalived.conf.IPv6 a59dd5aa5bfed2b9",
-        "/keepalived.conf.PING_CHECK e5d5ef19d80710ec",
-        "/keepalived.conf.SMTP_CHECK 5aa762f1f40e3acd",
-        "/keepalived.conf.fwmark 151fae0ab57cd79c",
-        "/keepalived.conf.inhibit 5fd8abc16da64d41",
-        "/keepalived.conf.misc_check a2d9af44c170d16f",
-        "/keepalived.conf.quorum 8457107bebc3bcab",
-        "/keepalived.conf.sample c13b4f1174a7b559",
-        "/keepalived.conf.status_code 2dc389b6fb3e7b66",
-        "/keepalived.conf.track_interface dcd3488e0dffcf69",
-        "/keepalived.conf.virtualhost 6ea7979dcd045b24",
-        "/keepalived.conf.vrrp 93ef6c132841fdd8",
-        "/keepalived.conf.vrrp.localcheck 0f4d7393b5b385ac",
-        "/keepalived.conf.vrrp.routes f4edf0379f907a5b",
-        "/keepalived.conf.vrrp.scripts a61febbbcdb8beb5",
-        "/keepalived.conf.vrrp.static_ipaddress d2a989229c1fd028",
-        "/keepalived.conf.vrrp.sync c72a05cff23f9023",
+        "agreement/bad-address.conf cae5824eac5c3be8",
+        "agreement/bad-bool.conf 645bdd9d8c2bf9d0",
+        "agreement/bad-extra-brace.conf 7479f4ee78537c50",
+        "agreement/bad-includea.conf b3df80e996544391",
+        "agreement/bad-missing-brace.conf d66f1bcbcca1da3f",
+        "agreement/bad-no-interface.conf 4faf6809187dc3fb",
+        "agreement/bad-no-vrid.conf e6f5b81a6559bb51",
+        "agreement/bad-priority.conf 46e5dbecf7815e58",
+        "agreement/bad-scheduler.conf 292341bfc9d95d71",
+        "agreement/bad-status.conf d467dd0a678d813a",
+        "agreement/bad-timer.conf a06a1e4005adec8e",
+        "agreement/bad-vrid.conf 6719112c32213afa",
+        "agreement/bad-weight.conf b0f44245fd538f1e",
+        "agreement/ok-brace-next-line.conf c355c0ec79b4491c",
+        "agreement/ok-conditional.conf e24a033044a55723",
+        "agreement/ok-extension.conf 556219f1992d8fca",
+        "agreement/ok-lvs-dr.conf 1590fe42e9d952c3",
+        "agreement/ok-one-line-block.conf 3cd07dce2cfb9891",
+        "agreement/ok-seq.conf 9a3e6fe48cc64e30",
+        "agreement/ok-vrrp.conf 3388adcf2116f4f2",
+        "seed-001-lvs-dr.conf 51b0d5b240d8d4f1",
+        "seed-003-haproxy-backup.conf 9f72628d19378bf5",
+        "seed-003-haproxy-master.conf 9c70c29e9478748e",
+        "seed-004-nginx-master.conf 355836bd72de615e",
+        "/README.md 5fa218823673332d",
+        "/keepalived.conf.HTTP_GET.port 9368bd5281371ff3",
+        "/keepalived.conf.IPv6 4552c1de5ae4b8cb",
+        "/keepalived.conf.PING_CHECK 08b12e94e0f7efd6",
+        "/keepalived.conf.SMTP_CHECK 61384b73c35ea0bf",
+        "/keepalived.conf.fwmark 48d7cca11d95be07",
+        "/keepalived.conf.inhibit 36697f46087ae456",
+        "/keepalived.conf.misc_check ce46aa19c720a6b7",
+        "/keepalived.conf.quorum 0116d4a9a9821c5f",
+        "/keepalived.conf.sample b42012144df10560",
+        "/keepalived.conf.status_code 1f45193a2c2aa4f1",
+        "/keepalived.conf.track_interface 6b2c72e0593c05b4",
+        "/keepalived.conf.virtualhost f3b240bce1a60067",
+        "/keepalived.conf.vrrp 445944942c7fc532",
+        "/keepalived.conf.vrrp.localcheck 79734d81e86f22bf",
+        "/keepalived.conf.vrrp.routes 5a999ad57237c695",
+        "/keepalived.conf.vrrp.scripts b0c646fdb0c8da6e",
+        "/keepalived.conf.vrrp.static_ipaddress 4635e5fde453d616",
+        "/keepalived.conf.vrrp.sync d6a623e68c7412f6",
       ]
     `);
   });

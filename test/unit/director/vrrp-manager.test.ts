@@ -201,3 +201,118 @@ describe('VrrpManager', () => {
     await m.stop();
   });
 });
+
+describe('track_file', () => {
+  const TRACK_CONF = `
+track_file maint {
+  file /var/run/floatlb-maint
+  weight -10
+  init_file 0
+}
+vrrp_track_file legacy {
+  file /var/run/floatlb-legacy
+  weight 0
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  virtual_ipaddress {
+    10.0.0.200/24
+  }
+  track_file {
+    maint
+    legacy
+  }
+}
+vrrp_instance VI_2 {
+  interface eth1
+  virtual_router_id 52
+  priority 100
+  virtual_ipaddress {
+    10.0.1.200/24
+  }
+  track_file {
+    maint weight 5 reverse
+  }
+}
+`;
+
+  it('reads the blocks keepalived writes, under either name', () => {
+    const r = parseConfigText(TRACK_CONF, { file: 'track.conf' });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.config!.vrrpTrackFiles).toEqual([
+      {
+        name: 'maint',
+        file: '/var/run/floatlb-maint',
+        weight: -10,
+        weightReverse: false,
+        initFile: { value: 0, overwrite: false },
+      },
+      { name: 'legacy', file: '/var/run/floatlb-legacy', weight: 0, weightReverse: false, initFile: null },
+    ]);
+  });
+
+  it('refuses a track_file without a file, and warns of a reference to an unknown one', () => {
+    const r = parseConfigText(
+      'track_file t {\n  weight 2\n}\nvrrp_instance V {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    10.0.0.1\n  }\n  track_file {\n    nope\n  }\n}\n',
+      { file: 'bad.conf' },
+    );
+    expect(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.severity} ${d.message}`)).toEqual([
+      '1:1 error track_file t has no file',
+      '4:1 warning vrrp_instance V tracks unknown track_file nope',
+    ]);
+  });
+
+  it('maps the value times the weight onto priority, FAULT and recovery', async () => {
+    vi.useFakeTimers();
+    const r = parseConfigText(TRACK_CONF, { file: 'track.conf' });
+    const files = new Map<string, string>([['/var/run/floatlb-legacy', '0\n']]);
+    const speakers = new Map<string, FakeSpeaker>();
+    const m = new VrrpManager(r.config!, {
+      createSpeaker: async (s, emit) => {
+        const f = new FakeSpeaker(s, emit);
+        speakers.set(s.name, f);
+        return f;
+      },
+      linkUp: async () => true,
+      runTrackScript: async () => true,
+      fileIo: {
+        read: async (p) => files.get(p) ?? null,
+        write: async (p, t) => void files.set(p, t),
+      },
+      filePollMs: 1000,
+    });
+    await m.start();
+    const vi1 = () => speakers.get('VI_1')!.tracks;
+    const vi2 = () => speakers.get('VI_2')!.tracks;
+    // init_file wrote 0 into the missing file; legacy reads 0: both neutral.
+    expect(files.get('/var/run/floatlb-maint')).toBe('0\n');
+    expect(vi1()).toEqual([
+      ['file:maint', true, 0],
+      ['file:legacy', true, 0],
+    ]);
+    expect(vi2()).toEqual([['file:maint', true, 0]]);
+
+    files.set('/var/run/floatlb-maint', '3\n');
+    await vi.advanceTimersByTimeAsync(1000);
+    // VI_1: 3 × -10 lowers its priority by 30; VI_2: 3 × 5, reversed, by 15.
+    expect(vi1().at(-1)).toEqual(['file:maint', false, -30]);
+    expect(vi2().at(-1)).toEqual(['file:maint', false, -15]);
+
+    files.set('/var/run/floatlb-maint', '30');
+    await vi.advanceTimersByTimeAsync(1000);
+    // -300 is below -253: FAULT for VI_1.
+    expect(vi1().at(-1)).toEqual(['file:maint', false, 0]);
+
+    files.set('/var/run/floatlb-legacy', '1');
+    await vi.advanceTimersByTimeAsync(1000);
+    // Weight 0: any non-zero value is a failure.
+    expect(vi1().at(-1)).toEqual(['file:legacy', false, 0]);
+
+    files.delete('/var/run/floatlb-legacy');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(vi1().at(-1)).toEqual(['file:legacy', true, 0]);
+    await m.stop();
+  });
+});
