@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MRS_POOL_CONF } from '../support/mrs-pool.js';
 import { requireRoot, requireTool } from '../support/require.js';
 import {
   ADAPTERS,
@@ -166,23 +167,7 @@ describe('the adapter log', () => {
   beforeAll(async () => {
     lp = join(dir, 'logged');
     const g = Number(execFileSync('getent', ['group', USER], { encoding: 'utf8' }).split(':')[2]);
-    d = new TestDirector(
-      `virtual_server 192.168.0.50 20026 {
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  active_standby
-  real_server 192.168.1.2 20026 {
-    weight 1
-  }
-  real_server 192.168.1.3 20026 {
-    weight 1
-  }
-}`,
-      join(dir, 'log-director.sock'),
-      join(dir, 'log-director.json'),
-      g,
-    );
+    d = new TestDirector(MRS_POOL_CONF, join(dir, 'log-director.sock'), join(dir, 'log-director.json'), g);
     await d.start();
     install(['--prefix', lp, '--user', USER, '--director', join(dir, 'log-director.sock')]);
   });

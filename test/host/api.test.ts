@@ -11,22 +11,10 @@ import { parseConfigText } from '../../src/config/index.js';
 import { Director } from '../../src/director/director.js';
 import { FakeDataPlane } from '../support/fake-dataplane.js';
 import { FakeHealth } from '../support/fake-health.js';
+import { MRS_POOL_CONF } from '../support/mrs-pool.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
-const CONFIG = `
-virtual_server 192.168.0.50 20026 {
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  active_standby
-  real_server 192.168.1.2 20026 {
-    weight 1
-  }
-  real_server 192.168.1.3 20026 {
-    weight 1
-  }
-}
-`;
+const CONFIG = MRS_POOL_CONF;
 const NOBODY = 65534;
 const TOKEN = 's3cret-token-for-tests';
 

@@ -8,20 +8,9 @@ import { Director } from '../../../src/director/director.js';
 import type { ApplyResult, DataPlaneOp } from '../../../src/kernel/dataplane.js';
 import { FakeDataPlane } from '../../support/fake-dataplane.js';
 import { FakeHealth } from '../../support/fake-health.js';
+import { MRS_POOL_CONF } from '../../support/mrs-pool.js';
 
-const CONF = `virtual_server 192.168.0.50 20026 {
-  lb_algo rr
-  lb_kind NAT
-  protocol TCP
-  active_standby
-  real_server 192.168.1.2 20026 {
-    weight 1
-  }
-  real_server 192.168.1.3 20026 {
-    weight 1
-  }
-}
-`;
+const CONF = MRS_POOL_CONF;
 
 /** A plane whose kernel refuses weight changes. */
 class RefusingPlane extends FakeDataPlane {

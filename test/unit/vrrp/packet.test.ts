@@ -12,6 +12,7 @@ import {
   receiveIpv4,
   type VrrpAdvert,
 } from '../../../src/vrrp/packet.js';
+import { ipv4Packet } from '../../support/ipv4-packet.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -41,16 +42,8 @@ const v3: VrrpAdvert = {
 };
 const pseudo = { src: '10.0.0.1', dst: '224.0.0.18' };
 
-function ipv4(payload: Buffer, ttl = 255, src = '10.0.0.1', dst = '224.0.0.18', proto = 112): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h[8] = ttl;
-  h[9] = proto;
-  Buffer.from(src.split('.').map(Number)).copy(h, 12);
-  Buffer.from(dst.split('.').map(Number)).copy(h, 16);
-  return Buffer.concat([h, payload]);
-}
+const ipv4 = (payload: Buffer, ttl = 255, src = '10.0.0.1', dst = '224.0.0.18', proto = 112): Buffer =>
+  ipv4Packet(payload, { ttl, src, dst, proto });
 
 describe('VRRP v2 codec', () => {
   it('encodes the RFC 3768 layout byte for byte', () => {

@@ -8,6 +8,7 @@ import {
   receiveIpv4,
   type VrrpAdvert,
 } from '../../../src/vrrp/packet.js';
+import { ipv4Packet } from '../../support/ipv4-packet.js';
 
 const adv: VrrpAdvert = {
   version: 3,
@@ -20,15 +21,7 @@ const adv: VrrpAdvert = {
 
 /** A unicast advert as a raw socket returns it. */
 function ipv4(ttl: number, src: string, dst = '10.9.2.2'): Buffer {
-  const payload = encodeAdvert(adv, { src, dst });
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h[8] = ttl;
-  h[9] = 112;
-  Buffer.from(src.split('.').map(Number)).copy(h, 12);
-  Buffer.from(dst.split('.').map(Number)).copy(h, 16);
-  return Buffer.concat([h, payload]);
+  return ipv4Packet(encodeAdvert(adv, { src, dst }), { ttl, src, dst });
 }
 
 const base: AdvertExpectations = {

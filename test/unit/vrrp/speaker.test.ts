@@ -5,6 +5,7 @@ import { notifyCommands, splitCommand } from '../../../src/vrrp/notify.js';
 import { decodeAdvert, encodeAdvert, parseIpv4, type VrrpAdvert } from '../../../src/vrrp/packet.js';
 import { garpOnMaster, instanceSettings, type Vip } from '../../../src/vrrp/settings.js';
 import { type SpeakerClock, VIP_RETRY_MS, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
+import { ipv4Packet } from '../../support/ipv4-packet.js';
 
 class FakeClock implements SpeakerClock {
   t = 0;
@@ -33,16 +34,7 @@ class FakeClock implements SpeakerClock {
   }
 }
 
-function ipv4(payload: Buffer, src: string, ttl = 255): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payload.length, 2);
-  h[8] = ttl;
-  h[9] = 112;
-  Buffer.from(src.split('.').map(Number)).copy(h, 12);
-  Buffer.from([224, 0, 0, 18]).copy(h, 16);
-  return Buffer.concat([h, payload]);
-}
+const ipv4 = (payload: Buffer, src: string, ttl = 255): Buffer => ipv4Packet(payload, { src, ttl });
 
 function world(
   over: Parameters<typeof instanceSettings>[0] extends infer S ? Partial<S> : never = {},
