@@ -51,18 +51,24 @@ export class FileTracker {
   ) {}
 
   async start(pollMs: number): Promise<void> {
+    let text = await this.io.read(this.file.file);
     const init = this.file.initFile;
-    if (init && (init.overwrite || (await this.io.read(this.file.file)) === null)) {
-      await this.io.write(this.file.file, `${init.value}\n`).catch((e: unknown) => {
+    if (init && (init.overwrite || text === null)) {
+      text = `${init.value}\n`;
+      await this.io.write(this.file.file, text).catch((e: unknown) => {
         log.error({ err: e, file: this.file.file }, 'track_file init_file failed');
       });
     }
-    await this.poll();
+    this.observe(text);
     this.timer = setInterval(() => void this.poll(), pollMs);
   }
 
   private async poll(): Promise<void> {
-    const value = parseTrackValue(await this.io.read(this.file.file));
+    this.observe(await this.io.read(this.file.file));
+  }
+
+  private observe(text: string | null): void {
+    const value = parseTrackValue(text);
     if (value === this.last) return;
     this.last = value;
     log.info({ trackFile: this.file.name, file: this.file.file, value }, 'track file changed');
