@@ -26,6 +26,22 @@ afterEach(async () => {
 });
 
 /** fl 10.9.1.2 ─ rt 10.9.1.1 | 10.9.2.1 ─ ka 10.9.2.2; the router drops multicast. */
+type Side = { name: string; speaker: Speaker; ns: Parameters<typeof hasVip>[0] };
+
+/** Stops the master gracefully and times the backup's move to MASTER; the VIP must follow it. */
+async function handOver(master: Side, backup: Side): Promise<void> {
+  const mark = backup.speaker.mark();
+  const t0 = performance.now();
+  await master.speaker.stop();
+  const at = await backup.speaker.waitState('MASTER', 5000, mark);
+  console.log(
+    `unicast across router, ${master.name} master stopped: ${backup.name} master after ${((at - t0) / 1000).toFixed(3)} s`,
+  );
+  await sleep(300);
+  expect(hasVip(backup.ns)).toBe(true);
+  expect(hasVip(master.ns)).toBe(false);
+}
+
 function routed() {
   requireTool('keepalived');
   const fl = vrNetns('ufl');
@@ -90,16 +106,7 @@ describe('unicast VRRPv3 across a router with keepalived', () => {
     expect(stats.received).toBeGreaterThan(0);
     expect(stats.dropped).toEqual({});
 
-    const mark2 = k.mark();
-    const t0 = performance.now();
-    await f.stop();
-    const at = await k.waitState('MASTER', 5000, mark2);
-    console.log(
-      `unicast across router, floatlb master stopped: keepalived master after ${((at - t0) / 1000).toFixed(3)} s`,
-    );
-    await sleep(300);
-    expect(hasVip(ka)).toBe(true);
-    expect(hasVip(fl)).toBe(false);
+    await handOver({ name: 'floatlb', speaker: f, ns: fl }, { name: 'keepalived', speaker: k, ns: ka });
   });
 
   it('keepalived (150) preempts floatlb (100); floatlb takes over when keepalived stops', async () => {
@@ -116,16 +123,7 @@ describe('unicast VRRPv3 across a router with keepalived', () => {
     expect(hasVip(ka)).toBe(true);
     expect(hasVip(fl)).toBe(false);
 
-    const mark2 = f.mark();
-    const t0 = performance.now();
-    await k.stop();
-    const at = await f.waitState('MASTER', 5000, mark2);
-    console.log(
-      `unicast across router, keepalived master stopped: floatlb master after ${((at - t0) / 1000).toFixed(3)} s`,
-    );
-    await sleep(300);
-    expect(hasVip(fl)).toBe(true);
-    expect(hasVip(ka)).toBe(false);
+    await handOver({ name: 'keepalived', speaker: k, ns: ka }, { name: 'floatlb', speaker: f, ns: fl });
   });
 
   it('without TTL bounds floatlb drops the routed adverts (TTL 254)', async () => {
