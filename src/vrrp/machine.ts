@@ -48,6 +48,12 @@ export type MachineAction =
       readonly peer: string;
       readonly peerPriority: number;
       readonly outcome: 'stay-master' | 'yield';
+      /**
+       * preemption: the normal overlap while a higher-priority router takes
+       * over (the loser has not heard it yet). split-brain: two masters for
+       * longer than a takeover takes, as after a partition.
+       */
+      readonly kind: 'preemption' | 'split-brain';
     }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly msg: string };
 
@@ -59,7 +65,7 @@ export interface MachineStats {
   advertsReceived: number;
   releaseReceived: number;
   releaseSent: number;
-  /** Adverts from another master while this router was master. */
+  /** Adverts from another master that a takeover does not explain (a partition). */
   splitBrain: number;
 }
 
@@ -121,6 +127,7 @@ export class VrrpMachine {
     splitBrain: 0,
   };
   private st: VrrpState = 'INIT';
+  private masterSince = 0;
   private readonly tracks = new Map<string, Track>();
   private readonly preempt: boolean;
   /** Learnt from the master's adverts in v3 (RFC 5798 6.4.2); fixed in v2. */
@@ -245,14 +252,19 @@ export class VrrpMachine {
       this.sendAdvert(now, out);
       return;
     }
-    this.stats.splitBrain++;
     const peerWins =
       ev.priority > mine || (ev.priority === mine && compareIp(ev.src, this.cfg.primaryIp) > 0);
+    // A higher priority taking over, or a lower one that has not yet heard
+    // this router's first adverts, is preemption at work.
+    const takeover = now - this.masterSince <= masterDownMs(mine, this.masterAdvertIntMs);
+    const kind = ev.priority > mine || (ev.priority < mine && takeover) ? 'preemption' : 'split-brain';
+    if (kind === 'split-brain') this.stats.splitBrain++;
     out.push({
       type: 'split-brain',
       peer: ev.src,
       peerPriority: ev.priority,
       outcome: peerWins ? 'yield' : 'stay-master',
+      kind,
     });
     if (peerWins) {
       if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
@@ -328,6 +340,7 @@ export class VrrpMachine {
 
   private toMaster(now: number, out: MachineAction[]): void {
     this.st = 'MASTER';
+    this.masterSince = now;
     this.stats.becameMaster++;
     this.preemptAt = null;
     this.masterDownAt = Number.POSITIVE_INFINITY;

@@ -240,12 +240,22 @@ export class VrrpSpeaker {
         }
         this.deps.onState?.(a.state, a.priority);
         break;
-      case 'split-brain':
-        log.error(
-          { instance: name, peer: a.peer, peerPriority: a.peerPriority, outcome: a.outcome },
-          `(${name}) SPLIT BRAIN: another master ${a.peer} (priority ${a.peerPriority}) on VRID ${this.settings.vrid}; ${a.outcome}`,
-        );
+      case 'split-brain': {
+        const fields = { instance: name, peer: a.peer, peerPriority: a.peerPriority, outcome: a.outcome };
+        const mine = this.machine.priority;
+        if (a.kind === 'preemption') {
+          log.info(
+            fields,
+            `(${name}) master ${a.peer} has priority ${a.peerPriority}, ours ${mine}: ${a.outcome === 'yield' ? 'yielding' : 'staying master'}`,
+          );
+        } else {
+          log.error(
+            fields,
+            `(${name}) SPLIT BRAIN: another master ${a.peer} (priority ${a.peerPriority}, ours ${mine}) on VRID ${this.settings.vrid}; ${a.outcome}`,
+          );
+        }
         break;
+      }
       case 'log':
         log[a.level]({ instance: name }, a.msg);
         break;

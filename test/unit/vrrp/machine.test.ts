@@ -206,19 +206,30 @@ describe('Master', () => {
     expect(m.step(advert('10.0.0.1', 0), 300)).toEqual([{ type: 'send-advert', priority: 255 }]);
     expect(m.nextDeadline()).toBe(1300);
   });
-  it('yields to a higher priority: split brain counted, VIPs removed', () => {
+  it('yields to a higher priority as preemption: VIPs removed, not counted as split brain', () => {
     const m = machine({ priority: 100 });
     m.step({ type: 'start' }, 0);
     m.step({ type: 'tick' }, DOWN_100);
     const a = m.step(advert('10.0.0.1', 200), 5000);
     expect(a).toEqual([
-      { type: 'split-brain', peer: '10.0.0.1', peerPriority: 200, outcome: 'yield' },
+      { type: 'split-brain', peer: '10.0.0.1', peerPriority: 200, outcome: 'yield', kind: 'preemption' },
       { type: 'remove-vips' },
       { type: 'notify', state: 'BACKUP', priority: 100 },
     ]);
     expect(m.state).toBe('BACKUP');
-    expect(m.stats.splitBrain).toBe(1);
+    expect(m.stats.splitBrain).toBe(0);
     expect(m.nextDeadline()).toBe(5000 + DOWN_100);
+  });
+  it('a lower-priority master is preemption just after a takeover, split brain once that has had time', () => {
+    const m = master(); // priority 255, master from 0
+    const down255 = 3000 + 1000 / 256;
+    const early = m.step(advert('10.0.0.1', 100), down255);
+    expect(early[0]).toMatchObject({ type: 'split-brain', outcome: 'stay-master', kind: 'preemption' });
+    expect(m.stats.splitBrain).toBe(0);
+    const late = m.step(advert('10.0.0.1', 100), down255 + 1);
+    expect(late[0]).toMatchObject({ type: 'split-brain', outcome: 'stay-master', kind: 'split-brain' });
+    expect(m.stats.splitBrain).toBe(1);
+    expect(m.state).toBe('MASTER');
   });
   it('equal priority: the higher address wins', () => {
     const m1 = master({ priority: 100, initialState: 'MASTER' });
@@ -228,7 +239,13 @@ describe('Master', () => {
     const m2 = master({ priority: 100, initialState: 'MASTER' });
     m2.step({ type: 'tick' }, 1609.375);
     expect(m2.step(advert('10.0.0.1', 100), 2000)).toEqual([
-      { type: 'split-brain', peer: '10.0.0.1', peerPriority: 100, outcome: 'stay-master' },
+      {
+        type: 'split-brain',
+        peer: '10.0.0.1',
+        peerPriority: 100,
+        outcome: 'stay-master',
+        kind: 'split-brain',
+      },
       { type: 'send-advert', priority: 100 },
       { type: 'send-garp', reason: 'lower-priority-master' },
     ]);
@@ -238,7 +255,6 @@ describe('Master', () => {
     const m = master();
     const a = m.step(advert('10.0.0.9', 50), 500);
     expect(types(a)).toEqual(['split-brain', 'send-advert', 'send-garp']);
-    expect(m.stats.splitBrain).toBe(1);
   });
   it('shutdown sends priority 0, removes the VIPs and notifies STOP', () => {
     const m = master();
