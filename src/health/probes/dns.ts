@@ -1,11 +1,10 @@
 // DNS_CHECK: one query over UDP; up when the reply has our id, RCODE NOERROR
 // and at least one answer of the requested type (keepalived's rule).
 import { randomInt } from 'node:crypto';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { DNS_TYPES, decodeMessage, encodeQuery, FLAG_QR, RCODE_NOERROR, rcodeOf } from '../dns-codec.js';
 import type { BoundCheck, DnsCheck, ProbeResult } from '../types.js';
-import { deadline, errText, stopwatch, targetOf, timeoutOf } from './common.js';
+import { errText, targetOf, timeoutOf } from './common.js';
+import { exchangeDatagram } from './datagram.js';
 
 type DnsSpec = DnsCheck & BoundCheck;
 
@@ -26,42 +25,22 @@ export function judgeDnsReply(raw: Uint8Array, id: number, type: number): string
 }
 
 export function probeDns(spec: DnsSpec, signal: AbortSignal): Promise<ProbeResult> {
-  const sw = stopwatch();
   const { host, port } = targetOf(spec);
   const type = DNS_TYPES[spec.dnsType ?? 'SOA'];
   const id = randomInt(0, 0x10000);
-  const query = encodeQuery(id, spec.name ?? '.', type);
-  const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-  return new Promise<ProbeResult>((resolve) => {
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      dispose();
-      sock.removeAllListeners();
-      sock.on('error', () => {});
-      try {
-        sock.close();
-      } catch {
-        // not yet bound
-      }
-      resolve(r);
-    };
-    const dispose = deadline(signal, timeoutOf(spec), (why) => finish(sw.fail(why)));
-    sock.once('error', (e) => finish(sw.fail(`dns ${host}:${port}: ${errText(e)}`)));
-    sock.on('message', (msg) => {
+  return exchangeDatagram(
+    {
+      label: 'dns',
+      host,
+      port,
+      bind: spec,
+      timeoutMs: timeoutOf(spec),
+      request: encodeQuery(id, spec.name ?? '.', type),
       // A late reply to an earlier query is not an answer to this one.
-      if (msg.length >= 2 && msg.readUInt16BE(0) !== id) return;
-      const why = judgeDnsReply(msg, id, type);
-      finish(why ? sw.fail(why) : sw.ok());
-    });
-    const send = () =>
-      sock.connect(port, host, () => {
-        sock.send(query, (err) => {
-          if (err) finish(sw.fail(`dns send: ${errText(err)}`));
-        });
-      });
-    if (spec.bindto || spec.bindPort) sock.bind({ address: spec.bindto, port: spec.bindPort ?? 0 }, send);
-    else send();
-  });
+      judge: (msg) =>
+        msg.length >= 2 && msg.readUInt16BE(0) !== id ? null : (judgeDnsReply(msg, id, type) ?? ''),
+      onSilence: (why) => why,
+    },
+    signal,
+  );
 }

@@ -1,10 +1,9 @@
 // UDP_CHECK: send the payload on a connected socket. An ICMP port-unreachable
 // comes back as ECONNREFUSED and means down. Without require_reply, silence
 // until the timeout means up (as keepalived); with it, a matching reply is needed.
-import dgram from 'node:dgram';
-import net from 'node:net';
 import type { BoundCheck, ProbeResult, UdpCheck } from '../types.js';
-import { deadline, errText, stopwatch, targetOf, timeoutOf } from './common.js';
+import { targetOf, timeoutOf } from './common.js';
+import { exchangeDatagram } from './datagram.js';
 
 type UdpSpec = UdpCheck & BoundCheck;
 
@@ -22,41 +21,19 @@ export function judgeUdpReply(spec: UdpCheck, reply: Uint8Array): string | null 
 }
 
 export function probeUdp(spec: UdpSpec, signal: AbortSignal): Promise<ProbeResult> {
-  const sw = stopwatch();
   const { host, port } = targetOf(spec);
-  const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
-  return new Promise<ProbeResult>((resolve) => {
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      dispose();
-      sock.removeAllListeners();
-      sock.on('error', () => {});
-      try {
-        sock.close();
-      } catch {
-        // not yet bound
-      }
-      resolve(r);
-    };
-    const dispose = deadline(signal, timeoutOf(spec), (why, timedOut) => {
+  return exchangeDatagram(
+    {
+      label: 'udp',
+      host,
+      port,
+      bind: spec,
+      timeoutMs: timeoutOf(spec),
+      request: Buffer.from(spec.payload ?? new Uint8Array(0)),
+      judge: (msg) => judgeUdpReply(spec, msg) ?? '',
       // Silence is a pass unless a reply is required.
-      if (timedOut && spec.requireReply === undefined) finish(sw.ok());
-      else finish(sw.fail(why));
-    });
-    sock.once('error', (e) => finish(sw.fail(`udp ${host}:${port}: ${errText(e)}`)));
-    sock.on('message', (msg) => {
-      const why = judgeUdpReply(spec, msg);
-      finish(why ? sw.fail(why) : sw.ok());
-    });
-    const send = () =>
-      sock.connect(port, host, () => {
-        sock.send(Buffer.from(spec.payload ?? new Uint8Array(0)), (err) => {
-          if (err) finish(sw.fail(`udp send: ${errText(err)}`));
-        });
-      });
-    if (spec.bindto || spec.bindPort) sock.bind({ address: spec.bindto, port: spec.bindPort ?? 0 }, send);
-    else send();
-  });
+      onSilence: (why) => (spec.requireReply === undefined ? null : why),
+    },
+    signal,
+  );
 }
