@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFile, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { bridge, type Netns, vethPair } from '../../lab/netns.js';
 import { parseIpvsArgs } from '../../src/cli/ipvs-args.js';
 import { runIpvs } from '../../src/cli/ipvs-run.js';
@@ -42,23 +42,29 @@ s.keepAliveTimeout = 600000;
 s.listen(80, '0.0.0.0', () => console.log('up'));
 `;
 
-// count N: N requests, each on a new connection. hold N: keep one
+// count N: N requests, each on a new connection; a request that fails is
+// recorded with its local port and the rest go on. hold N: keep one
 // connection open and name its server, wait for a line on stdin, make N
 // new connections, then ask again on the held one.
 const CLIENT = `
 const http = require('http');
 const [mode, n, vip] = process.argv.slice(1);
 const get = (agent) => new Promise((res, rej) => {
+  let port = 0;
   const req = http.get({ host: vip, port: 80, path: '/', agent }, (r) => {
     let b = ''; r.on('data', (c) => (b += c)); r.on('end', () => res({ body: b, reused: req.reusedSocket }));
   });
-  req.setTimeout(120000, () => req.destroy(new Error('timeout')));
-  req.on('error', rej);
+  req.on('socket', (s) => s.on('connect', () => (port = s.localPort)));
+  req.setTimeout(15000, () => req.destroy(new Error('timeout')));
+  req.on('error', (e) => rej(Object.assign(e, { port, at: new Date().toISOString() })));
 });
 async function many(k) {
-  const counts = {};
-  for (let i = 0; i < k; i++) { const { body } = await get(false); counts[body] = (counts[body] || 0) + 1; }
-  return counts;
+  const counts = {}; const errors = [];
+  for (let i = 0; i < k; i++) {
+    try { const { body } = await get(false); counts[body] = (counts[body] || 0) + 1; }
+    catch (e) { errors.push({ i, port: e.port, at: e.at, err: e.message }); }
+  }
+  return { counts, errors };
 }
 (async () => {
   if (mode === 'count') { console.log(JSON.stringify(await many(Number(n)))); return; }
@@ -66,13 +72,18 @@ async function many(k) {
   const first = await get(agent);
   console.log('READY ' + first.body);
   process.stdin.once('data', async () => {
-    const counts = await many(Number(n));
+    const { counts, errors } = await many(Number(n));
     const held = await get(agent);
-    console.log(JSON.stringify({ counts, held }));
+    console.log(JSON.stringify({ counts, errors, held }));
     agent.destroy();
   });
-})().catch((e) => { console.error(e); process.exit(1); });
+})().catch((e) => { console.error(JSON.stringify({ err: e.message, port: e.port, at: e.at })); process.exit(1); });
 `;
+
+interface CountResult {
+  counts: Record<string, number>;
+  errors: Array<{ i: number; port: number; at: string; err: string }>;
+}
 
 function lines(p: ChildProcess): AsyncIterableIterator<string> {
   return createInterface({ input: p.stdout! })[Symbol.asyncIterator]();
@@ -85,7 +96,7 @@ async function firstLine(p: ChildProcess): Promise<string> {
 }
 
 // Async, so the test worker's event loop stays free to talk to vitest.
-async function countConnections(n: number): Promise<Record<string, number>> {
+async function countConnections(n: number): Promise<CountResult> {
   const { stdout } = await execFileP(
     'ip',
     ['netns', 'exec', client.name, 'node', '-e', CLIENT, 'count', String(n), VIP],
@@ -94,7 +105,7 @@ async function countConnections(n: number): Promise<Record<string, number>> {
       timeout: 600_000,
     },
   );
-  return JSON.parse(stdout) as Record<string, number>;
+  return JSON.parse(stdout) as CountResult;
 }
 
 function dest(ip: string, forwarding: Forwarding, weight: number): DestSpec {
@@ -125,6 +136,10 @@ beforeAll(async () => {
   // A new connection that reuses the port of a closed one to a weight-0
   // server is rescheduled rather than sent to that server.
   setVsKnob('expire_nodest_conn', 1, { netns: director.name });
+  // One-armed NAT: replies come in and go out on eth0. Without this the
+  // director tells the real servers (ICMP redirect) to bypass it, and the
+  // replies would reach the client un-NATed if they listened.
+  for (const ifname of ['all', 'eth0']) director.sysctl(`net.ipv4.conf.${ifname}.send_redirects`, 0);
   director.ip('addr', 'add', `${VIP}/32`, 'dev', 'eth0');
   for (const s of servers) {
     // DR: the VIP on lo, kept quiet on the LAN. TUN: the VIP on tunl0 (the lab loads ipip), no
@@ -134,6 +149,7 @@ beforeAll(async () => {
     s.ip('addr', 'add', `${VIP}/32`, 'dev', 'tunl0');
     for (const ifname of ['all', 'eth0']) setArp(ifname, { ignore: 1, announce: 2 }, { netns: s.name });
     for (const ifname of ['all', 'default', 'eth0', 'tunl0']) setRpFilter(ifname, 0, { netns: s.name });
+    for (const ifname of ['all', 'eth0']) s.sysctl(`net.ipv4.conf.${ifname}.accept_redirects`, 0);
   }
   await Promise.all(
     servers.map((s, i) => {
@@ -142,6 +158,31 @@ beforeAll(async () => {
     }),
   );
   ipvs = await IpvsClient.open({ netns: director.name });
+});
+
+// What the kernel saw, printed when a case fails: enough to tell a lost SYN
+// from a lost reply and which hop dropped it.
+afterEach((ctx) => {
+  if (ctx.task.result?.state !== 'fail') return;
+  const show = (ns: Netns, cmd: string) => {
+    try {
+      return execFileSync('ip', ['netns', 'exec', ns.name, 'sh', '-c', cmd], { encoding: 'utf8' });
+    } catch (e) {
+      return String(e);
+    }
+  };
+  const counters =
+    'nstat -az | grep -E "Redirects|TcpExtListenDrops|TcpAttemptFails|TcpRetransSegs|IpOutNoRoutes|IpInAddrErrors"';
+  const dump = [
+    `director:\n${show(director, `ipvsadm -Ln --stats; ipvsadm -Lnc | grep -v TIME_WAIT; ip neigh; ${counters}`)}`,
+    ...servers.map(
+      (s) =>
+        `${s.name}:\n${show(s, `ip route get 10.10.0.2; ip neigh; ss -tan | grep -v TIME-WAIT; ${counters}`)}`,
+    ),
+    `router:\n${show(router, `ip neigh; ${counters}`)}`,
+    `client:\n${show(client, `ss -tan; ${counters}`)}`,
+  ];
+  console.error(`ipvs-traffic: ${ctx.task.name} failed; kernel state:\n${dump.join('\n')}`);
 });
 
 afterAll(() => {
@@ -163,7 +204,8 @@ describe.each<[Forwarding, string]>([
       { op: 'add-dest', key, dest: dest(RS[1]!.ip, forwarding, 3) },
     ]);
     expect(r.errors).toEqual([]);
-    const counts = await countConnections(400);
+    const { counts, errors } = await countConnections(400);
+    expect(errors).toEqual([]);
     expect((counts.rs1 ?? 0) + (counts.rs2 ?? 0)).toBe(400);
     expect(Math.abs((counts.rs1 ?? 0) - 100)).toBeLessThanOrEqual(10);
     expect(Math.abs((counts.rs2 ?? 0) - 300)).toBeLessThanOrEqual(30);
@@ -181,8 +223,10 @@ describe.each<[Forwarding, string]>([
     p.stdin!.write('go\n');
     const res = JSON.parse((await it.next()).value as string) as {
       counts: Record<string, number>;
+      errors: CountResult['errors'];
       held: { body: string; reused: boolean };
     };
+    expect(res.errors).toEqual([]);
     expect(res.counts).toEqual({ [other.name]: 40 });
     expect(res.held).toEqual({ body: heldName, reused: true });
   });
