@@ -9,6 +9,8 @@ export interface AttemptResult {
   ok: boolean;
   who?: string;
   err?: string;
+  /** On a timeout: how late the client's own timer fired (ms), a sign of CPU starvation. */
+  lagMs?: number;
 }
 
 export interface Continuity {
@@ -21,6 +23,8 @@ export interface Continuity {
   maxSuccessIntervalMs: number;
   byServer: Record<string, number>;
   errors: Record<string, number>;
+  /** The latest any timed-out attempt's timer fired (ms). */
+  maxTimeoutLagMs: number;
 }
 
 export function analyze(results: AttemptResult[]): Continuity {
@@ -33,6 +37,7 @@ export function analyze(results: AttemptResult[]): Continuity {
   let maxInterval = 0;
   let firstFail: number | null = null;
   let lastFail: number | null = null;
+  let maxTimeoutLagMs = 0;
   for (const r of rs) {
     if (r.ok) {
       ok++;
@@ -42,6 +47,7 @@ export function analyze(results: AttemptResult[]): Continuity {
     } else {
       failed++;
       if (r.err) errors[r.err] = (errors[r.err] ?? 0) + 1;
+      if (r.lagMs !== undefined) maxTimeoutLagMs = Math.max(maxTimeoutLagMs, r.lagMs);
       firstFail ??= r.t;
       lastFail = r.t;
     }
@@ -54,7 +60,16 @@ export function analyze(results: AttemptResult[]): Continuity {
     const end = after?.t ?? rs[rs.length - 1]!.t;
     gapMs = end - start;
   }
-  return { attempts: rs.length, ok, failed, gapMs, maxSuccessIntervalMs: maxInterval, byServer, errors };
+  return {
+    attempts: rs.length,
+    ok,
+    failed,
+    gapMs,
+    maxSuccessIntervalMs: maxInterval,
+    byServer,
+    errors,
+    maxTimeoutLagMs,
+  };
 }
 
 /** Shares of each server in percent, from counts. */

@@ -5,7 +5,7 @@
 //   --interval MS               one attempt every MS until SIGTERM/stdin
 //                               closes; one line per attempt:
 //                               {"t":START_MS,"ok":true,"who":"rs1","ms":3}
-//                               or {"t":...,"ok":false,"err":"ETIMEDOUT"}
+//                               or {"t":...,"ok":false,"err":"ETIMEDOUT","lagMs":12}
 import { connect } from 'node:net';
 import { parseArgs } from 'node:util';
 
@@ -42,7 +42,14 @@ function attempt() {
     // itself was starved for longer than the timeout (the emulated lab VM
     // under load), an answer already waiting in the socket would be judged
     // a timeout. Look at pending I/O once more before deciding.
-    const timer = setTimeout(() => setImmediate(() => finish({ ok: false, err: 'ETIMEDOUT' })), timeoutMs);
+    // The error says which half went unanswered (the SYN, or the request on
+    // an open connection) and lagMs how late this client's own timer fired.
+    const timer = setTimeout(() => {
+      const lagMs = Date.now() - t0 - timeoutMs;
+      setImmediate(() =>
+        finish({ ok: false, err: sock.connecting ? 'ETIMEDOUT' : 'ETIMEDOUT-reply', lagMs }),
+      );
+    }, timeoutMs);
     sock.setEncoding('utf8');
     sock.on('connect', () => {
       if (values.proto === 'echo') sock.write('hello, floatlb\n');
