@@ -11,8 +11,10 @@ import { HealthChecker } from '../health/index.js';
 import type { DataPlane } from '../kernel/dataplane.js';
 import { Rtnl } from '../kernel/rtnetlink.js';
 import { openDataPlane, type PlaneRequest } from '../kernel/select-plane.js';
+import { readSysctl } from '../kernel/sysctl.js';
 import { logger } from '../util/log.js';
 import { Director, describeOp } from './director.js';
+import { type HostFacts, preflightWarnings } from './preflight.js';
 import { VrrpManager } from './vrrp-manager.js';
 import { kernelVrrpDeps } from './vrrp-wiring.js';
 
@@ -71,6 +73,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   );
 
   const rtnl = new Rtnl();
+  for (const w of preflightWarnings(director.currentConfig!, await hostFacts(rtnl))) log.warn(w);
   let vrrp: VrrpManager | null = null;
   const startVrrp = async (config: FloatlbConfig) => {
     if (!config.vrrpInstances.length) return null;
@@ -181,4 +184,29 @@ export function handleSignals(d: Daemon): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** What the start-up checks need to know about this host's network settings. */
+async function hostFacts(rtnl: Rtnl): Promise<HostFacts> {
+  const names = new Map((await rtnl.links()).map((l) => [l.index, l.name]));
+  const addresses = (await rtnl.addresses()).map((a) => ({
+    ifname: names.get(a.ifindex) ?? '',
+    family: a.family,
+    address: a.address,
+    prefixLen: a.prefixLen,
+  }));
+  const on = (key: string) => {
+    try {
+      return readSysctl(key) === '1';
+    } catch {
+      return false;
+    }
+  };
+  return {
+    ipForward: on('net.ipv4.ip_forward'),
+    addresses,
+    sendRedirects: (ifname) =>
+      on('net.ipv4.conf.all.send_redirects') ||
+      on(`net.ipv4.conf.${ifname.replace(/\./g, '/')}.send_redirects`),
+  };
 }
