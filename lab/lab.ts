@@ -321,7 +321,11 @@ export class Lab {
         process.execPath,
         ...this.clientArgs(proto, target),
         '--interval',
-        String(intervalMs),
+        // Stretched with the time scale: an open-loop client at full rate
+        // in the emulated VM overloads the real servers as soon as another
+        // process takes the CPU (a director starting), and every request
+        // then times out in the queue; that is the lab's load, not an outage.
+        String(intervalMs * TIME_SCALE),
       ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );

@@ -19,7 +19,12 @@ export interface Continuity {
   failed: number;
   /** From the last success before the first failure to the first success after the last failure (ms); 0 when nothing failed. */
   gapMs: number;
-  /** The longest interval between the starts of two consecutive successes (ms). */
+  /**
+   * The longest time in which no attempt succeeded: between the completions
+   * of two consecutive successes (ms). Completions, not starts: an attempt
+   * started just before a failover can still succeed after several seconds
+   * of SYN retries, and by its start alone the outage would look short.
+   */
   maxSuccessIntervalMs: number;
   byServer: Record<string, number>;
   errors: Record<string, number>;
@@ -38,12 +43,16 @@ export function analyze(results: AttemptResult[]): Continuity {
   let firstFail: number | null = null;
   let lastFail: number | null = null;
   let maxTimeoutLagMs = 0;
+  const doneAt = rs.filter((r) => r.ok).map((r) => r.t + r.ms);
+  doneAt.sort((a, b) => a - b);
+  for (const d of doneAt) {
+    if (lastOk !== null) maxInterval = Math.max(maxInterval, d - lastOk);
+    lastOk = d;
+  }
   for (const r of rs) {
     if (r.ok) {
       ok++;
       if (r.who) byServer[r.who] = (byServer[r.who] ?? 0) + 1;
-      if (lastOk !== null) maxInterval = Math.max(maxInterval, r.t - lastOk);
-      lastOk = r.t;
     } else {
       failed++;
       if (r.err) errors[r.err] = (errors[r.err] ?? 0) + 1;

@@ -86,7 +86,9 @@ export async function failoverTest(lab: Lab, report: Report, o: FailoverOptions)
   );
   lab.narrate(`client: a new connection to ${o.target} every 20 ms`);
   const stream = lab.clientStream('client', o.proto, o.target, 20);
-  await sleep(1500);
+  // Steady traffic before the kill: the client takes seconds to start in
+  // the emulated VM, and a kill before it runs would measure nothing.
+  await waitFor('ten answers before the kill', () => stream.results.filter((r) => r.ok).length >= 10, 60_000);
   const tKill = Date.now();
   lab.narrate(`killing the master ${o.master}: kill -9 floatlb and its links down`);
   lab.failNode(o.master);
@@ -134,6 +136,7 @@ export async function failoverTest(lab: Lab, report: Report, o: FailoverOptions)
   const all = analyze(results);
   report.figure('failover', { vipMoveMs: moveMs, ...failover });
   report.figure('recovery', { vipBackMs: backMs, ...recovery });
+  report.figure('vrrp states, ms after the recovery started', vrrpTimeline(lab, pair, tRecover));
   report.figure('traffic during the test', {
     attempts: all.attempts,
     ok: all.ok,
@@ -170,4 +173,28 @@ export async function failoverTest(lab: Lab, report: Report, o: FailoverOptions)
     recoveryOutage < o.maxGapMs && recovery.ok > 0 && results[results.length - 1]!.ok,
     `outage ${recoveryOutage} ms (gap ${recovery.gapMs} ms), ${recovery.failed} of ${recovery.attempts} failed`,
   );
+}
+
+/**
+ * Each VRRP state a director entered from `since` - 30 s on, as
+ * "node instance STATE @ms" relative to `since`: shows a handover that
+ * flapped. Only floatlb's JSON logs are read.
+ */
+export function vrrpTimeline(lab: Lab, nodes: string[], since: number): string[] {
+  const out: Array<{ t: number; line: string }> = [];
+  for (const node of nodes) {
+    for (const raw of lab.log(`floatlb-${node}`).split('\n')) {
+      if (!raw.startsWith('{')) continue;
+      let l: { time?: number; msg?: string; instance?: string; state?: string };
+      try {
+        l = JSON.parse(raw);
+      } catch {
+        continue;
+      }
+      if (typeof l.time !== 'number' || l.time < since - 30_000) continue;
+      if (!l.msg?.includes('entering') || !l.state) continue;
+      out.push({ t: l.time, line: `${node} ${l.instance} ${l.state} @${l.time - since}` });
+    }
+  }
+  return out.sort((a, b) => a.t - b.t).map((x) => x.line);
 }

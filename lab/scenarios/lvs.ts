@@ -233,8 +233,21 @@ function seed002(mode: Mode): Scenario {
         // keepalived's defaults give about 3.6 s; TCG stretches it.
         maxGapMs: 6000 * TIME_SCALE,
       });
+      // Whether the real server's accept queue overflowed: a server that
+      // falls behind shows as connections that open and never answer.
+      report.figure('TCP counters at mysql-10101', tcpCounters(lab, 'my10101'));
     },
   };
+}
+
+function tcpCounters(lab: Lab, node: string): Record<string, number> {
+  const names = ['TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpPassiveOpens', 'TcpExtTCPAbortOnClose'];
+  const out: Record<string, number> = {};
+  for (const line of lab.exec(node, 'nstat', '-asz', ...names).split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && names.includes(k)) out[k] = Number(v);
+  }
+  return out;
 }
 
 export const seed002Nat = seed002('nat');
