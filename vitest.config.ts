@@ -3,11 +3,11 @@ import { defineConfig } from 'vitest/config';
 // Three tiers: unit (pure, no root), host (root, namespaces on this kernel),
 // kernel (inside the lab VM, which has IPVS). test/run-tiers.mjs runs each.
 //
-// Two VM suites form the `vm-lab` project (`npm run test:vm-lab`), outside
-// `npm test`, because they do not yet pass reliably under the VM's CPU
-// emulation: the seed scenarios on IPVS (lab-lvs; one director-pair recovery
-// is intermittent, docs/lab.md) and real traffic through IPVS (ipvs-traffic;
-// one-armed NAT hung a connection for 120 s in one clean run, docs/ipvs.md).
+// The VM suites that drive real traffic form the `vm-lab` project: the seed
+// scenarios on IPVS (lab-lvs) and real traffic through IPVS (ipvs-traffic).
+// The kernel tier runs them after the kernel project, in the same VM boot,
+// one file at a time: under the VM's CPU emulation, another test file's load
+// would show up in their measurements (test/run-tiers.mjs).
 const VM_LAB = ['test/kernel/lab-*.test.ts', 'test/kernel/ipvs-traffic.test.ts'];
 
 export default defineConfig({

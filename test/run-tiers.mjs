@@ -4,8 +4,10 @@
 //   lint   biome check
 //   unit   pure tests, no root
 //   host   root; network namespaces on this machine's kernel
-//   kernel inside the lab VM, which has IPVS
-//   vm-lab the traffic-heavy VM tests; not part of the default run
+//   kernel inside the lab VM, which has IPVS: the kernel project, then in
+//          the same boot the vm-lab project (the seed scenarios and real
+//          traffic), one file at a time with nothing else running
+//   vm-lab the vm-lab project alone
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,8 +38,12 @@ function vitestArgs(project, jsonFile) {
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=${jsonFile}`,
+    // Each vm-lab file loads the emulated VM on its own.
+    ...(project === 'vm-lab' ? ['--no-file-parallelism'] : []),
   ];
 }
+
+const shq = (a) => (/^[\w./=-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`);
 
 function counts(jsonFile) {
   if (!existsSync(jsonFile)) return null;
@@ -57,28 +63,42 @@ for (const tier of tiers) {
     results.push({ tier, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0, code });
     continue;
   }
-  const jsonFile = join(outDir, `${tier}.json`);
+  const projects = tier === 'kernel' ? ['kernel', 'vm-lab'] : [tier];
+  const jsonFiles = projects.map((p) => join(outDir, `${p}.json`));
   let code;
   if (tier === 'kernel' || tier === 'vm-lab') {
-    // The whole kernel tier runs inside one VM boot; the JSON report lands on
-    // the shared filesystem.
+    // One VM boot runs the projects in turn; the JSON reports land on the
+    // shared filesystem. Not npx: under emulation npx alone costs over a minute.
+    const steps = projects.map((p, i) => [
+      'node',
+      'node_modules/vitest/vitest.mjs',
+      ...vitestArgs(p, jsonFiles[i]).slice(1),
+    ]);
+    const script = `${steps.map((st, i) => `${st.map(shq).join(' ')}; s${i}=$?`).join('; ')}; exit $((${steps.map((_, i) => `s${i}`).join(' | ')}))`;
     code = run('node', [
       'dist/lab/vm/cli.js',
       'run',
       '--timeout',
-      tier === 'kernel' ? '2400' : '5400',
+      tier === 'kernel' ? '4800' : '3600',
       '--cwd',
       root,
       '--',
-      // Not npx: under emulation npx alone costs over a minute.
-      'node',
-      'node_modules/vitest/vitest.mjs',
-      ...vitestArgs(tier, jsonFile).slice(1),
+      'sh',
+      '-c',
+      script,
     ]);
   } else {
-    code = run('node', ['node_modules/vitest/vitest.mjs', ...vitestArgs(tier, jsonFile).slice(1)]);
+    code = run('node', ['node_modules/vitest/vitest.mjs', ...vitestArgs(tier, jsonFiles[0]).slice(1)]);
   }
-  const c = counts(jsonFile) ?? { passed: 0, failed: 1, skipped: 0, total: 0 };
+  const parts = jsonFiles.map(counts);
+  const c = parts.some((x) => x === null)
+    ? { passed: 0, failed: 1, skipped: 0, total: 0 }
+    : parts.reduce((a, b) => ({
+        passed: a.passed + b.passed,
+        failed: a.failed + b.failed,
+        skipped: a.skipped + b.skipped,
+        total: a.total + b.total,
+      }));
   if (c.total === 0) c.failed = Math.max(c.failed, 1);
   results.push({ tier, ...c, code });
 }
