@@ -1,4 +1,5 @@
 // Helpers shared by the probers: target address, timing and abort wiring.
+import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { type BoundCheck, DEFAULTS, type ProbeResult } from '../types.js';
 
@@ -51,4 +52,27 @@ export function errText(err: unknown): string {
     if (typeof e.message === 'string') return e.message;
   }
   return String(err);
+}
+
+/**
+ * A probe's single exit, whichever of reply, error, timeout or abort comes
+ * first: it stops the deadline, leaves the socket with no listeners but one
+ * that swallows a late 'error', closes it, and settles. Later calls do nothing.
+ */
+export function settleOnce<T>(
+  sock: EventEmitter,
+  close: () => void,
+  stopDeadline: () => void,
+  resolve: (value: T) => void,
+): (value: T) => void {
+  let done = false;
+  return (value) => {
+    if (done) return;
+    done = true;
+    stopDeadline();
+    sock.removeAllListeners();
+    sock.on('error', () => {});
+    close();
+    resolve(value);
+  };
 }

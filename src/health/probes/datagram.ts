@@ -3,7 +3,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { BoundCheck, ProbeResult } from '../types.js';
-import { deadline, errText, stopwatch } from './common.js';
+import { deadline, errText, settleOnce, stopwatch } from './common.js';
 
 export interface DatagramExchange {
   readonly label: 'udp' | 'dns';
@@ -22,20 +22,18 @@ export function exchangeDatagram(x: DatagramExchange, signal: AbortSignal): Prom
   const sw = stopwatch();
   const sock = dgram.createSocket(net.isIPv6(x.host) ? 'udp6' : 'udp4');
   return new Promise<ProbeResult>((resolve) => {
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      dispose();
-      sock.removeAllListeners();
-      sock.on('error', () => {});
-      try {
-        sock.close();
-      } catch {
-        // not yet bound
-      }
-      resolve(r);
-    };
+    const finish = settleOnce<ProbeResult>(
+      sock,
+      () => {
+        try {
+          sock.close();
+        } catch {
+          // not yet bound
+        }
+      },
+      () => dispose(),
+      resolve,
+    );
     const dispose = deadline(signal, x.timeoutMs, (why, timedOut) => {
       const down = timedOut ? x.onSilence(why) : why;
       finish(down === null ? sw.ok() : sw.fail(down));

@@ -5,7 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { buildRequest, hostHeader, judge, type ParsedResponse, parseResponse } from '../http-response.js';
 import type { BoundCheck, HttpCheck, ProbeResult, UrlSpec } from '../types.js';
-import { deadline, errText, stopwatch, targetOf, timeoutOf } from './common.js';
+import { deadline, errText, settleOnce, stopwatch, targetOf, timeoutOf } from './common.js';
 
 type HttpSpec = HttpCheck & BoundCheck;
 
@@ -45,16 +45,12 @@ function fetchOnce(spec: HttpSpec, url: UrlSpec, signal: AbortSignal): Promise<P
       : net.connect(base);
     const chunks: Buffer[] = [];
     let size = 0;
-    let done = false;
-    const finish = (r: ParsedResponse | string) => {
-      if (done) return;
-      done = true;
-      dispose();
-      sock.removeAllListeners();
-      sock.on('error', () => {});
-      sock.destroy();
-      resolve(r);
-    };
+    const finish = settleOnce<ParsedResponse | string>(
+      sock,
+      () => sock.destroy(),
+      () => dispose(),
+      resolve,
+    );
     const step = (eof: boolean) => {
       const buf = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       chunks.length = 0;

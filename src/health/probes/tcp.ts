@@ -4,7 +4,7 @@
 // or a process where the native layer cannot load, falls back to node:net.
 import net from 'node:net';
 import type { BoundCheck, ProbeResult, TcpCheck } from '../types.js';
-import { deadline, errText, stopwatch, targetOf, timeoutOf } from './common.js';
+import { deadline, errText, settleOnce, stopwatch, targetOf, timeoutOf } from './common.js';
 
 type Fast = typeof import('../../kernel/tcp-connect.js');
 
@@ -62,19 +62,17 @@ function probeNet(
       localAddress: spec.bindto,
       localPort: spec.bindPort,
     });
-    let done = false;
-    const finish = (r: ProbeResult) => {
-      if (done) return;
-      done = true;
-      dispose();
-      sock.removeAllListeners();
-      sock.on('error', () => {});
+    const finish = settleOnce<ProbeResult>(
+      sock,
       // Closing with a reset leaves no TIME_WAIT socket on either side, which
       // matters at thousands of probes a second.
-      if (sock.readyState === 'open') sock.resetAndDestroy();
-      else sock.destroy();
-      resolve(r);
-    };
+      () => {
+        if (sock.readyState === 'open') sock.resetAndDestroy();
+        else sock.destroy();
+      },
+      () => dispose(),
+      resolve,
+    );
     const dispose = deadline(signal, timeoutOf(spec), (why) => finish(sw.fail(why)));
     sock.once('connect', () => finish(sw.ok()));
     sock.once('error', (e) => finish(sw.fail(`connect ${host}:${port}: ${errText(e)}`)));
