@@ -11,10 +11,10 @@ import { HealthChecker } from '../health/index.js';
 import type { DataPlane } from '../kernel/dataplane.js';
 import { Rtnl } from '../kernel/rtnetlink.js';
 import { openDataPlane, type PlaneRequest } from '../kernel/select-plane.js';
-import { readSysctl } from '../kernel/sysctl.js';
+import { getIpForward, getSendRedirects } from '../kernel/sysctl.js';
 import { logger } from '../util/log.js';
 import { Director, describeOp } from './director.js';
-import { type HostFacts, preflightWarnings } from './preflight.js';
+import { type HostFacts, natRealServers, preflightWarnings } from './preflight.js';
 import { VrrpManager } from './vrrp-manager.js';
 import { kernelVrrpDeps } from './vrrp-wiring.js';
 
@@ -73,7 +73,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   );
 
   const rtnl = new Rtnl();
-  for (const w of preflightWarnings(director.currentConfig!, await hostFacts(rtnl))) log.warn(w);
+  // The checks read the host only when there is a NAT real server to check.
+  if (natRealServers(director.currentConfig!).length > 0) {
+    for (const w of preflightWarnings(director.currentConfig!, await hostFacts(rtnl))) log.warn(w);
+  }
   let vrrp: VrrpManager | null = null;
   const startVrrp = async (config: FloatlbConfig) => {
     if (!config.vrrpInstances.length) return null;
@@ -195,18 +198,17 @@ async function hostFacts(rtnl: Rtnl): Promise<HostFacts> {
     address: a.address,
     prefixLen: a.prefixLen,
   }));
-  const on = (key: string) => {
+  // A knob that cannot be read (no IPv4 on the interface) counts as off.
+  const orOff = (read: () => boolean) => {
     try {
-      return readSysctl(key) === '1';
+      return read();
     } catch {
       return false;
     }
   };
   return {
-    ipForward: on('net.ipv4.ip_forward'),
+    ipForward: orOff(getIpForward),
     addresses,
-    sendRedirects: (ifname) =>
-      on('net.ipv4.conf.all.send_redirects') ||
-      on(`net.ipv4.conf.${ifname.replace(/\./g, '/')}.send_redirects`),
+    sendRedirects: (ifname) => orOff(() => getSendRedirects(ifname)),
   };
 }

@@ -1,7 +1,8 @@
 // Start-up checks of the host settings that LVS-NAT depends on. They warn and
 // never stop the director: keepalived starts with the same settings, and the
 // operator may have reasons. Pure: the kernel facts come in through HostFacts.
-import type { FloatlbConfig } from '../config/model.js';
+import { BlockList, isIPv4 } from 'node:net';
+import type { FloatlbConfig, RealServer, VirtualServer } from '../config/model.js';
 
 export interface HostAddress {
   readonly ifname: string;
@@ -18,18 +19,19 @@ export interface HostFacts {
   sendRedirects(ifname: string): boolean;
 }
 
-function v4ToInt(a: string): number | null {
-  const p = a.split('.').map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return null;
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
+function sameSubnet(a: HostAddress, addr: string): boolean {
+  const subnet = new BlockList();
+  subnet.addSubnet(a.address, a.prefixLen, 'ipv4');
+  return subnet.check(addr, 'ipv4');
 }
 
-function sameSubnet(a: string, b: string, prefixLen: number): boolean {
-  const x = v4ToInt(a);
-  const y = v4ToInt(b);
-  if (x === null || y === null) return false;
-  const mask = prefixLen === 0 ? 0 : (0xffffffff << (32 - prefixLen)) >>> 0;
-  return (x & mask) === (y & mask);
+/** IPv4 NAT real servers, with their virtual server: the only ones these checks are about. */
+export function natRealServers(config: FloatlbConfig): Array<{ vs: VirtualServer; rs: RealServer }> {
+  return config.virtualServers.flatMap((vs) =>
+    vs.realServers
+      .filter((rs) => rs.forwarding.method === 'NAT' && isIPv4(rs.address))
+      .map((rs) => ({ vs, rs })),
+  );
 }
 
 /** The interface a VIP lives on: its VRRP instance's, or where it is configured now. */
@@ -43,11 +45,7 @@ function vipInterface(config: FloatlbConfig, vip: string, facts: HostFacts): str
 
 export function preflightWarnings(config: FloatlbConfig, facts: HostFacts): string[] {
   const warnings: string[] = [];
-  const nat = config.virtualServers.flatMap((vs) =>
-    vs.realServers
-      .filter((rs) => rs.forwarding.method === 'NAT' && v4ToInt(rs.address) !== null)
-      .map((rs) => ({ vs, rs })),
-  );
+  const nat = natRealServers(config);
   if (nat.length === 0) return warnings;
   if (!facts.ipForward) {
     warnings.push(
@@ -63,7 +61,7 @@ export function preflightWarnings(config: FloatlbConfig, facts: HostFacts): stri
     const ifname = vipInterface(config, vs.target.address, facts);
     if (!ifname || !facts.sendRedirects(ifname)) continue;
     const onLink = facts.addresses.some(
-      (a) => a.ifname === ifname && a.family === 'inet' && sameSubnet(a.address, rs.address, a.prefixLen),
+      (a) => a.ifname === ifname && a.family === 'inet' && sameSubnet(a, rs.address),
     );
     if (onLink) byIf.set(ifname, (byIf.get(ifname) ?? new Set()).add(rs.address));
   }

@@ -78,6 +78,15 @@ export function getRpFilter(ifname: string, opts: SysctlOptions = {}): number {
   return Number(readSysctl(`net.ipv4.conf.${ifKey(ifname)}.rp_filter`, opts));
 }
 
+/**
+ * Whether the kernel sends ICMP redirects out of ifname: on when
+ * conf/all or conf/<ifname> says so (the kernel ORs them).
+ */
+export function getSendRedirects(ifname: string, opts: SysctlOptions = {}): boolean {
+  const on = (k: string) => readSysctl(`net.ipv4.conf.${k}.send_redirects`, opts) === '1';
+  return on('all') || on(ifKey(ifname));
+}
+
 /** The net.ipv4.vs.* knobs floatlb sets; they exist only once ip_vs is loaded. */
 export const VS_KNOBS = ['conntrack', 'expire_nodest_conn', 'expire_quiescent_template'] as const;
 export type VsKnob = (typeof VS_KNOBS)[number];
