@@ -43,8 +43,9 @@ export type MachineAction =
   /** Start a gratuitous ARP / unsolicited NA round (the speaker applies garp_master_* settings). */
   | { readonly type: 'send-garp'; readonly reason: 'became-master' | 'lower-priority-master' }
   | { readonly type: 'notify'; readonly state: NotifyState; readonly priority: number }
+  /** An advert from another master reached this master. */
   | {
-      readonly type: 'split-brain';
+      readonly type: 'other-master';
       readonly peer: string;
       readonly peerPriority: number;
       readonly outcome: 'stay-master' | 'yield';
@@ -260,7 +261,7 @@ export class VrrpMachine {
     const kind = ev.priority > mine || (ev.priority < mine && takeover) ? 'preemption' : 'split-brain';
     if (kind === 'split-brain') this.stats.splitBrain++;
     out.push({
-      type: 'split-brain',
+      type: 'other-master',
       peer: ev.src,
       peerPriority: ev.priority,
       outcome: peerWins ? 'yield' : 'stay-master',

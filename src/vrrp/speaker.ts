@@ -240,7 +240,7 @@ export class VrrpSpeaker {
         }
         this.deps.onState?.(a.state, a.priority);
         break;
-      case 'split-brain': {
+      case 'other-master': {
         const fields = { instance: name, peer: a.peer, peerPriority: a.peerPriority, outcome: a.outcome };
         const mine = this.machine.priority;
         if (a.kind === 'preemption') {

@@ -212,7 +212,7 @@ describe('Master', () => {
     m.step({ type: 'tick' }, DOWN_100);
     const a = m.step(advert('10.0.0.1', 200), 5000);
     expect(a).toEqual([
-      { type: 'split-brain', peer: '10.0.0.1', peerPriority: 200, outcome: 'yield', kind: 'preemption' },
+      { type: 'other-master', peer: '10.0.0.1', peerPriority: 200, outcome: 'yield', kind: 'preemption' },
       { type: 'remove-vips' },
       { type: 'notify', state: 'BACKUP', priority: 100 },
     ]);
@@ -224,10 +224,10 @@ describe('Master', () => {
     const m = master(); // priority 255, master from 0
     const down255 = 3000 + 1000 / 256;
     const early = m.step(advert('10.0.0.1', 100), down255);
-    expect(early[0]).toMatchObject({ type: 'split-brain', outcome: 'stay-master', kind: 'preemption' });
+    expect(early[0]).toMatchObject({ type: 'other-master', outcome: 'stay-master', kind: 'preemption' });
     expect(m.stats.splitBrain).toBe(0);
     const late = m.step(advert('10.0.0.1', 100), down255 + 1);
-    expect(late[0]).toMatchObject({ type: 'split-brain', outcome: 'stay-master', kind: 'split-brain' });
+    expect(late[0]).toMatchObject({ type: 'other-master', outcome: 'stay-master', kind: 'split-brain' });
     expect(m.stats.splitBrain).toBe(1);
     expect(m.state).toBe('MASTER');
   });
@@ -235,12 +235,12 @@ describe('Master', () => {
     const m1 = master({ priority: 100, initialState: 'MASTER' });
     m1.step({ type: 'tick' }, 1609.375);
     expect(m1.state).toBe('MASTER');
-    expect(types(m1.step(advert('10.0.0.3', 100), 2000))).toEqual(['split-brain', 'remove-vips', 'notify']);
+    expect(types(m1.step(advert('10.0.0.3', 100), 2000))).toEqual(['other-master', 'remove-vips', 'notify']);
     const m2 = master({ priority: 100, initialState: 'MASTER' });
     m2.step({ type: 'tick' }, 1609.375);
     expect(m2.step(advert('10.0.0.1', 100), 2000)).toEqual([
       {
-        type: 'split-brain',
+        type: 'other-master',
         peer: '10.0.0.1',
         peerPriority: 100,
         outcome: 'stay-master',
@@ -254,7 +254,7 @@ describe('Master', () => {
   it('a lower-priority master gets an advert and a fresh GARP', () => {
     const m = master();
     const a = m.step(advert('10.0.0.9', 50), 500);
-    expect(types(a)).toEqual(['split-brain', 'send-advert', 'send-garp']);
+    expect(types(a)).toEqual(['other-master', 'send-advert', 'send-garp']);
   });
   it('shutdown sends priority 0, removes the VIPs and notifies STOP', () => {
     const m = master();
@@ -316,7 +316,7 @@ describe('Fault and tracking', () => {
       { type: 'send-advert', priority: 90 },
     ]);
     // A backup at 100 now preempts; this master yields to it.
-    expect(types(m.step(advert('10.0.0.1', 100), 4100))).toEqual(['split-brain', 'remove-vips', 'notify']);
+    expect(types(m.step(advert('10.0.0.1', 100), 4100))).toEqual(['other-master', 'remove-vips', 'notify']);
   });
   it('a backup whose priority rises above the master preempts it', () => {
     const m = machine({ priority: 90 });
