@@ -34,8 +34,8 @@ export async function runDemo(say: (line: string) => void): Promise<DemoSummary>
     say(`2/5 the VIP ${VIP} is on d1; sending 300 HTTP requests through it (weights 40/30/30)`);
     const split = await lab.clientCount('client', 'http', target, 300);
     say(`    split: ${fmtShares(split.byServer)} (${split.failed} failed)`);
-    say('3/5 client: a new HTTP connection every 20 ms');
     const stream = lab.clientStream('client', 'http', target, 20);
+    say(`3/5 client: a new HTTP connection every ${stream.intervalMs} ms`);
     await sleep(1500);
     const tKill = Date.now();
     say('    killing the master d1 (kill -9 floatlb, links down); waiting for d2 to take the VIP');

@@ -57,6 +57,8 @@ export interface DirectorOptions {
 }
 
 export interface ClientStream {
+  /** The interval the client really uses: the one asked for, times the time scale. */
+  readonly intervalMs: number;
   readonly results: AttemptResult[];
   stop(): Promise<AttemptResult[]>;
 }
@@ -312,6 +314,11 @@ export class Lab {
 
   /** A new connection every intervalMs until stop(). */
   clientStream(node: string, proto: 'http' | 'echo', target: string, intervalMs = 20): ClientStream {
+    // Stretched with the time scale: an open-loop client at full rate in the
+    // emulated VM overloads the real servers as soon as another process
+    // takes the CPU (a director starting), and every request then times out
+    // in the queue; that is the lab's load, not an outage.
+    const every = intervalMs * TIME_SCALE;
     const c = spawn(
       'ip',
       [
@@ -321,11 +328,7 @@ export class Lab {
         process.execPath,
         ...this.clientArgs(proto, target),
         '--interval',
-        // Stretched with the time scale: an open-loop client at full rate
-        // in the emulated VM overloads the real servers as soon as another
-        // process takes the CPU (a director starting), and every request
-        // then times out in the queue; that is the lab's load, not an outage.
-        String(intervalMs * TIME_SCALE),
+        String(every),
       ],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
@@ -346,6 +349,7 @@ export class Lab {
     const exited = new Promise<void>((r) => c.on('exit', () => r()));
     const state = this.state;
     return {
+      intervalMs: every,
       results,
       async stop() {
         c.stdin!.end();

@@ -38,17 +38,15 @@ export function analyze(results: AttemptResult[]): Continuity {
   const errors: Record<string, number> = {};
   let ok = 0;
   let failed = 0;
-  let lastOk: number | null = null;
   let maxInterval = 0;
   let firstFail: number | null = null;
   let lastFail: number | null = null;
   let maxTimeoutLagMs = 0;
-  const doneAt = rs.filter((r) => r.ok).map((r) => r.t + r.ms);
-  doneAt.sort((a, b) => a - b);
-  for (const d of doneAt) {
-    if (lastOk !== null) maxInterval = Math.max(maxInterval, d - lastOk);
-    lastOk = d;
-  }
+  const doneAt = rs
+    .filter((r) => r.ok)
+    .map((r) => r.t + r.ms)
+    .sort((a, b) => a - b);
+  for (let i = 1; i < doneAt.length; i++) maxInterval = Math.max(maxInterval, doneAt[i]! - doneAt[i - 1]!);
   for (const r of rs) {
     if (r.ok) {
       ok++;

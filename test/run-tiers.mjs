@@ -29,9 +29,11 @@ function run(cmd, args, opts = {}) {
   return r.status ?? 1;
 }
 
-function vitestArgs(project, jsonFile) {
+/** node + vitest's own entry (under emulation npx alone costs over a minute). */
+function vitestCmd(project, jsonFile) {
   return [
-    'vitest',
+    'node',
+    'node_modules/vitest/vitest.mjs',
     'run',
     '--project',
     project,
@@ -68,12 +70,8 @@ for (const tier of tiers) {
   let code;
   if (tier === 'kernel' || tier === 'vm-lab') {
     // One VM boot runs the projects in turn; the JSON reports land on the
-    // shared filesystem. Not npx: under emulation npx alone costs over a minute.
-    const steps = projects.map((p, i) => [
-      'node',
-      'node_modules/vitest/vitest.mjs',
-      ...vitestArgs(p, jsonFiles[i]).slice(1),
-    ]);
+    // shared filesystem.
+    const steps = projects.map((p, i) => vitestCmd(p, jsonFiles[i]));
     const script = `${steps.map((st, i) => `${st.map(shq).join(' ')}; s${i}=$?`).join('; ')}; exit $((${steps.map((_, i) => `s${i}`).join(' | ')}))`;
     code = run('node', [
       'dist/lab/vm/cli.js',
@@ -88,17 +86,18 @@ for (const tier of tiers) {
       script,
     ]);
   } else {
-    code = run('node', ['node_modules/vitest/vitest.mjs', ...vitestArgs(tier, jsonFiles[0]).slice(1)]);
+    const [cmd, ...args] = vitestCmd(tier, jsonFiles[0]);
+    code = run(cmd, args);
   }
-  const parts = jsonFiles.map(counts);
-  const c = parts.some((x) => x === null)
-    ? { passed: 0, failed: 1, skipped: 0, total: 0 }
-    : parts.reduce((a, b) => ({
-        passed: a.passed + b.passed,
-        failed: a.failed + b.failed,
-        skipped: a.skipped + b.skipped,
-        total: a.total + b.total,
-      }));
+  // A project that wrote no report counts as one failure; the others keep their counts.
+  const c = jsonFiles
+    .map((f) => counts(f) ?? { passed: 0, failed: 1, skipped: 0, total: 0 })
+    .reduce((a, b) => ({
+      passed: a.passed + b.passed,
+      failed: a.failed + b.failed,
+      skipped: a.skipped + b.skipped,
+      total: a.total + b.total,
+    }));
   if (c.total === 0) c.failed = Math.max(c.failed, 1);
   results.push({ tier, ...c, code });
 }

@@ -84,8 +84,8 @@ export async function failoverTest(lab: Lab, report: Report, o: FailoverOptions)
     lab.holder(o.vip, pair) === o.master,
     `held by ${lab.holder(o.vip, pair)}`,
   );
-  lab.narrate(`client: a new connection to ${o.target} every 20 ms`);
   const stream = lab.clientStream('client', o.proto, o.target, 20);
+  lab.narrate(`client: a new connection to ${o.target} every ${stream.intervalMs} ms`);
   // Steady traffic before the kill: the client takes seconds to start in
   // the emulated VM, and a kill before it runs would measure nothing.
   await waitFor('ten answers before the kill', () => stream.results.filter((r) => r.ok).length >= 10, 60_000);

@@ -25,7 +25,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) c();
 });
 
-/** fl 10.9.1.2 ─ rt 10.9.1.1 | 10.9.2.1 ─ ka 10.9.2.2; the router drops multicast. */
 type Side = { name: string; speaker: Speaker; ns: Parameters<typeof hasVip>[0] };
 
 /** Stops the master gracefully and times the backup's move to MASTER; the VIP must follow it. */
@@ -42,6 +41,7 @@ async function handOver(master: Side, backup: Side): Promise<void> {
   expect(hasVip(master.ns)).toBe(false);
 }
 
+/** fl 10.9.1.2 ─ rt 10.9.1.1 | 10.9.2.1 ─ ka 10.9.2.2; the router drops multicast. */
 function routed() {
   requireTool('keepalived');
   const fl = vrNetns('ufl');
