@@ -21,6 +21,7 @@ import { parseConfigText } from '../src/config/index.js';
 import { Director, type HealthSource } from '../src/director/director.js';
 import type { ApplyResult, DataPlane, DataPlaneOp, ServiceState } from '../src/kernel/dataplane.js';
 import { serviceId } from '../src/kernel/dataplane.js';
+import { directorReload } from '../test/support/api-context.js';
 
 // dist/bench/ when built, bench/ under vite-node.
 const ROOT = existsSync(resolve(import.meta.dirname, '..', 'adapters'))
@@ -132,7 +133,13 @@ async function main(): Promise<void> {
   await director.start();
   const sock = join(dir, 'api.sock');
   const api = new ApiServer(
-    { director, vrrp: () => [], startedAt: new Date(), configFile: 'bench.conf' },
+    {
+      director,
+      vrrp: () => [],
+      startedAt: new Date(),
+      configFile: 'bench.conf',
+      reload: directorReload(director),
+    },
     { unix: { path: sock, gid: who.gid, mode: 0o660 }, metrics: createMetrics(() => plane).registry },
   );
   await api.listen();

@@ -20,8 +20,15 @@ export interface RouteContext {
   readonly configFile: string;
   /** Why this data plane was chosen (shown in status). */
   readonly planeReason?: string;
-  /** Runs after a successful reload of the data plane (VRRP changes). */
-  readonly afterReload?: () => Promise<void>;
+  /** The process's one reload, the same that SIGHUP runs. */
+  readonly reload: () => Promise<ReloadReport>;
+}
+
+/** What a reload did: data-plane operations, their errors, config warnings. */
+export interface ReloadReport {
+  readonly operations: number;
+  readonly errors: readonly string[];
+  readonly warnings: readonly string[];
 }
 
 export type MemberVerdict = 'running' | 'abnormal' | 'stopped';
@@ -213,9 +220,8 @@ export async function route(
       return [r.errors.length ? 500 : 200, { operations: r.ops.length, errors: [...r.errors] }];
     }
     if (is('POST', 'v1', 'reload')) {
-      const r = await d.reload();
-      await ctx.afterReload?.();
-      return [200, { operations: r.ops.length, errors: [...r.errors], warnings: d.configWarnings }];
+      const r = await ctx.reload();
+      return [200, { operations: r.operations, errors: [...r.errors], warnings: [...r.warnings] }];
     }
     if (is('GET', 'v1', 'vrrp')) return [200, ctx.vrrp()];
     if (is('GET', 'v1', 'openapi.json')) return [200, OPENAPI as unknown as Json];

@@ -7,8 +7,6 @@ import { realServerKey } from './desired.js';
 /** Checkers the config accepts that the director does not run (yet). */
 export const UNSUPPORTED_CHECKERS = new Set(['SMTP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
 
-export const ROLE_PREFIX = 'role:';
-
 const hexBytes = (hex: string | null): Uint8Array | undefined =>
   hex === null ? undefined : Uint8Array.from(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
 
@@ -99,8 +97,19 @@ function target(vs: VirtualServer, rs: RealServer, checks: CheckSpec[], id: stri
   };
 }
 
+/**
+ * A health target and what its result means: a real server's health, or its
+ * role probe (is this node the active one?). The checker's id is opaque.
+ */
+export interface PlannedTarget {
+  readonly config: TargetConfig;
+  readonly purpose: 'health' | 'role';
+  /** The real server it is about (realServerKey). */
+  readonly realServer: string;
+}
+
 export interface TargetPlan {
-  readonly targets: TargetConfig[];
+  readonly targets: PlannedTarget[];
   /** Checker types present in the config that are parsed but not run. */
   readonly skipped: string[];
 }
@@ -108,7 +117,7 @@ export interface TargetPlan {
 /** One target per real server with checkers, plus one per role probe. */
 export function healthTargets(config: FloatlbConfig): TargetPlan {
   const security = config.globalDefs.enableScriptSecurity;
-  const targets: TargetConfig[] = [];
+  const targets: PlannedTarget[] = [];
   const skipped = new Set<string>();
   const seen = new Set<string>();
   for (const vs of config.virtualServers) {
@@ -122,12 +131,14 @@ export function healthTargets(config: FloatlbConfig): TargetPlan {
         if (spec) checks.push(spec);
         else skipped.add(c.type);
       }
-      if (checks.length) targets.push(target(vs, rs, checks, key));
+      if (checks.length)
+        targets.push({ config: target(vs, rs, checks, key), purpose: 'health', realServer: key });
       if (rs.roleProbe) {
         const spec = toCheckSpec(rs.roleProbe, security);
-        if (spec)
-          targets.push({ id: `${ROLE_PREFIX}${key}`, host: rs.address, port: rs.port, checks: [spec] });
-        else skipped.add(rs.roleProbe.type);
+        if (spec) {
+          const config = { id: `${key} role probe`, host: rs.address, port: rs.port, checks: [spec] };
+          targets.push({ config, purpose: 'role', realServer: key });
+        } else skipped.add(rs.roleProbe.type);
       }
     }
   }

@@ -17,7 +17,7 @@ import {
   withOverride,
   withOwned,
 } from './admin-state.js';
-import { healthTargets, ROLE_PREFIX } from './checks.js';
+import { healthTargets, type PlannedTarget } from './checks.js';
 import {
   computeDesired,
   type HealthResult,
@@ -66,6 +66,8 @@ export class Director {
   private config: FloatlbConfig | null = null;
   private admin: AdminState = EMPTY_ADMIN_STATE;
   private quorum = new Map<string, boolean>();
+  /** What each health target is about, by the checker's id. */
+  private targets = new Map<string, PlannedTarget>();
   private pools: readonly PoolStatus[] = [];
   private running: Promise<ReconcileReport> | null = null;
   private again = false;
@@ -151,7 +153,8 @@ export class Director {
     this.configWarnings = r.diagnostics
       .filter((d) => d.severity === 'warning')
       .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`);
-    await this.opts.health.setTargets(plan.targets);
+    await this.opts.health.setTargets(plan.targets.map((t) => t.config));
+    this.targets = new Map(plan.targets.map((t) => [t.config.id, t]));
     this.config = config;
   }
 
@@ -178,8 +181,10 @@ export class Director {
     const health = new Map<string, HealthResult>();
     const roles = new Map<string, boolean>();
     for (const s of this.opts.health.states()) {
-      if (s.id.startsWith(ROLE_PREFIX)) roles.set(s.id.slice(ROLE_PREFIX.length), s.up);
-      else health.set(s.id, s.weight === undefined ? { up: s.up } : { up: s.up, weight: s.weight });
+      const t = this.targets.get(s.id);
+      if (!t) continue; // a target of a config being replaced
+      if (t.purpose === 'role') roles.set(t.realServer, s.up);
+      else health.set(t.realServer, s.weight === undefined ? { up: s.up } : { up: s.up, weight: s.weight });
     }
     return { health, roles };
   }

@@ -125,8 +125,30 @@ export interface ApplyResult {
   readonly transactions: number;
 }
 
+/** An IPVS connection-sync daemon: what is started, and what the kernel reports. */
+export interface SyncDaemonSpec {
+  readonly state: 'master' | 'backup';
+  readonly ifname: string;
+  readonly syncId: number;
+  /** UDP payload size; 0 or absent lets the kernel choose. */
+  readonly maxLen?: number;
+  /** Multicast group, IPv4 or IPv6. */
+  readonly group?: string;
+  readonly port?: number;
+  readonly ttl?: number;
+}
+
+/** Connection-sync daemons: a capability only some planes have (IPVS). */
+export interface SyncDaemonControl {
+  running(): Promise<SyncDaemonSpec[]>;
+  start(d: SyncDaemonSpec): Promise<void>;
+  stop(state: SyncDaemonSpec['state']): Promise<void>;
+}
+
 export interface DataPlane {
   readonly kind: 'ipvs' | 'nftables';
+  /** Present when the plane can run connection-sync daemons. */
+  readonly syncDaemon?: SyncDaemonControl;
   /** What the kernel holds now, services with their destinations. */
   list(): Promise<ServiceState[]>;
   /** Applies the operations in order; a plane that can do it atomically does. */

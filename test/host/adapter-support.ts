@@ -10,6 +10,7 @@ import { ApiServer } from '../../src/api/server.js';
 import { parseConfigText } from '../../src/config/index.js';
 import { Director } from '../../src/director/director.js';
 import { HealthChecker } from '../../src/health/index.js';
+import { directorReload } from '../support/api-context.js';
 import { FakeDataPlane } from '../support/fake-dataplane.js';
 
 export const ADAPTERS = resolve(import.meta.dirname, '../../adapters');
@@ -158,7 +159,13 @@ export class TestDirector {
   /** Opens the control API (again). */
   async up(): Promise<void> {
     this.api = new ApiServer(
-      { director: this.director, vrrp: () => [], startedAt: new Date(), configFile: 'adapter.conf' },
+      {
+        director: this.director,
+        vrrp: () => [],
+        startedAt: new Date(),
+        configFile: 'adapter.conf',
+        reload: directorReload(this.director),
+      },
       {
         unix: { path: this.socket, gid: this.gid, mode: 0o660 },
         ...(this.tcp ? { tcp: { host: '127.0.0.1', port: 0, token: this.tcp.token } } : {}),

@@ -9,6 +9,7 @@ import { createMetrics } from '../../src/api/metrics.js';
 import { ApiServer } from '../../src/api/server.js';
 import { parseConfigText } from '../../src/config/index.js';
 import { Director } from '../../src/director/director.js';
+import { directorReload } from '../support/api-context.js';
 import { FakeDataPlane } from '../support/fake-dataplane.js';
 import { FakeHealth } from '../support/fake-health.js';
 import { MRS_POOL_CONF } from '../support/mrs-pool.js';
@@ -60,7 +61,13 @@ beforeAll(async () => {
   });
   await director.start();
   api = new ApiServer(
-    { director, vrrp: () => [], startedAt: new Date(), configFile: 'api.conf' },
+    {
+      director,
+      vrrp: () => [],
+      startedAt: new Date(),
+      configFile: 'api.conf',
+      reload: directorReload(director),
+    },
     {
       unix: { path: sock, gid: 0, mode: 0o666 },
       tcp: { host: '127.0.0.1', port: 0, token: TOKEN },

@@ -1,7 +1,8 @@
 // `floatlb run -f keepalived.conf`: the director daemon.
 import type { Argv, CommandModule } from 'yargs';
 import { DEFAULT_API_SOCKET } from '../../api/client.js';
-import { handleSignals, startDaemon } from '../../director/daemon.js';
+import { startDaemon } from '../../daemon/daemon.js';
+import { handleSignals } from '../../daemon/signals.js';
 import { resolveIdentity } from '../../health/users.js';
 import type { PlaneRequest } from '../../kernel/select-plane.js';
 import { configureLogger } from '../../util/log.js';

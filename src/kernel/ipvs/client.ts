@@ -8,6 +8,7 @@ import type {
   ServiceKey,
   ServiceSpec,
   ServiceState,
+  SyncDaemonControl,
 } from '../dataplane.js';
 import { NLM_F_DUMP } from '../netlink/codec.js';
 import { GenlSocket } from '../netlink/genl.js';
@@ -268,9 +269,15 @@ export class IpvsClient {
 export class IpvsDataPlane implements DataPlane {
   readonly kind = 'ipvs' as const;
   readonly client: IpvsClient;
+  readonly syncDaemon: SyncDaemonControl;
 
   private constructor(client: IpvsClient) {
     this.client = client;
+    this.syncDaemon = {
+      running: () => client.daemons(),
+      start: (d) => client.startDaemon(d),
+      stop: (state) => client.stopDaemon(state),
+    };
   }
 
   static async open(opts: IpvsClientOptions = {}): Promise<IpvsDataPlane> {

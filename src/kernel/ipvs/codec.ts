@@ -13,6 +13,7 @@ import type {
   ServiceSpec,
   ServiceState,
   Stats,
+  SyncDaemonSpec,
   TunnelSpec,
 } from '../dataplane.js';
 import { SCHEDULERS } from '../dataplane.js';
@@ -85,17 +86,8 @@ export interface IpvsTimeouts {
   readonly udp: number;
 }
 
-export interface SyncDaemon {
-  readonly state: 'master' | 'backup';
-  readonly ifname: string;
-  readonly syncId: number;
-  /** UDP payload size; 0 or absent lets the kernel choose. */
-  readonly maxLen?: number;
-  /** Multicast group, IPv4 or IPv6. */
-  readonly group?: string;
-  readonly port?: number;
-  readonly ttl?: number;
-}
+/** The kernel's connection-sync daemon, as the data-plane contract names it. */
+export type SyncDaemon = SyncDaemonSpec;
 
 const afOf = (f: Family): number => (f === 'inet6' ? AF_INET6 : AF_INET);
 function familyOf(af: number): Family {

@@ -34,8 +34,18 @@ async function setup() {
     loadConfig: async () => parseConfigText(CONF, { file: 'r.conf' }),
   });
   await d.start();
-  const ctx = { director: d, vrrp: () => [], startedAt: new Date(), configFile: 'r.conf' };
-  return { plane, d, ctx };
+  const reloads: number[] = [];
+  const ctx = {
+    director: d,
+    vrrp: () => [],
+    startedAt: new Date(),
+    configFile: 'r.conf',
+    reload: async () => {
+      reloads.push(Date.now());
+      return { operations: 3, errors: ['delete-dest: EBUSY'], warnings: ['r.conf:1:1: w'] };
+    },
+  };
+  return { plane, d, ctx, reloads };
 }
 
 describe('member state for checkLB', () => {
@@ -60,6 +70,19 @@ describe('member state for checkLB', () => {
       state: 'abnormal',
       reason: expect.stringMatching(/refused changes: .*ENOMEM/),
     });
+    await d.stop();
+  });
+});
+
+describe('POST /v1/reload', () => {
+  it("runs the process's one reload and reports what it did", async () => {
+    const { ctx, d, reloads } = await setup();
+    const [st, body] = await route(ctx, 'POST', '/v1/reload', null);
+    expect(st).toBe(200);
+    expect(body).toEqual({ operations: 3, errors: ['delete-dest: EBUSY'], warnings: ['r.conf:1:1: w'] });
+    expect(reloads).toHaveLength(1);
+    // The route does not reload the director by itself: the daemon's reload does that.
+    expect(d.counters.reloads).toBe(0);
     await d.stop();
   });
 });

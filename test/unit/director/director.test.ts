@@ -171,4 +171,44 @@ describe('Director', () => {
     await d.stop({ flush: true });
     expect(plane.services.size).toBe(0);
   });
+
+  it('tells role probes from health checks by their type, not their id', async () => {
+    const probe = (ip: string) => `  real_server ${ip} 20026 {
+    weight 1
+    TCP_CHECK {
+      connect_timeout 1
+    }
+    @floatlb role_probe { HTTP_GET { url { path /active
+    @floatlb   status_code 200 } } }
+  }`;
+    text = `virtual_server 192.168.0.50 20026 {
+  lb_algo rr
+  lb_kind NAT
+  active_standby
+${probe('192.168.1.2')}
+${probe('192.168.1.3')}
+}
+`;
+    const { d, health } = director();
+    await d.start();
+    const byCheck = (type: string, host: string) =>
+      health.targets.find((t) => t.host === host && t.checks[0].type === type)!.id;
+    expect(health.targets).toHaveLength(4);
+    health.set(byCheck('HTTP_GET', '192.168.1.2'), false);
+    health.set(byCheck('HTTP_GET', '192.168.1.3'), true);
+    await d.reconcile();
+    const pool = d.poolsStatus()[0]!;
+    // Nobody linked: the role probe picks .3; .2's failed role probe is not a failed health check.
+    expect(pool.active).toBe('192.168.1.3');
+    expect(pool.members.find((m) => m.node === '192.168.1.2')).toMatchObject({
+      healthy: true,
+      roleUp: false,
+    });
+    health.set(byCheck('TCP_CHECK', '192.168.1.3'), false);
+    await d.reconcile();
+    expect(d.poolsStatus()[0]!.members.find((m) => m.node === '192.168.1.3')).toMatchObject({
+      healthy: false,
+    });
+    await d.stop();
+  });
 });

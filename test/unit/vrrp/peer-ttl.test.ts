@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
-import { vrrpSettingsFromConfig } from '../../../src/director/vrrp-settings.js';
+import { vrrpSettingsFromConfig } from '../../../src/vrrp/from-config.js';
 import {
   type AdvertExpectations,
   checkTtl,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
-import { vrrpSettingsFromConfig } from '../../../src/director/vrrp-settings.js';
 import type { AddressSpec, Rtnl } from '../../../src/kernel/rtnetlink.js';
+import { vrrpSettingsFromConfig } from '../../../src/vrrp/from-config.js';
 import { RtnlVipManager } from '../../../src/vrrp/rtnl-vips.js';
 
 const CONF = `

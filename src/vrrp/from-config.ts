@@ -1,7 +1,7 @@
 // Pure: the config's vrrp_instance onto the speaker's settings, with
 // global_defs filling what the instance leaves out.
 import type { ScriptRef, VrrpInstance } from '../config/model.js';
-import { instanceSettings, type VrrpInstanceSettings } from '../vrrp/settings.js';
+import { instanceSettings, type VrrpInstanceSettings } from './settings.js';
 
 const cmd = (s: ScriptRef | null): string | undefined => s?.command;
 

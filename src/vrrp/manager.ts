@@ -1,13 +1,14 @@
 // Runs every vrrp_instance of the config: its speaker, track_interface,
-// track_script and track_file inputs, sync-group fault propagation, and the role callback
-// that moves the IPVS connection-sync daemon.
+// track_script and track_file inputs, sync-group fault propagation, and a
+// role callback for whatever follows the VRRP state.
 import type { FloatlbConfig, TrackRef, VrrpScript } from '../config/model.js';
 import { logger } from '../util/log.js';
-import type { MachineStats, NotifyState, VrrpState } from '../vrrp/machine.js';
-import type { VrrpInstanceSettings } from '../vrrp/settings.js';
-import type { SpeakerStats } from '../vrrp/speaker.js';
+import { vrrpSettingsFromConfig } from './from-config.js';
+import type { MachineStats, NotifyState, VrrpState } from './machine.js';
+import type { VrrpInstanceSettings } from './settings.js';
+import type { SpeakerStats } from './speaker.js';
 import { type FileIo, FileTracker, nodeFileIo, trackFileEffect } from './track-file.js';
-import { vrrpSettingsFromConfig } from './vrrp-settings.js';
+import { ScriptTracker } from './track-script.js';
 
 const log = logger('vrrp');
 
@@ -50,58 +51,6 @@ interface Tracked {
   readonly weight: number;
 }
 
-class ScriptTracker {
-  up: boolean;
-  private okRun = 0;
-  private failRun = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
-
-  constructor(
-    readonly script: VrrpScript,
-    private readonly run: (s: VrrpScript) => Promise<boolean>,
-    private readonly onChange: (up: boolean) => void,
-  ) {
-    this.up = !script.initFail;
-  }
-
-  start(): void {
-    const tick = async () => {
-      if (this.running) return; // a slow script skips a beat rather than piling up
-      this.running = true;
-      try {
-        this.observe(await this.run(this.script));
-      } finally {
-        this.running = false;
-      }
-    };
-    void tick();
-    this.timer = setInterval(() => void tick(), Math.max(100, this.script.interval));
-  }
-
-  /** keepalived's rise/fall: that many results in a row change the state. */
-  observe(ok: boolean): void {
-    if (ok) {
-      this.okRun++;
-      this.failRun = 0;
-      if (!this.up && this.okRun >= this.script.rise) this.set(true);
-    } else {
-      this.failRun++;
-      this.okRun = 0;
-      if (this.up && this.failRun >= this.script.fall) this.set(false);
-    }
-  }
-
-  private set(up: boolean): void {
-    this.up = up;
-    this.onChange(up);
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-}
-
 export class VrrpManager {
   private readonly speakers = new Map<string, SpeakerHandle>();
   private readonly scripts = new Map<string, ScriptTracker>();
@@ -133,6 +82,13 @@ export class VrrpManager {
     for (const t of this.scripts.values()) t.stop();
     for (const f of this.files) f.stop();
     await Promise.all([...this.speakers.values()].map((s) => s.stop()));
+  }
+
+  /** Each instance's current state. */
+  roles(): Map<string, VrrpState> {
+    return new Map(
+      this.config.vrrpInstances.map((i) => [i.name, this.speakers.get(i.name)?.machine.state ?? 'INIT']),
+    );
   }
 
   status(): Array<Record<string, unknown>> {

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
 import type { FloatlbConfig, VrrpScript } from '../../../src/config/model.js';
-import { type SpeakerHandle, VrrpManager } from '../../../src/director/vrrp-manager.js';
-import { vrrpSettingsFromConfig } from '../../../src/director/vrrp-settings.js';
+import { vrrpSettingsFromConfig } from '../../../src/vrrp/from-config.js';
 import type { NotifyState, VrrpState } from '../../../src/vrrp/machine.js';
+import { type SpeakerHandle, VrrpManager } from '../../../src/vrrp/manager.js';
 import type { VrrpInstanceSettings } from '../../../src/vrrp/settings.js';
 
 const CONF = `

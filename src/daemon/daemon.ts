@@ -1,22 +1,25 @@
-// `floatlb run`: wires config, data plane, health checker, director, control
-// API, metrics and signals into one long-running process.
+// `floatlb run`: the composition root. It builds the data plane, the health
+// checker, the director, VRRP (with the connection-sync daemon that follows
+// it) and the control API, and owns the one reload that SIGHUP and
+// POST /v1/reload both run.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createMetrics, type Metrics } from '../api/metrics.js';
-import type { Json } from '../api/routes.js';
+import type { Json, ReloadReport } from '../api/routes.js';
 import { ApiServer } from '../api/server.js';
 import { loadConfig } from '../config/index.js';
 import type { FloatlbConfig } from '../config/model.js';
+import { Director, describeOp } from '../director/director.js';
+import { natRealServers, preflightWarnings } from '../director/preflight.js';
 import { HealthChecker } from '../health/index.js';
 import type { DataPlane } from '../kernel/dataplane.js';
 import { Rtnl } from '../kernel/rtnetlink.js';
 import { openDataPlane, type PlaneRequest } from '../kernel/select-plane.js';
-import { getIpForward, getSendRedirects } from '../kernel/sysctl.js';
 import { logger } from '../util/log.js';
-import { Director, describeOp } from './director.js';
-import { type HostFacts, natRealServers, preflightWarnings } from './preflight.js';
-import { VrrpManager } from './vrrp-manager.js';
-import { kernelVrrpDeps } from './vrrp-wiring.js';
+import { VrrpManager } from '../vrrp/manager.js';
+import { SyncDaemonFollower, wantedSyncDaemon } from '../vrrp/sync-daemon.js';
+import { hostFacts } from './host-facts.js';
+import { kernelVrrpDeps } from './vrrp-kernel.js';
 
 const log = logger('daemon');
 
@@ -38,8 +41,8 @@ export interface DaemonOptions {
 
 export interface Daemon {
   readonly director: Director;
-  /** Re-reads the config: data plane diff, then VRRP if its settings changed. */
-  reload(): Promise<void>;
+  /** Re-reads the config and applies it: the data plane by difference, then VRRP. */
+  reload(): Promise<ReloadReport>;
   readonly api: ApiServer;
   readonly metrics: Metrics;
   readonly plane: DataPlane;
@@ -56,7 +59,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   health.onProbe((ev) => metrics.observeProbe(ev));
   health.onState((ev) => metrics.realServerUp.set({ target: ev.target }, ev.up ? 1 : 0));
   mkdirSync(opts.stateDir, { recursive: true });
-  const director = new Director({
+
+  let vrrp: VrrpManager | null = null;
+  let sync: SyncDaemonFollower | null = null;
+  const config = (): FloatlbConfig => director.currentConfig!;
+  const director: Director = new Director({
     plane,
     health,
     adminStatePath: join(opts.stateDir, 'admin-state.json'),
@@ -64,6 +71,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     onApplied: (ops, errors) => {
       for (const op of ops) metrics.reconcileOps.inc({ op: op.op });
       if (errors) metrics.reconcileErrors.inc(errors);
+      void sync?.poke();
     },
   });
   const first = await director.start();
@@ -74,20 +82,27 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const rtnl = new Rtnl();
   // The checks read the host only when there is a NAT real server to check.
-  if (natRealServers(director.currentConfig!).length > 0) {
-    for (const w of preflightWarnings(director.currentConfig!, await hostFacts(rtnl))) log.warn(w);
+  if (natRealServers(config()).length > 0) {
+    for (const w of preflightWarnings(config(), await hostFacts(rtnl))) log.warn(w);
   }
-  let vrrp: VrrpManager | null = null;
-  const startVrrp = async (config: FloatlbConfig) => {
-    if (!config.vrrpInstances.length) return null;
+  const startVrrp = async (c: FloatlbConfig) => {
+    if (!c.vrrpInstances.length) return null;
     const m = new VrrpManager(
-      config,
-      kernelVrrpDeps(config, rtnl, plane, () => undefined),
+      c,
+      kernelVrrpDeps(c, rtnl, () => void sync?.poke()),
     );
     await m.start();
     return m;
   };
-  vrrp = await startVrrp(director.currentConfig!);
+  vrrp = await startVrrp(config());
+  // The sync daemon is set from the VRRP roles on every pass (role change,
+  // reconcile, reload), and a failed pass is retried.
+  if (plane.syncDaemon) {
+    sync = new SyncDaemonFollower(plane.syncDaemon, () =>
+      wantedSyncDaemon(config().globalDefs.lvsSyncDaemon, vrrp?.roles() ?? new Map()),
+    );
+    void sync.poke();
+  }
   const vrrpStatus = () => vrrp?.status() ?? [];
   metrics.setVrrpSource(() =>
     vrrpStatus().map((v) => {
@@ -102,18 +117,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   );
   // A reload restarts VRRP only when its own settings changed: a restart
   // releases the VIP to the peer for a moment.
-  const vrrpKey = (c: FloatlbConfig | null) =>
-    JSON.stringify(
-      c ? [c.vrrpInstances.map(({ source: _s, ...i }) => i), c.vrrpSyncGroups, c.vrrpScripts] : null,
-    );
-  let vrrpApplied = vrrpKey(director.currentConfig);
+  const vrrpKey = (c: FloatlbConfig) =>
+    JSON.stringify([c.vrrpInstances.map(({ source: _s, ...i }) => i), c.vrrpSyncGroups, c.vrrpScripts]);
+  let vrrpApplied = vrrpKey(config());
   const reloadVrrp = async () => {
-    const key = vrrpKey(director.currentConfig);
+    const key = vrrpKey(config());
     if (key === vrrpApplied) return;
     log.warn('VRRP settings changed: restarting VRRP instances');
     await vrrp?.stop();
-    vrrp = await startVrrp(director.currentConfig!);
+    vrrp = await startVrrp(config());
     vrrpApplied = key;
+    await sync?.poke();
+  };
+
+  // One reload at a time, whoever asks: a second waits for the first.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ReloadReport> => {
+    const run = reloading.then(async (): Promise<ReloadReport> => {
+      const r = await director.reload();
+      log.info({ operations: r.ops.length, ops: r.ops.map(describeOp) }, 'reloaded');
+      await reloadVrrp();
+      return { operations: r.ops.length, errors: r.errors, warnings: director.configWarnings };
+    });
+    reloading = run.catch(() => undefined);
+    return run;
   };
 
   const token = opts.apiTokenFile ? readFileSync(opts.apiTokenFile, 'utf8').trim() : undefined;
@@ -125,7 +152,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       vrrp: (): Json => vrrpStatus() as Json,
       startedAt: new Date(),
       configFile: opts.configFile,
-      afterReload: reloadVrrp,
+      reload,
     },
     {
       unix: {
@@ -148,15 +175,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     api,
     metrics,
     plane,
-    async reload() {
-      const r = await director.reload();
-      log.info({ operations: r.ops.length, ops: r.ops.map(describeOp) }, 'reloaded');
-      await reloadVrrp();
-    },
+    reload,
     stop() {
       stopping ??= (async () => {
         // Release the VIP first (priority 0), so the peer takes over at once.
         await vrrp?.stop();
+        await sync?.poke();
+        sync?.close();
         rtnl.close();
         await api.close();
         await director.stop(opts.flushOnStop ? { flush: true } : {});
@@ -166,49 +191,5 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       })();
       return stopping;
     },
-  };
-}
-
-/** SIGHUP reloads; SIGTERM and SIGINT stop. */
-export function handleSignals(d: Daemon): void {
-  process.on('SIGHUP', () => {
-    log.info('SIGHUP: reloading');
-    d.reload().catch((e: unknown) => log.error({ err: (e as Error).message }, 'reload refused'));
-  });
-  const stop = (sig: string) => {
-    log.info(`${sig}: stopping`);
-    d.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log.error({ err: e }, 'stop failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-}
-
-/** What the start-up checks need to know about this host's network settings. */
-async function hostFacts(rtnl: Rtnl): Promise<HostFacts> {
-  const names = new Map((await rtnl.links()).map((l) => [l.index, l.name]));
-  const addresses = (await rtnl.addresses()).map((a) => ({
-    ifname: names.get(a.ifindex) ?? '',
-    family: a.family,
-    address: a.address,
-    prefixLen: a.prefixLen,
-  }));
-  // A knob that cannot be read (no IPv4 on the interface) counts as off.
-  const orOff = (read: () => boolean) => {
-    try {
-      return read();
-    } catch {
-      return false;
-    }
-  };
-  return {
-    ipForward: orOff(getIpForward),
-    addresses,
-    sendRedirects: (ifname) => orOff(() => getSendRedirects(ifname)),
   };
 }
