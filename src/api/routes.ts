@@ -1,11 +1,11 @@
 // Control API handlers. Each returns [status, body]; the server does
 // transport, authentication and logging.
 
-import { isIP } from 'node:net';
 import type { PoolStatus } from '../director/desired.js';
 import { type Director, DirectorError } from '../director/director.js';
 import type { DataPlane, ServiceState, Stats } from '../kernel/dataplane.js';
 import { serviceId } from '../kernel/dataplane.js';
+import { type Ip, parseIp, schedFlagNames } from '../kernel/vocabulary.js';
 import { OPENAPI } from './openapi.js';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -66,7 +66,7 @@ export function serviceJson(s: ServiceState): Json {
     id: serviceId(s.key),
     key: s.key as unknown as Json,
     scheduler: s.scheduler,
-    flags: [...s.flags],
+    flags: schedFlagNames(s.scheduler, s.flags),
     persistence: s.persistence as unknown as Json,
     stats: stats(s.stats),
     servers: s.dests.map((d) => ({
@@ -81,10 +81,12 @@ export function serviceJson(s: ServiceState): Json {
   };
 }
 
-function ip(text: string | undefined, what: string): string {
+/** The canonical address, as the config model holds it: 2001:DB8:0::50 finds 2001:db8::50. */
+function ip(text: string | undefined, what: string): Ip {
   const v = decodeURIComponent(text ?? '');
-  if (!isIP(v)) throw new BadRequest(`${what} ${JSON.stringify(v)} is not an IPv4 or IPv6 address`);
-  return v;
+  const a = parseIp(v);
+  if (a === null) throw new BadRequest(`${what} ${JSON.stringify(v)} is not an IPv4 or IPv6 address`);
+  return a;
 }
 
 function field(body: Record<string, unknown>, name: string): string {
@@ -92,37 +94,6 @@ function field(body: Record<string, unknown>, name: string): string {
   if (typeof v !== 'string' || !v) throw new BadRequest(`body field "${name}" must be a non-empty string`);
   return v;
 }
-
-/** RFC 5952 text of an IPv6 address (IPv4 and anything else unchanged). */
-export function canonicalIp(a: string): string {
-  if (isIP(a) !== 6) return a;
-  try {
-    return new URL(`http://[${a}]/`).hostname.slice(1, -1);
-  } catch {
-    return a.toLowerCase();
-  }
-}
-
-/**
- * The config's own spelling of an address the caller wrote, so that
- * 2001:DB8:0::50 finds the pool configured as 2001:db8::50.
- */
-function spelledAs(known: Iterable<string | null>, a: string): string {
-  const c = canonicalIp(a);
-  for (const k of known) if (k !== null && canonicalIp(k) === c) return k;
-  return a;
-}
-
-const vipOf = (d: Director, text: string | undefined) =>
-  spelledAs(
-    d.poolsStatus().map((p) => p.vip),
-    ip(text, 'LB IP'),
-  );
-const nodeOf = (pools: readonly PoolStatus[], text: string | undefined) =>
-  spelledAs(
-    pools.flatMap((p) => p.members.map((m) => m.node)),
-    ip(text, 'node'),
-  );
 
 async function planeServices(plane: DataPlane): Promise<Json> {
   return (await plane.list()).map(serviceJson);
@@ -174,15 +145,15 @@ export async function route(
     if (is('GET', 'v1', 'services')) return [200, await planeServices(d.plane)];
     if (is('GET', 'v1', 'pools')) return [200, d.poolsStatus() as unknown as Json];
     if (is('GET', 'v1', 'pools', '*')) {
-      const vip = vipOf(d, parts[2]);
+      const vip = ip(parts[2], 'LB IP');
       const pools = d.poolsForVip(vip);
       if (!pools.length) return [404, { error: `no virtual server answers on ${vip}` }];
       return [200, pools as unknown as Json];
     }
     if (is('GET', 'v1', 'pools', '*', 'members', '*')) {
-      const vip = vipOf(d, parts[2]);
+      const vip = ip(parts[2], 'LB IP');
       const pools = d.poolsForVip(vip);
-      const node = nodeOf(pools, parts[4]);
+      const node = ip(parts[4], 'node');
       if (!pools.length) return [404, { error: `no virtual server answers on ${vip}` }];
       if (!pools.some((p) => p.members.some((m) => m.node === node))) {
         return [404, { error: `${node} is not a real server behind ${vip}` }];
@@ -194,8 +165,8 @@ export async function route(
       is('POST', 'v1', 'pools', '*', 'members', '*', 'link') ||
       is('POST', 'v1', 'pools', '*', 'members', '*', 'unlink')
     ) {
-      const vip = vipOf(d, parts[2]);
-      const node = nodeOf(d.poolsForVip(vip), parts[4]);
+      const vip = ip(parts[2], 'LB IP');
+      const node = ip(parts[4], 'node');
       const r = await d.setLink(vip, node, parts[5] === 'link' ? 'linked' : 'unlinked');
       const v = memberVerdict(d.poolsForVip(vip), node);
       return [

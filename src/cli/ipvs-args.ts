@@ -2,19 +2,18 @@
 // lines of ipvsadm-save) and floatlb's word forms (`list -n`, `add ...`)
 // into one command. Pure: every refusal is a UsageError raised before any
 // kernel call.
-import { isIPv4, isIPv6 } from 'node:net';
-import type {
-  DestSpec,
-  Forwarding,
-  Protocol,
-  SchedFlag,
-  ServiceKey,
-  ServiceSpec,
-  TunnelSpec,
-} from '../kernel/dataplane.js';
-import { SCHED_FLAGS, SCHEDULERS } from '../kernel/dataplane.js';
-import { schedFlagBits, schedFlagNames } from '../kernel/ipvs/codec.js';
+import { isIPv6 } from 'node:net';
+import type { DestSpec, Forwarding, Protocol, ServiceKey, ServiceSpec, TunnelSpec } from '../kernel/dataplane.js';
 import { validateDest, validateService } from '../kernel/ipvs/validate.js';
+import {
+  type Ip,
+  IP_VS_SVC_F_ONEPACKET,
+  ipFamily,
+  parseIp,
+  parseNetmask,
+  SCHEDULERS,
+  schedFlagBit,
+} from '../kernel/vocabulary.js';
 import { UsageError } from './errors.js';
 
 export type IpvsCommand =
@@ -167,7 +166,7 @@ function int(v: string, min: number, max: number, what: string): number {
 }
 
 /** "10.0.0.1:80", "[2001:db8::1]:80", "10.0.0.1" (port 0). Numeric only. */
-export function parseAddrPort(s: string, what: string): { address: string; port: number | null } {
+export function parseAddrPort(s: string, what: string): { address: Ip; port: number | null } {
   let addr: string;
   let port: string | undefined;
   const v6 = s.match(/^\[([^\]]+)\](?::(.*))?$/);
@@ -181,9 +180,10 @@ export function parseAddrPort(s: string, what: string): { address: string; port:
     addr = i < 0 ? s : s.slice(0, i);
     port = i < 0 ? undefined : s.slice(i + 1);
   }
-  if (!isIPv4(addr) && !isIPv6(addr))
+  const address = parseIp(addr);
+  if (address === null)
     throw usage(`illegal ${what} address: ${JSON.stringify(addr)} is not an IP address`);
-  return { address: addr, port: port === undefined ? null : int(port, 0, 65535, `${what} port`) };
+  return { address, port: port === undefined ? null : int(port, 0, 65535, `${what} port`) };
 }
 
 interface Raw {
@@ -262,8 +262,17 @@ function tokenize(argv: readonly string[]): Raw {
   return r;
 }
 
-function defaultMask(v6: boolean): string {
-  return v6 ? '128' : '255.255.255.255';
+/** -M: a contiguous dotted quad for IPv4, a prefix length for IPv6, as ipvsadm takes them. */
+function netmaskArg(text: string, v6: boolean): number {
+  const prefix = v6 || text.includes('.') ? parseNetmask(text, v6 ? 'inet6' : 'inet') : null;
+  if (prefix === null || (v6 && prefix < 1)) {
+    throw usage(
+      v6
+        ? `IPv6 persistence netmask must be a prefix length 1-128, not ${text}`
+        : `persistence netmask ${text} is not a valid IPv4 netmask`,
+    );
+  }
+  return prefix;
 }
 
 /** Parses one command line (without the program name). */
@@ -321,9 +330,9 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
   if (command === 'start-daemon' || command === 'stop-daemon') {
     const state = l.get('state') as 'master' | 'backup';
     const opt = (k: string) => (typeof l.get(k) === 'string' ? (l.get(k) as string) : undefined);
-    const group = opt('mcast-group');
-    if (group !== undefined && !isIPv4(group) && !isIPv6(group))
-      throw usage(`illegal multicast group ${group}`);
+    const groupText = opt('mcast-group');
+    const group = groupText === undefined ? undefined : parseIp(groupText);
+    if (group === null) throw usage(`illegal multicast group ${groupText}`);
     const port = opt('mcast-port');
     const ttl = opt('mcast-ttl');
     const maxLen = opt('sync-maxlen');
@@ -357,7 +366,7 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
     const ap = parseAddrPort(raw, 'service');
     key = {
       kind: 'ip',
-      family: isIPv6(ap.address) ? 'inet6' : 'inet',
+      family: ipFamily(ap.address),
       protocol,
       address: ap.address,
       port: ap.port ?? 0,
@@ -382,22 +391,24 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
         `illegal scheduling algorithm ${JSON.stringify(scheduler)} (known: ${SCHEDULERS.join(' ')})`,
       );
     }
-    const flags: SchedFlag[] = [];
+    let flags = 0;
     if (s.has('b')) {
       for (const f of String(s.get('b')).split(',')) {
-        if (!(SCHED_FLAGS as readonly string[]).includes(f) || f === 'ops')
-          throw usage(`illegal scheduler flag ${f}`);
-        flags.push(f as SchedFlag);
+        const bit = f === 'ops' ? null : schedFlagBit(f);
+        if (bit === null) throw usage(`illegal scheduler flag ${f}`);
+        if (f.startsWith('sh-') && scheduler !== 'sh') throw usage(`${f} applies to sh only`);
+        if (f.startsWith('mh-') && scheduler !== 'mh') throw usage(`${f} applies to mh only`);
+        flags |= bit;
       }
     }
-    if (s.has('o')) flags.push('ops');
+    if (s.has('o')) flags |= IP_VS_SVC_F_ONEPACKET;
     const v6 = key!.family === 'inet6';
     let persistence: ServiceSpec['persistence'] = null;
     if (s.has('p')) {
       const p = s.get('p');
       const timeoutSec = p === true ? 360 : int(String(p), 1, 0x7fffffff, 'persistent timeout');
-      const m = s.has('M') ? String(s.get('M')) : defaultMask(v6);
-      persistence = { timeoutSec, netmask: m };
+      const prefix = s.has('M') ? netmaskArg(String(s.get('M')), v6) : v6 ? 128 : 32;
+      persistence = { timeoutSec, prefix };
     } else if (s.has('M')) {
       throw usage('-M needs -p');
     }
@@ -413,8 +424,7 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
     } catch (e) {
       throw usage((e as Error).message);
     }
-    // flag-1 on sh is sh-fallback: name the bits as the kernel will report them.
-    return { ...withKey, service: { ...given, flags: schedFlagNames(scheduler, schedFlagBits(flags)) } };
+    return { ...withKey, service: given };
   }
 
   if (command === 'add-server' || command === 'edit-server' || command === 'delete-server') {
@@ -448,7 +458,7 @@ export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
     const dest: DestSpec = {
       address: ap.address,
       port,
-      family: isIPv6(ap.address) ? 'inet6' : 'inet',
+      family: ipFamily(ap.address),
       forwarding,
       weight: s.has('w') ? int(String(s.get('w')), 0, 65535, 'weight') : 1,
       upperThreshold: s.has('x') ? int(String(s.get('x')), 0, 0x7fffffff, 'upper threshold') : 0,

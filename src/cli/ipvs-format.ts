@@ -3,7 +3,14 @@
 // --tun-info, --exact), `-S -n`, `--timeout` and `--daemon`. Pure.
 import type { DestState, ServiceKey, ServiceState, Stats } from '../kernel/dataplane.js';
 import type { IpvsInfo, IpvsTimeouts, SyncDaemon } from '../kernel/ipvs/codec.js';
-import { ipToBytes } from '../kernel/sockaddr.js';
+import {
+  formatNetmask,
+  IP_VS_SVC_F_ONEPACKET,
+  ipToBytes,
+  maxPrefix,
+  PROTOCOL_NUMBER,
+  schedFlagNames,
+} from '../kernel/vocabulary.js';
 
 export interface ListFormat {
   readonly stats?: boolean;
@@ -18,7 +25,6 @@ export interface ListFormat {
 
 const AF_INET = 2;
 const AF_INET6 = 10;
-const PROTO_NUM = { tcp: 6, udp: 17, sctp: 132 } as const;
 
 // ipvsadm compares with C int arithmetic on unsigned values: the difference
 // wraps to 32 bits, so 10.0.0.1 sorts after 200.0.0.1. Reproduced on purpose.
@@ -43,8 +49,8 @@ function cmpService(a: ServiceKey, b: ServiceKey): number {
   r = (a.family === 'inet6' ? AF_INET6 : AF_INET) - (b.family === 'inet6' ? AF_INET6 : AF_INET);
   if (r) return r;
   // fwmark services carry protocol TCP and a zero address in the kernel.
-  const pa = a.kind === 'ip' ? PROTO_NUM[a.protocol] : 6;
-  const pb = b.kind === 'ip' ? PROTO_NUM[b.protocol] : 6;
+  const pa = a.kind === 'ip' ? PROTOCOL_NUMBER[a.protocol] : 6;
+  const pb = b.kind === 'ip' ? PROTOCOL_NUMBER[b.protocol] : 6;
   if (pa !== pb) return pa - pb;
   if (a.kind !== 'ip' || b.kind !== 'ip') return 0;
   r = cmpAddr(a.address, b.address, a.family === 'inet6');
@@ -144,14 +150,14 @@ function serviceLine(s: ServiceState, f: ListFormat): string {
     return `${name.padEnd(33)}${[st.cps, st.inPps, st.outPps, st.inBps, st.outBps].map((n) => largenum(n, ex)).join('')}`;
   }
   let line = `${name} ${s.scheduler}`;
-  const sched = s.flags.filter((x) => x !== 'ops');
+  const sched = schedFlagNames(s.scheduler, s.flags).filter((x) => x !== 'ops');
   if (sched.length) line += ` (${sched.join(',')})`;
   if (s.persistence) {
     line += ` persistent ${s.persistence.timeoutSec}`;
-    const m = s.persistence.netmask;
-    if (m !== (s.key.family === 'inet6' ? '128' : '255.255.255.255')) line += ` mask ${m}`;
+    const p = s.persistence.prefix;
+    if (p !== maxPrefix(s.key.family)) line += ` mask ${formatNetmask(s.key.family, p)}`;
   }
-  if (s.flags.includes('ops')) line += ' ops';
+  if (s.flags & IP_VS_SVC_F_ONEPACKET) line += ' ops';
   return line;
 }
 
@@ -204,11 +210,11 @@ export function formatSave(svcs: readonly ServiceState[], noSort = false): strin
     let line = `-A ${name} -s ${s.scheduler}`;
     if (s.persistence) {
       line += ` -p ${s.persistence.timeoutSec}`;
-      const m = s.persistence.netmask;
-      if (m !== (s.key.family === 'inet6' ? '128' : '255.255.255.255')) line += ` -M ${m}`;
+      const p = s.persistence.prefix;
+      if (p !== maxPrefix(s.key.family)) line += ` -M ${formatNetmask(s.key.family, p)}`;
     }
-    if (s.flags.includes('ops')) line += ' -o';
-    const sched = s.flags.filter((x) => x !== 'ops');
+    if (s.flags & IP_VS_SVC_F_ONEPACKET) line += ' -o';
+    const sched = schedFlagNames(s.scheduler, s.flags).filter((x) => x !== 'ops');
     if (sched.length) line += ` -b ${sched.join(',')}`;
     out += `${line}\n`;
     for (const d of s.dests) {

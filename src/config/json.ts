@@ -1,6 +1,6 @@
 // Loads the JSON form of FloatlbConfig back, validating its shape against
 // a template of the model so API clients and tests can hand configs in.
-import { SCHEDULERS } from './build/lvs.js';
+import { SCHEDULERS } from '../kernel/vocabulary.js';
 import type { FloatlbConfig } from './model.js';
 
 export class ConfigJsonError extends Error {
@@ -106,7 +106,7 @@ const checker: Shape = {
     BFD_CHECK: { name: 'string' },
   },
 };
-const protocol = oneOf('TCP', 'UDP', 'SCTP');
+const protocol = oneOf('tcp', 'udp', 'sctp');
 const endpoint = n(obj({ address: 'string', port: 'number' }));
 const realServer = obj({
   address: 'string',
@@ -134,13 +134,11 @@ const virtualServer = obj({
   },
   protocol,
   scheduler: { enum: SCHEDULERS },
-  schedulerFlags: arr(
-    oneOf('flag-1', 'flag-2', 'flag-3', 'sh-fallback', 'sh-port', 'mh-fallback', 'mh-port'),
-  ),
+  schedulerFlags: 'number',
   ops: 'boolean',
   forwarding,
   persistenceTimeout: n('number'),
-  persistenceGranularity: n('string'),
+  persistenceGranularity: n('number'),
   persistenceEngine: n('string'),
   delayLoop: 'number',
   quorum: 'number',

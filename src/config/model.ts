@@ -2,30 +2,11 @@
 // filled in. Every time value is in MILLISECONDS. Absent optional values are
 // null, never undefined, so JSON round-trips exactly.
 
-export type Protocol = 'TCP' | 'UDP' | 'SCTP';
-export type Scheduler =
-  | 'rr'
-  | 'wrr'
-  | 'lc'
-  | 'wlc'
-  | 'lblc'
-  | 'lblcr'
-  | 'dh'
-  | 'sh'
-  | 'sed'
-  | 'nq'
-  | 'mh'
-  | 'fo'
-  | 'ovf'
-  | 'twos';
-export type SchedulerFlag =
-  | 'flag-1'
-  | 'flag-2'
-  | 'flag-3'
-  | 'sh-fallback'
-  | 'sh-port'
-  | 'mh-fallback'
-  | 'mh-port';
+import type { Ip, Protocol, SchedFlags, Scheduler } from '../kernel/vocabulary.js';
+
+// Addresses, protocols, schedulers and flags are the data plane's vocabulary:
+// canonical from the moment the model is built.
+export type { Ip, Protocol, SchedFlags, Scheduler } from '../kernel/vocabulary.js';
 export type ForwardingMethod = 'NAT' | 'DR' | 'TUN';
 export type TunnelType = 'ipip' | 'gue' | 'gre';
 export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
@@ -46,7 +27,7 @@ export interface ScriptRef {
 }
 
 export interface EndpointAddr {
-  address: string;
+  address: Ip;
   port: number;
 }
 
@@ -158,7 +139,7 @@ export type Checker =
 export type CheckerType = Checker['type'];
 
 export interface RealServer {
-  address: string;
+  address: Ip;
   port: number;
   weight: number;
   forwarding: Forwarding;
@@ -175,7 +156,7 @@ export interface RealServer {
 }
 
 export type VirtualServerTarget =
-  | { kind: 'ip'; address: string; port: number; protocol: Protocol }
+  | { kind: 'ip'; address: Ip; port: number; protocol: Protocol }
   | { kind: 'fwmark'; fwmark: number; family: 'inet' | 'inet6' }
   | { kind: 'group'; group: string };
 
@@ -184,12 +165,14 @@ export interface VirtualServer {
   /** The protocol also applies to fwmark and group services. */
   protocol: Protocol;
   scheduler: Scheduler;
-  schedulerFlags: SchedulerFlag[];
+  /** Kernel scheduler flag bits (IP_VS_SVC_F_SCHED1..3); ops is separate. */
+  schedulerFlags: SchedFlags;
   ops: boolean;
   forwarding: Forwarding;
   /** null when the service is not persistent. */
   persistenceTimeout: number | null;
-  persistenceGranularity: string | null;
+  /** Persistence netmask as a prefix length; null: the whole address. */
+  persistenceGranularity: number | null;
   persistenceEngine: string | null;
   delayLoop: number;
   quorum: number;
@@ -218,7 +201,7 @@ export interface SourceRef {
 }
 
 export type VsgEntry =
-  | { kind: 'range'; first: string; last: string; port: number }
+  | { kind: 'range'; first: Ip; last: Ip; port: number }
   | { kind: 'fwmark'; fwmark: number; family: 'inet' | 'inet6' | null };
 
 export interface VirtualServerGroup {
@@ -227,7 +210,7 @@ export interface VirtualServerGroup {
 }
 
 export interface VirtualIp {
-  address: string;
+  address: Ip;
   prefix: number;
   dev: string | null;
   label: string | null;
@@ -245,7 +228,7 @@ export interface TrackRef {
 }
 
 export interface UnicastPeer {
-  address: string;
+  address: Ip;
   minTtl: number | null;
   maxTtl: number | null;
 }
@@ -347,7 +330,7 @@ export interface GlobalDefs {
   routerId: string | null;
   notificationEmail: string[];
   notificationEmailFrom: string | null;
-  smtpServer: EndpointAddr | null;
+  smtpServer: { address: string; port: number } | null;
   smtpHeloName: string | null;
   smtpConnectTimeout: number;
   smtpAlert: boolean | null;

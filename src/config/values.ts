@@ -1,7 +1,7 @@
 // Typed readers for statement arguments. Each reports an error at the
 // offending token naming what was found and what is accepted, and returns
 // null so the caller keeps the default.
-import { isIP } from 'node:net';
+import { type Ip, parseIp } from '../kernel/vocabulary.js';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import type { Token } from './lexer.js';
 import type { ConfigNode } from './parser.js';
@@ -130,13 +130,13 @@ export class Reader {
     return this.invalid(tok, what, `one of ${choices.join('|')}`);
   }
 
-  ipToken(tok: Token, what: string): string | null {
-    if (!isIPv4Fast(tok.text) && isIP(tok.text) === 0)
-      return this.invalid(tok, what, 'an IPv4 or IPv6 address');
-    return tok.text;
+  /** The address in canonical form (see kernel/vocabulary.ts). */
+  ipToken(tok: Token, what: string): Ip | null {
+    if (isIPv4Fast(tok.text)) return tok.text as Ip;
+    return parseIp(tok.text) ?? this.invalid(tok, what, 'an IPv4 or IPv6 address');
   }
 
-  ip(node: ConfigNode, index = 0): string | null {
+  ip(node: ConfigNode, index = 0): Ip | null {
     const tok = this.arg(node, index, 'an IP address');
     return tok ? this.ipToken(tok, `${node.name.text} address`) : null;
   }
@@ -146,12 +146,12 @@ export class Reader {
   }
 
   /** Address with optional /prefix; prefix defaults to the full length. */
-  prefixed(tok: Token, what: string): { address: string; prefix: number } | null {
+  prefixed(tok: Token, what: string): { address: Ip; prefix: number } | null {
     const slash = tok.text.indexOf('/');
-    const address = slash < 0 ? tok.text : tok.text.slice(0, slash);
-    const family = isIP(address);
-    if (family === 0) return this.invalid(tok, what, 'an IPv4 or IPv6 address with an optional /prefix');
-    const max = family === 4 ? 32 : 128;
+    const address = parseIp(slash < 0 ? tok.text : tok.text.slice(0, slash));
+    if (address === null)
+      return this.invalid(tok, what, 'an IPv4 or IPv6 address with an optional /prefix');
+    const max = address.includes(':') ? 128 : 32;
     if (slash < 0) return { address, prefix: max };
     const p = tok.text.slice(slash + 1);
     if (!/^\d+$/.test(p) || Number(p) > max) return this.invalid(tok, what, `a prefix length 0..${max}`);

@@ -1,6 +1,5 @@
 // Pure: what the kernel should hold, from the config, health results, admin
 // overrides and per-service quorum state. No I/O, no clocks.
-import { isIPv4 } from 'node:net';
 import type {
   Forwarding as CfgForwarding,
   FloatlbConfig,
@@ -12,12 +11,19 @@ import {
   destId,
   type Family,
   type Forwarding,
-  type Protocol,
-  type SchedFlag,
   type ServiceKey,
   type ServiceSpec,
   serviceId,
 } from '../kernel/dataplane.js';
+import {
+  canonicalIp,
+  formatIp,
+  type Ip,
+  IP_VS_SVC_F_ONEPACKET,
+  ipFamily,
+  maxPrefix,
+  type Protocol,
+} from '../kernel/vocabulary.js';
 import type { AdminState, LinkState } from './admin-state.js';
 
 export interface HealthResult {
@@ -87,16 +93,8 @@ export function virtualServerVip(vs: VirtualServer): string | null {
   return vs.target.kind === 'ip' ? vs.target.address : null;
 }
 
-const familyOf = (ip: string): Family => (isIPv4(ip) ? 'inet' : 'inet6');
-
-function ipKey(address: string, port: number, protocol: VirtualServer['protocol']): ServiceKey {
-  return {
-    kind: 'ip',
-    family: familyOf(address),
-    protocol: protocol.toLowerCase() as Protocol,
-    address,
-    port,
-  };
+function ipKey(address: Ip, port: number, protocol: Protocol): ServiceKey {
+  return { kind: 'ip', family: ipFamily(address), protocol, address, port };
 }
 
 function expandKeys(vs: VirtualServer, config: FloatlbConfig): ServiceKey[] {
@@ -113,21 +111,22 @@ function expandKeys(vs: VirtualServer, config: FloatlbConfig): ServiceKey[] {
 }
 
 /** IPv4 ranges expand address by address; IPv6 ranges vary the last group. */
-export function addressesInRange(first: string, last: string): string[] {
+export function addressesInRange(first: Ip, last: Ip): Ip[] {
   if (first === last) return [first];
-  if (isIPv4(first)) {
+  if (ipFamily(first) === 'inet') {
     const toN = (ip: string) => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-    const out: string[] = [];
+    const out: Ip[] = [];
     for (let n = toN(first); n <= toN(last) && out.length < 65536; n++) {
-      out.push([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.'));
+      out.push(formatIp(Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255)));
     }
     return out;
   }
   const head = first.slice(0, first.lastIndexOf(':') + 1);
   const a = Number.parseInt(first.slice(head.length) || '0', 16);
   const b = Number.parseInt(last.slice(last.lastIndexOf(':') + 1) || '0', 16);
-  const out: string[] = [];
-  for (let n = a; n <= b; n++) out.push(`${head}${n.toString(16)}`);
+  const out: Ip[] = [];
+  // Re-canonicalised: 2001:db8:: + 0 spells 2001:db8::0.
+  for (let n = a; n <= b; n++) out.push(canonicalIp(`${head}${n.toString(16)}`));
   return out;
 }
 
@@ -143,19 +142,18 @@ export function toForwarding(f: CfgForwarding): Pick<DestSpec, 'forwarding' | 't
 }
 
 function serviceSpec(vs: VirtualServer, key: ServiceKey): ServiceSpec {
-  const flags: SchedFlag[] = [...vs.schedulerFlags];
-  if (vs.ops) flags.push('ops');
-  const v4 = key.family === 'inet';
+  const max = maxPrefix(key.family);
   return {
     key,
     scheduler: vs.scheduler,
-    flags,
+    flags: vs.schedulerFlags | (vs.ops ? IP_VS_SVC_F_ONEPACKET : 0),
     persistence:
       vs.persistenceTimeout === null
         ? null
         : {
             timeoutSec: Math.round(vs.persistenceTimeout / 1000),
-            netmask: vs.persistenceGranularity ?? (v4 ? '255.255.255.255' : '128'),
+            // A group's IPv6 prefix cannot be longer than an IPv4 member's address.
+            prefix: Math.min(vs.persistenceGranularity ?? max, max),
           },
   };
 }
@@ -280,7 +278,7 @@ export function computeDesired(inp: DesiredInputs): Desired {
 }
 
 function destSpec(
-  address: string,
+  address: Ip,
   port: number,
   fwd: CfgForwarding,
   weight: number,
@@ -289,7 +287,7 @@ function destSpec(
   return {
     address,
     port,
-    family: familyOf(address),
+    family: ipFamily(address),
     ...toForwarding(fwd),
     weight,
     upperThreshold: rs?.uthreshold ?? 0,

@@ -4,43 +4,18 @@ import {
   type DataPlaneOp,
   type DestSpec,
   destId,
-  type SchedFlag,
   type ServiceSpec,
   type ServiceState,
   serviceId,
 } from '../kernel/dataplane.js';
 import type { DesiredService } from './desired.js';
 
-/** sh-* and mh-* are names for the same three scheduler flag bits. */
-const FLAG_BITS: Record<SchedFlag, number> = {
-  'flag-1': 1,
-  'sh-fallback': 1,
-  'mh-fallback': 1,
-  'flag-2': 2,
-  'sh-port': 2,
-  'mh-port': 2,
-  'flag-3': 4,
-  ops: 8,
-};
-
-export function flagBits(flags: readonly SchedFlag[]): number {
-  return flags.reduce((b, f) => b | FLAG_BITS[f], 0);
-}
-
-function netmaskBits(mask: string): string {
-  if (!mask.includes('.')) return mask;
-  const n = mask.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  let bits = 0;
-  for (let i = 31; i >= 0 && (n / 2 ** i) % 2 >= 1; i--) bits++;
-  return String(bits);
-}
-
 export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
-  if (a.scheduler !== b.scheduler || flagBits(a.flags) !== flagBits(b.flags)) return false;
+  if (a.scheduler !== b.scheduler || a.flags !== b.flags) return false;
   const pa = a.persistence;
   const pb = b.persistence;
   if (!pa || !pb) return !pa && !pb;
-  return pa.timeoutSec === pb.timeoutSec && netmaskBits(pa.netmask) === netmaskBits(pb.netmask);
+  return pa.timeoutSec === pb.timeoutSec && pa.prefix === pb.prefix;
 }
 
 export function sameDest(a: DestSpec, b: DestSpec): boolean {

@@ -3,62 +3,33 @@
 // (src/kernel/nftables). The director computes the operations; a plane
 // applies them and reports what the kernel holds.
 
-export type Family = 'inet' | 'inet6';
-export type Protocol = 'tcp' | 'udp' | 'sctp';
+import { formatEndpoint, type Ip, type Family, type Protocol, type SchedFlags, type Scheduler } from './vocabulary.js';
+
+export type { Family, Ip, Protocol, SchedFlags, Scheduler } from './vocabulary.js';
+export { SCHEDULERS } from './vocabulary.js';
 export type Forwarding = 'nat' | 'dr' | 'tun';
-
-/** Every IPVS scheduler name; a plane refuses those it cannot do. */
-export const SCHEDULERS = [
-  'rr',
-  'wrr',
-  'lc',
-  'wlc',
-  'lblc',
-  'lblcr',
-  'dh',
-  'sh',
-  'sed',
-  'nq',
-  'mh',
-  'fo',
-  'ovf',
-  'twos',
-] as const;
-export type Scheduler = (typeof SCHEDULERS)[number];
-
-/** Scheduler flags by their ipvsadm names (sh-*, mh-* share bits) plus one-packet scheduling. */
-export const SCHED_FLAGS = [
-  'sh-fallback',
-  'sh-port',
-  'mh-fallback',
-  'mh-port',
-  'flag-1',
-  'flag-2',
-  'flag-3',
-  'ops',
-] as const;
-export type SchedFlag = (typeof SCHED_FLAGS)[number];
 
 export type ServiceKey =
   | {
       readonly kind: 'ip';
       readonly family: Family;
       readonly protocol: Protocol;
-      readonly address: string;
+      readonly address: Ip;
       readonly port: number;
     }
   | { readonly kind: 'fwmark'; readonly family: Family; readonly fwmark: number };
 
 export interface Persistence {
   readonly timeoutSec: number;
-  /** IPv4 netmask as dotted quad, IPv6 as prefix length. */
-  readonly netmask: string;
+  /** Clients are grouped by this prefix length of their address. */
+  readonly prefix: number;
 }
 
 export interface ServiceSpec {
   readonly key: ServiceKey;
   readonly scheduler: Scheduler;
-  readonly flags: readonly SchedFlag[];
+  /** IP_VS_SVC_F_SCHED1..3 and ONEPACKET bits (see vocabulary.ts). */
+  readonly flags: SchedFlags;
   readonly persistence: Persistence | null;
 }
 
@@ -69,7 +40,7 @@ export interface TunnelSpec {
 }
 
 export interface DestSpec {
-  readonly address: string;
+  readonly address: Ip;
   readonly port: number;
   readonly family: Family;
   readonly forwarding: Forwarding;
@@ -159,11 +130,9 @@ export interface DataPlane {
 /** A stable string id for a service key: "tcp/10.0.0.1:80", "fwmark/inet/1". */
 export function serviceId(k: ServiceKey): string {
   if (k.kind === 'fwmark') return `fwmark/${k.family}/${k.fwmark}`;
-  return k.family === 'inet6'
-    ? `${k.protocol}/[${k.address}]:${k.port}`
-    : `${k.protocol}/${k.address}:${k.port}`;
+  return `${k.protocol}/${formatEndpoint(k.address, k.port)}`;
 }
 
 export function destId(d: Pick<DestSpec, 'address' | 'port'>): string {
-  return d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
+  return formatEndpoint(d.address, d.port);
 }

@@ -1,8 +1,7 @@
 // VRRP advertisement codec: version 2 (RFC 3768) and version 3 (RFC 5798),
 // IPv4 and IPv6 address lists. Decoding never throws: every malformed input
 // maps to a typed drop reason that the speaker counts.
-import { isIPv4, isIPv6 } from 'node:net';
-import { bytesToIp, ipToBytes } from '../kernel/sockaddr.js';
+import { formatIp as bytesToIp, type Ip, ipToBytes } from '../kernel/vocabulary.js';
 import { inetChecksum, pseudoHeader } from './checksum.js';
 
 export const VRRP_PROTOCOL = 112;
@@ -169,7 +168,8 @@ export interface AdvertExpectations {
   readonly version: VrrpVersion;
   readonly vrid: number;
   readonly family: Family;
-  readonly addresses: readonly string[];
+  /** Canonical, as decoded adverts carry them: compared as text. */
+  readonly addresses: readonly Ip[];
   /** Version 2 requires the same interval on every router (RFC 3768 7.1). */
   readonly advertIntCs: number;
   readonly auth?: VrrpAuth;
@@ -182,7 +182,7 @@ export interface AdvertExpectations {
 }
 
 export interface PeerTtl {
-  readonly address: string;
+  readonly address: Ip;
   readonly minTtl: number;
   readonly maxTtl: number;
 }
@@ -190,8 +190,8 @@ export interface PeerTtl {
 /** The TTL check: 255, or within the sending peer's bounds when peers have them. */
 export function checkTtl(src: string | undefined, ttl: number, want: AdvertExpectations): DropReason | null {
   if (!want.peerTtl) return ttl === VRRP_TTL ? null : 'bad-ttl';
-  const from = src === undefined ? undefined : canonicalIp(src);
-  const peer = want.peerTtl.find((p) => canonicalIp(p.address) === from);
+  // src comes from the socket's sockaddr, already canonical.
+  const peer = want.peerTtl.find((p) => p.address === src);
   if (!peer) return 'unknown-peer';
   return ttl >= peer.minTtl && ttl <= peer.maxTtl ? null : 'bad-ttl';
 }
@@ -217,13 +217,9 @@ export function checkAdvert(
   }
   // A priority-0 release still names the addresses; check them for every advert.
   if (a.addresses.length !== want.addresses.length) return 'address-count-mismatch';
-  const mine = new Set(want.addresses.map(canonicalIp));
-  if (!a.addresses.every((ip) => mine.has(canonicalIp(ip)))) return 'address-mismatch';
+  const mine = new Set<string>(want.addresses);
+  if (!a.addresses.every((ip) => mine.has(ip))) return 'address-mismatch';
   return null;
-}
-
-function canonicalIp(ip: string): string {
-  return isIPv4(ip) || isIPv6(ip) ? bytesToIp(ipToBytes(ip)) : ip;
 }
 
 export interface Ipv4Packet {

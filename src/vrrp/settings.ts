@@ -60,7 +60,7 @@ export interface VrrpInstanceSettings {
    * peer): every peer with its range, 0..255 where unset, and adverts from
    * other sources dropped. Absent: the TTL must be 255.
    */
-  readonly unicastPeerTtl?: readonly PeerTtl[];
+  readonly unicastPeerTtl?: readonly (Omit<PeerTtl, 'address'> & { readonly address: string })[];
   /** Version 2 only: auth_type PASS with auth_pass. */
   readonly authPass?: string;
   readonly initialState: 'MASTER' | 'BACKUP';

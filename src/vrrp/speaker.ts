@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { VrrpDatagram } from '../kernel/vrrp-socket.js';
 import { logger } from '../util/log.js';
+import { canonicalIp } from '../kernel/vocabulary.js';
 import { gratuitousArp, unsolicitedNa } from './arp.js';
 import { type MachineAction, type NotifyState, VrrpMachine } from './machine.js';
 import { notifyCommands, type ScriptRunner, spawnRunner } from './notify.js';
@@ -110,10 +111,13 @@ export class VrrpSpeaker {
       version: settings.version,
       vrid: settings.vrid,
       family: settings.family,
-      addresses: settings.vips.map((v) => v.address),
+      // Settings may come from outside the config model: make them canonical once.
+      addresses: settings.vips.map((v) => canonicalIp(v.address)),
       advertIntCs: advertIntCs(settings),
       auth: settings.version === 2 && settings.authPass ? passwordAuth(settings.authPass) : undefined,
-      ...(settings.unicastPeerTtl ? { peerTtl: settings.unicastPeerTtl } : {}),
+      ...(settings.unicastPeerTtl
+        ? { peerTtl: settings.unicastPeerTtl.map((p) => ({ ...p, address: canonicalIp(p.address) })) }
+        : {}),
     };
   }
 

@@ -1,15 +1,23 @@
-// An in-memory DataPlane for unit tests of the director. It enforces the
-// kernel's rules that matter to a reconciler: EEXIST on duplicate adds and
-// ENOENT on changes to things that are not there.
+// An in-memory DataPlane for unit tests of the director. It behaves like the
+// kernel where a reconciler can go wrong: EEXIST on duplicate adds, ENOENT on
+// changes to things that are not there, and addresses stored as bytes, so
+// list() reports them canonical whatever spelling apply() was given.
 import {
   type ApplyResult,
   type DataPlane,
   type DataPlaneOp,
   type DestState,
   destId,
+  type ServiceKey,
   type ServiceState,
   serviceId,
 } from '../../src/kernel/dataplane.js';
+import { formatIp, type Ip, ipToBytes } from '../../src/kernel/vocabulary.js';
+
+/** Text to bytes and back, as an address makes the round trip through the kernel. */
+const asKernel = (a: string): Ip => formatIp(ipToBytes(a));
+const keyAsKernel = (k: ServiceKey): ServiceKey =>
+  k.kind === 'ip' ? { ...k, address: asKernel(k.address) } : k;
 
 export class FakeDataPlane implements DataPlane {
   readonly kind = 'ipvs' as const;
@@ -28,16 +36,17 @@ export class FakeDataPlane implements DataPlane {
       errors.push({ op, error: Object.assign(new Error(`${op.op}: ${code}`), { code }) });
     for (const op of ops) {
       this.log.push(op);
-      const id = 'service' in op ? serviceId(op.service.key) : serviceId(op.key);
+      const key = keyAsKernel('service' in op ? op.service.key : op.key);
+      const id = serviceId(key);
       const cur = this.services.get(id);
       switch (op.op) {
         case 'add-service':
           if (cur) fail(op, 'EEXIST');
-          else this.services.set(id, { ...op.service, dests: [], stats: null });
+          else this.services.set(id, { ...op.service, key, dests: [], stats: null });
           break;
         case 'update-service':
           if (!cur) fail(op, 'ESRCH');
-          else this.services.set(id, { ...cur, ...op.service });
+          else this.services.set(id, { ...cur, ...op.service, key });
           break;
         case 'delete-service':
           if (!cur) fail(op, 'ESRCH');
@@ -48,7 +57,8 @@ export class FakeDataPlane implements DataPlane {
             fail(op, 'ESRCH');
             break;
           }
-          const did = destId(op.dest);
+          const address = asKernel(op.dest.address);
+          const did = destId({ address, port: op.dest.port });
           const others = cur.dests.filter((d) => destId(d) !== did);
           const exists = others.length !== cur.dests.length;
           if (op.op === 'delete-dest') {
@@ -59,6 +69,7 @@ export class FakeDataPlane implements DataPlane {
           else {
             const d: DestState = {
               ...op.dest,
+              address,
               activeConns: 0,
               inactiveConns: 0,
               persistentConns: 0,

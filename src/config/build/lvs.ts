@@ -1,6 +1,13 @@
 // virtual_server blocks; real servers are in real.ts.
-import { isIP } from 'node:net';
-import { SCHEDULERS as IPVS_SCHEDULERS } from '../../kernel/dataplane.js';
+import {
+  type Family,
+  ipFamily,
+  PROTOCOLS,
+  parseNetmask,
+  SCHED_FLAG_BIT,
+  SCHEDULERS,
+  type SchedFlagName,
+} from '../../kernel/vocabulary.js';
 import type { Token } from '../lexer.js';
 import type {
   EndpointAddr,
@@ -8,7 +15,6 @@ import type {
   Protocol,
   RealServer,
   Scheduler,
-  SchedulerFlag,
   ScriptRef,
   VirtualServer,
   VirtualServerTarget,
@@ -19,18 +25,8 @@ import { NAT, readForwarding } from './forwarding.js';
 import { Inherited, readRealServer, TIMING, type WithInherited } from './real.js';
 import { readScript } from './scripts.js';
 
-// One list of IPVS schedulers for the parser and the data planes.
-export const SCHEDULERS: readonly Scheduler[] = IPVS_SCHEDULERS;
-const FLAGS: readonly SchedulerFlag[] = [
-  'flag-1',
-  'flag-2',
-  'flag-3',
-  'sh-fallback',
-  'sh-port',
-  'mh-fallback',
-  'mh-port',
-];
-const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+// keepalived's flag keywords; ops is a keyword of its own.
+const FLAGS = (Object.keys(SCHED_FLAG_BIT) as SchedFlagName[]).filter((f) => f !== 'ops');
 const DEFAULT_DELAY_LOOP = 60_000;
 
 /** `ADDRESS [PORT]`, the form of real_server and sorry_server. */
@@ -56,7 +52,7 @@ function vsTarget(r: Reader, node: ConfigNode): VirtualServerTarget | null {
     return name ? { kind: 'group', group: name.text } : null;
   }
   const ep = endpoint(r, node, 0);
-  return ep ? { kind: 'ip', address: ep.address, port: ep.port, protocol: 'TCP' } : null;
+  return ep ? { kind: 'ip', address: ep.address, port: ep.port, protocol: 'tcp' } : null;
 }
 
 /** What a virtual_server block sets; one shape, filled by a table made once. */
@@ -64,7 +60,7 @@ class VsState implements WithInherited {
   readonly own = new Inherited(DEFAULT_DELAY_LOOP);
   scheduler: Scheduler = 'wlc';
   schedulerSet = false;
-  schedulerFlags: SchedulerFlag[] = [];
+  schedulerFlags = 0;
   ops = false;
   forwarding: Forwarding = NAT;
   methodSet = false;
@@ -72,7 +68,7 @@ class VsState implements WithInherited {
   protocolTok: Token | null = null;
   family: 'inet' | 'inet6' = 'inet';
   persistenceTimeout: number | null = null;
-  persistenceGranularity: string | null = null;
+  granularityTok: Token | null = null;
   persistenceEngine: string | null = null;
   quorum = 1;
   hysteresis = 0;
@@ -103,9 +99,9 @@ const lvsMethod = (r: Reader, n: ConfigNode, vs: VsState): void => {
   }
 };
 const flag =
-  (f: SchedulerFlag) =>
+  (f: SchedFlagName) =>
   (_r: Reader, _n: ConfigNode, vs: VsState): void => {
-    if (!vs.schedulerFlags.includes(f)) vs.schedulerFlags.push(f);
+    vs.schedulerFlags |= SCHED_FLAG_BIT[f];
   };
 
 const VS_TABLE: StaticTable<VsState> = staticTable<VsState>(
@@ -121,10 +117,7 @@ const VS_TABLE: StaticTable<VsState> = staticTable<VsState>(
       if (vs.persistenceTimeout !== null) vs.persistenceTimeout *= 1000;
     },
     persistence_granularity: (r, n, vs) => {
-      const tok = r.arg(n, 0, 'a netmask');
-      if (tok && isIP(tok.text) === 0 && !/^\d{1,3}$/.test(tok.text))
-        r.invalid(tok, 'persistence_granularity', 'a netmask such as 255.255.255.0 or a prefix length');
-      else if (tok) vs.persistenceGranularity = tok.text;
+      vs.granularityTok = r.arg(n, 0, 'a netmask');
     },
     persistence_engine: (r, n, vs) => {
       vs.persistenceEngine = r.string(n);
@@ -194,7 +187,7 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
     if (protocolTok) r.sink.warning(protocolTok, `protocol is ignored for a fwmark virtual server`);
   }
   // keepalived 2.2.7 defaults an unset protocol to UDP (and says so).
-  const proto: Protocol = protocol ?? (target.kind === 'fwmark' ? 'TCP' : 'UDP');
+  const proto: Protocol = protocol ?? (target.kind === 'fwmark' ? 'tcp' : 'udp');
   if (protocol === null && target.kind !== 'fwmark') {
     r.sink.warning(node.name, `virtual_server has no protocol: using UDP, as keepalived 2.2.7 does`);
   }
@@ -224,7 +217,7 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
     ops: vs.ops,
     forwarding: vs.forwarding,
     persistenceTimeout: vs.persistenceTimeout,
-    persistenceGranularity: vs.persistenceGranularity,
+    persistenceGranularity: granularity(r, vs, target),
     persistenceEngine: vs.persistenceEngine,
     quorum: vs.quorum,
     hysteresis: vs.hysteresis,
@@ -244,6 +237,24 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
     realServers,
     source: { file: node.name.file, line: node.name.line },
   };
+}
+
+/** The netmask as a prefix length: a contiguous dotted quad (IPv4) or a prefix length. */
+function granularity(r: Reader, vs: VsState, target: VirtualServerTarget): number | null {
+  const tok = vs.granularityTok;
+  if (!tok) return null;
+  // A group may hold both families: take the family the notation implies.
+  const family: Family =
+    target.kind === 'ip' ? ipFamily(target.address) : target.kind === 'fwmark' ? vs.family : tok.text.includes('.') ? 'inet' : 'inet6';
+  const prefix = parseNetmask(tok.text, family);
+  if (prefix !== null) return prefix;
+  return r.invalid(
+    tok,
+    'persistence_granularity',
+    family === 'inet'
+      ? 'a contiguous netmask such as 255.255.255.0, or a prefix length 0-32'
+      : 'a prefix length 0-128',
+  );
 }
 
 function checkActiveStandby(r: Reader, node: ConfigNode, realServers: RealServer[]): void {

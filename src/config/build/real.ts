@@ -1,7 +1,7 @@
 // real_server blocks: settings inherited from the virtual server, health
 // checkers and floatlb's role_probe. Built with tables made once and state
 // objects of one shape, since a large config has tens of thousands of them.
-import type { Checker, Forwarding, RealServer, ScriptRef } from '../model.js';
+import type { Checker, Forwarding, Ip, RealServer, ScriptRef } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { isIntText, isIPv4Fast, type Reader, type StaticTable, staticTable } from '../values.js';
 import { CHECKER_TYPES, type CheckerDefaults, readChecker } from './checkers.js';
@@ -156,7 +156,7 @@ export function readRealServer(
   // `ADDRESS [PORT]`, checked inline: this runs once per real server.
   const a = r.arg(node, 0, 'an IP address');
   if (!a) return null;
-  const address = isIPv4Fast(a.text) ? a.text : r.ipToken(a, `${node.name.text} address`);
+  const address = isIPv4Fast(a.text) ? (a.text as Ip) : r.ipToken(a, `${node.name.text} address`);
   const p = node.args[1];
   let port: number | null = vsPort;
   if (p) {

@@ -1,5 +1,5 @@
 // virtual_server_group: addresses, address ranges and fwmarks.
-import { isIP } from 'node:net';
+import { type Ip, parseIp } from '../../kernel/vocabulary.js';
 import type { Token } from '../lexer.js';
 import type { VirtualServerGroup, VsgEntry } from '../model.js';
 import type { ConfigNode } from '../parser.js';
@@ -26,8 +26,8 @@ export function readVirtualServerGroup(r: Reader, node: ConfigNode): VirtualServ
   return { name: name.text, entries };
 }
 
-/** a.b.c.d, a.b.c.d-e, a.b.c.d-e.f.g.h, a.b.c.d/nn and IPv6 forms. */
-function addressRange(r: Reader, tok: Token): { first: string; last: string } | null {
+/** a.b.c.d, a.b.c.d-e, a.b.c.d-e.f.g.h, a.b.c.d/nn and IPv6 forms; canonical. */
+function addressRange(r: Reader, tok: Token): { first: Ip; last: Ip } | null {
   const text = tok.text;
   const accepted = 'an address, a range like 192.168.200.1-10, or a prefix like 192.168.202.8/29';
   const slash = text.indexOf('/');
@@ -36,17 +36,19 @@ function addressRange(r: Reader, tok: Token): { first: string; last: string } | 
     return pre ? { first: pre.address, last: pre.address } : null;
   }
   const dash = text.indexOf('-');
-  if (dash < 0)
-    return isIP(text)
-      ? { first: text, last: text }
-      : r.invalid(tok, 'virtual_server_group address', accepted);
-  const first = text.slice(0, dash);
+  if (dash < 0) {
+    const ip = parseIp(text);
+    return ip ? { first: ip, last: ip } : r.invalid(tok, 'virtual_server_group address', accepted);
+  }
+  const first = parseIp(text.slice(0, dash));
   const tail = text.slice(dash + 1);
-  const family = isIP(first);
-  if (family === 0) return r.invalid(tok, 'virtual_server_group address', accepted);
-  if (isIP(tail) === family) return { first, last: tail };
-  const sep = family === 4 ? '.' : ':';
-  const radix = family === 4 ? 10 : 16;
+  if (first === null) return r.invalid(tok, 'virtual_server_group address', accepted);
+  const v6 = first.includes(':');
+  const whole = parseIp(tail);
+  if (whole !== null && whole.includes(':') === v6) return { first, last: whole };
+  // The tail replaces the last part of the first address (canonical, so it has one).
+  const sep = v6 ? ':' : '.';
+  const radix = v6 ? 16 : 10;
   const parts = first.split(sep);
   const lastPart = parts[parts.length - 1]!;
   if (
@@ -56,6 +58,8 @@ function addressRange(r: Reader, tok: Token): { first: string; last: string } | 
     return r.invalid(tok, 'virtual_server_group address', accepted);
   }
   parts[parts.length - 1] = tail;
-  const last = parts.join(sep);
-  return isIP(last) === family ? { first, last } : r.invalid(tok, 'virtual_server_group address', accepted);
+  const last = parseIp(parts.join(sep));
+  return last !== null && last.includes(':') === v6
+    ? { first, last }
+    : r.invalid(tok, 'virtual_server_group address', accepted);
 }

@@ -1,13 +1,11 @@
 // Pure IPVS codec: builds generic-netlink request payloads and decodes the
 // kernel's replies into typed objects. No I/O here.
-import { isIPv4 } from 'node:net';
 import type {
   DestSpec,
   DestState,
   Family,
   Forwarding,
   Protocol,
-  SchedFlag,
   Scheduler,
   ServiceKey,
   ServiceSpec,
@@ -16,7 +14,6 @@ import type {
   SyncDaemonSpec,
   TunnelSpec,
 } from '../dataplane.js';
-import { SCHEDULERS } from '../dataplane.js';
 import {
   type Attr,
   attrMap,
@@ -37,7 +34,18 @@ import {
   u16be,
   u32,
 } from '../netlink/codec.js';
-import { bytesToIp, ipToBytes } from '../sockaddr.js';
+import {
+  formatIp,
+  type Ip,
+  ipFamily,
+  ipToBytes,
+  maskBytes,
+  parseScheduler,
+  PROTOCOL_NUMBER,
+  prefixFromMask,
+  protocolFromNumber,
+  SCHED_FLAGS_MASK,
+} from '../vocabulary.js';
 import {
   IP_VS_CONN_F_DROUTE,
   IP_VS_CONN_F_FWD_MASK,
@@ -47,16 +55,9 @@ import {
   IP_VS_CONN_F_TUNNEL_TYPE,
   IP_VS_STATE_BACKUP,
   IP_VS_STATE_MASTER,
-  IP_VS_SVC_F_ONEPACKET,
   IP_VS_SVC_F_PERSISTENT,
-  IP_VS_SVC_F_SCHED1,
-  IP_VS_SVC_F_SCHED2,
-  IP_VS_SVC_F_SCHED3,
   IP_VS_TUNNEL_ENCAP_FLAG_CSUM,
   IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM,
-  IPPROTO_SCTP,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
   IPVS_CMD,
   IPVS_CMD_ATTR,
   IPVS_DAEMON_ATTR,
@@ -96,12 +97,10 @@ function familyOf(af: number): Family {
   throw new NetlinkDecodeError(`unknown address family ${af}`);
 }
 
-const PROTO_NUM: Record<Protocol, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP };
 function protocolOf(n: number): Protocol {
-  if (n === IPPROTO_TCP) return 'tcp';
-  if (n === IPPROTO_UDP) return 'udp';
-  if (n === IPPROTO_SCTP) return 'sctp';
-  throw new NetlinkDecodeError(`unknown protocol ${n}`);
+  const p = protocolFromNumber(n);
+  if (p === null) throw new NetlinkDecodeError(`unknown protocol ${n}`);
+  return p;
 }
 
 const FWD_NUM: Record<Forwarding, number> = {
@@ -118,40 +117,6 @@ function forwardingOf(n: number): Forwarding {
   throw new NetlinkDecodeError(`unsupported forwarding method ${m}`);
 }
 
-/** The flag bit each ipvsadm flag name sets. */
-export const SCHED_FLAG_BITS: Record<SchedFlag, number> = {
-  'sh-fallback': IP_VS_SVC_F_SCHED1,
-  'sh-port': IP_VS_SVC_F_SCHED2,
-  'mh-fallback': IP_VS_SVC_F_SCHED1,
-  'mh-port': IP_VS_SVC_F_SCHED2,
-  'flag-1': IP_VS_SVC_F_SCHED1,
-  'flag-2': IP_VS_SVC_F_SCHED2,
-  'flag-3': IP_VS_SVC_F_SCHED3,
-  ops: IP_VS_SVC_F_ONEPACKET,
-};
-
-export function schedFlagBits(flags: readonly SchedFlag[]): number {
-  let b = 0;
-  for (const f of flags) b |= SCHED_FLAG_BITS[f];
-  return b;
-}
-
-/** Flag names for the bits, as ipvsadm names them for this scheduler. */
-export function schedFlagNames(scheduler: string, bits: number): SchedFlag[] {
-  const names: [SchedFlag, SchedFlag, SchedFlag] =
-    scheduler === 'sh'
-      ? ['sh-fallback', 'sh-port', 'flag-3']
-      : scheduler === 'mh'
-        ? ['mh-fallback', 'mh-port', 'flag-3']
-        : ['flag-1', 'flag-2', 'flag-3'];
-  const out: SchedFlag[] = [];
-  if (bits & IP_VS_SVC_F_SCHED1) out.push(names[0]);
-  if (bits & IP_VS_SVC_F_SCHED2) out.push(names[1]);
-  if (bits & IP_VS_SVC_F_SCHED3) out.push(names[2]);
-  if (bits & IP_VS_SVC_F_ONEPACKET) out.push('ops');
-  return out;
-}
-
 function addrAttr(type: number, family: Family, address: string): Attr {
   const b = ipToBytes(address);
   if (b.length !== (family === 'inet6' ? 16 : 4)) {
@@ -160,10 +125,10 @@ function addrAttr(type: number, family: Family, address: string): Attr {
   return bytes(type, b);
 }
 
-function readAddr(b: Buffer | undefined, family: Family, what: string): string {
+function readAddr(b: Buffer | undefined, family: Family, what: string): Ip {
   const n = family === 'inet6' ? 16 : 4;
   if (!b || b.length < n) throw new NetlinkDecodeError(`${what}: expected ${n} address bytes`);
-  return bytesToIp(b.subarray(0, n));
+  return formatIp(b.subarray(0, n));
 }
 
 /** The attributes that name a service: enough for DEL_SERVICE, GET_DEST and dest commands. */
@@ -173,7 +138,7 @@ export function serviceKeyAttrs(k: ServiceKey): Attr[] {
     attrs.push(u32(IPVS_SVC_ATTR.FWMARK, k.fwmark));
   } else {
     attrs.push(
-      u16(IPVS_SVC_ATTR.PROTOCOL, PROTO_NUM[k.protocol]),
+      u16(IPVS_SVC_ATTR.PROTOCOL, PROTOCOL_NUMBER[k.protocol]),
       addrAttr(IPVS_SVC_ATTR.ADDR, k.family, k.address),
       u16be(IPVS_SVC_ATTR.PORT, k.port),
     );
@@ -182,10 +147,9 @@ export function serviceKeyAttrs(k: ServiceKey): Attr[] {
 }
 
 /** IPv4 netmask as the kernel's __be32; IPv6 as the prefix length, in host order. */
-function netmaskAttr(family: Family, netmask: string): Attr {
-  if (family === 'inet6') return u32(IPVS_SVC_ATTR.NETMASK, Number(netmask));
-  if (!isIPv4(netmask)) throw new TypeError(`netmask ${netmask} is not a dotted quad`);
-  return bytes(IPVS_SVC_ATTR.NETMASK, ipToBytes(netmask));
+function netmaskAttr(family: Family, prefix: number): Attr {
+  if (family === 'inet6') return u32(IPVS_SVC_ATTR.NETMASK, prefix);
+  return bytes(IPVS_SVC_ATTR.NETMASK, maskBytes('inet', prefix));
 }
 
 function statsAttrs(s: Stats): Attr[] {
@@ -214,7 +178,7 @@ function statsAttrs(s: Stats): Attr[] {
  */
 export function serviceAttrs(s: ServiceSpec & { readonly stats?: Stats | null }): Attr[] {
   const p = s.persistence;
-  const flags = schedFlagBits(s.flags) | (p ? IP_VS_SVC_F_PERSISTENT : 0);
+  const flags = (s.flags & SCHED_FLAGS_MASK) | (p ? IP_VS_SVC_F_PERSISTENT : 0);
   const flagsBuf = Buffer.alloc(8);
   flagsBuf.writeUInt32LE(flags, 0);
   flagsBuf.writeUInt32LE(0xffffffff, 4);
@@ -223,7 +187,7 @@ export function serviceAttrs(s: ServiceSpec & { readonly stats?: Stats | null })
     str(IPVS_SVC_ATTR.SCHED_NAME, s.scheduler),
     bytes(IPVS_SVC_ATTR.FLAGS, flagsBuf),
     u32(IPVS_SVC_ATTR.TIMEOUT, p ? p.timeoutSec : 0),
-    netmaskAttr(s.key.family, p ? p.netmask : s.key.family === 'inet6' ? '128' : '255.255.255.255'),
+    netmaskAttr(s.key.family, p ? p.prefix : s.key.family === 'inet6' ? 128 : 32),
   ];
   if (s.stats) attrs.push(nest(IPVS_SVC_ATTR.STATS64, statsAttrs(s.stats)));
   return attrs;
@@ -269,7 +233,7 @@ export function daemonAttrs(d: SyncDaemon): Attr[] {
   if (d.group) {
     attrs.push(
       bytes(
-        isIPv4(d.group) ? IPVS_DAEMON_ATTR.MCAST_GROUP : IPVS_DAEMON_ATTR.MCAST_GROUP6,
+        ipFamily(d.group) === 'inet' ? IPVS_DAEMON_ATTR.MCAST_GROUP : IPVS_DAEMON_ATTR.MCAST_GROUP6,
         ipToBytes(d.group),
       ),
     );
@@ -374,20 +338,23 @@ export function decodeServiceAttrs(body: Buffer): IpvsService {
           port: readU16be(a.get(IPVS_SVC_ATTR.PORT), 'service port'),
         };
   const sched = readStr(a.get(IPVS_SVC_ATTR.SCHED_NAME));
-  if (!(SCHEDULERS as readonly string[]).includes(sched)) {
+  const scheduler = parseScheduler(sched);
+  if (scheduler === null) {
     throw new NetlinkDecodeError(`unknown scheduler ${JSON.stringify(sched)}`);
   }
   const flags = readU32(a.get(IPVS_SVC_ATTR.FLAGS), 'service flags');
   const timeout = readU32(a.get(IPVS_SVC_ATTR.TIMEOUT), 'service timeout');
   const maskBuf = a.get(IPVS_SVC_ATTR.NETMASK);
   readU32(maskBuf, 'service netmask');
-  const netmask = family === 'inet6' ? String(maskBuf!.readUInt32LE(0)) : bytesToIp(maskBuf!.subarray(0, 4));
+  // A mask with holes (possible only from other tools) keeps its leading ones.
+  const prefix =
+    family === 'inet6' ? maskBuf!.readUInt32LE(0) : leadingOnes(maskBuf!.subarray(0, 4));
   const stats64 = a.get(IPVS_SVC_ATTR.STATS64);
   return {
     key,
-    scheduler: sched as Scheduler,
-    flags: schedFlagNames(sched, flags),
-    persistence: flags & IP_VS_SVC_F_PERSISTENT ? { timeoutSec: timeout, netmask } : null,
+    scheduler,
+    flags: flags & SCHED_FLAGS_MASK,
+    persistence: flags & IP_VS_SVC_F_PERSISTENT ? { timeoutSec: timeout, prefix } : null,
     stats: stats64 ? decodeStats(stats64, true) : decodeStats(a.get(IPVS_SVC_ATTR.STATS), false),
   };
 }
@@ -470,8 +437,8 @@ export function decodeDaemonAttrs(body: Buffer): SyncDaemon {
   const g4 = a.get(IPVS_DAEMON_ATTR.MCAST_GROUP);
   const g6 = a.get(IPVS_DAEMON_ATTR.MCAST_GROUP6);
   let group: string | undefined;
-  if (g6 && g6.length >= 16) group = bytesToIp(g6.subarray(0, 16));
-  else if (g4 && g4.length >= 4) group = bytesToIp(g4.subarray(0, 4));
+  if (g6 && g6.length >= 16) group = formatIp(g6.subarray(0, 16));
+  else if (g4 && g4.length >= 4) group = formatIp(g4.subarray(0, 4));
   return {
     state: st === IP_VS_STATE_MASTER ? 'master' : 'backup',
     ifname: readStr(a.get(IPVS_DAEMON_ATTR.MCAST_IFN)),
@@ -485,4 +452,12 @@ export function decodeDaemonAttrs(body: Buffer): SyncDaemon {
 
 export function decodeDaemon(payload: Buffer): SyncDaemon {
   return decodeDaemonAttrs(nested(payload, IPVS_CMD_ATTR.DAEMON, 'daemon'));
+}
+
+function leadingOnes(b: Uint8Array): number {
+  const exact = prefixFromMask(b);
+  if (exact !== null) return exact;
+  let n = 0;
+  while ((b[n >> 3]! >> (7 - (n & 7))) & 1) n++;
+  return n;
 }

@@ -98,10 +98,7 @@ export const IPVS_INFO_ATTR = {
 // Service flags.
 export const IP_VS_SVC_F_PERSISTENT = 0x0001;
 export const IP_VS_SVC_F_HASHED = 0x0002;
-export const IP_VS_SVC_F_ONEPACKET = 0x0004;
-export const IP_VS_SVC_F_SCHED1 = 0x0008;
-export const IP_VS_SVC_F_SCHED2 = 0x0010;
-export const IP_VS_SVC_F_SCHED3 = 0x0020;
+// ONEPACKET and SCHED1..3 are scheduler flags: see ../vocabulary.ts.
 
 // Forwarding methods (conn flags & IP_VS_CONN_F_FWD_MASK).
 export const IP_VS_CONN_F_FWD_MASK = 0x0007;
@@ -121,7 +118,3 @@ export const IP_VS_STATE_BACKUP = 2;
 
 export const IP_VS_SCHEDNAME_MAXLEN = 16;
 export const IP_VS_IFNAME_MAXLEN = 16;
-
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-export const IPPROTO_SCTP = 132;

@@ -1,8 +1,7 @@
 // Checks a service or real server before anything reaches the kernel, so a
 // bad name, address or port is refused with a message that says which.
-import { isIPv4, isIPv6 } from 'node:net';
 import type { DataPlaneOp, DestSpec, Family, ServiceKey, ServiceSpec } from '../dataplane.js';
-import { SCHED_FLAGS, SCHEDULERS } from '../dataplane.js';
+import { formatEndpoint, parseIp, SCHED_FLAGS_MASK, SCHEDULERS } from '../vocabulary.js';
 
 /** A refused operation: `code` is an errno name (EINVAL for validation). */
 export class IpvsError extends Error {
@@ -19,12 +18,6 @@ export class IpvsError extends Error {
 
 const invalid = (msg: string): IpvsError => new IpvsError(msg, 'EINVAL', false);
 
-function familyOfAddress(a: string): Family | null {
-  if (isIPv4(a)) return 'inet';
-  if (isIPv6(a)) return 'inet6';
-  return null;
-}
-
 function checkPort(port: number, what: string): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw invalid(`${what}: port ${port} is not between 0 and 65535`);
@@ -32,8 +25,11 @@ function checkPort(port: number, what: string): void {
 }
 
 function checkAddress(address: string, family: Family, what: string): void {
-  const f = familyOfAddress(address);
-  if (!f) throw invalid(`${what}: ${JSON.stringify(address)} is not an IP address`);
+  const ip = parseIp(address);
+  if (!ip) throw invalid(`${what}: ${JSON.stringify(address)} is not an IP address`);
+  // A plane compares addresses as text, so only the canonical spelling may reach it.
+  if (ip !== address) throw invalid(`${what}: ${address} is not in canonical form (${ip})`);
+  const f: Family = ip.includes(':') ? 'inet6' : 'inet';
   if (f !== family) {
     throw invalid(`${what}: ${address} is not an ${family === 'inet6' ? 'IPv6' : 'IPv4'} address`);
   }
@@ -47,7 +43,7 @@ export function describeKey(k: ServiceKey): string {
 }
 
 export function describeDest(d: Pick<DestSpec, 'address' | 'port'>): string {
-  return d.address.includes(':') ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
+  return formatEndpoint(d.address, d.port);
 }
 
 export function validateKey(k: ServiceKey): void {
@@ -64,12 +60,6 @@ export function validateKey(k: ServiceKey): void {
   checkPort(k.port, `service ${describeKey(k)}`);
 }
 
-function contiguousMask(mask: string): boolean {
-  const n = mask.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const inv = ~n >>> 0;
-  return (inv & (inv + 1)) === 0;
-}
-
 export function validateService(s: ServiceSpec): void {
   validateKey(s.key);
   const what = `service ${describeKey(s.key)}`;
@@ -78,23 +68,17 @@ export function validateService(s: ServiceSpec): void {
       `${what}: unknown scheduler ${JSON.stringify(s.scheduler)} (known: ${SCHEDULERS.join(' ')})`,
     );
   }
-  for (const f of s.flags) {
-    if (!(SCHED_FLAGS as readonly string[]).includes(f)) throw invalid(`${what}: unknown flag ${f}`);
-    if (f.startsWith('sh-') && s.scheduler !== 'sh') throw invalid(`${what}: ${f} applies to sh only`);
-    if (f.startsWith('mh-') && s.scheduler !== 'mh') throw invalid(`${what}: ${f} applies to mh only`);
+  if (!Number.isInteger(s.flags) || (s.flags & ~SCHED_FLAGS_MASK) !== 0) {
+    throw invalid(`${what}: flags 0x${s.flags.toString(16)} are not scheduler flags`);
   }
   const p = s.persistence;
   if (p) {
     if (!Number.isInteger(p.timeoutSec) || p.timeoutSec < 1 || p.timeoutSec > 0x7fffffff / 1000) {
       throw invalid(`${what}: persistence timeout ${p.timeoutSec} is out of range`);
     }
-    if (s.key.family === 'inet6') {
-      const n = Number(p.netmask);
-      if (!/^\d+$/.test(p.netmask) || n < 1 || n > 128) {
-        throw invalid(`${what}: IPv6 persistence netmask must be a prefix length 1-128, not ${p.netmask}`);
-      }
-    } else if (!isIPv4(p.netmask) || !contiguousMask(p.netmask)) {
-      throw invalid(`${what}: persistence netmask ${p.netmask} is not a valid IPv4 netmask`);
+    const [min, max] = s.key.family === 'inet6' ? [1, 128] : [0, 32];
+    if (!Number.isInteger(p.prefix) || p.prefix < min || p.prefix > max) {
+      throw invalid(`${what}: persistence prefix length must be ${min}-${max}, not ${p.prefix}`);
     }
   }
 }
@@ -146,8 +130,8 @@ export function validateOp(op: DataPlaneOp): void {
       break;
     case 'delete-dest': {
       validateKey(op.key);
-      if (!familyOfAddress(op.dest.address)) {
-        throw invalid(`real server ${JSON.stringify(op.dest.address)} is not an IP address`);
+      if (parseIp(op.dest.address) !== op.dest.address) {
+        throw invalid(`real server ${JSON.stringify(op.dest.address)} is not a canonical IP address`);
       }
       checkPort(op.dest.port, `real server ${describeDest(op.dest)}`);
       break;

@@ -1,7 +1,6 @@
 // The plane's model of its own table: services with their destinations.
 // Operations are validated and folded into a new model before anything is
 // rendered, so a bad batch never reaches the kernel. Pure.
-import { isIP } from 'node:net';
 import {
   type DataPlaneOp,
   type DestSpec,
@@ -11,6 +10,7 @@ import {
   type ServiceSpec,
   serviceId,
 } from '../dataplane.js';
+import { IP_VS_SVC_F_ONEPACKET, parseIp } from '../vocabulary.js';
 import { buildMaglev } from './maglev.js';
 import type { IpServiceKey } from './names.js';
 
@@ -42,8 +42,11 @@ export class PlaneInputError extends Error {
 }
 
 function checkAddr(addr: string, family: string, what: string): void {
-  const v = isIP(addr);
-  if (v === 0) throw new PlaneInputError(`${what} ${addr} is not an IP address`);
+  const ip = parseIp(addr);
+  if (ip === null) throw new PlaneInputError(`${what} ${addr} is not an IP address`);
+  // The plane compares addresses as text, so only the canonical spelling may reach it.
+  if (ip !== addr) throw new PlaneInputError(`${what} ${addr} is not in canonical form (${ip})`);
+  const v = ip.includes(':') ? 6 : 4;
   if ((v === 6) !== (family === 'inet6')) {
     throw new PlaneInputError(
       `${what} ${addr} is IPv${v} but its family is ${family}: address family mix-up`,
@@ -77,11 +80,11 @@ export function validateService(s: ServiceSpec): ServiceSpec & { key: IpServiceK
         `; use one of ${NFT_SCHEDULERS.join(', ')} or the IPVS plane`,
     );
   }
-  if (s.flags.includes('ops')) {
+  if (s.flags & IP_VS_SVC_F_ONEPACKET) {
     throw new PlaneInputError('one-packet scheduling (ops) is not supported by the nftables plane');
   }
   if (s.persistence) {
-    const { timeoutSec, netmask } = s.persistence;
+    const { timeoutSec, prefix } = s.persistence;
     if (!Number.isInteger(timeoutSec) || timeoutSec < 1) {
       throw new PlaneInputError(`persistence timeout ${timeoutSec} must be a positive integer`);
     }
@@ -92,13 +95,12 @@ export function validateService(s: ServiceSpec): ServiceSpec & { key: IpServiceK
         `service ${serviceId(key)}: persistence on IPv6 services is not available in the nftables plane (nft 1.0.6 cannot record an IPv6 address . port); use the IPVS plane`,
       );
     }
-    if (key.family === 'inet') checkAddr(netmask, 'inet', 'persistence netmask');
-    else if (!/^\d+$/.test(netmask) || Number(netmask) > 128) {
-      throw new PlaneInputError(`IPv6 persistence netmask ${netmask} must be a prefix length 0-128`);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32) {
+      throw new PlaneInputError(`persistence prefix length ${prefix} must be 0-32`);
     }
   }
   // only the spec: callers may pass a ServiceState with dests and stats
-  return { key, scheduler: s.scheduler, flags: [...s.flags], persistence: s.persistence };
+  return { key, scheduler: s.scheduler, flags: s.flags, persistence: s.persistence };
 }
 
 export function validateDest(key: IpServiceKey, d: DestSpec): DestSpec {

@@ -1,19 +1,17 @@
 // Object names and the metadata comments floatlb keeps in its own table, so
 // list() reads the service and destination specs back from the kernel.
-import type {
-  DestSpec,
-  Family,
-  Forwarding,
-  Persistence,
-  Protocol,
-  SchedFlag,
-  Scheduler,
-  ServiceSpec,
-} from '../dataplane.js';
-import { SCHED_FLAGS, SCHEDULERS } from '../dataplane.js';
+import type { DestSpec, Family, Forwarding, Persistence, Protocol, ServiceSpec } from '../dataplane.js';
+import {
+  parseIp,
+  parseNetmask,
+  parseProtocol,
+  parseScheduler,
+  SCHED_FLAGS_MASK,
+  schedFlagBit,
+} from '../vocabulary.js';
 
 export const TABLE = 'floatlb';
-export const PROTOCOLS: readonly Protocol[] = ['tcp', 'udp', 'sctp'];
+export { PROTOCOLS } from '../vocabulary.js';
 
 export type IpServiceKey = Extract<ServiceSpec['key'], { kind: 'ip' }>;
 
@@ -50,8 +48,8 @@ const DEST_TAG = 'floatlb:d';
 
 export function encodeService(s: ServiceSpec & { key: IpServiceKey }): string {
   const k = s.key;
-  const flags = s.flags.length ? s.flags.join(',') : '-';
-  const p = s.persistence ? `${s.persistence.timeoutSec} ${s.persistence.netmask}` : '- -';
+  const flags = s.flags ? `0x${s.flags.toString(16)}` : '-';
+  const p = s.persistence ? `${s.persistence.timeoutSec} ${s.persistence.prefix}` : '- -';
   return `${SVC_TAG} ${k.family} ${k.protocol} ${k.address} ${k.port} ${s.scheduler} ${flags} ${p}`;
 }
 
@@ -60,18 +58,39 @@ export function decodeService(comment: string): ServiceSpec | null {
   if (f[0] !== SVC_TAG || f.length !== 9) return null;
   const [, family, protocol, address, port, sched, flags, timeout, mask] = f as [string, ...string[]];
   if (family !== 'inet' && family !== 'inet6') return null;
-  if (!(['tcp', 'udp', 'sctp'] as const).includes(protocol as Protocol)) return null;
-  if (!(SCHEDULERS as readonly string[]).includes(sched!)) return null;
-  const fl = flags === '-' ? [] : flags!.split(',');
-  if (!fl.every((x) => (SCHED_FLAGS as readonly string[]).includes(x))) return null;
-  const persistence: Persistence | null =
-    timeout === '-' ? null : { timeoutSec: Number(timeout), netmask: mask! };
+  const proto = parseProtocol(protocol!);
+  const scheduler = parseScheduler(sched!);
+  const addr = parseIp(address!);
+  const bits = decodeFlags(flags!);
+  if (!proto || !scheduler || !addr || bits === null) return null;
+  let persistence: Persistence | null = null;
+  if (timeout !== '-') {
+    const prefix = parseNetmask(mask!, family);
+    if (prefix === null) return null;
+    persistence = { timeoutSec: Number(timeout), prefix };
+  }
   return {
-    key: { kind: 'ip', family, protocol: protocol as Protocol, address: address!, port: Number(port) },
-    scheduler: sched as Scheduler,
-    flags: fl as SchedFlag[],
+    key: { kind: 'ip', family, protocol: proto, address: addr, port: Number(port) },
+    scheduler,
+    flags: bits,
     persistence,
   };
+}
+
+/** "0x18", or the names an earlier release wrote ("sh-fallback,sh-port"). */
+function decodeFlags(text: string): number | null {
+  if (text === '-') return 0;
+  if (/^0x[0-9a-f]+$/.test(text)) {
+    const n = Number.parseInt(text, 16);
+    return (n & ~SCHED_FLAGS_MASK) === 0 ? n : null;
+  }
+  let bits = 0;
+  for (const name of text.split(',')) {
+    const b = schedFlagBit(name);
+    if (b === null) return null;
+    bits |= b;
+  }
+  return bits;
 }
 
 export function encodeDest(d: DestSpec): string {

@@ -1,8 +1,9 @@
 // Reads floatlb's table back from `nft -j list table inet floatlb`: service
 // specs from rule comments, destinations from the weight maps, per-destination
 // connection counts from the counted destination sets. Pure.
-import type { DestState, Family, Protocol, ServiceState, Stats } from '../dataplane.js';
+import type { DestState, Family, Ip, Protocol, ServiceState, Stats } from '../dataplane.js';
 import { destId, serviceId } from '../dataplane.js';
+import { canonicalIp } from '../vocabulary.js';
 import type { PlaneModel, SvcModel } from './model.js';
 import { decodeDest, decodeService, destSet, weightMap } from './names.js';
 
@@ -68,8 +69,11 @@ export interface ParsedTable {
   readonly states: ServiceState[];
 }
 
+// nft prints addresses with inet_ntop (::ffff:1.2.3.4 for mapped ones): make them canonical.
+const ipOf = (a: unknown): Ip => canonicalIp(String(a));
+
 const tupleId = (a: unknown, p: unknown, port: unknown): string => {
-  const addr = String(a);
+  const addr = ipOf(a);
   return serviceId({
     kind: 'ip',
     family: addr.includes(':') ? 'inet6' : 'inet',
@@ -99,7 +103,7 @@ export function parseTable(doc: unknown): ParsedTable {
       const t = tuple(e);
       const [a, p, port, ra, rp] = t.key;
       counts.set(
-        `${tupleId(a, p, port)} ${destId({ address: String(ra), port: num(rp) })}`,
+        `${tupleId(a, p, port)} ${destId({ address: ipOf(ra), port: num(rp) })}`,
         BigInt(t.counter?.packets ?? 0),
       );
     }
@@ -109,7 +113,7 @@ export function parseTable(doc: unknown): ParsedTable {
       const sid = tupleId(a, p, port);
       const meta = decodeDest(t.comment ?? '');
       if (!meta) continue;
-      const d = { address: String(ra), port: num(rp), family: f, weight: num(e[1]), ...meta };
+      const d = { address: ipOf(ra), port: num(rp), family: f, weight: num(e[1]), ...meta };
       const did = destId(d);
       const m = dests.get(sid) ?? new Map<string, DestState>();
       dests.set(sid, m);
@@ -161,7 +165,7 @@ export function staleAffinity(doc: unknown, targets: ReadonlySet<string>): strin
       const k = e[0] as Json | string;
       const client = typeof k === 'object' && k && 'elem' in k ? (k.elem as Json).val : k;
       const data = ((e[1] as Json)?.concat as unknown[]) ?? [];
-      if (targets.has(destId({ address: String(data[0]), port: num(data[1]) }))) out.push(String(client));
+      if (targets.has(destId({ address: ipOf(data[0]), port: num(data[1]) }))) out.push(String(client));
     }
   }
   return out;

@@ -4,6 +4,7 @@
 // elements in the shared maps.
 import type { DestSpec, Family } from '../dataplane.js';
 import { type PlaneModel, type Selection, type SvcModel, sameDest, selection } from './model.js';
+import { formatIp, IP_VS_SVC_F_SCHED2, maskBytes } from '../vocabulary.js';
 import {
   destChain,
   destSet,
@@ -94,15 +95,12 @@ const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): string
 // delete, so single values could never be deleted; ranges are consistent.
 const slotKey = (k: IpServiceKey, lo: number, hi: number): string => `${k.address} . ${k.port} . ${lo}-${hi}`;
 
-/** Dotted mask for IPv4, expanded prefix mask for IPv6. */
-export function maskOf(family: Family, netmask: string): string {
-  if (family === 'inet') return netmask;
-  const bits = Number(netmask);
+/** The mask of a prefix length as an address nft reads: a dotted quad or full IPv6 groups. */
+export function maskOf(family: Family, prefix: number): string {
+  const b = maskBytes(family, prefix);
+  if (family === 'inet') return formatIp(b);
   const groups: string[] = [];
-  for (let i = 0; i < 8; i++) {
-    const b = Math.max(0, Math.min(16, bits - i * 16));
-    groups.push((b === 0 ? 0 : (0xffff << (16 - b)) & 0xffff).toString(16));
-  }
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
   return groups.join(':');
 }
 
@@ -113,7 +111,7 @@ function hashExpr(s: SvcModel, mod: number): string {
   switch (s.spec.scheduler) {
     case 'sh':
     case 'mh': {
-      const port = fl.includes('sh-port') || fl.includes('mh-port') ? ` . ${k.protocol} sport` : '';
+      const port = fl & IP_VS_SVC_F_SCHED2 ? ` . ${k.protocol} sport` : '';
       return `jhash ${ip} saddr${port} mod ${mod} seed 0x464c42`;
     }
     case 'dh':
@@ -136,7 +134,7 @@ function serviceRules(s: SvcModel, sel: Selection): string[] {
   const rules: string[] = [];
   const pers = s.spec.persistence;
   if (pers) {
-    const client = `(${ip} saddr & ${maskOf(k.family, pers.netmask)})`;
+    const client = `(${ip} saddr & ${maskOf(k.family, pers.prefix)})`;
     rules.push(`meta l4proto ${p} dnat ${ip} addr . port to ${client} map @${persMap(k)}`);
   }
   if (sel.modulus === 0) rules.push(`counter ${comment}`);
@@ -156,7 +154,7 @@ function destChainRule(s: SvcModel, d: DestSpec): string {
   const k = s.spec.key;
   const ip = ipKw(k.family);
   const pers = s.spec.persistence!;
-  const client = `(${ip} saddr & ${maskOf(k.family, pers.netmask)})`;
+  const client = `(${ip} saddr & ${maskOf(k.family, pers.prefix)})`;
   const to = k.family === 'inet6' ? `[${d.address}]:${d.port}` : `${d.address}:${d.port}`;
   return (
     `meta l4proto ${k.protocol} update @${persMap(k)} { ${client} ` +
@@ -203,7 +201,7 @@ export function renderServiceDiff(
     elems('delete', selName, oldKeys, del);
     if (!next) del.push(`delete element ${T} ${dispatchMap(f)} { ${vipTuple(k)} }`);
     if (next && persistent(old) && persistent(next)) {
-      if (old.spec.persistence!.netmask !== next.spec.persistence!.netmask)
+      if (old.spec.persistence!.prefix !== next.spec.persistence!.prefix)
         del.push(`flush map ${T} ${persMap(k)}`);
       else elems('delete', persMap(k), stale, del);
     }
