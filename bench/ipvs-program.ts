@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { formatSave } from '../src/cli/ipvs-format.js';
 import type { DataPlaneOp, ServiceState } from '../src/kernel/dataplane.js';
 import { IpvsClient } from '../src/kernel/ipvs/client.js';
+import { canonicalIp as asIp } from '../src/kernel/vocabulary.js';
 
 const nServices = Number(process.argv[2] ?? 10_000);
 const nDests = Number(process.argv[3] ?? 8);
@@ -21,16 +22,16 @@ function sh(cmd: string, args: string[], input?: string): string {
 function table(n: number, m: number): ServiceState[] {
   const out: ServiceState[] = [];
   for (let i = 0; i < n; i++) {
-    const address = `10.${100 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`;
+    const address = asIp(`10.${100 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`);
     const key = { kind: 'ip' as const, family: 'inet' as const, protocol: 'tcp' as const, address, port: 80 };
     out.push({
       key,
       scheduler: 'wrr',
-      flags: [],
+      flags: 0,
       persistence: null,
       stats: null,
       dests: Array.from({ length: m }, (_, j) => ({
-        address: `172.16.${j}.${(i % 250) + 1}`,
+        address: asIp(`172.16.${j}.${(i % 250) + 1}`),
         port: 8080 + (i >> 8),
         family: 'inet' as const,
         forwarding: 'nat' as const,

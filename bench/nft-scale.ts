@@ -8,24 +8,25 @@ import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { DataPlaneOp, DestSpec, ServiceSpec } from '../src/kernel/dataplane.js';
 import { NftablesDataPlane } from '../src/kernel/nftables/plane.js';
+import { canonicalIp as asIp } from '../src/kernel/vocabulary.js';
 
 const nServices = Number(process.argv[2] ?? 10_000);
 const nDests = Number(process.argv[3] ?? 8);
 const NS = `nfbench-${process.pid}`;
 
 function svc(i: number): ServiceSpec {
-  const address = `10.${100 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`;
+  const address = asIp(`10.${100 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`);
   return {
     key: { kind: 'ip', family: 'inet', protocol: 'tcp', address, port: 80 },
     scheduler: 'wrr',
-    flags: [],
+    flags: 0,
     persistence: null,
   };
 }
 
 function dest(i: number, j: number, weight = 1 + j): DestSpec {
   return {
-    address: `172.16.${j}.${(i % 250) + 1}`,
+    address: asIp(`172.16.${j}.${(i % 250) + 1}`),
     port: 8080 + (i >> 8),
     family: 'inet',
     forwarding: 'nat',

@@ -3,11 +3,18 @@
 // into one command. Pure: every refusal is a UsageError raised before any
 // kernel call.
 import { isIPv6 } from 'node:net';
-import type { DestSpec, Forwarding, Protocol, ServiceKey, ServiceSpec, TunnelSpec } from '../kernel/dataplane.js';
+import type {
+  DestSpec,
+  Forwarding,
+  Protocol,
+  ServiceKey,
+  ServiceSpec,
+  TunnelSpec,
+} from '../kernel/dataplane.js';
 import { validateDest, validateService } from '../kernel/ipvs/validate.js';
 import {
-  type Ip,
   IP_VS_SVC_F_ONEPACKET,
+  type Ip,
   ipFamily,
   parseIp,
   parseNetmask,
@@ -181,8 +188,7 @@ export function parseAddrPort(s: string, what: string): { address: Ip; port: num
     port = i < 0 ? undefined : s.slice(i + 1);
   }
   const address = parseIp(addr);
-  if (address === null)
-    throw usage(`illegal ${what} address: ${JSON.stringify(addr)} is not an IP address`);
+  if (address === null) throw usage(`illegal ${what} address: ${JSON.stringify(addr)} is not an IP address`);
   return { address, port: port === undefined ? null : int(port, 0, 65535, `${what} port`) };
 }
 

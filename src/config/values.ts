@@ -149,8 +149,7 @@ export class Reader {
   prefixed(tok: Token, what: string): { address: Ip; prefix: number } | null {
     const slash = tok.text.indexOf('/');
     const address = parseIp(slash < 0 ? tok.text : tok.text.slice(0, slash));
-    if (address === null)
-      return this.invalid(tok, what, 'an IPv4 or IPv6 address with an optional /prefix');
+    if (address === null) return this.invalid(tok, what, 'an IPv4 or IPv6 address with an optional /prefix');
     const max = address.includes(':') ? 128 : 32;
     if (slash < 0) return { address, prefix: max };
     const p = tok.text.slice(slash + 1);

@@ -9,7 +9,6 @@ import type {
 import {
   type DestSpec,
   destId,
-  type Family,
   type Forwarding,
   type ServiceKey,
   type ServiceSpec,
@@ -18,8 +17,8 @@ import {
 import {
   canonicalIp,
   formatIp,
-  type Ip,
   IP_VS_SVC_F_ONEPACKET,
+  type Ip,
   ipFamily,
   maxPrefix,
   type Protocol,

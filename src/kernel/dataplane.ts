@@ -3,7 +3,14 @@
 // (src/kernel/nftables). The director computes the operations; a plane
 // applies them and reports what the kernel holds.
 
-import { formatEndpoint, type Ip, type Family, type Protocol, type SchedFlags, type Scheduler } from './vocabulary.js';
+import {
+  type Family,
+  formatEndpoint,
+  type Ip,
+  type Protocol,
+  type SchedFlags,
+  type Scheduler,
+} from './vocabulary.js';
 
 export type { Family, Ip, Protocol, SchedFlags, Scheduler } from './vocabulary.js';
 export { SCHEDULERS } from './vocabulary.js';

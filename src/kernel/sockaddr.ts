@@ -43,8 +43,7 @@ export function sockaddrIp(ip: string, port = 0, scopeId = 0): Buffer {
 export function decodeSockaddrIp(b: Buffer): { ip: string; port: number } | null {
   if (b.length < 2) return null;
   const family = b.readUInt16LE(0);
-  if (family === AF_INET && b.length >= 8)
-    return { ip: formatIp(b.subarray(4, 8)), port: b.readUInt16BE(2) };
+  if (family === AF_INET && b.length >= 8) return { ip: formatIp(b.subarray(4, 8)), port: b.readUInt16BE(2) };
   if (family === AF_INET6 && b.length >= 24)
     return { ip: formatIp(b.subarray(8, 24)), port: b.readUInt16BE(2) };
   return null;

@@ -2,9 +2,9 @@
 // a clock, a VIP manager, a frame sender and notify scripts. Every seam is an
 // interface; src/vrrp/standalone.ts wires the real ones.
 import { performance } from 'node:perf_hooks';
+import { canonicalIp } from '../kernel/vocabulary.js';
 import type { VrrpDatagram } from '../kernel/vrrp-socket.js';
 import { logger } from '../util/log.js';
-import { canonicalIp } from '../kernel/vocabulary.js';
 import { gratuitousArp, unsolicitedNa } from './arp.js';
 import { type MachineAction, type NotifyState, VrrpMachine } from './machine.js';
 import { notifyCommands, type ScriptRunner, spawnRunner } from './notify.js';

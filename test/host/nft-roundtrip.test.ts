@@ -6,14 +6,15 @@ import type { Netns } from '../../lab/netns.js';
 import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { serviceId } from '../../src/kernel/dataplane.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/index.js';
+import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../src/kernel/vocabulary.js';
 import { testNetns } from '../support/netns.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
 requireRoot();
 requireTool('nft');
 
-const v4 = (n: number) => `10.96.0.${n}`;
-const v6 = (n: number) => `fd00:96::${n.toString(16)}`;
+const v4 = (n: number) => asIp(`10.96.0.${n}`);
+const v6 = (n: number) => asIp(`fd00:96::${n.toString(16)}`);
 
 function services(): Array<{ spec: ServiceSpec; dests: DestSpec[] }> {
   const out: Array<{ spec: ServiceSpec; dests: DestSpec[] }> = [];
@@ -27,8 +28,8 @@ function services(): Array<{ spec: ServiceSpec; dests: DestSpec[] }> {
           const spec: ServiceSpec = {
             key: { kind: 'ip', family, protocol, address: addr(1), port },
             scheduler,
-            flags: scheduler === 'sh' ? ['sh-port'] : [],
-            persistence: persist ? { timeoutSec: 600, netmask: '255.255.255.0' } : null,
+            flags: scheduler === 'sh' ? SCHED_FLAG_BIT['sh-port'] : 0,
+            persistence: persist ? { timeoutSec: 600, prefix: 24 } : null,
           };
           const dests = [0, 2, 5].map((weight, i) => ({
             address: addr(100 + i),

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatList } from '../../src/cli/ipvs-format.js';
 import type { ApplyResult, DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { listNftablesPlane, NftablesDataPlane } from '../../src/kernel/nftables/index.js';
+import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { buildTopology, hold, requests, type Topology } from '../support/dataplane-suite.js';
 import { testNetns } from '../support/netns.js';
 import { requireRoot, requireTool } from '../support/require.js';
@@ -13,11 +14,11 @@ import { requireRoot, requireTool } from '../support/require.js';
 requireRoot();
 requireTool('nft');
 
-const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.98.1.100', port: 80 } as const;
+const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.98.1.100'), port: 80 } as const;
 const svc = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
   key,
   scheduler: 'wrr',
-  flags: [],
+  flags: 0,
   persistence: null,
   ...over,
 });
@@ -26,7 +27,7 @@ describe('nftables plane transactions', () => {
   let t: Topology;
   let plane: NftablesDataPlane;
   const dest = (i: number, weight: number): DestSpec => ({
-    address: t.servers[i]!.address,
+    address: asIp(t.servers[i]!.address),
     port: t.rport,
     family: 'inet',
     forwarding: 'nat',
@@ -131,7 +132,7 @@ describe('nftables plane transactions', () => {
     expect(r1.errors[0]!.error.message).toMatch(/scheduler wlc is not supported by the nftables plane/);
     const r2 = await plane.apply([
       { op: 'add-dest', key, dest: dest(1, 1) },
-      { op: 'add-dest', key, dest: { ...dest(2, 1), address: 'fd00::3', family: 'inet6' } },
+      { op: 'add-dest', key, dest: { ...dest(2, 1), address: asIp('fd00::3'), family: 'inet6' } },
     ]);
     expect(r2.applied).toBe(0);
     expect(r2.errors[0]!.error.message).toMatch(/address family mix-up/);
@@ -197,7 +198,7 @@ describe('nftables plane transactions', () => {
 
   it('moves a persistent client when its server is removed', async () => {
     await plane.apply([
-      { op: 'add-service', service: svc({ persistence: { timeoutSec: 300, netmask: '255.255.255.255' } }) },
+      { op: 'add-service', service: svc({ persistence: { timeoutSec: 300, prefix: 32 } }) },
       { op: 'add-dest', key, dest: dest(0, 1) },
       { op: 'add-dest', key, dest: dest(1, 1) },
     ]);
@@ -246,14 +247,14 @@ describe('floatlb nft list', () => {
     const ns = testNetns('nfl');
     try {
       const plane = new NftablesDataPlane({ netns: ns.name });
-      const k = { ...key, address: '10.97.0.1' };
+      const k = { ...key, address: asIp('10.97.0.1') };
       const r = await plane.apply([
         { op: 'add-service', service: svc({ key: k }) },
         {
           op: 'add-dest',
           key: k,
           dest: {
-            address: '10.97.1.2',
+            address: asIp('10.97.1.2'),
             port: 8080,
             family: 'inet',
             forwarding: 'nat',

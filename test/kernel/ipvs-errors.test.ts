@@ -10,6 +10,7 @@ import { runIpvs } from '../../src/cli/ipvs-run.js';
 import type { DataPlaneOp, ServiceKey, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { IpvsClient } from '../../src/kernel/ipvs/client.js';
 import { IpvsError } from '../../src/kernel/ipvs/validate.js';
+import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { testNetns } from '../support/netns.js';
 import { requireIpvs, requireTool } from '../support/require.js';
 import { giveRoutes } from './ipvs-fixtures.js';
@@ -17,9 +18,9 @@ import { giveRoutes } from './ipvs-fixtures.js';
 let ns: Netns;
 let client: IpvsClient;
 const svc: ServiceSpec = {
-  key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.7.0.1', port: 80 },
+  key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.7.0.1'), port: 80 },
   scheduler: 'rr',
-  flags: [],
+  flags: 0,
   persistence: null,
 };
 const ipKey = svc.key as Extract<ServiceKey, { kind: 'ip' }>;
@@ -36,7 +37,7 @@ beforeAll(async () => {
   client = await IpvsClient.open({ netns: ns.name });
   await client.addService(svc);
   await client.addDest(svc.key, {
-    address: '10.7.1.2',
+    address: asIp('10.7.1.2'),
     port: 80,
     family: 'inet',
     forwarding: 'nat',
@@ -74,7 +75,7 @@ describe('kernel refusals', () => {
     const ops: DataPlaneOp[] = [
       { op: 'add-service', service: svc },
       { op: 'delete-service', key: { ...ipKey, port: 81 } },
-      { op: 'delete-dest', key: svc.key, dest: { address: '10.7.1.99', port: 80 } },
+      { op: 'delete-dest', key: svc.key, dest: { address: asIp('10.7.1.99'), port: 80 } },
     ];
     const r = await client.apply(ops);
     expect(r.applied).toBe(0);
@@ -122,7 +123,7 @@ describe('refused before any kernel call', () => {
   it('the data plane refuses an invalid op without sending it', async () => {
     const before = save();
     const r = await client.apply([
-      { op: 'add-service', service: { ...svc, key: { ...ipKey, address: '2001:db8::1' } } },
+      { op: 'add-service', service: { ...svc, key: { ...ipKey, address: asIp('2001:db8::1') } } },
     ]);
     expect(r.transactions).toBe(0);
     expect(r.errors[0]!.error).toMatchObject({ code: 'EINVAL', fromKernel: false });

@@ -4,19 +4,22 @@
 
 import type { Netns } from '../../lab/netns.js';
 import { IPVS_SCHEDULERS } from '../../lab/vm/config.js';
-import type {
-  DestSpec,
-  SchedFlag,
-  Scheduler,
-  ServiceSpec,
-  ServiceState,
-} from '../../src/kernel/dataplane.js';
+import type { DestSpec, Scheduler, ServiceSpec, ServiceState } from '../../src/kernel/dataplane.js';
+import {
+  canonicalIp as asIp,
+  formatNetmask,
+  IP_VS_SVC_F_ONEPACKET,
+  type SchedFlagName,
+  type SchedFlags,
+  schedFlagBits,
+  schedFlagNames,
+} from '../../src/kernel/vocabulary.js';
 
 /** The schedulers the lab VM's kernel has. */
 export const LAB_SCHEDULERS: Scheduler[] = [...IPVS_SCHEDULERS];
 
-function flagsFor(s: Scheduler, i: number, udp: boolean): SchedFlag[] {
-  const base: SchedFlag[][] =
+function flagsFor(s: Scheduler, i: number, udp: boolean): SchedFlags {
+  const base: SchedFlagName[][] =
     s === 'sh'
       ? [['sh-fallback', 'sh-port'], ['sh-port']]
       : s === 'mh'
@@ -24,7 +27,7 @@ function flagsFor(s: Scheduler, i: number, udp: boolean): SchedFlag[] {
         : [[], ['flag-1'], ['flag-2'], ['flag-3'], ['flag-1', 'flag-3']];
   const f = [...base[i % base.length]!];
   if (udp && i % 2 === 0) f.push('ops');
-  return f;
+  return schedFlagBits(f);
 }
 
 export function generateTable(): ServiceState[] {
@@ -49,16 +52,16 @@ export function generateTable(): ServiceState[] {
   });
   LAB_SCHEDULERS.forEach((sched, i) => {
     // Addresses on both sides of 128.0.0.0 exercise ipvsadm's wrapping sort.
-    const v4 = i % 2 === 0 ? `10.0.${i}.1` : `200.0.${i}.1`;
+    const v4 = asIp(i % 2 === 0 ? `10.0.${i}.1` : `200.0.${i}.1`);
     const tcp: ServiceSpec = {
       key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: v4, port: 80 + i },
       scheduler: sched,
       flags: flagsFor(sched, i, false),
       persistence:
         i % 3 === 0
-          ? { timeoutSec: 300 + i, netmask: '255.255.255.0' }
+          ? { timeoutSec: 300 + i, prefix: 24 }
           : i % 3 === 1
-            ? { timeoutSec: 60, netmask: '255.255.255.255' }
+            ? { timeoutSec: 60, prefix: 32 }
             : null,
     };
     const tunnels: DestSpec['tunnel'][] = [
@@ -73,9 +76,9 @@ export function generateTable(): ServiceState[] {
       ...tcp,
       stats: null,
       dests: [
-        dest({ address: `10.1.${i}.2`, port: 8080, forwarding: 'nat', weight: i }),
+        dest({ address: asIp(`10.1.${i}.2`), port: 8080, forwarding: 'nat', weight: i }),
         dest({
-          address: `192.168.${i}.3`,
+          address: asIp(`192.168.${i}.3`),
           port: 80 + i,
           forwarding: 'dr',
           weight: 3,
@@ -83,12 +86,12 @@ export function generateTable(): ServiceState[] {
           lowerThreshold: 10,
         }),
         dest({
-          address: `10.1.${i}.4`,
+          address: asIp(`10.1.${i}.4`),
           port: 80 + i,
           forwarding: 'tun',
           tunnel: tunnels[i % tunnels.length]!,
         }),
-        dest({ address: `172.16.${i}.5`, port: 9000, forwarding: 'nat', weight: 65535 }),
+        dest({ address: asIp(`172.16.${i}.5`), port: 9000, forwarding: 'nat', weight: 65535 }),
       ],
     });
     const udp6: ServiceSpec = {
@@ -96,27 +99,32 @@ export function generateTable(): ServiceState[] {
         kind: 'ip',
         family: 'inet6',
         protocol: 'udp',
-        address: `2001:db8:${(i + 1).toString(16)}::1`,
+        address: asIp(`2001:db8:${(i + 1).toString(16)}::1`),
         port: 53,
       },
       scheduler: sched,
       flags: flagsFor(sched, i + 1, true),
-      persistence: i % 2 === 0 ? { timeoutSec: 120, netmask: String(64 + i) } : null,
+      persistence: i % 2 === 0 ? { timeoutSec: 120, prefix: 64 + i } : null,
     };
     out.push({
       ...udp6,
       stats: null,
       dests: [
-        dest({ address: `2001:db8:${(i + 1).toString(16)}::2`, port: 5353, forwarding: 'nat', weight: 2 }),
         dest({
-          address: `fd00::${(i + 3).toString(16)}`,
+          address: asIp(`2001:db8:${(i + 1).toString(16)}::2`),
+          port: 5353,
+          forwarding: 'nat',
+          weight: 2,
+        }),
+        dest({
+          address: asIp(`fd00::${(i + 3).toString(16)}`),
           port: 53,
           forwarding: 'dr',
           lowerThreshold: 5,
           upperThreshold: 50,
         }),
         dest({
-          address: `2001:db8:${(i + 1).toString(16)}::4`,
+          address: asIp(`2001:db8:${(i + 1).toString(16)}::4`),
           port: 53,
           forwarding: 'tun',
           tunnel: { type: 'ipip' },
@@ -125,26 +133,26 @@ export function generateTable(): ServiceState[] {
     });
     if (i % 2 === 0) {
       out.push({
-        key: { kind: 'ip', family: 'inet', protocol: 'sctp', address: `10.2.${i}.1`, port: 38412 },
+        key: { kind: 'ip', family: 'inet', protocol: 'sctp', address: asIp(`10.2.${i}.1`), port: 38412 },
         scheduler: sched,
         flags: flagsFor(sched, i + 2, false),
         persistence: null,
         stats: null,
-        dests: [dest({ address: `10.2.${i}.2`, port: 38412, forwarding: 'nat' })],
+        dests: [dest({ address: asIp(`10.2.${i}.2`), port: 38412, forwarding: 'nat' })],
       });
     }
     out.push({
       key: { kind: 'fwmark', family: i % 2 ? 'inet6' : 'inet', fwmark: 1 + i * 7 },
       scheduler: sched,
       flags: flagsFor(sched, i + 3, false),
-      persistence: i % 2 ? { timeoutSec: 360, netmask: '96' } : { timeoutSec: 1800, netmask: '255.255.0.0' },
+      persistence: i % 2 ? { timeoutSec: 360, prefix: 96 } : { timeoutSec: 1800, prefix: 16 },
       stats: null,
       dests:
         i % 2
-          ? [dest({ address: `fd00:1::${i + 1}`, port: 443, forwarding: 'dr' })]
+          ? [dest({ address: asIp(`fd00:1::${i + 1}`), port: 443, forwarding: 'dr' })]
           : [
-              dest({ address: `10.3.${i}.2`, port: 8443, forwarding: 'nat', weight: 7 }),
-              dest({ address: `10.3.${i}.3`, port: 443, forwarding: 'dr' }),
+              dest({ address: asIp(`10.3.${i}.2`), port: 8443, forwarding: 'nat', weight: 7 }),
+              dest({ address: asIp(`10.3.${i}.3`), port: 443, forwarding: 'dr' }),
             ],
     });
   });
@@ -163,9 +171,10 @@ export function ipvsadmLines(table: readonly ServiceState[]): string {
         ? `-f ${k.fwmark}${k.family === 'inet6' ? ' -6' : ''}`
         : `${k.protocol === 'tcp' ? '-t' : k.protocol === 'udp' ? '-u' : '--sctp-service'} ${ap(k.address, k.port)}`;
     let l = `-A ${name} -s ${s.scheduler}`;
-    if (s.persistence) l += ` -p ${s.persistence.timeoutSec} -M ${s.persistence.netmask}`;
-    if (s.flags.includes('ops')) l += ' -o';
-    const sf = s.flags.filter((f) => f !== 'ops');
+    if (s.persistence)
+      l += ` -p ${s.persistence.timeoutSec} -M ${formatNetmask(s.key.family, s.persistence.prefix)}`;
+    if (s.flags & IP_VS_SVC_F_ONEPACKET) l += ' -o';
+    const sf = schedFlagNames(s.scheduler, s.flags).filter((f) => f !== 'ops');
     if (sf.length) l += ` -b ${sf.join(',')}`;
     lines.push(l);
     for (const d of s.dests) {

@@ -17,6 +17,7 @@ import { runIpvs } from '../../src/cli/ipvs-run.js';
 import type { DestSpec, Forwarding, ServiceKey } from '../../src/kernel/dataplane.js';
 import { IpvsClient } from '../../src/kernel/ipvs/client.js';
 import { setArp, setIpForward, setRpFilter, setVsKnob } from '../../src/kernel/sysctl.js';
+import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { testNetns } from '../support/netns.js';
 import { requireIpvs, requireTool } from '../support/require.js';
 
@@ -26,7 +27,7 @@ const RS = [
   { name: 'rs1', ip: '10.20.0.11' },
   { name: 'rs2', ip: '10.20.0.12' },
 ];
-const key: ServiceKey = { kind: 'ip', family: 'inet', protocol: 'tcp', address: VIP, port: 80 };
+const key: ServiceKey = { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp(VIP), port: 80 };
 
 let client: Netns;
 let router: Netns;
@@ -109,7 +110,15 @@ async function countConnections(n: number): Promise<CountResult> {
 }
 
 function dest(ip: string, forwarding: Forwarding, weight: number): DestSpec {
-  return { address: ip, port: 80, family: 'inet', forwarding, weight, upperThreshold: 0, lowerThreshold: 0 };
+  return {
+    address: asIp(ip),
+    port: 80,
+    family: 'inet',
+    forwarding,
+    weight,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  };
 }
 
 function routeVia(ns: Netns, gw: string): void {
@@ -199,7 +208,7 @@ describe.each<[Forwarding, string]>([
     await ipvs.flush();
     for (const s of servers) routeVia(s, gateway);
     const r = await ipvs.apply([
-      { op: 'add-service', service: { key, scheduler: 'wrr', flags: [], persistence: null } },
+      { op: 'add-service', service: { key, scheduler: 'wrr', flags: 0, persistence: null } },
       { op: 'add-dest', key, dest: dest(RS[0]!.ip, forwarding, 1) },
       { op: 'add-dest', key, dest: dest(RS[1]!.ip, forwarding, 3) },
     ]);

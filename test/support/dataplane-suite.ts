@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bridge, type Netns, vethPair } from '../../lab/netns.js';
 import type { DataPlane, DestSpec, ServiceKey, ServiceSpec } from '../../src/kernel/dataplane.js';
+import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { testNetns } from './netns.js';
 
 export interface Topology {
@@ -31,7 +32,7 @@ export async function buildTopology(tag: string, servers = 3): Promise<Topology>
   const rs = Array.from({ length: servers }, (_, i) => ({
     ns: testNetns(`${tag}r${i}`),
     name: `rs${i + 1}`,
-    address: `10.98.2.${11 + i}`,
+    address: asIp(`10.98.2.${11 + i}`),
   }));
   const all = [client, director, ...rs.map((r) => r.ns)];
   try {
@@ -176,14 +177,20 @@ export function dataPlaneSuite(o: DataPlaneSuiteOptions): void {
   describe(`data plane behaviour: ${o.name}`, () => {
     let topo: Topology;
     let plane: DataPlane;
-    const key: ServiceKey = { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.98.1.100', port: 80 };
+    const key: ServiceKey = {
+      kind: 'ip',
+      family: 'inet',
+      protocol: 'tcp',
+      address: asIp('10.98.1.100'),
+      port: 80,
+    };
     const ctx: SuiteContext = {
       topo: () => topo,
       plane: () => plane,
       key,
-      service: (over = {}) => ({ key, scheduler: 'rr', flags: [], persistence: null, ...over }),
+      service: (over = {}) => ({ key, scheduler: 'rr', flags: 0, persistence: null, ...over }),
       dest: (i, weight) => ({
-        address: topo.servers[i]!.address,
+        address: asIp(topo.servers[i]!.address),
         port: topo.rport,
         family: 'inet',
         forwarding: 'nat',
@@ -259,7 +266,7 @@ export function dataPlaneSuite(o: DataPlaneSuiteOptions): void {
       await ok([
         {
           op: 'add-service',
-          service: ctx.service({ persistence: { timeoutSec: 300, netmask: '255.255.255.255' } }),
+          service: ctx.service({ persistence: { timeoutSec: 300, prefix: 32 } }),
         },
         ...[0, 1, 2].map((i) => ({ op: 'add-dest' as const, key, dest: ctx.dest(i, 1) })),
       ]);

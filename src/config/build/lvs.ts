@@ -245,7 +245,13 @@ function granularity(r: Reader, vs: VsState, target: VirtualServerTarget): numbe
   if (!tok) return null;
   // A group may hold both families: take the family the notation implies.
   const family: Family =
-    target.kind === 'ip' ? ipFamily(target.address) : target.kind === 'fwmark' ? vs.family : tok.text.includes('.') ? 'inet' : 'inet6';
+    target.kind === 'ip'
+      ? ipFamily(target.address)
+      : target.kind === 'fwmark'
+        ? vs.family
+        : tok.text.includes('.')
+          ? 'inet'
+          : 'inet6';
   const prefix = parseNetmask(tok.text, family);
   if (prefix !== null) return prefix;
   return r.invalid(

@@ -6,7 +6,6 @@ import type {
   Family,
   Forwarding,
   Protocol,
-  Scheduler,
   ServiceKey,
   ServiceSpec,
   ServiceState,
@@ -40,8 +39,8 @@ import {
   ipFamily,
   ipToBytes,
   maskBytes,
-  parseScheduler,
   PROTOCOL_NUMBER,
+  parseScheduler,
   prefixFromMask,
   protocolFromNumber,
   SCHED_FLAGS_MASK,
@@ -347,8 +346,7 @@ export function decodeServiceAttrs(body: Buffer): IpvsService {
   const maskBuf = a.get(IPVS_SVC_ATTR.NETMASK);
   readU32(maskBuf, 'service netmask');
   // A mask with holes (possible only from other tools) keeps its leading ones.
-  const prefix =
-    family === 'inet6' ? maskBuf!.readUInt32LE(0) : leadingOnes(maskBuf!.subarray(0, 4));
+  const prefix = family === 'inet6' ? maskBuf!.readUInt32LE(0) : leadingOnes(maskBuf!.subarray(0, 4));
   const stats64 = a.get(IPVS_SVC_ATTR.STATS64);
   return {
     key,

@@ -3,8 +3,8 @@
 // transaction. A service's change touches only its own chain(s) and its own
 // elements in the shared maps.
 import type { DestSpec, Family } from '../dataplane.js';
-import { type PlaneModel, type Selection, type SvcModel, sameDest, selection } from './model.js';
 import { formatIp, IP_VS_SVC_F_SCHED2, maskBytes } from '../vocabulary.js';
+import { type PlaneModel, type Selection, type SvcModel, sameDest, selection } from './model.js';
 import {
   destChain,
   destSet,

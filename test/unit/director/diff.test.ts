@@ -4,16 +4,17 @@ import type { DesiredService } from '../../../src/director/desired.js';
 import { diffServices } from '../../../src/director/diff.js';
 import type { DestSpec, ServiceSpec, ServiceState } from '../../../src/kernel/dataplane.js';
 import { serviceId } from '../../../src/kernel/dataplane.js';
+import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 import { FakeDataPlane } from '../../support/fake-dataplane.js';
 
 const svc = (port: number, scheduler: ServiceSpec['scheduler'] = 'wrr'): ServiceSpec => ({
-  key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port },
+  key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.0.0.1'), port },
   scheduler,
-  flags: [],
+  flags: 0,
   persistence: null,
 });
 const dest = (last: number, weight: number): DestSpec => ({
-  address: `10.0.1.${last}`,
+  address: asIp(`10.0.1.${last}`),
   port: 80,
   family: 'inet',
   forwarding: 'nat',
@@ -45,8 +46,8 @@ describe('diffServices', () => {
   });
 
   it('treats sh-fallback and mh-fallback as the same flag bit', () => {
-    const want: ServiceSpec = { ...svc(80, 'mh'), flags: ['mh-fallback'] };
-    const actual = [state({ ...want, flags: ['sh-fallback'] }, [])];
+    const want: ServiceSpec = { ...svc(80, 'mh'), flags: SCHED_FLAG_BIT['mh-fallback'] };
+    const actual = [state({ ...want, flags: SCHED_FLAG_BIT['sh-fallback'] }, [])];
     expect(diffServices([{ spec: want, dests: [] }], actual, new Set()).ops).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
 import { Director } from '../../../src/director/director.js';
+import { canonicalIp as asIp } from '../../../src/kernel/vocabulary.js';
 import { FakeDataPlane } from '../../support/fake-dataplane.js';
 import { FakeHealth } from '../../support/fake-health.js';
 
@@ -97,7 +98,7 @@ describe('Director', () => {
     expect(r.ops).toEqual([
       expect.objectContaining({
         op: 'update-dest',
-        dest: expect.objectContaining({ address: '10.0.1.2', weight: 5 }),
+        dest: expect.objectContaining({ address: asIp('10.0.1.2'), weight: 5 }),
       }),
     ]);
     expect(plane.log).toHaveLength(1);
@@ -120,9 +121,9 @@ describe('Director', () => {
       {
         op: 'add-service',
         service: {
-          key: { kind: 'ip', family: 'inet', protocol: 'udp', address: '10.9.9.9', port: 53 },
+          key: { kind: 'ip', family: 'inet', protocol: 'udp', address: asIp('10.9.9.9'), port: 53 },
           scheduler: 'rr',
-          flags: [],
+          flags: 0,
           persistence: null,
         },
       },

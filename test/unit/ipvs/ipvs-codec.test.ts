@@ -22,19 +22,19 @@ import {
   type IpvsService,
   requests,
   type SyncDaemon,
-  schedFlagNames,
   serviceAttrs,
 } from '../../../src/kernel/ipvs/codec.js';
 import { encodeAttrs, encodeGenl, NetlinkDecodeError } from '../../../src/kernel/netlink/codec.js';
+import { canonicalIp as asIp, SCHED_FLAG_BIT, SCHED_FLAGS_MASK } from '../../../src/kernel/vocabulary.js';
 
 const hex = (s: string) => s.replace(/\s+/g, '');
 
 describe('IPVS requests: golden bytes (derived by hand from ip_vs.h)', () => {
   it('NEW_SERVICE tcp 10.0.0.1:80 rr, not persistent', () => {
     const b = requests.newService({
-      key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 },
+      key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.0.0.1'), port: 80 },
       scheduler: 'rr',
-      flags: [],
+      flags: 0,
       persistence: null,
     });
     expect(b.toString('hex')).toBe(
@@ -56,8 +56,8 @@ describe('IPVS requests: golden bytes (derived by hand from ip_vs.h)', () => {
     const b = requests.setService({
       key: { kind: 'fwmark', family: 'inet6', fwmark: 7 },
       scheduler: 'sh',
-      flags: ['sh-fallback', 'sh-port', 'ops'],
-      persistence: { timeoutSec: 300, netmask: '64' },
+      flags: SCHED_FLAG_BIT['sh-fallback'] | SCHED_FLAG_BIT['sh-port'] | SCHED_FLAG_BIT.ops,
+      persistence: { timeoutSec: 300, prefix: 64 },
     });
     expect(b.toString('hex')).toBe(
       hex(`
@@ -74,9 +74,9 @@ describe('IPVS requests: golden bytes (derived by hand from ip_vs.h)', () => {
 
   it('NEW_DEST gue tunnel with checksum, weight 3, thresholds 100/10', () => {
     const b = requests.newDest(
-      { kind: 'ip', family: 'inet', protocol: 'udp', address: '10.0.0.1', port: 53 },
+      { kind: 'ip', family: 'inet', protocol: 'udp', address: asIp('10.0.0.1'), port: 53 },
       {
-        address: '10.1.0.5',
+        address: asIp('10.1.0.5'),
         port: 53,
         family: 'inet',
         forwarding: 'tun',
@@ -110,8 +110,8 @@ describe('IPVS requests: golden bytes (derived by hand from ip_vs.h)', () => {
 
   it('DEL_DEST of an IPv6 real server', () => {
     const b = requests.delDest(
-      { kind: 'ip', family: 'inet6', protocol: 'tcp', address: '2001:db8::1', port: 443 },
-      { address: '2001:db8::2', port: 443 },
+      { kind: 'ip', family: 'inet6', protocol: 'tcp', address: asIp('2001:db8::1'), port: 443 },
+      { address: asIp('2001:db8::2'), port: 443 },
     );
     expect(b.toString('hex')).toBe(
       hex(`
@@ -189,10 +189,10 @@ describe('IPVS replies: golden decode', () => {
       'hex',
     );
     expect(decodeService(payload)).toEqual({
-      key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 },
+      key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.0.0.1'), port: 80 },
       scheduler: 'wlc',
-      flags: [],
-      persistence: { timeoutSec: 300, netmask: '255.255.255.0' },
+      flags: 0,
+      persistence: { timeoutSec: 300, prefix: 24 },
       // Rates the kernel left out read as zero.
       stats: {
         conns: 5n,
@@ -232,7 +232,7 @@ const v6 = fc.ipV6().map((a) => {
   });
   return b;
 });
-const addr = (f: Family) => (f === 'inet' ? v4 : v6.map((b) => bytesToCanonical(b)));
+const addr = (f: Family) => (f === 'inet' ? v4 : v6.map((b) => bytesToCanonical(b))).map(asIp);
 // The WHATWG URL parser prints IPv6 hosts in RFC 5952 form: an oracle that
 // shares no code with the codec.
 function bytesToCanonical(b: Buffer): string {
@@ -280,21 +280,13 @@ const service: fc.Arbitrary<IpvsService> = family.chain((f) =>
       persistence: fc.option(
         fc.record({
           timeoutSec: fc.integer({ min: 1, max: 2_000_000 }),
-          netmask:
-            f === 'inet'
-              ? fc.integer({ min: 1, max: 32 }).map(prefixToMask)
-              : fc.integer({ min: 1, max: 128 }).map(String),
+          prefix: fc.integer({ min: 1, max: f === 'inet' ? 32 : 128 }),
         }),
       ),
       stats: fc.option(stats),
     })
-    .map(({ bits, ...s }) => ({ ...s, flags: schedFlagNames(s.scheduler, bits) })),
+    .map(({ bits, ...s }) => ({ ...s, flags: bits & SCHED_FLAGS_MASK })),
 );
-
-function prefixToMask(p: number): string {
-  const n = p === 0 ? 0 : (0xffffffff << (32 - p)) >>> 0;
-  return [24, 16, 8, 0].map((s) => (n >>> s) & 0xff).join('.');
-}
 
 const dest: fc.Arbitrary<DestState> = family.chain((f) =>
   fc

@@ -3,6 +3,7 @@ import { parseIpvsArgs } from '../../../src/cli/ipvs-args.js';
 import { formatDaemons, formatList, formatSave, formatTimeouts } from '../../../src/cli/ipvs-format.js';
 import { parseRules } from '../../../src/cli/ipvs-run.js';
 import type { DestState, ServiceState } from '../../../src/kernel/dataplane.js';
+import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 import { LN, LN_DAEMON, LN_ONE, LN_STATS, SAVE } from './ipvsadm-captured.js';
 
 const d = (x: Partial<DestState> & Pick<DestState, 'address' | 'port' | 'forwarding'>): DestState => ({
@@ -22,31 +23,31 @@ const table: ServiceState[] = [
   {
     key: { kind: 'fwmark', family: 'inet6', fwmark: 7 },
     scheduler: 'fo',
-    flags: [],
+    flags: 0,
     persistence: null,
     stats: null,
     dests: [],
   },
   {
-    key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 },
+    key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.0.0.1'), port: 80 },
     scheduler: 'rr',
-    flags: [],
+    flags: 0,
     persistence: null,
     stats: null,
     dests: [
-      d({ address: '10.1.0.6', port: 80, forwarding: 'tun', tunnel: { type: 'gre', csum: 'csum' } }),
-      d({ address: '10.1.0.2', port: 80, forwarding: 'nat', weight: 3 }),
+      d({ address: asIp('10.1.0.6'), port: 80, forwarding: 'tun', tunnel: { type: 'gre', csum: 'csum' } }),
+      d({ address: asIp('10.1.0.2'), port: 80, forwarding: 'nat', weight: 3 }),
       d({
-        address: '10.1.0.3',
+        address: asIp('10.1.0.3'),
         port: 80,
         forwarding: 'dr',
         weight: 0,
         upperThreshold: 100,
         lowerThreshold: 10,
       }),
-      d({ address: '10.1.0.4', port: 80, forwarding: 'tun', tunnel: { type: 'ipip' } }),
+      d({ address: asIp('10.1.0.4'), port: 80, forwarding: 'tun', tunnel: { type: 'ipip' } }),
       d({
-        address: '10.1.0.5',
+        address: asIp('10.1.0.5'),
         port: 80,
         forwarding: 'tun',
         tunnel: { type: 'gue', port: 6080, csum: 'csum' },
@@ -54,25 +55,25 @@ const table: ServiceState[] = [
     ],
   },
   {
-    key: { kind: 'ip', family: 'inet6', protocol: 'tcp', address: '2001:db8::1', port: 80 },
+    key: { kind: 'ip', family: 'inet6', protocol: 'tcp', address: asIp('2001:db8::1'), port: 80 },
     scheduler: 'nq',
-    flags: [],
-    persistence: { timeoutSec: 60, netmask: '64' },
+    flags: 0,
+    persistence: { timeoutSec: 60, prefix: 64 },
     stats: null,
-    dests: [d({ address: '2001:db8::2', port: 80, forwarding: 'nat', weight: 5 })],
+    dests: [d({ address: asIp('2001:db8::2'), port: 80, forwarding: 'nat', weight: 5 })],
   },
   {
-    key: { kind: 'ip', family: 'inet', protocol: 'sctp', address: '10.0.0.9', port: 38412 },
+    key: { kind: 'ip', family: 'inet', protocol: 'sctp', address: asIp('10.0.0.9'), port: 38412 },
     scheduler: 'wlc',
-    flags: ['flag-3'],
+    flags: SCHED_FLAG_BIT['flag-3'],
     persistence: null,
     stats: null,
     dests: [],
   },
   {
-    key: { kind: 'ip', family: 'inet', protocol: 'udp', address: '10.0.0.1', port: 53 },
+    key: { kind: 'ip', family: 'inet', protocol: 'udp', address: asIp('10.0.0.1'), port: 53 },
     scheduler: 'mh',
-    flags: ['mh-port', 'ops'],
+    flags: SCHED_FLAG_BIT['mh-port'] | SCHED_FLAG_BIT.ops,
     persistence: null,
     stats: null,
     dests: [],
@@ -80,16 +81,16 @@ const table: ServiceState[] = [
   {
     key: { kind: 'fwmark', family: 'inet', fwmark: 7 },
     scheduler: 'lblc',
-    flags: [],
-    persistence: { timeoutSec: 360, netmask: '255.255.255.255' },
+    flags: 0,
+    persistence: { timeoutSec: 360, prefix: 32 },
     stats: null,
     dests: [],
   },
   {
-    key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: '200.0.0.1', port: 443 },
+    key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('200.0.0.1'), port: 443 },
     scheduler: 'sh',
-    flags: ['sh-fallback', 'sh-port'],
-    persistence: { timeoutSec: 300, netmask: '255.255.255.0' },
+    flags: SCHED_FLAG_BIT['sh-fallback'] | SCHED_FLAG_BIT['sh-port'],
+    persistence: { timeoutSec: 300, prefix: 24 },
     stats: null,
     dests: [],
   },

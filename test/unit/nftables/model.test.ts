@@ -2,17 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../../src/kernel/dataplane.js';
 import { foldOp, type SvcModel } from '../../../src/kernel/nftables/model.js';
 import { decodeService, encodeService } from '../../../src/kernel/nftables/names.js';
+import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 
-const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
+const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.0.0.1'), port: 80 } as const;
 const svc = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
   key,
   scheduler: 'rr',
-  flags: [],
+  flags: 0,
   persistence: null,
   ...over,
 });
 const dest = (over: Partial<DestSpec> = {}): DestSpec => ({
-  address: '10.1.0.1',
+  address: asIp('10.1.0.1'),
   port: 8080,
   family: 'inet',
   forwarding: 'nat',
@@ -48,13 +49,13 @@ describe('operation validation', () => {
     expect(() =>
       fold([
         { op: 'add-service', service: svc() },
-        { op: 'add-dest', key, dest: dest({ address: '2001:db8::1', family: 'inet6' }) },
+        { op: 'add-dest', key, dest: dest({ address: asIp('2001:db8::1'), family: 'inet6' }) },
       ]),
     ).toThrow(/is inet6 but service tcp\/10.0.0.1:80 is inet: address family mix-up/);
     expect(() =>
       fold([
         { op: 'add-service', service: svc() },
-        { op: 'add-dest', key, dest: dest({ address: '2001:db8::1' }) },
+        { op: 'add-dest', key, dest: dest({ address: asIp('2001:db8::1') }) },
       ]),
     ).toThrow(/address family mix-up/);
   });
@@ -69,15 +70,13 @@ describe('operation validation', () => {
         { op: 'add-dest', key, dest: dest({ forwarding: 'dr' }) },
       ]),
     ).toThrow(/forwarding dr/);
-    expect(() => fold([{ op: 'add-service', service: svc({ flags: ['ops'] }) }])).toThrow(/ops/);
+    expect(() => fold([{ op: 'add-service', service: svc({ flags: SCHED_FLAG_BIT.ops }) }])).toThrow(/ops/);
   });
 
   it('refuses persistence on IPv6 services with the reason', () => {
-    const k6 = { kind: 'ip', family: 'inet6', protocol: 'tcp', address: 'fd00::1', port: 80 } as const;
+    const k6 = { kind: 'ip', family: 'inet6', protocol: 'tcp', address: asIp('fd00::1'), port: 80 } as const;
     expect(() =>
-      fold([
-        { op: 'add-service', service: svc({ key: k6, persistence: { timeoutSec: 60, netmask: '128' } }) },
-      ]),
+      fold([{ op: 'add-service', service: svc({ key: k6, persistence: { timeoutSec: 60, prefix: 128 } }) }]),
     ).toThrow(/persistence on IPv6 services is not available in the nftables plane/);
   });
 
@@ -97,12 +96,12 @@ describe('operation validation', () => {
         kind: 'ip',
         family: 'inet6',
         protocol: 'sctp',
-        address: '2001:db8:ffff:ffff:ffff:ffff:ffff:1',
+        address: asIp('2001:db8:ffff:ffff:ffff:ffff:ffff:1'),
         port: 65535,
       },
       scheduler: 'mh',
-      flags: ['mh-port', 'mh-fallback'],
-      persistence: { timeoutSec: 86400, netmask: '128' },
+      flags: SCHED_FLAG_BIT['mh-port'] | SCHED_FLAG_BIT['mh-fallback'],
+      persistence: { timeoutSec: 86400, prefix: 128 },
     });
     // encoding is independent of what the plane accepts
     const c = encodeService(s as Parameters<typeof encodeService>[0]);

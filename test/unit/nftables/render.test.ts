@@ -3,18 +3,19 @@ import { describe, expect, it } from 'vitest';
 import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../../src/kernel/dataplane.js';
 import { foldOp, type PlaneModel, type SvcModel, selection } from '../../../src/kernel/nftables/model.js';
 import { maskOf, renderBase, renderDiff } from '../../../src/kernel/nftables/render.js';
+import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 
 const O = { masquerade: false, mhSize: 13 };
-const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
+const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp('10.0.0.1'), port: 80 } as const;
 const svc = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
   key,
   scheduler: 'wrr',
-  flags: [],
+  flags: 0,
   persistence: null,
   ...over,
 });
 const dest = (n: number, weight: number): DestSpec => ({
-  address: `10.1.0.${n}`,
+  address: asIp(`10.1.0.${n}`),
   port: 8080,
   family: 'inet',
   forwarding: 'nat',
@@ -73,8 +74,8 @@ describe('render', () => {
         op: 'add-service',
         service: svc({
           scheduler: 'sh',
-          flags: ['sh-port'],
-          persistence: { timeoutSec: 300, netmask: '255.255.255.0' },
+          flags: SCHED_FLAG_BIT['sh-port'],
+          persistence: { timeoutSec: 300, prefix: 24 },
         }),
       },
       { op: 'add-dest', key, dest: dest(1, 1) },
@@ -141,9 +142,9 @@ describe('render', () => {
   });
 
   it('expands IPv6 prefix masks', () => {
-    expect(maskOf('inet6', '64')).toBe('ffff:ffff:ffff:ffff:0:0:0:0');
-    expect(maskOf('inet6', '52')).toBe('ffff:ffff:ffff:f000:0:0:0:0');
-    expect(maskOf('inet', '255.255.255.0')).toBe('255.255.255.0');
+    expect(maskOf('inet6', 64)).toBe('ffff:ffff:ffff:ffff:0:0:0:0');
+    expect(maskOf('inet6', 52)).toBe('ffff:ffff:ffff:f000:0:0:0:0');
+    expect(maskOf('inet', 24)).toBe('255.255.255.0');
   });
 });
 
@@ -164,8 +165,8 @@ const arbModel = fc
         service: {
           key: k,
           scheduler: sched,
-          flags: [],
-          persistence: persist ? { timeoutSec: 60, netmask: '255.255.255.255' } : null,
+          flags: 0,
+          persistence: persist ? { timeoutSec: 60, prefix: 32 } : null,
         },
       });
       for (const [i, w] of weights.entries()) ops.push({ op: 'add-dest', key: k, dest: dest(i + 1, w) });

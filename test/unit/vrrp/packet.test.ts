@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { canonicalIp as asIp } from '../../../src/kernel/vocabulary.js';
 import {
   type AdvertExpectations,
   AUTH_NONE,
@@ -28,7 +29,7 @@ const v2: VrrpAdvert = {
   vrid: 51,
   priority: 100,
   family: 4,
-  addresses: ['192.168.1.100'],
+  addresses: [asIp('192.168.1.100')],
   advertIntCs: 100,
   auth: passwordAuth('secret'),
 };
@@ -37,7 +38,7 @@ const v3: VrrpAdvert = {
   vrid: 51,
   priority: 100,
   family: 4,
-  addresses: ['192.168.1.100'],
+  addresses: [asIp('192.168.1.100')],
   advertIntCs: 100,
 };
 const pseudo = { src: '10.0.0.1', dst: '224.0.0.18' };
@@ -115,7 +116,7 @@ describe('instance checks', () => {
     version: 2,
     vrid: 51,
     family: 4,
-    addresses: ['192.168.1.100'],
+    addresses: [asIp('192.168.1.100')],
     advertIntCs: 100,
     auth: passwordAuth('secret'),
   };
@@ -148,7 +149,7 @@ describe('raw IPv4 receive', () => {
     version: 3,
     vrid: 51,
     family: 4,
-    addresses: ['192.168.1.100'],
+    addresses: [asIp('192.168.1.100')],
     advertIntCs: 100,
   };
   it('parses the header a raw socket returns', () => {
@@ -262,7 +263,7 @@ describe('bytes keepalived 2.2.7 sent (captured with tcpdump in a namespace)', (
       version: 2,
       vrid: 51,
       family: 4,
-      addresses: ['10.7.0.100'],
+      addresses: [asIp('10.7.0.100')],
       advertIntCs: 100,
       auth: passwordAuth('secret'),
     };
@@ -277,7 +278,7 @@ describe('bytes keepalived 2.2.7 sent (captured with tcpdump in a namespace)', (
       version: 3,
       vrid: 51,
       family: 4,
-      addresses: ['10.7.0.100'],
+      addresses: [asIp('10.7.0.100')],
       advertIntCs: 100,
     });
     expect(r).toMatchObject({ ok: true, value: { version: 3, priority: 100, advertIntCs: 100 } });
@@ -286,7 +287,7 @@ describe('bytes keepalived 2.2.7 sent (captured with tcpdump in a namespace)', (
       vrid: 51,
       priority: 100,
       family: 4,
-      addresses: ['10.7.0.100'],
+      addresses: [asIp('10.7.0.100')],
       advertIntCs: 100,
     };
     expect(encodeAdvert(adv, { src: '10.7.0.1', dst: '224.0.0.18' }).toString('hex')).toBe(

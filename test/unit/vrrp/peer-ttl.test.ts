@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
+import { canonicalIp as asIp } from '../../../src/kernel/vocabulary.js';
 import { vrrpSettingsFromConfig } from '../../../src/vrrp/from-config.js';
 import {
   type AdvertExpectations,
@@ -15,7 +16,7 @@ const adv: VrrpAdvert = {
   vrid: 51,
   priority: 100,
   family: 4,
-  addresses: ['192.168.1.100'],
+  addresses: [asIp('192.168.1.100')],
   advertIntCs: 100,
 };
 
@@ -28,14 +29,14 @@ const base: AdvertExpectations = {
   version: 3,
   vrid: 51,
   family: 4,
-  addresses: ['192.168.1.100'],
+  addresses: [asIp('192.168.1.100')],
   advertIntCs: 100,
 };
 const bounded: AdvertExpectations = {
   ...base,
   peerTtl: [
-    { address: '10.9.1.2', minTtl: 250, maxTtl: 254 },
-    { address: '10.9.3.2', minTtl: 0, maxTtl: 255 },
+    { address: asIp('10.9.1.2'), minTtl: 250, maxTtl: 254 },
+    { address: asIp('10.9.3.2'), minTtl: 0, maxTtl: 255 },
   ],
 };
 
@@ -59,7 +60,7 @@ describe('per-peer TTL bounds', () => {
   });
 
   it('IPv6 peers compare in canonical form', () => {
-    const v6 = { ...base, peerTtl: [{ address: 'fd00:0:0::2', minTtl: 254, maxTtl: 254 }] };
+    const v6 = { ...base, peerTtl: [{ address: asIp('fd00:0:0::2'), minTtl: 254, maxTtl: 254 }] };
     expect(checkTtl('fd00::2', 254, v6)).toBeNull();
   });
 
@@ -99,8 +100,8 @@ ${peers}
     const s = settings('    10.9.1.2 min_ttl 250 max_ttl 254\n    10.9.3.2');
     expect(s.unicastPeers).toEqual(['10.9.1.2', '10.9.3.2']);
     expect(s.unicastPeerTtl).toEqual([
-      { address: '10.9.1.2', minTtl: 250, maxTtl: 254 },
-      { address: '10.9.3.2', minTtl: 0, maxTtl: 255 },
+      { address: asIp('10.9.1.2'), minTtl: 250, maxTtl: 254 },
+      { address: asIp('10.9.3.2'), minTtl: 0, maxTtl: 255 },
     ]);
   });
 
