@@ -3,6 +3,7 @@
 // ~SEQ/~LST, messages with positions, and the JSON round trip.
 import { describe, expect, test } from 'vitest';
 import { configFromJson, formatDiagnostic, parseConfigText } from '../../../src/config/index.js';
+import { SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 
 function files(map: Record<string, string>) {
   return {
@@ -234,7 +235,7 @@ describe('JSON form', () => {
       tunnelPort: 6080,
       tunnelChecksum: 'csum',
     });
-    expect(c.virtualServers[0]!.schedulerFlags).toEqual(['mh-port']);
+    expect(c.virtualServers[0]!.schedulerFlags).toBe(SCHED_FLAG_BIT['mh-port']);
     expect(c.virtualServers[0].realServers[0]!.checkers.map((k) => k.type)).toEqual([
       'DNS_CHECK',
       'UDP_CHECK',

@@ -46,7 +46,7 @@ describe('LVS samples', () => {
     expect(c.globalDefs.smtpServer).toEqual({ address: '192.168.200.1', port: 25 });
     expect(c.globalDefs.smtpConnectTimeout).toBe(30_000);
     const vs = only(c);
-    expect(vs.target).toEqual({ kind: 'ip', address: '192.168.200.100', port: 443, protocol: 'TCP' });
+    expect(vs.target).toEqual({ kind: 'ip', address: '192.168.200.100', port: 443, protocol: 'tcp' });
     expect(vs.scheduler).toBe('rr');
     expect(vs.forwarding.method).toBe('NAT');
     expect(vs.persistenceTimeout).toBe(50_000);
@@ -88,7 +88,7 @@ describe('LVS samples', () => {
       },
     ]);
     const vs = only(c);
-    expect(vs.target).toEqual({ kind: 'ip', address: 'ae00::1', port: 80, protocol: 'TCP' });
+    expect(vs.target).toEqual({ kind: 'ip', address: 'ae00::1', port: 80, protocol: 'tcp' });
     const rs = vs.realServers[0]!;
     expect([rs.address, rs.port]).toEqual(['ae00::10', 25]);
     const ck = rs.checkers[0]!;
@@ -100,8 +100,8 @@ describe('LVS samples', () => {
 
   test('PING_CHECK over UDP', () => {
     const vs = only(sample('PING_CHECK'));
-    expect(vs.protocol).toBe('UDP');
-    expect(vs.target).toMatchObject({ address: '10.10.10.2', port: 1358, protocol: 'UDP' });
+    expect(vs.protocol).toBe('udp');
+    expect(vs.target).toMatchObject({ address: '10.10.10.2', port: 1358, protocol: 'udp' });
     const ck = vs.realServers[0].checkers[0]!;
     expect(ck).toMatchObject({
       type: 'PING_CHECK',
@@ -320,7 +320,7 @@ describe('configs from the seeds', () => {
     ]);
     expect(vi.virtualIpaddress[0]!.address).toBe('10.0.0.200');
     const vs = only(c);
-    expect(vs.target).toEqual({ kind: 'ip', address: '10.0.0.200', port: 8090, protocol: 'TCP' });
+    expect(vs.target).toEqual({ kind: 'ip', address: '10.0.0.200', port: 8090, protocol: 'tcp' });
     expect([vs.scheduler, vs.forwarding.method, vs.delayLoop]).toEqual(['wrr', 'DR', 1000]);
     expect(vs.realServers.map((r) => [r.address, r.port, r.weight, r.forwarding.method])).toEqual([
       ['10.0.0.11', 8090, 3, 'DR'],

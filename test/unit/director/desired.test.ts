@@ -60,7 +60,7 @@ describe('computeDesired', () => {
     expect(s.spec).toEqual({
       key: { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.200', port: 8090 },
       scheduler: 'wrr',
-      flags: [],
+      flags: 0,
       persistence: null,
     });
     expect(s.dests.map((x) => [x.address, x.forwarding, x.weight])).toEqual([

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/cli/errors.js';
 import { parseIpvsArgs } from '../../../src/cli/ipvs-args.js';
+import {
+  IP_VS_SVC_F_ONEPACKET,
+  IP_VS_SVC_F_SCHED1,
+  IP_VS_SVC_F_SCHED2,
+} from '../../../src/kernel/vocabulary.js';
 
 const p = (s: string) => parseIpvsArgs(s.split(' '));
 
@@ -20,17 +25,19 @@ describe('ipvsadm spellings', () => {
     expect(p('-A -t [2001:db8::1]:443 -s sh -b sh-port,sh-fallback -p').service).toEqual({
       key: { kind: 'ip', family: 'inet6', protocol: 'tcp', address: '2001:db8::1', port: 443 },
       scheduler: 'sh',
-      flags: ['sh-fallback', 'sh-port'],
-      persistence: { timeoutSec: 360, netmask: '128' },
+      flags: IP_VS_SVC_F_SCHED1 | IP_VS_SVC_F_SCHED2,
+      persistence: { timeoutSec: 360, prefix: 128 },
     });
     expect(p('-A -u 10.0.0.1:53 -s mh -o -p 30 -M 255.255.0.0').service).toMatchObject({
-      flags: ['ops'],
-      persistence: { timeoutSec: 30, netmask: '255.255.0.0' },
+      flags: IP_VS_SVC_F_ONEPACKET,
+      persistence: { timeoutSec: 30, prefix: 16 },
     });
     expect(p('-A --sctp-service 10.0.0.1:38412').service).toMatchObject({ scheduler: 'wlc' });
     expect(p('-A -f 7 -6 -s fo').service!.key).toEqual({ kind: 'fwmark', family: 'inet6', fwmark: 7 });
-    // flag-1 on sh is the same bit as sh-fallback: named as the kernel reports it.
-    expect(p('-A -t 10.0.0.1:80 -s sh -b flag-1').service!.flags).toEqual(['sh-fallback']);
+    // flag-1 on sh is the same bit as sh-fallback.
+    expect(p('-A -t 10.0.0.1:80 -s sh -b flag-1').service!.flags).toBe(IP_VS_SVC_F_SCHED1);
+    // Addresses come out canonical whatever the spelling.
+    expect(p('-A -t [2001:DB8:0::1]:443').service!.key).toMatchObject({ address: '2001:db8::1' });
   });
 
   it('-a: DR and TUN take the service port, NAT keeps its own; tunnel options', () => {
