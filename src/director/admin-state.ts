@@ -4,6 +4,7 @@
 // a kill -9 at any moment leaves either the old or the new file.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { parseIp } from '../kernel/vocabulary.js';
 
 export type LinkState = 'linked' | 'unlinked';
 
@@ -42,10 +43,11 @@ export function adminStateFromJson(path: string, j: unknown): AdminState {
   const links: Record<string, Record<string, LinkState>> = {};
   for (const [vip, nodes] of Object.entries((o.links ?? {}) as Record<string, unknown>)) {
     if (typeof nodes !== 'object' || nodes === null) throw bad(`links.${vip} is not an object`);
-    links[vip] = {};
+    const pool: Record<string, LinkState> = {};
+    links[canonicalKey(vip)] = pool;
     for (const [node, s] of Object.entries(nodes as Record<string, unknown>)) {
       if (s !== 'linked' && s !== 'unlinked') throw bad(`links.${vip}.${node} is ${JSON.stringify(s)}`);
-      links[vip][node] = s;
+      pool[canonicalKey(node)] = s;
     }
   }
   const overrides: Record<string, RealServerOverride> = {};
@@ -55,7 +57,7 @@ export function adminStateFromJson(path: string, j: unknown): AdminState {
     if (r.drain !== undefined && typeof r.drain !== 'boolean')
       throw bad(`overrides.${k}.drain is not a boolean`);
     if (r.weight !== undefined && !isWeight(r.weight)) throw bad(`overrides.${k}.weight is not a weight`);
-    overrides[k] = {
+    overrides[canonicalIds(k)] = {
       ...(r.drain !== undefined ? { drain: r.drain as boolean } : {}),
       ...(r.weight !== undefined ? { weight: r.weight as number } : {}),
     };
@@ -63,8 +65,19 @@ export function adminStateFromJson(path: string, j: unknown): AdminState {
   const owned = o.ownedServices ?? [];
   if (!Array.isArray(owned) || owned.some((s) => typeof s !== 'string'))
     throw bad('ownedServices is not a list of ids');
-  return { version: 1, links, overrides, ownedServices: owned as string[] };
+  return { version: 1, links, overrides, ownedServices: (owned as string[]).map(canonicalIds) };
 }
+
+// Files written before addresses were canonical may hold the config's own
+// spelling (2001:DB8:0::50); the model now holds 2001:db8::50. Rewritten on
+// load, so no link, drain or ownership is lost on upgrade.
+const canonicalKey = (a: string): string => parseIp(a) ?? a;
+/** "tcp/[2001:DB8::1]:80|[2001:DB8::2]:80": IPv4 was always canonical, IPv6 sits in brackets. */
+const canonicalIds = (id: string): string =>
+  id.replace(/\[([^\]]+)\]/g, (all, a: string) => {
+    const ip = parseIp(a);
+    return ip ? `[${ip}]` : all;
+  });
 
 export function isWeight(w: unknown): w is number {
   return typeof w === 'number' && Number.isInteger(w) && w >= 0 && w <= 65535;

@@ -3,7 +3,7 @@
 // it runs are coalesced into one more pass.
 import type { ConfigResult, FloatlbConfig } from '../config/index.js';
 import type { StateEvent, TargetConfig, TargetState } from '../health/index.js';
-import { type DataPlane, type DataPlaneOp, serviceId } from '../kernel/dataplane.js';
+import { type DataPlane, type DataPlaneOp, destId, serviceId } from '../kernel/dataplane.js';
 import { logger } from '../util/log.js';
 import {
   type AdminState,
@@ -277,9 +277,9 @@ export class Director {
 export function describeOp(op: DataPlaneOp): string {
   const svc = 'service' in op ? serviceId(op.service.key) : serviceId(op.key);
   if (op.op === 'add-dest' || op.op === 'update-dest') {
-    return `${op.op} ${svc} -> ${op.dest.address}:${op.dest.port} ${op.dest.forwarding} w=${op.dest.weight}`;
+    return `${op.op} ${svc} -> ${destId(op.dest)} ${op.dest.forwarding} w=${op.dest.weight}`;
   }
-  if (op.op === 'delete-dest') return `${op.op} ${svc} -> ${op.dest.address}:${op.dest.port}`;
+  if (op.op === 'delete-dest') return `${op.op} ${svc} -> ${destId(op.dest)}`;
   if (op.op === 'delete-service') return `${op.op} ${svc}`;
   return `${op.op} ${svc} ${op.service.scheduler}`;
 }
