@@ -17,7 +17,7 @@ export const NONCANONICAL_CONF = new URL('../fixtures/config/agreement/ok-noncan
 /** What the kernel holds after the first pass, in canonical spelling: service -> "dest=weight". */
 export const CANONICAL_TABLE: Record<string, string[]> = {
   'tcp/[2001:db8::50]:80': ['[2001:db8::11]:80=1', '[2001:db8::12]:80=2'],
-  'tcp/[::ffff:c000:250]:443': ['[::ffff:c000:20b]:443=1', '[::ffff:c000:20c]:443=1'],
+  'tcp/[::ffff:c000:250]:443': ['[2001:db8::c000:20b]:443=1', '[2001:db8::c000:20c]:443=1'],
   'tcp/192.0.2.90:8080': ['192.0.2.21:8080=1'],
   'tcp/[2001:db8::100]:8000': ['[2001:db8::21]:8000=3'],
   'tcp/[2001:db8::101]:8000': ['[2001:db8::21]:8000=3'],
