@@ -170,7 +170,7 @@ describe('model and diagnostics stay identical', () => {
         "agreement/ok-conditional.conf e24a033044a55723",
         "agreement/ok-extension.conf 548865f0be8189ab",
         "agreement/ok-lvs-dr.conf 42f6ee6d23efb680",
-        "agreement/ok-noncanonical.conf 9361c06ec89e89b9",
+        "agreement/ok-noncanonical.conf 05f9aefeae8a1190",
         "agreement/ok-one-line-block.conf 473a89df2cb64b9c",
         "agreement/ok-seq.conf 9a3e6fe48cc64e30",
         "agreement/ok-vrrp.conf 3388adcf2116f4f2",
