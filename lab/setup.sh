@@ -12,6 +12,7 @@ DEBS=(
   iproute2 nftables kmod cpio busybox-static qemu-system-x86 qemu-utils
   keepalived ipvsadm haproxy nginx-light libnginx-mod-stream
   wrk curl socat iputils-ping procps psmisc util-linux shellcheck docker-compose openssl
+  docker.io mmdebstrap
 )
 
 missing=()
@@ -25,9 +26,21 @@ if ((${#missing[@]})); then
   fi
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # The packaged services are peers for tests, never system daemons here:
+  # keep their postinst from starting them (dockerd would also rewrite the
+  # host firewall), then make sure none runs.
+  norc=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && norc=1
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The packaged services are peers for tests, never system daemons here.
+  [ -z "$norc" ] || rm -f /usr/sbin/policy-rc.d
+  # The lab starts its own dockerd (lab/docker/engine.sh) without firewall
+  # rules; the packaged one would rewrite them at boot.
+  if [[ " ${missing[*]} " == *" docker.io "* ]]; then
+    systemctl disable --now docker.service docker.socket >/dev/null 2>&1 || true
+  fi
   for svc in keepalived haproxy nginx; do
     systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
     pkill -x "$svc" 2>/dev/null || true

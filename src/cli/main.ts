@@ -11,6 +11,7 @@ import { labCommand } from './commands/lab.js';
 import { nftCommand } from './commands/nft.js';
 import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
+import { programVersion } from './version.js';
 
 const commands: CommandModule[] = [
   configCommand,
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
       if (err) throw err;
       throw new UsageError(msg);
     })
+    .version(programVersion())
     .help()
     .wrap(Math.min(110, process.stdout.columns ?? 100));
   for (const c of commands) cli.command(c);
