@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers: unit (pure, no root), host (root, namespaces on this kernel),
-// kernel (inside the lab VM, which has IPVS). test/run-tiers.mjs runs each.
+// Tiers: unit (pure, no root), host (root, namespaces on this kernel),
+// docker (root, a Docker engine), kernel (inside the lab VM, which has IPVS). test/run-tiers.mjs runs each.
 //
 // The VM suites that drive real traffic form the `vm-lab` project: the seed
 // scenarios on IPVS (lab-lvs) and real traffic through IPVS (ipvs-traffic).
@@ -21,6 +21,21 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // A real Docker engine on this machine: the compose lab and the Debian
+        // package. One file at a time: the compose files share subnets.
+        test: {
+          name: 'docker',
+          include: ['test/docker/**/*.test.ts'],
+          globalSetup: ['test/docker/engine-setup.ts'],
+          fileParallelism: false,
+          // No registry is reachable: testcontainers' reaper image cannot be
+          // pulled, and every test tears its own project down.
+          env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
         },
       },
       {
