@@ -30,7 +30,7 @@ export default defineConfig({
           name: 'docker',
           include: ['test/docker/**/*.test.ts'],
           globalSetup: ['test/docker/engine-setup.ts'],
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
           // No registry is reachable: testcontainers' reaper image cannot be
           // pulled, and every test tears its own project down.
           env: { TESTCONTAINERS_RYUK_DISABLED: 'true' },

@@ -4,6 +4,9 @@
 //   lint   biome check
 //   unit   pure tests, no root
 //   host   root; network namespaces on this machine's kernel
+//   docker root; a real Docker engine (started when none runs): the compose
+//          lab and the Debian package, under a lock so that two runs on one
+//          machine take turns (the compose files use fixed subnets)
 //   kernel inside the lab VM, which has IPVS: the kernel project, then in
 //          the same boot the vm-lab project (the seed scenarios and real
 //          traffic), one file at a time with nothing else running
@@ -13,12 +16,13 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const all = ['lint', 'unit', 'host', 'kernel'];
+const all = ['lint', 'unit', 'host', 'docker', 'kernel'];
 const tiers = process.argv.slice(2).length ? process.argv.slice(2) : all;
 // Not /tmp: the kernel tier writes its report from inside the VM, whose /tmp
 // is its own tmpfs.
 const outDir = mkdtempSync(join('/var/tmp', 'floatlb-tiers-'));
 const results = [];
+const DOCKER_LOCK = '/run/lock/floatlb-docker-lab.lock';
 
 // In-process logs at info would bury the test output; tests that read a
 // director's log set their own level.
@@ -40,8 +44,9 @@ function vitestCmd(project, jsonFile) {
     '--reporter=default',
     '--reporter=json',
     `--outputFile.json=${jsonFile}`,
-    // Each vm-lab file loads the emulated VM on its own.
-    ...(project === 'vm-lab' ? ['--no-file-parallelism'] : []),
+    // Each vm-lab file loads the emulated VM on its own; docker files share
+    // one engine and fixed subnets.
+    ...(project === 'vm-lab' || project === 'docker' ? ['--no-file-parallelism'] : []),
   ];
 }
 
@@ -87,7 +92,7 @@ for (const tier of tiers) {
     ]);
   } else {
     const [cmd, ...args] = vitestCmd(tier, jsonFiles[0]);
-    code = run(cmd, args);
+    code = tier === 'docker' ? run('flock', [DOCKER_LOCK, cmd, ...args]) : run(cmd, args);
   }
   // A project that wrote no report counts as one failure; the others keep their counts.
   const c = jsonFiles
