@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PID_LABEL } from './stale.js';
 import { root, run, waitFor } from './support.js';
 
 const DEB = join(root, 'dist/docker/floatlb.deb');
@@ -23,6 +24,7 @@ async function start(image: string): Promise<StartedTestContainer> {
   return new GenericContainer(image)
     .withCommand(['sleep', 'infinity'])
     .withNetworkMode('none')
+    .withLabels({ [PID_LABEL]: String(process.pid) })
     .withAddedCapabilities('NET_ADMIN', 'NET_RAW')
     .withBindMounts([
       { source: DEB, target: '/tmp/floatlb.deb', mode: 'ro' },

@@ -4,6 +4,7 @@
 // failing fails the tier: nothing here is skipped.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { removeStale } from './stale.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -21,6 +22,8 @@ export default function setup(): () => void {
   if (process.getuid?.() !== 0) throw new Error('the docker tier needs root (it runs dockerd)');
   const started = run('lab/docker/engine.sh', 'start') === 'started';
   try {
+    const stale = removeStale();
+    if (stale.length) console.log(`removed what an earlier run left: ${stale.join(', ')}`);
     run('lab/docker/images.sh');
   } catch (e) {
     if (started) run('lab/docker/engine.sh', 'stop');
