@@ -7,7 +7,6 @@ import { configCommand } from './commands/config.js';
 import { controlCommands } from './commands/control.js';
 import { demoCommand } from './commands/demo.js';
 import { ipvsCommand } from './commands/ipvs.js';
-import { labCommand } from './commands/lab.js';
 import { nftCommand } from './commands/nft.js';
 import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
@@ -18,7 +17,6 @@ const commands: CommandModule[] = [
   runCommand as CommandModule,
   ...controlCommands,
   demoCommand,
-  labCommand as CommandModule,
   nftCommand as CommandModule,
 ];
 

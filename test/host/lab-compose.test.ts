@@ -2,14 +2,14 @@
 // here, so CI checks that the file is valid with `docker-compose config`.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../lab/lab.js';
 import { requireTool } from '../support/require.js';
+import { REPO_ROOT } from '../support/root.js';
 
 describe('docker-compose.yml', () => {
   it('passes docker-compose config -q', () => {
     requireTool('docker-compose');
     const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
-      cwd: repoRoot(),
+      cwd: REPO_ROOT,
       encoding: 'utf8',
     });
     expect(r.stderr).toBe('');
@@ -18,7 +18,7 @@ describe('docker-compose.yml', () => {
 
   it('uses the seed-004 config and the lab servers that exist in the repository', () => {
     const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config'], {
-      cwd: repoRoot(),
+      cwd: REPO_ROOT,
       encoding: 'utf8',
     });
     expect(r.status).toBe(0);
