@@ -83,7 +83,12 @@ const labCommand = {
     if (action === 'up') {
       if (names.length !== 1) throw new Error('lab up takes one scenario');
       const s = findScenario(names[0]!);
-      const lab = await upScenario(s, { root: ROOT, ...(a.id ? { id: a.id } : {}), detach: true, narrate: say });
+      const lab = await upScenario(s, {
+        root: ROOT,
+        ...(a.id ? { id: a.id } : {}),
+        detach: true,
+        narrate: say,
+      });
       say(`${s.name} is up as lab ${lab.id}: ${s.title}`);
       for (const line of s.describe) say(`  ${line.replaceAll('<id>', lab.id)}`);
       say(`  logs: ${lab.dir}/logs; remove it with: npm run lab -- down ${lab.id}`);

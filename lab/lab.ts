@@ -111,7 +111,15 @@ export class Lab {
       teardown(state);
       throw e;
     }
-    return new Lab(opts.root, opts.id, state, topo, opts.plane, opts.detach ?? false, opts.narrate ?? (() => {}));
+    return new Lab(
+      opts.root,
+      opts.id,
+      state,
+      topo,
+      opts.plane,
+      opts.detach ?? false,
+      opts.narrate ?? (() => {}),
+    );
   }
 
   path(...parts: string[]): string {

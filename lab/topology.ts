@@ -142,7 +142,9 @@ function plan(spec: TopologySpec, nsOf: (node: string) => string) {
     cmds.push(`link set ${p.ifname} up`);
   };
   for (const v of spec.veths ?? []) {
-    at(create, v.a.node).push(`link add ${v.a.ifname} type veth peer name ${v.b.ifname} netns ${nsOf(v.b.node)}`);
+    at(create, v.a.node).push(
+      `link add ${v.a.ifname} type veth peer name ${v.b.ifname} netns ${nsOf(v.b.node)}`,
+    );
     up(v.a);
     up(v.b);
   }
@@ -164,7 +166,9 @@ function plan(spec: TopologySpec, nsOf: (node: string) => string) {
     own.push(`link set ${b.name} up`);
   }
   for (const r of spec.routes ?? []) {
-    at(configure, r.node).push(`route add ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`);
+    at(configure, r.node).push(
+      `route add ${r.dst}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}`,
+    );
   }
   return { create, configure };
 }
@@ -185,7 +189,11 @@ export async function buildTopology(spec: TopologySpec, o: BuildOptions): Promis
     if (present.has(name)) deleteNetns(name);
   }
   try {
-    await run('ip', ['-batch', '-'], [...names.values()].map((n) => `netns add ${n}`));
+    await run(
+      'ip',
+      ['-batch', '-'],
+      [...names.values()].map((n) => `netns add ${n}`),
+    );
     for (const [node, cmds] of create) await run('ip', ['-n', nsOf(node), '-batch', '-'], cmds);
     for (const [node, kv] of Object.entries(spec.sysctls ?? {})) {
       const args = Object.entries(kv).map(([k, v]) => `${k}=${v}`);

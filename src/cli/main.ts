@@ -20,6 +20,11 @@ const commands: CommandModule[] = [
   nftCommand as CommandModule,
 ];
 
+function helpWidth(): number {
+  const cols = process.stdout.columns || Number(process.env.COLUMNS) || 100;
+  return Math.max(40, Math.min(110, cols));
+}
+
 export async function main(argv: string[]): Promise<void> {
   const cli = yargs(argv)
     .scriptName('floatlb')
@@ -33,7 +38,9 @@ export async function main(argv: string[]): Promise<void> {
       throw new UsageError(msg);
     })
     .help()
-    .wrap(Math.min(110, process.stdout.columns ?? 100));
+    // Word-wrapped at the terminal's width (COLUMNS when not a terminal); the
+    // bundle takes cliui's word-aware build (package.json: bundle).
+    .wrap(helpWidth());
   for (const c of commands) cli.command(c);
   await cli.parseAsync();
 }
