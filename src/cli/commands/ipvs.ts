@@ -16,7 +16,7 @@ export const ipvsCommand: CommandModule<object, { args?: string[] }> = {
   describe: 'Program and list IPVS as ipvsadm does',
   builder: (y) =>
     y
-      .usage('$0 ipvs ARGS: ipvsadm\'s -L -n, -S, -R, -A/-E/-D, -a/-e/-d, -C, -Z')
+      .usage("$0 ipvs ARGS: ipvsadm's -L -n, -S, -R, -A/-E/-D, -a/-e/-d, -C, -Z")
       .parserConfiguration({ 'unknown-options-as-args': true, 'short-option-groups': false })
       .strict(false)
       .positional('args', { type: 'string', array: true, describe: 'ipvsadm-style arguments' }),
