@@ -36,7 +36,7 @@ function printReport(r: Report): void {
 
 const labCommand = {
   command: '$0 <action> [scenario..]',
-  describe: `Lab scenarios in network namespaces (state in ${labStateDir()}): list, up, down, test`,
+  describe: 'Lab scenarios in network namespaces: list, up, down, test',
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['list', 'up', 'down', 'test'] as const, describe: 'what to do' })
@@ -124,7 +124,10 @@ yargs(hideBin(process.argv))
   .scriptName('npm run lab --')
   .strict()
   .command(labCommand)
+  .epilog(`State: ${labStateDir()}. Scenarios that need IPVS run in the lab VM.`)
   .help()
+  // Unbundled, yargs takes cliui's ESM build, which breaks lines inside words.
+  .wrap(null)
   .parseAsync()
   .catch((err: unknown) => {
     process.stderr.write(`lab: ${(err as Error).message}\n`);
