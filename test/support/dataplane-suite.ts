@@ -22,8 +22,10 @@ export interface PlaneLab {
 const SERVER_JS = `
 const http = require('node:http');
 const name = process.argv[1];
-http.createServer((q, s) => { s.setHeader('content-type', 'text/plain'); s.end(name); })
-  .listen(Number(process.argv[2]), '0.0.0.0', () => console.log('ready'));
+const srv = http.createServer((q, s) => { s.setHeader('content-type', 'text/plain'); s.end(name); });
+// A held connection stays open however long a case takes (node closes an idle one after 5 s).
+srv.keepAliveTimeout = 0;
+srv.listen(Number(process.argv[2]), '0.0.0.0', () => console.log('ready'));
 `;
 
 /** client 10.98.1.2 -- director (VIP 10.98.1.100) -- bridge 10.98.2.0/24 -- real servers. */
