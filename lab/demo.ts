@@ -1,7 +1,8 @@
 // The demo: the seed-004 lab with HTTP. Traffic is split across three web
 // servers, the master director is killed, the VIP moves, traffic continues.
 // It narrates as it goes, prints a summary of what it measured and removes
-// everything it created.
+// everything it created. The shipped CLI's `floatlb demo` runs it, so nothing
+// here may reach the lab VM (test/unit/cli-bundle.test.ts checks the bundle).
 import { sleep, waitFor } from './lab.js';
 import { analyze, fmtShares } from './measure.js';
 import { listNetns } from './netns.js';
@@ -21,13 +22,13 @@ export interface DemoSummary {
   totalMs: number;
 }
 
-export async function runDemo(say: (line: string) => void): Promise<DemoSummary> {
+export async function runDemo(root: string, say: (line: string) => void): Promise<DemoSummary> {
   const t0 = Date.now();
   const id = `demo-${process.pid}`;
   say(
     '1/5 building a client, two directors (d1 master, d2 backup) and three web servers in network namespaces',
   );
-  const lab = await upScenario(seed004, { id, narrate: say });
+  const lab = await upScenario(seed004, { root, id, narrate: say });
   let summary: DemoSummary;
   try {
     const target = `${VIP}:80`;

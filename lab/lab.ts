@@ -3,22 +3,10 @@
 // written against this class.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { type AttemptResult, analyze, type Continuity } from './measure.js';
 import { LabState, labStateDir, type ProcRecord, teardown } from './state.js';
-import { Topology, type TopologySpec } from './topology.js';
-
-/** The repository root, from dist/lab/*.js or lab/*.ts alike. */
-export function repoRoot(): string {
-  let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, 'package.json'))) {
-    const up = dirname(d);
-    if (up === d) throw new Error('cannot find the floatlb repository root');
-    d = up;
-  }
-  return d;
-}
+import { buildTopology, type Topology, type TopologySpec } from './topology.js';
 
 export type Plane = 'nftables' | 'ipvs';
 
@@ -70,7 +58,8 @@ export class Lab {
   readonly state: LabState;
   readonly topo: Topology;
   readonly dir: string;
-  readonly root = repoRoot();
+  /** The source tree: the lab's servers, scenario configs and the built floatlb. */
+  readonly root: string;
   readonly plane: Plane;
   narrate: Narrate;
   /** Per node, the processes a node failure kills and a recovery starts again. */
@@ -80,6 +69,7 @@ export class Lab {
   private readonly detach: boolean;
 
   private constructor(
+    root: string,
     id: string,
     state: LabState,
     topo: Topology,
@@ -87,6 +77,7 @@ export class Lab {
     detach: boolean,
     narrate: Narrate,
   ) {
+    this.root = root;
     this.id = id;
     this.state = state;
     this.topo = topo;
@@ -96,22 +87,39 @@ export class Lab {
     this.dir = join(labStateDir(), id);
   }
 
-  static create(opts: {
+  static async create(opts: {
+    root: string;
     id: string;
     scenario: string;
     spec: TopologySpec;
     plane: Plane;
     detach?: boolean;
     narrate?: Narrate;
-  }): Lab {
+  }): Promise<Lab> {
     if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(opts.id)) throw new Error(`bad lab id ${opts.id}`);
     const state = LabState.create(opts.id, opts.scenario);
-    const topo = new Topology(`lab-${opts.id}`, opts.spec);
-    const lab = new Lab(opts.id, state, topo, opts.plane, opts.detach ?? false, opts.narrate ?? (() => {}));
-    state.addDir(lab.dir);
-    mkdirSync(lab.dir, { recursive: true });
-    topo.build(state);
-    return lab;
+    const dir = join(labStateDir(), opts.id);
+    let topo: Topology;
+    try {
+      state.addDir(dir);
+      mkdirSync(dir, { recursive: true });
+      topo = await buildTopology(opts.spec, {
+        nsName: (node) => `lab-${opts.id}-${node}`,
+        onNetns: (name) => state.addNetns(name),
+      });
+    } catch (e) {
+      teardown(state);
+      throw e;
+    }
+    return new Lab(
+      opts.root,
+      opts.id,
+      state,
+      topo,
+      opts.plane,
+      opts.detach ?? false,
+      opts.narrate ?? (() => {}),
+    );
   }
 
   path(...parts: string[]): string {
@@ -223,7 +231,7 @@ export class Lab {
   failNode(node: string): void {
     // Links first: a process that sees its parent die (keepalived's VRRP
     // child) could otherwise still send a goodbye advert.
-    for (const i of this.topo.lanInterfaces(node)) this.topo.setLink(node, i, false);
+    for (const i of this.topo.interfaces(node)) this.topo.setLink(node, i, false);
     for (const r of this.roles.get(node) ?? []) this.kill(r.proc);
     // Children too: the whole node dies.
     for (const pid of this.pidsIn(node)) {
@@ -244,7 +252,7 @@ export class Lab {
 
   /** The node comes back as after a reboot: no VIPs, links up, director started. */
   recoverNode(node: string, vips: string[]): void {
-    for (const i of this.topo.lanInterfaces(node)) {
+    for (const i of this.topo.interfaces(node)) {
       for (const v of vips) {
         if (this.topo.hasAddress(node, i, v)) this.topo.node(node).ip('addr', 'del', `${v}/32`, 'dev', i);
       }
@@ -256,7 +264,7 @@ export class Lab {
   /** Which of the nodes holds addr on one of its LAN interfaces. */
   holder(addr: string, nodes: string[]): string | null {
     for (const n of nodes) {
-      for (const i of this.topo.lanInterfaces(n)) if (this.topo.hasAddress(n, i, addr)) return n;
+      for (const i of this.topo.interfaces(n)) if (this.topo.hasAddress(n, i, addr)) return n;
     }
     return null;
   }

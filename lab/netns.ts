@@ -99,36 +99,3 @@ export function deleteNetnsByPrefix(prefix: string): string[] {
   for (const n of gone) deleteNetns(n);
   return gone;
 }
-
-/** A veth pair between two namespaces, each end with an address (CIDR). */
-export function vethPair(
-  a: Netns,
-  aIf: string,
-  aAddr: string | null,
-  b: Netns,
-  bIf: string,
-  bAddr: string | null,
-): void {
-  const tmp = `v${process.pid % 10000}${Math.floor(Math.random() * 1e5)}`;
-  sh('ip', ['link', 'add', `${tmp}a`, 'type', 'veth', 'peer', 'name', `${tmp}b`]);
-  sh('ip', ['link', 'set', `${tmp}a`, 'netns', a.name, 'name', aIf]);
-  sh('ip', ['link', 'set', `${tmp}b`, 'netns', b.name, 'name', bIf]);
-  for (const [ns, ifname, addr] of [
-    [a, aIf, aAddr],
-    [b, bIf, bAddr],
-  ] as const) {
-    if (addr) ns.ip('addr', 'add', addr, 'dev', ifname, ...(addr.includes(':') ? ['nodad'] : []));
-    ns.ip('link', 'set', ifname, 'up');
-  }
-}
-
-/** A bridge inside `hub` that joins one veth per namespace in `members`. */
-export function bridge(hub: Netns, name: string, members: Array<[Netns, string, string | null]>): void {
-  hub.ip('link', 'add', name, 'type', 'bridge');
-  hub.ip('link', 'set', name, 'up');
-  members.forEach(([ns, ifname, addr], i) => {
-    const port = `${name}p${i}`;
-    vethPair(hub, port, null, ns, ifname, addr);
-    hub.ip('link', 'set', port, 'master', name);
-  });
-}

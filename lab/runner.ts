@@ -1,20 +1,22 @@
-// Brings scenarios up, tests them and takes them down. A scenario that needs
-// IPVS on a kernel without it is tested inside the lab VM: the same command
-// runs there, and its report comes back on one marked line of output.
-import { kernelHasIpvs, Lab, type Narrate, repoRoot } from './lab.js';
+// Brings scenarios up on this kernel, tests them and takes them down. No VM
+// here: the shipped CLI's demo imports this module (lab/vm-test.ts boots the
+// lab VM for scenarios that need IPVS).
+import { kernelHasIpvs, Lab, type Narrate } from './lab.js';
 import { type Check, planeFor, Report, type Scenario } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
-import { LabState, listLabs, procAlive, type TeardownReport, teardown } from './state.js';
+import { listLabs, procAlive, type TeardownReport, teardown } from './state.js';
 
 export const REPORT_MARK = 'FLOATLB-LAB-REPORT ';
 
 export function findScenario(name: string): Scenario {
   const s = scenarios.find((x) => x.name === name);
-  if (!s) throw new Error(`no scenario ${name}; floatlb lab list shows them`);
+  if (!s) throw new Error(`no scenario ${name}; npm run lab -- list shows them`);
   return s;
 }
 
 export interface RunOptions {
+  /** The source tree (the lab's servers and configs, dist/src/cli/main.js). */
+  root: string;
   id?: string;
   narrate?: Narrate;
   onCheck?: (c: Check) => void;
@@ -25,10 +27,11 @@ export interface RunOptions {
 export async function upScenario(s: Scenario, o: RunOptions & { detach?: boolean }): Promise<Lab> {
   if (s.needsIpvs && !kernelHasIpvs()) {
     throw new Error(
-      `${s.name} needs IPVS, which this kernel lacks: \`floatlb lab test ${s.name}\` runs it in the lab VM`,
+      `${s.name} needs IPVS, which this kernel lacks: \`npm run lab -- test ${s.name}\` runs it in the lab VM`,
     );
   }
-  const lab = Lab.create({
+  const lab = await Lab.create({
+    root: o.root,
     id: o.id ?? s.name,
     scenario: s.name,
     spec: s.topology(),
@@ -51,7 +54,7 @@ export async function upScenario(s: Scenario, o: RunOptions & { detach?: boolean
 }
 
 /** Runs one scenario's test on this kernel and takes it down afterwards. */
-export async function testHere(s: Scenario, o: RunOptions = {}): Promise<Report> {
+export async function testHere(s: Scenario, o: RunOptions): Promise<Report> {
   const report = new Report(s.name, o.onCheck);
   let lab: Lab | null = null;
   try {
@@ -68,80 +71,6 @@ export async function testHere(s: Scenario, o: RunOptions = {}): Promise<Report>
     if (lab && !o.keep) lab.down();
   }
   return report;
-}
-
-/** Runs scenarios in one lab VM boot; returns their reports. */
-export async function testInVm(
-  names: string[],
-  o: RunOptions & { timeoutMs?: number } = {},
-): Promise<Report[]> {
-  const { runInKernelVm, cleanVms } = await import('./vm/index.js');
-  // The VM's qemu carries this process's pid in its job id; a state record
-  // lets `lab down` kill it if this process dies first.
-  const state = LabState.create(`vm-${process.pid}`, names.join('+'));
-  state.addVm(`-${process.pid}-`);
-  const narrate = o.narrate ?? (() => {});
-  narrate(`booting the lab VM (IPVS) for ${names.join(', ')}`);
-  let pending = '';
-  const reports: Report[] = [];
-  try {
-    const r = await runInKernelVm(
-      ['node', 'dist/src/cli/main.js', 'lab', 'test', ...names, '--report-lines'],
-      {
-        cwd: repoRoot(),
-        env: { FLOATLB_LAB_TIME_SCALE: process.env.FLOATLB_LAB_TIME_SCALE ?? '4' },
-        timeoutMs: o.timeoutMs ?? 600_000,
-        onOutput: (chunk) => {
-          pending += chunk;
-          let nl = pending.indexOf('\n');
-          while (nl >= 0) {
-            const line = pending.slice(0, nl).replace(/\r$/, '');
-            pending = pending.slice(nl + 1);
-            if (line.startsWith(REPORT_MARK)) {
-              const j = JSON.parse(line.slice(REPORT_MARK.length)) as ReturnType<Report['toJSON']>;
-              const rep = new Report(j.scenario, o.onCheck);
-              for (const c of j.checks) rep.check(c.name, c.ok, c.detail);
-              Object.assign(rep.figures, j.figures, { where: 'lab VM' });
-              reports.push(rep);
-            } else if (line.trim()) narrate(`  vm| ${line}`);
-            nl = pending.indexOf('\n');
-          }
-        },
-      },
-    );
-    for (const n of names) {
-      if (!reports.some((x) => x.scenario === n)) {
-        const rep = new Report(n, o.onCheck);
-        rep.check(
-          'scenario reported from the VM',
-          false,
-          `VM exit ${r.code}${r.timedOut ? ' (timed out)' : ''}`,
-        );
-        reports.push(rep);
-      }
-    }
-  } finally {
-    teardown(state);
-    cleanVms();
-  }
-  return reports;
-}
-
-/** Tests scenarios here or in the VM, whichever each needs. */
-export async function testScenarios(names: string[], o: RunOptions = {}): Promise<Report[]> {
-  const list = names.map(findScenario);
-  const here = list.filter((s) => !s.needsIpvs || kernelHasIpvs());
-  const vm = list.filter((s) => s.needsIpvs && !kernelHasIpvs());
-  const out: Report[] = [];
-  for (const s of here) out.push(await testHere(s, o));
-  if (vm.length)
-    out.push(
-      ...(await testInVm(
-        vm.map((s) => s.name),
-        o,
-      )),
-    );
-  return out;
 }
 
 /** Removes labs: all of them, or those whose id or scenario matches. */

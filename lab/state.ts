@@ -65,7 +65,8 @@ export class LabState {
     const dir = labStateDir();
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, `${id}.json`);
-    if (existsSync(file)) throw new Error(`lab ${id} is already up (${file}); run: floatlb lab down ${id}`);
+    if (existsSync(file))
+      throw new Error(`lab ${id} is already up (${file}); run: npm run lab -- down ${id}`);
     const owner = { pid: process.pid, start: procStart(process.pid) ?? 0, what: 'lab' };
     const s = new LabState(file, {
       version: 1,

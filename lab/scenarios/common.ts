@@ -3,7 +3,7 @@
 import { type Lab, sleep, waitFor } from '../lab.js';
 import { analyze, checkShares, fmtShares } from '../measure.js';
 import type { Report } from '../scenario.js';
-import type { TopologySpec } from '../topology.js';
+import { type BridgeSpec, forwarding, type Port, type TopologySpec } from '../topology.js';
 
 export interface NatPair {
   front: { prefix: string; client: string; d1: string; d2: string };
@@ -17,28 +17,27 @@ export function natPairTopology(p: NatPair): TopologySpec {
   const f = len(p.front.prefix);
   const b = len(p.back.prefix);
   return {
-    nodes: ['client', 'd1', 'd2', ...p.servers.map((s) => s.node)],
-    lans: [
-      {
-        name: 'front',
-        members: [
-          { node: 'client', ifname: 'eth0', addr: `${p.front.client}/${f}` },
-          { node: 'd1', ifname: 'eth0', addr: `${p.front.d1}/${f}` },
-          { node: 'd2', ifname: 'eth0', addr: `${p.front.d2}/${f}` },
-        ],
-      },
-      {
-        name: 'back',
-        members: [
-          { node: 'd1', ifname: 'eth1', addr: `${p.back.d1}/${b}` },
-          { node: 'd2', ifname: 'eth1', addr: `${p.back.d2}/${b}` },
-          ...p.servers.map((s) => ({ node: s.node, ifname: 'eth0', addr: `${s.addr}/${b}` })),
-        ],
-      },
+    nodes: ['hub', 'client', 'd1', 'd2', ...p.servers.map((s) => s.node)],
+    bridges: [
+      hubLan('front', [
+        { node: 'client', ifname: 'eth0', addrs: [`${p.front.client}/${f}`] },
+        { node: 'd1', ifname: 'eth0', addrs: [`${p.front.d1}/${f}`] },
+        { node: 'd2', ifname: 'eth0', addrs: [`${p.front.d2}/${f}`] },
+      ]),
+      hubLan('back', [
+        { node: 'd1', ifname: 'eth1', addrs: [`${p.back.d1}/${b}`] },
+        { node: 'd2', ifname: 'eth1', addrs: [`${p.back.d2}/${b}`] },
+        ...p.servers.map((s) => ({ node: s.node, ifname: 'eth0', addrs: [`${s.addr}/${b}`] })),
+      ]),
     ],
     routes: p.servers.map((s) => ({ node: s.node, dst: 'default', via: p.back.gateway })),
-    forwarders: ['d1', 'd2'],
+    sysctls: forwarding(['d1', 'd2']),
   };
+}
+
+/** A LAN of the lab: a bridge in the `hub` node, which holds nothing else. */
+export function hubLan(name: string, ports: Port[]): BridgeSpec {
+  return { name, in: 'hub', ports };
 }
 
 export interface BalanceOptions {

@@ -4,8 +4,8 @@ import type { Lab } from '../lab.js';
 import { TIME_SCALE, waitFor } from '../lab.js';
 import { checkShares, fmtShares } from '../measure.js';
 import type { Report, Scenario } from '../scenario.js';
-import type { TopologySpec } from '../topology.js';
-import { failoverTest, natPairTopology } from './common.js';
+import { forwarding, type TopologySpec } from '../topology.js';
+import { failoverTest, hubLan, natPairTopology } from './common.js';
 
 type Mode = 'dr' | 'tun' | 'nat';
 
@@ -46,21 +46,18 @@ function routedLan(
 ): TopologySpec {
   const pfx = lan.split('/')[1] ?? '24';
   const members = [
-    { node: 'router', ifname: 'eth1', addr: `${router}/${pfx}` },
-    ...Object.entries(directors).map(([node, a]) => ({ node, ifname: 'eth0', addr: `${a}/${pfx}` })),
-    ...servers.map((s) => ({ node: s.node, ifname: 'eth0', addr: `${s.addr}/${pfx}` })),
+    { node: 'router', ifname: 'eth1', addrs: [`${router}/${pfx}`] },
+    ...Object.entries(directors).map(([node, a]) => ({ node, ifname: 'eth0', addrs: [`${a}/${pfx}`] })),
+    ...servers.map((s) => ({ node: s.node, ifname: 'eth0', addrs: [`${s.addr}/${pfx}`] })),
   ];
   return {
-    nodes: ['client', 'router', ...Object.keys(directors), ...servers.map((s) => s.node)],
-    lans: [
-      {
-        name: 'wan',
-        members: [
-          { node: 'client', ifname: 'eth0', addr: '10.9.0.10/24' },
-          { node: 'router', ifname: 'eth0', addr: '10.9.0.1/24' },
-        ],
-      },
-      { name: 'lan', members },
+    nodes: ['hub', 'client', 'router', ...Object.keys(directors), ...servers.map((s) => s.node)],
+    bridges: [
+      hubLan('wan', [
+        { node: 'client', ifname: 'eth0', addrs: ['10.9.0.10/24'] },
+        { node: 'router', ifname: 'eth0', addrs: ['10.9.0.1/24'] },
+      ]),
+      hubLan('lan', members),
     ],
     routes: [
       { node: 'client', dst: 'default', via: '10.9.0.1' },
@@ -70,7 +67,7 @@ function routedLan(
         via: router,
       })),
     ],
-    forwarders: ['router', ...Object.keys(directors)],
+    sysctls: forwarding(['router', ...Object.keys(directors)]),
   };
 }
 

@@ -7,7 +7,6 @@ import { configCommand } from './commands/config.js';
 import { controlCommands } from './commands/control.js';
 import { demoCommand } from './commands/demo.js';
 import { ipvsCommand } from './commands/ipvs.js';
-import { labCommand } from './commands/lab.js';
 import { nftCommand } from './commands/nft.js';
 import { runCommand } from './commands/run.js';
 import { UsageError } from './errors.js';
@@ -19,9 +18,13 @@ const commands: CommandModule[] = [
   runCommand as CommandModule,
   ...controlCommands,
   demoCommand,
-  labCommand as CommandModule,
   nftCommand as CommandModule,
 ];
+
+function helpWidth(): number {
+  const cols = process.stdout.columns || Number(process.env.COLUMNS) || 100;
+  return Math.max(40, Math.min(110, cols));
+}
 
 export async function main(argv: string[]): Promise<void> {
   const cli = yargs(argv)
@@ -37,7 +40,9 @@ export async function main(argv: string[]): Promise<void> {
     })
     .version(programVersion())
     .help()
-    .wrap(Math.min(110, process.stdout.columns ?? 100));
+    // Word-wrapped at the terminal's width (COLUMNS when not a terminal); the
+    // bundle takes cliui's word-aware build (package.json: bundle).
+    .wrap(helpWidth());
   for (const c of commands) cli.command(c);
   await cli.parseAsync();
 }

@@ -1,6 +1,6 @@
 // A VRRP speaker for one instance: the pure machine, driven by a transport,
 // a clock, a VIP manager, a frame sender and notify scripts. Every seam is an
-// interface; src/vrrp/standalone.ts wires the real ones.
+// interface; test/support/vrrp-standalone.ts wires the real ones.
 import { performance } from 'node:perf_hooks';
 import { canonicalIp } from '../kernel/vocabulary.js';
 import type { VrrpDatagram } from '../kernel/vrrp-socket.js';

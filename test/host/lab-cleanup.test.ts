@@ -4,13 +4,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, sleep, waitFor } from '../../lab/lab.js';
+import { sleep, waitFor } from '../../lab/lab.js';
 import { listNetns, sh } from '../../lab/netns.js';
 import { hostInterfaces, LabState, labStateDir, procAlive } from '../../lab/state.js';
 import { requireRoot } from '../support/require.js';
+import { REPO_ROOT } from '../support/root.js';
 
-const cli = (args: string[]) =>
-  execFileSync(process.execPath, [join(repoRoot(), 'dist/src/cli/main.js'), ...args], { encoding: 'utf8' });
+const lab = (args: string[]) =>
+  execFileSync(process.execPath, [join(REPO_ROOT, 'dist/lab/cli.js'), ...args], { encoding: 'utf8' });
 
 describe('lab down after kill -9 of the lab', () => {
   it('removes every namespace and process the lab recorded, and nothing else', async () => {
@@ -22,9 +23,9 @@ describe('lab down after kill -9 of the lab', () => {
     const intruder = `lab-${id}-intruder`;
     sh('ip', ['netns', 'add', intruder]);
     try {
-      const lab = spawn(
+      const run = spawn(
         process.execPath,
-        [join(repoRoot(), 'dist/src/cli/main.js'), 'lab', 'test', 'seed-004', '--id', id],
+        [join(REPO_ROOT, 'dist/lab/cli.js'), 'test', 'seed-004', '--id', id],
         {
           stdio: 'ignore',
           detached: true,
@@ -36,14 +37,14 @@ describe('lab down after kill -9 of the lab', () => {
         60_000,
       );
       await sleep(1000);
-      process.kill(lab.pid!, 'SIGKILL');
+      process.kill(run.pid!, 'SIGKILL');
       await sleep(300);
       const rec = LabState.load(file).record;
       const running = rec.procs.filter(procAlive);
       expect(running.length, 'servers and directors outlive the killed lab').toBeGreaterThan(3);
       expect(listNetns().filter((n) => rec.netns.includes(n)).length).toBe(rec.netns.length);
 
-      const out = cli(['lab', 'down', id]);
+      const out = lab(['down', id]);
       expect(out).toMatch(new RegExp(`down ${id}: ${rec.netns.length} namespaces`));
       expect(listNetns().filter((n) => rec.netns.includes(n))).toEqual([]);
       expect(rec.procs.filter(procAlive)).toEqual([]);
@@ -52,7 +53,7 @@ describe('lab down after kill -9 of the lab', () => {
       expect(hostInterfaces().sort()).toEqual(ifacesBefore);
       expect(listNetns()).toContain(intruder);
       // A second down finds nothing to do.
-      expect(cli(['lab', 'down', id])).toContain(`no lab ${id} is up`);
+      expect(lab(['down', id])).toContain(`no lab ${id} is up`);
     } finally {
       sh('ip', ['netns', 'del', intruder]);
     }

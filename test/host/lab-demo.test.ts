@@ -3,16 +3,16 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../../lab/lab.js';
 import { listNetns } from '../../lab/netns.js';
 import { requireRoot } from '../support/require.js';
+import { REPO_ROOT } from '../support/root.js';
 
 describe('floatlb demo', () => {
   it('runs to its summary with the split, the VIP move and failed requests, and cleans up', () => {
     requireRoot();
     const before = listNetns().filter((n) => n.startsWith('lab-demo-'));
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [join(repoRoot(), 'dist/src/cli/main.js'), 'demo'], {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/src/cli/main.js'), 'demo'], {
       encoding: 'utf8',
       timeout: 120_000,
     });

@@ -1,4 +1,4 @@
-// floatlb lab test seed-004 on this kernel (nftables plane).
+// npm run lab -- test seed-004 on this kernel (nftables plane).
 import { describe, it } from 'vitest';
 import { runScenario } from './lab-support.js';
 

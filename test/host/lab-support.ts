@@ -5,6 +5,7 @@ import { testHere } from '../../lab/runner.js';
 import type { Report } from '../../lab/scenario.js';
 import { scenarios } from '../../lab/scenarios/index.js';
 import { requireRoot, requireTool } from '../support/require.js';
+import { REPO_ROOT } from '../support/root.js';
 
 export async function runScenario(name: string): Promise<Report> {
   requireRoot();
@@ -12,7 +13,7 @@ export async function runScenario(name: string): Promise<Report> {
   const s = scenarios.find((x) => x.name === name);
   if (!s) throw new Error(`no scenario ${name}`);
   const id = `t${process.pid}-${name.replace(/^seed-/, 's')}`.slice(0, 31);
-  const report = await testHere(s, { id });
+  const report = await testHere(s, { root: REPO_ROOT, id });
   // The figures go to the test output: they are what the scenario measured.
   console.log(JSON.stringify({ scenario: name, checks: report.checks, figures: report.figures }, null, 1));
   const failed = report.checks.filter((c) => !c.ok);

@@ -7,7 +7,7 @@ import { formatList } from '../../src/cli/ipvs-format.js';
 import type { ApplyResult, DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { listNftablesPlane, NftablesDataPlane } from '../../src/kernel/nftables/index.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
-import { buildTopology, hold, requests, type Topology } from '../support/dataplane-suite.js';
+import { buildPlaneLab, hold, type PlaneLab, requests } from '../support/dataplane-suite.js';
 import { testNetns } from '../support/netns.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
@@ -24,7 +24,7 @@ const svc = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
 });
 
 describe('nftables plane transactions', () => {
-  let t: Topology;
+  let t: PlaneLab;
   let plane: NftablesDataPlane;
   const dest = (i: number, weight: number): DestSpec => ({
     address: asIp(t.servers[i]!.address),
@@ -38,7 +38,7 @@ describe('nftables plane transactions', () => {
   const tableText = () => t.director.exec('nft', 'list', 'table', 'inet', 'floatlb');
 
   beforeAll(async () => {
-    t = await buildTopology('nft');
+    t = await buildPlaneLab('nft');
     plane = new NftablesDataPlane({ netns: t.director.name });
   });
   afterAll(() => t?.delete());

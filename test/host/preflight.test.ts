@@ -30,8 +30,8 @@ async function warningsOfRun(text: string): Promise<string[]> {
     .map((l) => String(l.msg));
 }
 
-beforeAll(() => {
-  lab = buildDirectorLab('nftables', 1);
+beforeAll(async () => {
+  lab = await buildDirectorLab('nftables', 1);
 });
 
 afterAll(() => lab?.cleanup());

@@ -1,11 +1,12 @@
 // Host tier: Sock and the netlink socket against this machine's kernel.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Netns } from '../../lab/netns.js';
+import type { Topology } from '../../lab/topology.js';
 import { GenlSocket } from '../../src/kernel/netlink/genl.js';
 import { NetlinkError } from '../../src/kernel/netlink/socket.js';
 import { Rtnl } from '../../src/kernel/rtnetlink.js';
 import { ifNameToIndex, inNetns } from '../../src/kernel/sock.js';
-import { testNetns } from '../support/netns.js';
+import { buildTestTopology } from '../support/netns.js';
 import { requireRoot } from '../support/require.js';
 
 describe('generic netlink', () => {
@@ -37,25 +38,25 @@ describe('generic netlink', () => {
 });
 
 describe('rtnetlink inside a namespace', () => {
+  let topo: Topology | undefined;
   let a: Netns;
-  let b: Netns;
   let rtnl: Rtnl;
   let ifindex: number;
 
   beforeAll(async () => {
     requireRoot();
-    const { vethPair } = await import('../../lab/netns.js');
-    a = testNetns('socka');
-    b = testNetns('sockb');
-    vethPair(a, 'veth0', null, b, 'veth0', null);
+    topo = await buildTestTopology('sock', {
+      nodes: ['a', 'b'],
+      veths: [{ a: { node: 'a', ifname: 'veth0' }, b: { node: 'b', ifname: 'veth0' } }],
+    });
+    a = topo.node('a');
     rtnl = new Rtnl({ netns: a.name });
     ifindex = inNetns(a.name, () => ifNameToIndex('veth0'));
   });
 
   afterAll(() => {
     rtnl?.close();
-    a?.delete();
-    b?.delete();
+    topo?.destroy();
   });
 
   it('finds the veth by name and by index', async () => {

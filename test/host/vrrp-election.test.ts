@@ -30,7 +30,7 @@ describe.each([2, 3] as const)('VRRPv%i election with keepalived', (version) => 
   const auth = version === 2 ? { authPass: 'secret' } : {};
 
   it('floatlb (150) preempts keepalived (100) that was master first; its VIP carries the label', async () => {
-    net = lan();
+    net = await lan();
     const { d1, d2 } = net;
     const vips = [{ address: VIP, prefixLen: 32, label: 'eth0:vip' }];
     const [ka, fl] = await firstThen(
@@ -50,7 +50,7 @@ describe.each([2, 3] as const)('VRRPv%i election with keepalived', (version) => 
   });
 
   it('keepalived (150) preempts floatlb (100) that was master first', async () => {
-    net = lan();
+    net = await lan();
     const { d1, d2 } = net;
     const [fl, ka] = await firstThen(
       () => startFloat(d2, { priority: 100, version, ...auth }),
@@ -65,7 +65,7 @@ describe.each([2, 3] as const)('VRRPv%i election with keepalived', (version) => 
   });
 
   it('floatlb with nopreempt (150) leaves keepalived (100) master', async () => {
-    net = lan();
+    net = await lan();
     const { d1, d2 } = net;
     const [ka, fl] = await firstThen(
       () => startKeepalived(d1, { priority: 100, version, ...auth }),
@@ -79,7 +79,7 @@ describe.each([2, 3] as const)('VRRPv%i election with keepalived', (version) => 
   });
 
   it('keepalived with nopreempt (150) leaves floatlb (100) master', async () => {
-    net = lan();
+    net = await lan();
     const { d1, d2 } = net;
     const [fl, ka] = await firstThen(
       () => startFloat(d2, { priority: 100, version, ...auth }),

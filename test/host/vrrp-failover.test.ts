@@ -42,7 +42,7 @@ async function failover(
   advertInt: number,
   prio = { master: 150, backup: 100 },
 ) {
-  net = lan();
+  net = await lan();
   const { d1, d2, client } = net;
   const master = startKeepalived(d1, { priority: prio.master, version, advertInt, state: 'MASTER' });
   speakers.push(master);

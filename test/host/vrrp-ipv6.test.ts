@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function lan6() {
-  net = lan();
+  net = await lan();
   const { d1, d2, client } = net;
   client.ip('addr', 'add', 'fd00:7::10/64', 'dev', 'eth0', 'nodad');
   const ll = { d1: await linkLocal(d1), d2: await linkLocal(d2) };

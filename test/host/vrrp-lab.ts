@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { bridge, Netns } from '../../lab/netns.js';
+import type { Netns } from '../../lab/netns.js';
+import { buildTopology, type Topology, type TopologySpec } from '../../lab/topology.js';
 import { ifNameToIndex, inNetns, SOCK_RAW, Sock } from '../../src/kernel/sock.js';
 import { sockaddrIn, sockaddrLl } from '../../src/kernel/sockaddr.js';
 import { type GratuitousArpInfo, parseArp } from '../../src/vrrp/arp.js';
@@ -18,14 +19,14 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const BUNDLE = join(ROOT, 'node_modules/.cache/floatlb-vrrp/standalone.mjs');
 let built = false;
 
-/** Bundles src/vrrp/standalone.ts so each speaker starts in well under a second. */
+/** Bundles test/support/vrrp-standalone.ts so each speaker starts in well under a second. */
 export function buildStandalone(): string {
   if (!built) {
     mkdirSync(join(ROOT, 'node_modules/.cache/floatlb-vrrp'), { recursive: true });
     execFileSync(
       join(ROOT, 'node_modules/.bin/esbuild'),
       [
-        'src/vrrp/standalone.ts',
+        'test/support/vrrp-standalone.ts',
         '--bundle',
         '--platform=node',
         '--format=esm',
@@ -52,40 +53,49 @@ export interface Lan {
   destroy(): void;
 }
 
-/** d1 10.7.0.1, d2 10.7.0.2, client 10.7.0.10 on one bridge; replies from d1 carry TTL 61, from d2 TTL 62. */
 let nsCounter = 0;
 
 /**
- * A namespace named vr<pid>-<tag><n>. Not the shared fltt- prefix: other
+ * A namespace name vr<pid>-<tag><n>. Not the shared fltt- prefix: other
  * suites' global set-up removes every fltt- namespace, even mid-run.
  */
-export function vrNetns(tag: string): Netns {
-  requireRoot();
-  return Netns.create(`vr${process.pid}-${tag}${nsCounter++}`);
+function vrNetnsName(tag: string): string {
+  return `vr${process.pid}-${tag}${nsCounter++}`;
 }
 
-export function lan(): Lan {
-  requireTool('keepalived');
-  const hub = vrNetns('hub');
-  const d1 = vrNetns('d1');
-  const d2 = vrNetns('d2');
-  const client = vrNetns('cl');
-  bridge(hub, 'vrbr', [
-    [d1, 'eth0', '10.7.0.1/24'],
-    [d2, 'eth0', '10.7.0.2/24'],
-    [client, 'eth0', '10.7.0.10/24'],
-  ]);
-  d1.sysctl('net.ipv4.ip_default_ttl', TTL.d1);
-  d2.sysctl('net.ipv4.ip_default_ttl', TTL.d2);
-  return {
-    hub,
-    d1,
-    d2,
-    client,
-    mac: (ns) => JSON.parse(ns.ip('-j', 'link', 'show', 'eth0'))[0].address as string,
-    destroy() {
-      for (const ns of [client, d2, d1, hub]) ns.delete();
+/** d1 10.7.0.1, d2 10.7.0.2, client 10.7.0.10 on one bridge; replies from d1 carry TTL 61, from d2 TTL 62. */
+export const LAN: TopologySpec = {
+  nodes: ['hub', 'd1', 'd2', 'cl'],
+  bridges: [
+    {
+      name: 'vrbr',
+      in: 'hub',
+      ports: [
+        { node: 'd1', ifname: 'eth0', addrs: ['10.7.0.1/24'] },
+        { node: 'd2', ifname: 'eth0', addrs: ['10.7.0.2/24'] },
+        { node: 'cl', ifname: 'eth0', addrs: ['10.7.0.10/24'] },
+      ],
     },
+  ],
+  sysctls: { d1: { 'net.ipv4.ip_default_ttl': TTL.d1 }, d2: { 'net.ipv4.ip_default_ttl': TTL.d2 } },
+};
+
+/** Builds a topology in vr<pid>- namespaces. */
+export function vrTopology(spec: TopologySpec): Promise<Topology> {
+  requireRoot();
+  return buildTopology(spec, { nsName: vrNetnsName });
+}
+
+export async function lan(): Promise<Lan> {
+  requireTool('keepalived');
+  const topo = await vrTopology(LAN);
+  return {
+    hub: topo.node('hub'),
+    d1: topo.node('d1'),
+    d2: topo.node('d2'),
+    client: topo.node('cl'),
+    mac: (ns) => JSON.parse(ns.ip('-j', 'link', 'show', 'eth0'))[0].address as string,
+    destroy: () => topo.destroy(),
   };
 }
 

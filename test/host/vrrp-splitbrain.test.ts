@@ -34,7 +34,7 @@ afterEach(async () => {
 
 describe('split brain with keepalived', () => {
   it('floatlb (150) wins after a partition heals, and re-points the client with GARP', async () => {
-    net = lan();
+    net = await lan();
     const { d1, d2, client } = net;
     const ka = startKeepalived(d1, { priority: 100 });
     speakers.push(ka);
@@ -71,7 +71,7 @@ describe('split brain with keepalived', () => {
   });
 
   it('floatlb (100) yields to keepalived (150) after a partition heals', async () => {
-    net = lan();
+    net = await lan();
     const { d1, d2 } = net;
     const ka = startKeepalived(d1, { priority: 150, version: 3 });
     speakers.push(ka);
@@ -96,7 +96,7 @@ describe('split brain with keepalived', () => {
 
 describe('malformed adverts', () => {
   it('are dropped and counted by reason, never a crash or a state change', async () => {
-    net = lan();
+    net = await lan();
     const { d2, client } = net;
     const fl = startFloat(d2, { priority: 200, version: 2, authPass: 'secret', initialState: 'MASTER' });
     speakers.push(fl);

@@ -2,7 +2,6 @@
 // multicast: floatlb on one subnet, keepalived 2.2.7 on another. Adverts
 // arrive with TTL 254, accepted through unicast_peer min_ttl/max_ttl.
 import { afterEach, describe, expect, it } from 'vitest';
-import { vethPair } from '../../lab/netns.js';
 import { requireTool } from '../support/require.js';
 import {
   type KaOptions,
@@ -12,7 +11,7 @@ import {
   startFloat,
   startKeepalived,
   VIP,
-  vrNetns,
+  vrTopology,
 } from './vrrp-lab.js';
 
 const FL = '10.9.1.2';
@@ -42,19 +41,28 @@ async function handOver(master: Side, backup: Side): Promise<void> {
 }
 
 /** fl 10.9.1.2 ─ rt 10.9.1.1 | 10.9.2.1 ─ ka 10.9.2.2; the router drops multicast. */
-function routed() {
+async function routed() {
   requireTool('keepalived');
-  const fl = vrNetns('ufl');
-  const rt = vrNetns('urt');
-  const ka = vrNetns('uka');
-  cleanups.push(() => {
-    for (const ns of [fl, ka, rt]) ns.delete();
+  const topo = await vrTopology({
+    nodes: ['ufl', 'urt', 'uka'],
+    veths: [
+      {
+        a: { node: 'ufl', ifname: 'eth0', addrs: [`${FL}/24`] },
+        b: { node: 'urt', ifname: 'eth0', addrs: ['10.9.1.1/24'] },
+      },
+      {
+        a: { node: 'uka', ifname: 'eth0', addrs: [`${KA}/24`] },
+        b: { node: 'urt', ifname: 'eth1', addrs: ['10.9.2.1/24'] },
+      },
+    ],
+    routes: [
+      { node: 'ufl', dst: 'default', via: '10.9.1.1' },
+      { node: 'uka', dst: 'default', via: '10.9.2.1' },
+    ],
+    sysctls: { urt: { 'net.ipv4.ip_forward': 1 } },
   });
-  vethPair(fl, 'eth0', `${FL}/24`, rt, 'eth0', '10.9.1.1/24');
-  vethPair(ka, 'eth0', `${KA}/24`, rt, 'eth1', '10.9.2.1/24');
-  fl.ip('route', 'add', 'default', 'via', '10.9.1.1');
-  ka.ip('route', 'add', 'default', 'via', '10.9.2.1');
-  rt.sysctl('net.ipv4.ip_forward', 1);
+  cleanups.push(() => topo.destroy());
+  const [fl, rt, ka] = [topo.node('ufl'), topo.node('urt'), topo.node('uka')];
   nft(
     rt,
     `table inet vrrouter {
@@ -87,7 +95,7 @@ const hasVip = (ns: { ip(...a: string[]): string }) =>
 
 describe('unicast VRRPv3 across a router with keepalived', () => {
   it('floatlb (150) preempts keepalived (100); keepalived takes over when floatlb stops', async () => {
-    const { fl, rt, ka } = routed();
+    const { fl, rt, ka } = await routed();
     const k = startKeepalived(ka, kaUnicast(100));
     speakers.push(k);
     await k.waitState('MASTER', 8000);
@@ -110,7 +118,7 @@ describe('unicast VRRPv3 across a router with keepalived', () => {
   });
 
   it('keepalived (150) preempts floatlb (100); floatlb takes over when keepalived stops', async () => {
-    const { fl, ka } = routed();
+    const { fl, ka } = await routed();
     const f = startFloat(fl, floatUnicast(100));
     speakers.push(f);
     await f.waitState('MASTER', 8000);
@@ -127,7 +135,7 @@ describe('unicast VRRPv3 across a router with keepalived', () => {
   });
 
   it('without TTL bounds floatlb drops the routed adverts (TTL 254)', async () => {
-    const { fl, ka } = routed();
+    const { fl, ka } = await routed();
     const k = startKeepalived(ka, kaUnicast(150));
     speakers.push(k);
     await k.waitState('MASTER', 8000);

@@ -11,14 +11,15 @@ import { execFile, execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { bridge, type Netns, vethPair } from '../../lab/netns.js';
+import type { Netns } from '../../lab/netns.js';
+import type { Topology } from '../../lab/topology.js';
 import { parseIpvsArgs } from '../../src/cli/ipvs-args.js';
 import { runIpvs } from '../../src/cli/ipvs-run.js';
 import type { DestSpec, Forwarding, ServiceKey } from '../../src/kernel/dataplane.js';
 import { IpvsClient } from '../../src/kernel/ipvs/client.js';
 import { setArp, setIpForward, setRpFilter, setVsKnob } from '../../src/kernel/sysctl.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
-import { testNetns } from '../support/netns.js';
+import { buildTestTopology } from '../support/netns.js';
 import { requireIpvs, requireTool } from '../support/require.js';
 
 const execFileP = promisify(execFile);
@@ -33,6 +34,7 @@ let client: Netns;
 let router: Netns;
 let director: Netns;
 let servers: Netns[] = [];
+let topo: Topology | undefined;
 let ipvs: IpvsClient;
 
 const SERVER = `
@@ -128,18 +130,35 @@ function routeVia(ns: Netns, gw: string): void {
 beforeAll(async () => {
   requireIpvs();
   requireTool('ipvsadm');
-  client = testNetns('cl');
-  router = testNetns('rt');
-  director = testNetns('dir');
-  servers = RS.map((r) => testNetns(r.name));
-  vethPair(client, 'eth0', '10.10.0.2/24', router, 'cl0', '10.10.0.1/24');
-  bridge(router, 'lan', [
-    [director, 'eth0', '10.20.0.10/24'],
-    ...servers.map((s, i): [Netns, string, string] => [s, 'eth0', `${RS[i]!.ip}/24`]),
-  ]);
-  router.ip('addr', 'add', '10.20.0.1/24', 'dev', 'lan');
-  routeVia(client, '10.10.0.1');
-  routeVia(director, '10.20.0.1');
+  const t = await buildTestTopology('', {
+    nodes: ['cl', 'rt', 'dir', ...RS.map((r) => r.name)],
+    veths: [
+      {
+        a: { node: 'cl', ifname: 'eth0', addrs: ['10.10.0.2/24'] },
+        b: { node: 'rt', ifname: 'cl0', addrs: ['10.10.0.1/24'] },
+      },
+    ],
+    bridges: [
+      {
+        name: 'lan',
+        in: 'rt',
+        addrs: ['10.20.0.1/24'],
+        ports: [
+          { node: 'dir', ifname: 'eth0', addrs: ['10.20.0.10/24'] },
+          ...RS.map((r) => ({ node: r.name, ifname: 'eth0', addrs: [`${r.ip}/24`] })),
+        ],
+      },
+    ],
+    routes: [
+      { node: 'cl', dst: 'default', via: '10.10.0.1' },
+      { node: 'dir', dst: 'default', via: '10.20.0.1' },
+    ],
+  });
+  topo = t;
+  client = t.node('cl');
+  router = t.node('rt');
+  director = t.node('dir');
+  servers = RS.map((r) => t.node(r.name));
   setIpForward(true, { netns: router.name });
   setIpForward(true, { netns: director.name });
   // A new connection that reuses the port of a closed one to a weight-0
@@ -196,7 +215,7 @@ afterEach((ctx) => {
 
 afterAll(() => {
   ipvs?.close();
-  for (const ns of [client, router, director, ...servers]) ns?.delete();
+  topo?.destroy();
 });
 
 describe.each<[Forwarding, string]>([

@@ -3,6 +3,7 @@
 // stretched: the VM runs under TCG.
 import { describe, expect, it } from 'vitest';
 import { requireIpvs, requireRoot } from '../support/require.js';
+import { REPO_ROOT } from '../support/root.js';
 
 // lab/lab.ts reads the scale when it is first imported, so it is set before
 // the lab is imported (a static import would be hoisted above this line).
@@ -15,7 +16,7 @@ async function run(name: string): Promise<void> {
   requireIpvs();
   const s = scenarios.find((x) => x.name === name)!;
   const t0 = Date.now();
-  const report = await testHere(s, { id: `k${process.pid}-${name.replace(/^seed-/, 's')}` });
+  const report = await testHere(s, { root: REPO_ROOT, id: `k${process.pid}-${name.replace(/^seed-/, 's')}` });
   console.log(
     JSON.stringify(
       { scenario: name, seconds: (Date.now() - t0) / 1000, checks: report.checks, figures: report.figures },

@@ -3,12 +3,13 @@
 // against IPVS in the lab VM (test/kernel/ipvs-plane.test.ts). A plane comes from a factory given the
 // director's namespace; the topology is client -> director -> real servers.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { bridge, type Netns, vethPair } from '../../lab/netns.js';
+import type { Netns } from '../../lab/netns.js';
+import { forwarding, type TopologySpec } from '../../lab/topology.js';
 import type { DataPlane, DestSpec, ServiceKey, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
-import { testNetns } from './netns.js';
+import { buildTestTopology } from './netns.js';
 
-export interface Topology {
+export interface PlaneLab {
   readonly client: Netns;
   readonly director: Netns;
   readonly servers: ReadonlyArray<{ readonly ns: Netns; readonly name: string; readonly address: string }>;
@@ -21,32 +22,48 @@ export interface Topology {
 const SERVER_JS = `
 const http = require('node:http');
 const name = process.argv[1];
-http.createServer((q, s) => { s.setHeader('content-type', 'text/plain'); s.end(name); })
-  .listen(Number(process.argv[2]), '0.0.0.0', () => console.log('ready'));
+const srv = http.createServer((q, s) => { s.setHeader('content-type', 'text/plain'); s.end(name); });
+// A held connection stays open however long a case takes (node closes an idle one after 5 s).
+srv.keepAliveTimeout = 0;
+srv.listen(Number(process.argv[2]), '0.0.0.0', () => console.log('ready'));
 `;
 
 /** client 10.98.1.2 -- director (VIP 10.98.1.100) -- bridge 10.98.2.0/24 -- real servers. */
-export async function buildTopology(tag: string, servers = 3): Promise<Topology> {
-  const client = testNetns(`${tag}c`);
-  const director = testNetns(`${tag}d`);
+export function planeTopology(servers: number): TopologySpec {
+  const rs = Array.from({ length: servers }, (_, i) => `r${i}`);
+  return {
+    nodes: ['c', 'd', ...rs],
+    veths: [
+      {
+        a: { node: 'c', ifname: 'nfc0', addrs: ['10.98.1.2/24'] },
+        b: { node: 'd', ifname: 'nfd0', addrs: ['10.98.1.1/24', '10.98.1.100/32'] },
+      },
+    ],
+    bridges: [
+      {
+        name: 'nfbr0',
+        in: 'd',
+        addrs: ['10.98.2.1/24'],
+        ports: rs.map((node, i) => ({ node, ifname: 'nfr0', addrs: [`10.98.2.${11 + i}/24`] })),
+      },
+    ],
+    routes: [
+      { node: 'c', dst: 'default', via: '10.98.1.1' },
+      ...rs.map((node) => ({ node, dst: 'default', via: '10.98.2.1' })),
+    ],
+    sysctls: forwarding(['d']),
+  };
+}
+
+/** The plane topology with an HTTP server on port 8080 in each real server. */
+export async function buildPlaneLab(tag: string, servers = 3): Promise<PlaneLab> {
+  const topo = await buildTestTopology(tag, planeTopology(servers));
   const rs = Array.from({ length: servers }, (_, i) => ({
-    ns: testNetns(`${tag}r${i}`),
+    ns: topo.node(`r${i}`),
     name: `rs${i + 1}`,
     address: asIp(`10.98.2.${11 + i}`),
   }));
-  const all = [client, director, ...rs.map((r) => r.ns)];
   try {
-    vethPair(client, 'nfc0', '10.98.1.2/24', director, 'nfd0', '10.98.1.1/24');
-    director.ip('addr', 'add', '10.98.1.100/32', 'dev', 'nfd0');
-    client.ip('route', 'add', 'default', 'via', '10.98.1.1');
-    bridge(
-      director,
-      'nfbr0',
-      rs.map((r) => [r.ns, 'nfr0', `${r.address}/24`] as [Netns, string, string]),
-    );
-    director.ip('addr', 'add', '10.98.2.1/24', 'dev', 'nfbr0');
-    director.sysctl('net.ipv4.ip_forward', 1);
-    for (const r of rs) r.ns.ip('route', 'add', 'default', 'via', '10.98.2.1');
     await Promise.all(
       rs.map(
         (r) =>
@@ -58,19 +75,17 @@ export async function buildTopology(tag: string, servers = 3): Promise<Topology>
       ),
     );
   } catch (e) {
-    for (const n of all) n.delete();
+    topo.destroy();
     throw e;
   }
   return {
-    client,
-    director,
+    client: topo.node('c'),
+    director: topo.node('d'),
     servers: rs,
     vip: '10.98.1.100',
     vport: 80,
     rport: 8080,
-    delete: () => {
-      for (const n of all) n.delete();
-    },
+    delete: () => topo.destroy(),
   };
 }
 
@@ -93,7 +108,7 @@ Promise.all(Array.from({ length: conc }, one)).then(() => console.log(JSON.strin
 `;
 
 /** n HTTP requests from the client, each on a new connection; server name -> count. */
-export async function requests(t: Topology, n: number, conc = 8): Promise<Record<string, number>> {
+export async function requests(t: PlaneLab, n: number, conc = 8): Promise<Record<string, number>> {
   const out = await t.client.execAsync(
     'node',
     '-e',
@@ -124,7 +139,7 @@ export interface HeldConnection {
   close(): void;
 }
 
-export function hold(t: Topology): HeldConnection {
+export function hold(t: PlaneLab): HeldConnection {
   const child = t.client.spawn('node', ['-e', HOLD_JS, t.vip, String(t.vport)], { stdio: 'pipe' });
   const lines: string[] = [];
   const waiters: Array<(l: string) => void> = [];
@@ -157,7 +172,7 @@ export function hold(t: Topology): HeldConnection {
 }
 
 export interface SuiteContext {
-  readonly topo: () => Topology;
+  readonly topo: () => PlaneLab;
   readonly plane: () => DataPlane;
   readonly key: ServiceKey;
   service(over?: Partial<ServiceSpec>): ServiceSpec;
@@ -175,7 +190,7 @@ export interface DataPlaneSuiteOptions {
 
 export function dataPlaneSuite(o: DataPlaneSuiteOptions): void {
   describe(`data plane behaviour: ${o.name}`, () => {
-    let topo: Topology;
+    let topo: PlaneLab;
     let plane: DataPlane;
     const key: ServiceKey = {
       kind: 'ip',
@@ -206,7 +221,7 @@ export function dataPlaneSuite(o: DataPlaneSuiteOptions): void {
     };
 
     beforeAll(async () => {
-      topo = await buildTopology(o.tag);
+      topo = await buildPlaneLab(o.tag);
       plane = await o.makePlane(topo.director.name);
     });
     afterAll(() => {

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bridge, type Netns, vethPair } from '../../lab/netns.js';
+import type { Netns } from '../../lab/netns.js';
+import { forwarding, type TopologySpec } from '../../lab/topology.js';
 import { connectInNetns } from '../../src/kernel/netns-socket.js';
-import { testNetns } from './netns.js';
+import { buildTestTopology } from './netns.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const VIP = '10.80.0.100';
@@ -35,22 +36,38 @@ export function serverIp(i: number): string {
   return `10.80.1.${11 + i}`;
 }
 
-export function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: number): DirectorLab {
-  const client = testNetns('dcli');
-  const director = testNetns('ddir');
-  const servers = Array.from({ length: nServers }, (_, i) => testNetns(`drs${i}`));
-  vethPair(client, 'eth0', '10.80.0.10/24', director, 'eth0', '10.80.0.1/24');
-  director.ip('addr', 'add', `${VIP}/24`, 'dev', 'eth0');
-  client.ip('route', 'add', 'default', 'via', '10.80.0.1');
-  director.sysctl('net.ipv4.ip_forward', 1);
-  // The servers share one segment behind the director: a bridge in its namespace.
-  bridge(
-    director,
-    'br0',
-    servers.map((s, i) => [s, 'eth0', `${serverIp(i)}/24`] as [Netns, string, string]),
-  );
-  director.ip('addr', 'add', '10.80.1.1/24', 'dev', 'br0');
-  for (const s of servers) s.ip('route', 'add', 'default', 'via', '10.80.1.1');
+/** The director's network as data: the servers share one segment, a bridge in the director's namespace. */
+export function directorTopology(nServers: number): TopologySpec {
+  const rs = Array.from({ length: nServers }, (_, i) => `rs${i}`);
+  return {
+    nodes: ['client', 'director', ...rs],
+    veths: [
+      {
+        a: { node: 'client', ifname: 'eth0', addrs: ['10.80.0.10/24'] },
+        b: { node: 'director', ifname: 'eth0', addrs: ['10.80.0.1/24', `${VIP}/24`] },
+      },
+    ],
+    bridges: [
+      {
+        name: 'br0',
+        in: 'director',
+        addrs: ['10.80.1.1/24'],
+        ports: rs.map((node, i) => ({ node, ifname: 'eth0', addrs: [`${serverIp(i)}/24`] })),
+      },
+    ],
+    routes: [
+      { node: 'client', dst: 'default', via: '10.80.0.1' },
+      ...rs.map((node) => ({ node, dst: 'default', via: '10.80.1.1' })),
+    ],
+    sysctls: forwarding(['director']),
+  };
+}
+
+export async function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: number): Promise<DirectorLab> {
+  const topo = await buildTestTopology('d', directorTopology(nServers));
+  const client = topo.node('client');
+  const director = topo.node('director');
+  const servers = Array.from({ length: nServers }, (_, i) => topo.node(`rs${i}`));
   const dir = mkdtempSync(join(tmpdir(), 'floatlb-dlab-'));
   const backends = new Map<number, ChildProcess>();
   const lab: DirectorLab = {
@@ -148,7 +165,7 @@ export function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: number): 
     },
     cleanup() {
       lab.proc?.kill('SIGKILL');
-      for (const s of [client, director, ...servers]) s.delete();
+      topo.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
   };

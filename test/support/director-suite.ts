@@ -94,7 +94,7 @@ export function directorSuite(plane: 'ipvs' | 'nftables'): void {
     let lab: DirectorLab;
 
     beforeAll(async () => {
-      lab = buildDirectorLab(plane, 2);
+      lab = await buildDirectorLab(plane, 2);
       lab.startBackend(0);
       lab.startBackend(1);
       lab.writeConfig(config([1, 1]));

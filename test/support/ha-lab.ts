@@ -5,8 +5,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bridge, type Netns } from '../../lab/netns.js';
-import { testNetns } from './netns.js';
+import type { Netns } from '../../lab/netns.js';
+import { forwarding, type TopologySpec } from '../../lab/topology.js';
+import { buildTestTopology } from './netns.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 export const HA_VIP = '10.81.0.100';
@@ -60,41 +61,43 @@ export interface HaLab {
   cleanup(): void;
 }
 
-/**
- * Builds the topology one command at a time, yielding to the event loop
- * between steps: under the lab VM's CPU emulation the whole build takes over
- * a minute of synchronous forks, long enough for the test runner's own RPC
- * with its worker to time out.
- */
-export async function buildHaLab(nodeCount: number): Promise<HaLab> {
-  const turn = () => new Promise<void>((r) => setImmediate(r));
-  const make = async (name: string) => {
-    const ns = testNetns(name);
-    await turn();
-    return ns;
+/** The two LANs as data: the front (client, directors) and the servers' (directors, nodes). */
+export function haTopology(nodeCount: number): TopologySpec {
+  const nodes = Array.from({ length: nodeCount }, (_, i) => `node${i}`);
+  return {
+    nodes: ['hub', 'client', 'd0', 'd1', ...nodes],
+    bridges: [
+      {
+        name: 'lan',
+        in: 'hub',
+        ports: [
+          { node: 'client', ifname: 'eth0', addrs: ['10.81.0.10/24'] },
+          { node: 'd0', ifname: 'eth0', addrs: ['10.81.0.2/24'] },
+          { node: 'd1', ifname: 'eth0', addrs: ['10.81.0.3/24'] },
+        ],
+      },
+      {
+        name: 'srv',
+        in: 'hub',
+        ports: [
+          { node: 'd0', ifname: 'eth1', addrs: [`${directorSrvIp(0)}/24`] },
+          { node: 'd1', ifname: 'eth1', addrs: [`${directorSrvIp(1)}/24`] },
+          ...nodes.map((node, i) => ({ node, ifname: 'eth0', addrs: [`${nodeIp(i)}/24`] })),
+        ],
+      },
+    ],
+    routes: nodes.map((node) => ({ node, dst: 'default', via: '10.81.1.1' })),
+    sysctls: forwarding(['d0', 'd1']),
   };
-  const hub = await make('hahub');
-  const client = await make('hacli');
-  const directors = [await make('had0'), await make('had1')];
-  const nodes: Netns[] = [];
-  for (let i = 0; i < nodeCount; i++) nodes.push(await make(`hanode${i}`));
-  bridge(hub, 'lan', [
-    [client, 'eth0', '10.81.0.10/24'],
-    [directors[0]!, 'eth0', '10.81.0.2/24'],
-    [directors[1]!, 'eth0', '10.81.0.3/24'],
-  ]);
-  await turn();
-  bridge(hub, 'srv', [
-    [directors[0]!, 'eth1', `${directorSrvIp(0)}/24`],
-    [directors[1]!, 'eth1', `${directorSrvIp(1)}/24`],
-    ...nodes.map((n, i) => [n, 'eth0', `${nodeIp(i)}/24`] as [Netns, string, string]),
-  ]);
-  await turn();
-  for (const d of directors) d.sysctl('net.ipv4.ip_forward', 1);
+}
+
+export async function buildHaLab(nodeCount: number): Promise<HaLab> {
+  const topo = await buildTestTopology('ha', haTopology(nodeCount));
+  const client = topo.node('client');
+  const directors = [topo.node('d0'), topo.node('d1')];
+  const nodes = Array.from({ length: nodeCount }, (_, i) => topo.node(`node${i}`));
   for (const [i, n] of nodes.entries()) {
-    n.ip('route', 'add', 'default', 'via', '10.81.1.1');
     n.spawn(process.execPath, [join(ROOT, 'test/support/backend.mjs'), `node${i}`]);
-    await turn();
   }
   const dir = mkdtempSync(join(tmpdir(), 'floatlb-ha-'));
   const lab: HaLab = {
@@ -143,7 +146,7 @@ export async function buildHaLab(nodeCount: number): Promise<HaLab> {
     },
     cleanup() {
       for (const p of lab.procs) p?.kill('SIGKILL');
-      for (const ns of [client, ...directors, ...nodes, hub]) ns.delete();
+      topo.destroy();
       rmSync(dir, { recursive: true, force: true });
     },
   };

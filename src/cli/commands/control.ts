@@ -106,9 +106,10 @@ type RsArgs = ApiArgs & { action: string; a: string; b: string; weight?: string 
 
 const rs: CommandModule<object, RsArgs> = {
   command: 'rs <action> <a> <b> [weight]',
-  describe: 'link|unlink VIP NODE, drain|undrain VS SERVER, weight VS SERVER N|clear',
+  describe: 'Link, unlink, drain, undrain or weight a real server',
   builder: (y) =>
     apiOptions(y)
+      .usage('$0 rs link|unlink VIP NODE\n$0 rs drain|undrain VS SERVER\n$0 rs weight VS SERVER N|clear')
       .positional('action', { choices: ['link', 'unlink', 'drain', 'undrain', 'weight'] as const })
       .positional('a', { type: 'string', describe: 'VIP, or virtual server id like tcp/10.0.0.1:80' })
       .positional('b', { type: 'string', describe: 'node address, or real server ADDRESS:PORT' })

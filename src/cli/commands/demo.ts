@@ -1,9 +1,18 @@
 // `floatlb demo`: the README's main command. Runs the seed-004 lab with
-// narration and prints what it measured.
+// narration and prints what it measured. It needs the source tree (the lab's
+// servers and config) and reaches only the namespace part of the lab, never
+// its VM launcher.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { CommandModule } from 'yargs';
 import { type DemoSummary, runDemo } from '../../../lab/demo.js';
 import { fmtShares } from '../../../lab/measure.js';
 import { downOwned } from '../../../lab/runner.js';
+
+// Three levels up from this file as source (src/cli/commands/) and as the
+// bundle it runs in (dist/src/cli/main.js) alike.
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 const t0 = Date.now();
 const say = (line: string) =>
@@ -25,17 +34,19 @@ function printSummary(s: DemoSummary): void {
 
 export const demoCommand: CommandModule = {
   command: 'demo',
-  describe: 'Demo in network namespaces: traffic split, master director killed, VIP moves, traffic continues',
+  describe: 'Demo: traffic split, master killed, VIP moves (root)',
   handler: async () => {
     if (process.getuid?.() !== 0)
       throw new Error('the demo needs root (network namespaces); run it with sudo');
+    if (!existsSync(join(ROOT, 'lab/servers/who-am-i.mjs')))
+      throw new Error(`the demo runs from a floatlb source tree (npm run demo); ${ROOT} is not one`);
     const stop = () => {
       downOwned();
       process.exit(130);
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
-    const s = await runDemo(say);
+    const s = await runDemo(ROOT, say);
     printSummary(s);
     if (s.leftBehind.length || s.failed >= s.attempts) process.exitCode = 1;
   },

@@ -13,9 +13,10 @@ async function readStdin(): Promise<string> {
 
 export const ipvsCommand: CommandModule<object, { args?: string[] }> = {
   command: 'ipvs [args..]',
-  describe: 'program IPVS as ipvsadm does: list -n, save, restore, -A/-E/-D, -a/-e/-d, -C, -Z',
+  describe: 'Program and list IPVS as ipvsadm does',
   builder: (y) =>
     y
+      .usage("$0 ipvs ARGS: ipvsadm's -L -n, -S, -R, -A/-E/-D, -a/-e/-d, -C, -Z")
       .parserConfiguration({ 'unknown-options-as-args': true, 'short-option-groups': false })
       .strict(false)
       .positional('args', { type: 'string', array: true, describe: 'ipvsadm-style arguments' }),

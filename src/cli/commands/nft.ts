@@ -14,7 +14,7 @@ interface NftArgs {
 
 export const nftCommand: CommandModule<object, NftArgs> = {
   command: 'nft <action>',
-  describe: 'show the nftables data plane as ipvsadm -Ln does (action: list)',
+  describe: 'Show the nftables data plane as ipvsadm -Ln does',
   builder: (y) =>
     y
       .positional('action', { type: 'string', choices: ['list'], demandOption: true })

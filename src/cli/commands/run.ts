@@ -35,7 +35,7 @@ function parseListen(s: string): { host: string; port: number } {
 
 export const runCommand: CommandModule<object, RunArgs> = {
   command: 'run',
-  describe: 'Run the director: program the data plane from the config, check real servers, serve the API',
+  describe: 'Run the director: data plane, health checks, VRRP, API',
   builder: (y: Argv) =>
     y
       .option('file', {

@@ -1,18 +1,19 @@
-// `floatlb lab list | up SCENARIO | down [ID] | test SCENARIO...`: the
-// scenarios of lab/scenarios in network namespaces (or the lab VM).
-import type { Argv, CommandModule } from 'yargs';
-import {
-  down,
-  downOwned,
-  findScenario,
-  REPORT_MARK,
-  runningLabs,
-  testScenarios,
-  upScenario,
-} from '../../../lab/runner.js';
-import type { Check, Report } from '../../../lab/scenario.js';
-import { scenarios } from '../../../lab/scenarios/index.js';
-import { labStateDir } from '../../../lab/state.js';
+#!/usr/bin/env node
+// The lab's own entry point, apart from the shipped CLI:
+//   npm run lab -- list | up SCENARIO | down [ID] | test SCENARIO...
+// runs the scenarios of lab/scenarios in network namespaces, or in the lab VM
+// for those that need IPVS.
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { down, downOwned, findScenario, REPORT_MARK, runningLabs, upScenario } from './runner.js';
+import type { Check, Report } from './scenario.js';
+import { scenarios } from './scenarios/index.js';
+import { labStateDir } from './state.js';
+import { testScenarios } from './vm-test.js';
+
+/** lab/cli.ts runs as dist/lab/cli.js: the source tree is two levels up. */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 const t0 = Date.now();
 const say = (line: string) =>
@@ -33,9 +34,9 @@ function printReport(r: Report): void {
     say(`  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
 }
 
-export const labCommand: CommandModule<object, LabArgs> = {
-  command: 'lab <action> [scenario..]',
-  describe: `Lab scenarios in network namespaces (state in ${labStateDir()}): list, up, down, test`,
+const labCommand = {
+  command: '$0 <action> [scenario..]',
+  describe: 'Lab scenarios in network namespaces: list, up, down, test',
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['list', 'up', 'down', 'test'] as const, describe: 'what to do' })
@@ -48,7 +49,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
       .option('keep', { type: 'boolean', describe: 'test: leave the lab up afterwards' })
       .option('json', { type: 'boolean', describe: 'test: print the reports as JSON' })
       .option('report-lines', { type: 'boolean', hidden: true }) as unknown as Argv<LabArgs>,
-  handler: async (a) => {
+  handler: async (a: LabArgs) => {
     const action = (a as unknown as { action: string }).action;
     const names = a.scenario === undefined ? [] : Array.isArray(a.scenario) ? a.scenario : [a.scenario];
     if (process.getuid?.() !== 0 && action !== 'list')
@@ -78,14 +79,19 @@ export const labCommand: CommandModule<object, LabArgs> = {
       if (!gone.length) say(names[0] ? `no lab ${names[0]} is up` : 'no lab is up');
       return;
     }
-    if (!names.length) throw new Error(`lab ${action} needs a scenario; floatlb lab list shows them`);
+    if (!names.length) throw new Error(`lab ${action} needs a scenario; npm run lab -- list shows them`);
     if (action === 'up') {
       if (names.length !== 1) throw new Error('lab up takes one scenario');
       const s = findScenario(names[0]!);
-      const lab = await upScenario(s, { ...(a.id ? { id: a.id } : {}), detach: true, narrate: say });
+      const lab = await upScenario(s, {
+        root: ROOT,
+        ...(a.id ? { id: a.id } : {}),
+        detach: true,
+        narrate: say,
+      });
       say(`${s.name} is up as lab ${lab.id}: ${s.title}`);
       for (const line of s.describe) say(`  ${line.replaceAll('<id>', lab.id)}`);
-      say(`  logs: ${lab.dir}/logs; remove it with: floatlb lab down ${lab.id}`);
+      say(`  logs: ${lab.dir}/logs; remove it with: npm run lab -- down ${lab.id}`);
       return;
     }
     // test
@@ -97,6 +103,7 @@ export const labCommand: CommandModule<object, LabArgs> = {
     process.once('SIGTERM', stop);
     if (a.id && names.length !== 1) throw new Error('--id goes with one scenario');
     const reports = await testScenarios(names, {
+      root: ROOT,
       narrate: say,
       onCheck: showCheck,
       ...(a.keep ? { keep: true } : {}),
@@ -112,3 +119,17 @@ export const labCommand: CommandModule<object, LabArgs> = {
     if (failed) process.exitCode = 1;
   },
 };
+
+yargs(hideBin(process.argv))
+  .scriptName('npm run lab --')
+  .strict()
+  .command(labCommand)
+  .epilog(`State: ${labStateDir()}. Scenarios that need IPVS run in the lab VM.`)
+  .help()
+  // Unbundled, yargs takes cliui's ESM build, which breaks lines inside words.
+  .wrap(null)
+  .parseAsync()
+  .catch((err: unknown) => {
+    process.stderr.write(`lab: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  });

@@ -1,13 +1,14 @@
 // Runs one VRRP instance from a JSON file (VrrpInstanceSettings, defaults
 // filled as keepalived would) in the current network namespace:
-//   ip netns exec NS node dist/src/vrrp/standalone.js INSTANCE.json
+//   ip netns exec NS node BUNDLE INSTANCE.json
+// (test/host/vrrp-lab.ts bundles it). A test tool, not part of the product.
 // State changes go to stdout as JSON lines; SIGTERM/SIGINT stop gracefully
 // (priority 0), SIGUSR1 prints the counters.
 import { readFileSync } from 'node:fs';
-import { Rtnl } from '../kernel/rtnetlink.js';
-import { logger } from '../util/log.js';
-import { openKernelSpeaker } from './open-speaker.js';
-import { instanceSettings } from './settings.js';
+import { Rtnl } from '../../src/kernel/rtnetlink.js';
+import { logger } from '../../src/util/log.js';
+import { openKernelSpeaker } from '../../src/vrrp/open-speaker.js';
+import { instanceSettings } from '../../src/vrrp/settings.js';
 
 const log = logger('vrrp');
 
