@@ -156,11 +156,13 @@ describe('health checks against real servers', () => {
     const hangProbes = rec.probes.filter((p) => p.target === 'hang');
     const done = hangProbes.filter((p) => !p.skipped);
     expect(done.map((p) => [p.ok, p.reason])).toEqual([[false, '/: timeout after 1500 ms']]);
-    // While one hung probe blocked its own target for 1.5 s (7 periods), its
-    // ticks were skipped and the healthy target kept completing probes.
-    const skipped = hangProbes.filter((p) => p.skipped).length;
-    expect(skipped).toBeGreaterThanOrEqual(5);
-    expect(rec.completed('healthy')).toBeGreaterThanOrEqual(5);
+    // While the hung probe blocked its own target, its ticks were skipped and
+    // the healthy target kept completing probes: events in order, not counts
+    // per second, so the verdict does not depend on the machine's speed.
+    const hangEnd = rec.probes.findIndex((p) => p.target === 'hang' && !p.skipped);
+    const during = rec.probes.slice(0, hangEnd);
+    expect(during.some((p) => p.target === 'hang' && p.skipped)).toBe(true);
+    expect(during.some((p) => p.target === 'healthy' && !p.skipped && p.ok)).toBe(true);
     expect(rec.probes.filter((p) => p.target === 'healthy' && !p.ok)).toEqual([]);
     expect(hc.state('hang')).toMatchObject({ up: false });
     expect(hc.state('healthy')).toMatchObject({ up: true });

@@ -23,7 +23,6 @@ describe('floatlb demo', () => {
     expect(r.stdout).toMatch(/VIP move after the master was killed: +\d+\.\d\d s/);
     expect(r.stdout).toMatch(/failed requests \(new connection\/20 ms\): \d+ of \d+/);
     expect(r.stdout).toMatch(/left behind: +nothing/);
-    expect(took).toBeLessThan(75_000);
     expect(listNetns().filter((n) => n.startsWith('lab-demo-'))).toEqual(before);
   }, 150_000);
 });
