@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { type PeerCredentials, peerCredentials } from '../kernel/peercred.js';
 import { logger } from '../util/log.js';
-import { type Json, type RouteContext, route } from './routes.js';
+import { findRoute, type Reply, type RouteContext, route } from './routes.js';
 
 const log = logger('api');
 const MAX_BODY = 64 * 1024;
@@ -43,10 +43,28 @@ export interface ApiOptions {
 
 type Caller = { kind: 'unix'; cred: PeerCredentials | null } | { kind: 'tcp'; remote: string };
 
-function sendJson(res: ServerResponse, status: number, body: Json): void {
-  const text = `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+/**
+ * JSON unless the route answers in text only, or offers text and the client
+ * asked for it (`Accept: text/plain`): then one line, the state or the error.
+ */
+function send(res: ServerResponse, reply: Reply, wantsText: boolean): void {
+  let text: string;
+  let type: string;
+  if (reply.text !== undefined && (wantsText || reply.contentType !== undefined)) {
+    text = reply.contentType ? reply.text : `${reply.text.replace(/[\r\n]+/g, ' ')}\n`;
+    type = reply.contentType ?? 'text/plain; charset=utf-8';
+  } else {
+    text = `${JSON.stringify(reply.body, null, 2)}\n`;
+    type = 'application/json';
+  }
+  res.writeHead(reply.status, { 'content-type': type, 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+function wantsText(req: IncomingMessage, method: string, path: string): boolean {
+  const produces = findRoute(method, path)?.route.produces ?? 'json';
+  if (produces === 'text') return true;
+  return produces === 'json-or-text' && /(^|[\s,])text\/plain\b/i.test(req.headers.accept ?? '');
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown> | null> {
@@ -82,10 +100,18 @@ export class ApiServer {
   private readonly servers: Server[] = [];
   private readonly creds = new WeakMap<Socket, PeerCredentials | null>();
 
+  private readonly ctx: RouteContext;
+
   constructor(
-    private readonly ctx: RouteContext,
+    ctx: RouteContext,
     private readonly opts: ApiOptions,
-  ) {}
+  ) {
+    const registry = opts.metrics;
+    this.ctx = {
+      ...ctx,
+      metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+    };
+  }
 
   async listen(): Promise<void> {
     const { unix, tcp } = this.opts;
@@ -170,32 +196,33 @@ export class ApiServer {
     const path = req.url ?? '/';
     const who =
       caller.kind === 'unix' ? { uid: caller.cred?.uid, pid: caller.cred?.pid } : { remote: caller.remote };
-    let status = 500;
-    let answer: Json = null;
+    const text = wantsText(req, method, path);
+    let reply: Reply;
     try {
       const denied = this.authorize(caller, req);
       if (denied) {
-        [status, answer] = [denied[0], { error: denied[1] }];
+        reply = { status: denied[0], body: { error: denied[1] }, text: denied[1] };
         if (denied[0] === 401) res.setHeader('www-authenticate', 'Bearer');
-      } else if (method === 'GET' && path.split('?')[0] === '/metrics') {
-        const text = await this.opts.metrics.metrics();
-        res.writeHead(200, { 'content-type': this.opts.metrics.contentType });
-        res.end(text);
-        return;
       } else {
         let body: Record<string, unknown> | null = null;
+        let bad: string | null = null;
         try {
           body = await readBody(req);
         } catch (e) {
-          [status, answer] = [400, { error: (e as Error).message }];
+          bad = (e as Error).message;
         }
-        if (status !== 400) [status, answer] = await route(this.ctx, method, path, body);
+        reply =
+          bad !== null
+            ? { status: 400, body: { error: bad }, text: bad }
+            : await route(this.ctx, method, path, body);
       }
     } catch (e) {
       log.error({ err: e, method, path }, 'API handler failed');
-      [status, answer] = [500, { error: (e as Error).message }];
+      const error = (e as Error).message;
+      reply = { status: 500, body: { error }, text: error };
     }
-    sendJson(res, status, answer);
+    send(res, reply, text);
+    const status = reply.status;
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const entry = { ...who, method, path, status, ms: Math.round(ms * 10) / 10 };
     if (method === 'GET' && status < 400) log.debug(entry, 'api');
