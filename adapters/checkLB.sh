@@ -2,9 +2,16 @@
 # checkLB.sh -lb <LB IP> <target IP>
 # the state of TARGET IP in the pool behind LB IP: 0 running, 1 abnormal, 2 stopped, 3 unknown
 set -u
-case $0 in */*) ADAPT_PREFIX=${0%/*} ;; *) ADAPT_PREFIX=. ;; esac
+# install.sh writes the prefix here, so that a symlink, any working directory
+# and any caller find lib/common.sh without resolving $0 at each call.
+ADAPT_PREFIX=
+[ -n "$ADAPT_PREFIX" ] || ADAPT_PREFIX=$(dirname -- "$(readlink -f -- "$0")")
 # shellcheck disable=SC2034 # read by lib/common.sh
 adapt_script=checkLB.sh
+if [ ! -r "$ADAPT_PREFIX/lib/common.sh" ]; then
+  echo "$adapt_script: cannot read $ADAPT_PREFIX/lib/common.sh" >&2
+  exit 3
+fi
 # shellcheck source=lib/common.sh
 . "$ADAPT_PREFIX/lib/common.sh"
 adapt_main check "$@"

@@ -83,6 +83,8 @@ done
 case $PREFIX in /*) ;; *) die "--prefix must be an absolute path" ;; esac
 PREFIX=${PREFIX%/}
 [ -n "$PREFIX" ] || die "--prefix / is not allowed"
+# The prefix is written into the scripts between single quotes.
+case $PREFIX in *[!A-Za-z0-9._/+-]*) die "--prefix: use letters, digits and . _ / + - only" ;; esac
 
 FILES="linkToLB.sh unLinkToLB.sh checkLB.sh lib/common.sh"
 
@@ -123,8 +125,14 @@ getent group "$GROUP_NAME" >/dev/null || die "group $GROUP_NAME does not exist"
 install -d -m 0755 -o root -g root "$PREFIX" "$PREFIX/lib" || die "cannot create $PREFIX"
 install -d -m 0755 -o root -g "$GROUP_NAME" "$PREFIX/etc" || die "cannot create $PREFIX/etc"
 install -d -m 2770 -o root -g "$GROUP_NAME" "$PREFIX/log" || die "cannot create $PREFIX/log"
+# Each script gets the prefix written in, so that it finds lib/common.sh when
+# called through a symlink or from any directory, with no process to resolve
+# its path. The new file replaces the old one in a single rename.
 for f in linkToLB.sh unLinkToLB.sh checkLB.sh; do
-  install -m 0755 -o root -g root "$SRC/$f" "$PREFIX/$f" || die "cannot install $f"
+  sed "s|^ADAPT_PREFIX=\$|ADAPT_PREFIX='$PREFIX'|" "$SRC/$f" >"$PREFIX/.$f.new" &&
+    grep -q "^ADAPT_PREFIX='$PREFIX'\$" "$PREFIX/.$f.new" &&
+    chown root:root "$PREFIX/.$f.new" && chmod 0755 "$PREFIX/.$f.new" &&
+    mv -f "$PREFIX/.$f.new" "$PREFIX/$f" || die "cannot install $f"
 done
 install -m 0644 -o root -g root "$SRC/lib/common.sh" "$PREFIX/lib/common.sh" || die "cannot install lib/common.sh"
 

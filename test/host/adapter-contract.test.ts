@@ -2,12 +2,15 @@
 // linkToLB.sh / unLinkToLB.sh / checkLB.sh as a table: each script in each
 // situation gives the asserted exit code, and link/unlink leave the asserted
 // state on the directors. The scripts are installed with adapters/install.sh
-// and run as a user of the socket's group, as root, and as nobody.
-import { rmSync, writeFileSync } from 'node:fs';
+// and run as a user of the socket's group, as root, and as nobody. Every call
+// goes through a symlink to the installed script, from the working directory
+// /, as a cluster manager calls them from its own bin directory.
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRoot, requireTool } from '../support/require.js';
 import {
+  ADAPTERS,
   createUser,
   deleteUser,
   install,
@@ -15,7 +18,8 @@ import {
   logLines,
   NOBODY,
   openTempDir,
-  runScript,
+  runScript as runInstalled,
+  type ScriptResult,
   TestDirector,
   type TestUser,
 } from './adapter-support.js';
@@ -83,11 +87,19 @@ beforeAll(async () => {
       ...extra,
     ]);
   };
+  // The symlinks the calls go through: PREFIX's scripts seen from another directory.
+  const linked = (name: keyof typeof pfx) => {
+    const bin = join(dir, `bin-${name}`);
+    mkdirSync(bin, { mode: 0o755 });
+    for (const f of SCRIPTS) symlinkSync(join(pfx[name], f), join(bin, f));
+    links.set(pfx[name], bin);
+  };
   inst('one', [a.socket]);
   inst('pair', [a.socket, b.socket]);
   inst('tcp', [`http://127.0.0.1:${a.tcpPort}`], ['--token-file', tokenFile]);
   inst('down', [join(dir, 'gone.sock')]);
   inst('tcpDown', ['http://127.0.0.1:1'], ['--token-file', tokenFile]);
+  for (const name of Object.keys(pfx) as Array<keyof typeof pfx>) linked(name);
   for (const d of [a, b]) await d.settled(LB, { [ACTIVE]: true, [STANDBY]: true, [SICK]: false });
   for (const d of [a, b]) await d.settled(LB6, { [NODE6]: true });
 });
@@ -101,6 +113,19 @@ afterAll(async () => {
 });
 
 type Script = 'linkToLB.sh' | 'unLinkToLB.sh' | 'checkLB.sh';
+const SCRIPTS: readonly Script[] = ['linkToLB.sh', 'unLinkToLB.sh', 'checkLB.sh'];
+/** Installed prefix -> the directory of symlinks to its scripts. */
+const links = new Map<string, string>();
+
+/** Runs an installed script through its symlink, with / as the working directory. */
+function runScript(
+  prefix: string,
+  script: Script,
+  args: readonly string[],
+  who?: { uid: number; gid: number },
+): Promise<ScriptResult> {
+  return runInstalled(links.get(prefix)!, script, args, who);
+}
 const asUser = () => ({ uid: user.uid, gid: user.gid });
 
 /** Sets the link state on the given directors directly (not through the scripts). */
@@ -384,6 +409,43 @@ describe('the pair of directors', () => {
       ]);
       expect([cNew.code, cOld.code]).toEqual([0, 2]);
       [oldNode, newNode] = [newNode, oldNode];
+    }
+  });
+});
+
+describe('how the scripts are called', () => {
+  it('finds its library through a chain of symlinks, a relative path from /, and PATH', async () => {
+    await setLinks([a], LB, { [ACTIVE]: 'linked' });
+    const bin = links.get(pfx.one)!;
+    const chain = join(dir, 'chain');
+    mkdirSync(chain, { mode: 0o755 });
+    symlinkSync(join(bin, 'checkLB.sh'), join(chain, 'checkLB.sh'));
+    const as = asUser();
+    // A relative path, resolved against /.
+    expect((await runInstalled(chain.slice(1), 'checkLB.sh', ['-lb', LB, ACTIVE], as)).code).toBe(0);
+    // A bare name found on PATH: the shell sees whatever path PATH gave.
+    const viaPath = await runInstalled('', 'checkLB.sh', ['-lb', LB, ACTIVE], as, {
+      PATH: `${chain}:/usr/sbin:/usr/bin:/sbin:/bin`,
+    });
+    expect(viaPath.code).toBe(0);
+    expect(logLines(pfx.one).at(-1)).toContain(`user=${user.name}`);
+  });
+
+  it('exits with the contract code, not the shell\'s 2, when its library is missing', async () => {
+    const copy = join(dir, 'nolib');
+    mkdirSync(copy, { mode: 0o755 });
+    const missing = join(dir, 'missing-prefix');
+    // A script whose written-in prefix has no lib/: checkLB says unknown, link/unlink failed.
+    for (const [f, code] of [
+      ['checkLB.sh', 3],
+      ['linkToLB.sh', 1],
+      ['unLinkToLB.sh', 1],
+    ] as const) {
+      const text = readFileSync(join(ADAPTERS, f), 'utf8').replace(/^ADAPT_PREFIX=$/m, `ADAPT_PREFIX='${missing}'`);
+      writeFileSync(join(copy, `broken-${f}`), text, { mode: 0o755 });
+      const r = await runInstalled(copy, `broken-${f}`, ['-lb', LB, ACTIVE], asUser());
+      expect({ f, code: r.code }).toEqual({ f, code });
+      expect(r.stderr).toContain(`cannot read ${missing}/lib/common.sh`);
     }
   });
 });

@@ -181,7 +181,7 @@ describe('the adapter log', () => {
     expect(r.code).toBe(0);
     const line = logLines(lp).at(-1)!;
     const m =
-      /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}) script=linkToLB\.sh pid=(\d+) uid=(\d+) user=(\S+) caller=(\S+) args="(.*?)" exit=(\d) ms=(\d+) (.*?) result="(.*?)" d1=(\S+) d1\.http=(\d{3}) d1\.curl=(\d+) d1\.answer=(\{.*\})$/.exec(
+      /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}) script=linkToLB\.sh pid=(\d+) uid=(\d+) user=(\S+) caller=(\S+) args="(.*?)" exit=(\d) ms=(\d+) (.*?) result="(.*?)" d1=(\S+) d1\.http=(\d{3}) d1\.curl=(\d+) d1\.answer="(.*)"$/.exec(
         line,
       );
     expect(m, line).not.toBeNull();
@@ -198,7 +198,7 @@ describe('the adapter log', () => {
     expect(caller).toMatch(/^\S+\(\d+\)$/);
     expect(summary).toBe('ok=1 refused=0 unreachable=0');
     expect(result).toMatch(/linked on 1 director/);
-    expect(JSON.parse(answer!)).toMatchObject({ vip: '192.168.0.50', node: '192.168.1.2', state: 'running' });
+    expect(answer).toBe('running');
   });
 
   it('rotates by size under concurrent calls without losing or tearing a line', async () => {
@@ -222,7 +222,7 @@ describe('the adapter log', () => {
     expect(files.length).toBeGreaterThan(3);
     const lines = files.flatMap((f) => logLines(lp, f));
     expect(lines).toHaveLength(before + calls);
-    for (const l of lines) expect(l).toMatch(/^\d{4}-\S+ script=\S+ pid=\d+ .* d1\.answer=\{.*\}$/);
+    for (const l of lines) expect(l).toMatch(/^\d{4}-\S+ script=\S+ pid=\d+ .* d1\.answer=".*"$/);
     for (const f of files) {
       // At most one over the limit: a file is rotated after the write that crosses it.
       const sz = statSync(join(lp, 'log', f)).size;
