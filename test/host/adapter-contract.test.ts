@@ -431,7 +431,7 @@ describe('how the scripts are called', () => {
     expect(logLines(pfx.one).at(-1)).toContain(`user=${user.name}`);
   });
 
-  it('exits with the contract code, not the shell\'s 2, when its library is missing', async () => {
+  it("exits with the contract code, not the shell's 2, when its library is missing", async () => {
     const copy = join(dir, 'nolib');
     mkdirSync(copy, { mode: 0o755 });
     const missing = join(dir, 'missing-prefix');
@@ -441,7 +441,10 @@ describe('how the scripts are called', () => {
       ['linkToLB.sh', 1],
       ['unLinkToLB.sh', 1],
     ] as const) {
-      const text = readFileSync(join(ADAPTERS, f), 'utf8').replace(/^ADAPT_PREFIX=$/m, `ADAPT_PREFIX='${missing}'`);
+      const text = readFileSync(join(ADAPTERS, f), 'utf8').replace(
+        /^ADAPT_PREFIX=$/m,
+        `ADAPT_PREFIX='${missing}'`,
+      );
       writeFileSync(join(copy, `broken-${f}`), text, { mode: 0o755 });
       const r = await runInstalled(copy, `broken-${f}`, ['-lb', LB, ACTIVE], asUser());
       expect({ f, code: r.code }).toEqual({ f, code });
