@@ -1,8 +1,9 @@
-// Parses ipvsadm-style arguments (`-A -t VIP:80 -s rr`, `-Ln --stats`, the
-// lines of ipvsadm-save) and floatlb's word forms (`list -n`, `add ...`)
-// into one command. Pure: every refusal is a UsageError raised before any
+// Parses ipvsadm-style arguments (`-A -t VIP:80 -s rr`, `-Lnc`, the lines of
+// ipvsadm-save) and floatlb's word forms (`list -n`, `add ...`) into one
+// command: a union with one member per command, each built by its own small
+// parser, which also refuses the options that do not apply to it. Pure:
+// every refusal is a UsageError naming the argument, raised before any
 // kernel call.
-import { isIPv6 } from 'node:net';
 import type {
   DestSpec,
   Forwarding,
@@ -21,251 +22,166 @@ import {
   SCHEDULERS,
   schedFlagBit,
 } from '../kernel/vocabulary.js';
-import { UsageError } from './errors.js';
+import {
+  type CommandName,
+  int,
+  type Opt,
+  parseAddrPort,
+  type Tokens,
+  tokenize,
+  usage,
+  WORDS,
+} from './ipvs-tokens.js';
 
-export type IpvsCommand =
-  | 'add-service'
-  | 'edit-service'
-  | 'delete-service'
-  | 'add-server'
-  | 'edit-server'
-  | 'delete-server'
-  | 'clear'
-  | 'zero'
-  | 'list'
-  | 'save'
-  | 'restore'
-  | 'set-timeout'
-  | 'start-daemon'
-  | 'stop-daemon';
+export { parseAddrPort } from './ipvs-tokens.js';
 
-export interface ParsedIpvs {
-  readonly command: IpvsCommand;
-  readonly key?: ServiceKey;
-  readonly service?: ServiceSpec;
-  readonly dest?: DestSpec;
+export interface ListOptions {
+  readonly numeric: boolean;
+  /** -c: the connection table instead of the services. */
+  readonly connections: boolean;
+  readonly stats: boolean;
+  readonly rate: boolean;
+  readonly thresholds: boolean;
+  readonly persistentConn: boolean;
+  readonly tunInfo: boolean;
+  readonly exact: boolean;
+  readonly noSort: boolean;
+  readonly timeout: boolean;
+  readonly daemon: boolean;
+}
+
+export interface DaemonSpec {
+  readonly state: 'master' | 'backup';
+  readonly ifname: string;
+  readonly syncId: number;
+  readonly group?: Ip;
+  readonly port?: number;
+  readonly ttl?: number;
+  readonly maxLen?: number;
+}
+
+interface Base {
+  /** Network namespace to act in: a name under /run/netns or a path. */
   readonly netns?: string;
-  readonly list: {
-    numeric: boolean;
-    stats: boolean;
-    rate: boolean;
-    thresholds: boolean;
-    persistentConn: boolean;
-    tunInfo: boolean;
-    exact: boolean;
-    noSort: boolean;
-    timeout: boolean;
-    daemon: boolean;
-  };
-  readonly timeouts?: { tcp: number; tcpFin: number; udp: number };
-  readonly daemon?: {
-    state: 'master' | 'backup';
-    ifname: string;
-    syncId: number;
-    group?: string;
-    port?: number;
-    ttl?: number;
-    maxLen?: number;
-  };
 }
 
-const WORDS: Record<string, IpvsCommand> = {
-  list: 'list',
-  save: 'save',
-  restore: 'restore',
-  clear: 'clear',
-  zero: 'zero',
-  'add-service': 'add-service',
-  'edit-service': 'edit-service',
-  'delete-service': 'delete-service',
-  'add-server': 'add-server',
-  'edit-server': 'edit-server',
-  'delete-server': 'delete-server',
-  'set-timeout': 'set-timeout',
-  'start-daemon': 'start-daemon',
-  'stop-daemon': 'stop-daemon',
-};
+type ServiceCmd<C> = { readonly command: C; readonly key: ServiceKey; readonly service: ServiceSpec };
+type ServerCmd<C> = { readonly command: C; readonly key: ServiceKey; readonly dest: DestSpec };
 
-/** Option letters that are commands, and the long options that take a value. */
-const SHORT_CMDS: Record<string, IpvsCommand> = {
-  A: 'add-service',
-  E: 'edit-service',
-  D: 'delete-service',
-  a: 'add-server',
-  e: 'edit-server',
-  d: 'delete-server',
-  C: 'clear',
-  Z: 'zero',
-  L: 'list',
-  l: 'list',
-  S: 'save',
-  R: 'restore',
-};
-const LONG_ALIASES: Record<string, string> = {
-  'add-service': 'A',
-  'edit-service': 'E',
-  'delete-service': 'D',
-  'add-server': 'a',
-  'edit-server': 'e',
-  'delete-server': 'd',
-  clear: 'C',
-  zero: 'Z',
-  list: 'L',
-  save: 'S',
-  restore: 'R',
-  'tcp-service': 't',
-  'udp-service': 'u',
-  'fwmark-service': 'f',
-  scheduler: 's',
-  persistent: 'p',
-  netmask: 'M',
-  'real-server': 'r',
-  gatewaying: 'g',
-  ipip: 'i',
-  masquerading: 'm',
-  weight: 'w',
-  'u-threshold': 'x',
-  'l-threshold': 'y',
-  numeric: 'n',
-  'sched-flags': 'b',
-  ops: 'o',
-  ipv6: '6',
-};
-const SHORT_WITH_VALUE = new Set(['t', 'u', 'f', 's', 'M', 'r', 'w', 'x', 'y', 'b']);
-const LONG_WITH_VALUE = new Set([
-  'sctp-service',
-  'tun-type',
-  'tun-port',
-  'mcast-interface',
-  'syncid',
-  'mcast-group',
-  'mcast-port',
-  'mcast-ttl',
-  'sync-maxlen',
-  'netns',
-  'pe',
-]);
-const LONG_FLAGS = new Set([
-  'stats',
-  'rate',
-  'thresholds',
-  'persistent-conn',
-  'tun-info',
-  'exact',
-  'nosort',
-  'timeout',
-  'daemon',
-  'tun-nocsum',
-  'tun-csum',
-  'tun-remcsum',
-  'set',
-  'start-daemon',
-  'stop-daemon',
-]);
+/** One member per command. */
+export type ParsedIpvs = Base &
+  (
+    | ServiceCmd<'add-service'>
+    | ServiceCmd<'edit-service'>
+    | { readonly command: 'delete-service'; readonly key: ServiceKey }
+    | ServerCmd<'add-server'>
+    | ServerCmd<'edit-server'>
+    | ServerCmd<'delete-server'>
+    | { readonly command: 'list'; readonly key?: ServiceKey; readonly list: ListOptions }
+    | { readonly command: 'save'; readonly key?: ServiceKey; readonly noSort: boolean }
+    | { readonly command: 'zero'; readonly key?: ServiceKey }
+    | { readonly command: 'clear' }
+    | { readonly command: 'restore' }
+    | { readonly command: 'help' }
+    | { readonly command: 'set-timeout'; readonly timeouts: { tcp: number; tcpFin: number; udp: number } }
+    | { readonly command: 'start-daemon'; readonly daemon: DaemonSpec }
+    | { readonly command: 'stop-daemon'; readonly state: 'master' | 'backup' }
+  );
 
-const usage = (m: string): UsageError => new UsageError(m);
-
-function int(v: string, min: number, max: number, what: string): number {
-  if (!/^\d+$/.test(v)) throw usage(`illegal ${what} specified: ${JSON.stringify(v)}`);
-  const n = Number(v);
-  if (n < min || n > max) throw usage(`illegal ${what} specified: ${v} (allowed ${min}-${max})`);
-  return n;
-}
-
-/** "10.0.0.1:80", "[2001:db8::1]:80", "10.0.0.1" (port 0). Numeric only. */
-export function parseAddrPort(s: string, what: string): { address: Ip; port: number | null } {
-  let addr: string;
-  let port: string | undefined;
-  const v6 = s.match(/^\[([^\]]+)\](?::(.*))?$/);
-  if (v6) {
-    addr = v6[1]!;
-    port = v6[2];
-  } else if (isIPv6(s)) {
-    addr = s;
-  } else {
-    const i = s.lastIndexOf(':');
-    addr = i < 0 ? s : s.slice(0, i);
-    port = i < 0 ? undefined : s.slice(i + 1);
+/** Reads the options a command accepts; any other option given is refused by name. */
+class Options {
+  private readonly used = new Set<string>(['netns']);
+  constructor(
+    private readonly t: Tokens,
+    private readonly command: string,
+  ) {}
+  has(name: string): boolean {
+    this.used.add(name);
+    return this.t.opts.has(name);
   }
-  const address = parseIp(addr);
-  if (address === null) throw usage(`illegal ${what} address: ${JSON.stringify(addr)} is not an IP address`);
-  return { address, port: port === undefined ? null : int(port, 0, 65535, `${what} port`) };
-}
-
-interface Raw {
-  cmds: IpvsCommand[];
-  short: Map<string, string | true>;
-  long: Map<string, string | true>;
-  positionals: string[];
-}
-
-function tokenize(argv: readonly string[]): Raw {
-  const r: Raw = { cmds: [], short: new Map(), long: new Map(), positionals: [] };
-  const setShort = (c: string, v: string | true) => {
-    if (SHORT_CMDS[c]) r.cmds.push(SHORT_CMDS[c]);
-    else r.short.set(c, v);
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const tok = argv[i]!;
-    if (tok.startsWith('--') && tok.length > 2) {
-      const eq = tok.indexOf('=');
-      const name = eq < 0 ? tok.slice(2) : tok.slice(2, eq);
-      const inline = eq < 0 ? undefined : tok.slice(eq + 1);
-      const alias = LONG_ALIASES[name];
-      if (alias) {
-        if (SHORT_WITH_VALUE.has(alias)) {
-          const v = inline ?? argv[++i];
-          if (v === undefined) throw usage(`option --${name} needs a value`);
-          setShort(alias, v);
-        } else if (alias === 'p') {
-          const next = argv[i + 1];
-          setShort('p', inline ?? (next !== undefined && /^\d+$/.test(next) ? argv[++i]! : true));
-        } else setShort(alias, true);
-      } else if (LONG_WITH_VALUE.has(name)) {
-        const v = inline ?? argv[++i];
-        if (v === undefined) throw usage(`option --${name} needs a value`);
-        r.long.set(name, v);
-      } else if (name === 'set') {
-        const vals = argv.slice(i + 1, i + 4);
-        if (vals.length < 3) throw usage('--set needs tcp tcpfin udp');
-        r.cmds.push('set-timeout');
-        r.long.set('set', vals.join(' '));
-        i += 3;
-      } else if (name === 'start-daemon' || name === 'stop-daemon') {
-        const v = argv[++i];
-        if (v !== 'master' && v !== 'backup') throw usage(`--${name} needs master or backup`);
-        r.cmds.push(name);
-        r.long.set('state', v);
-      } else if (LONG_FLAGS.has(name)) {
-        r.long.set(name, true);
-      } else {
-        throw usage(`unknown option --${name}`);
-      }
-    } else if (tok.startsWith('-') && tok.length > 1) {
-      for (let j = 1; j < tok.length; j++) {
-        const c = tok[j]!;
-        if (SHORT_WITH_VALUE.has(c)) {
-          const rest = tok.slice(j + 1);
-          const v = rest || argv[++i];
-          if (v === undefined) throw usage(`option -${c} needs a value`);
-          setShort(c, v);
-          break;
-        }
-        if (c === 'p') {
-          // -p takes an optional timeout, as in ipvsadm.
-          const rest = tok.slice(j + 1);
-          const next = argv[i + 1];
-          setShort('p', rest || (next !== undefined && /^\d+$/.test(next) ? argv[++i]! : true));
-          break;
-        }
-        if (!SHORT_CMDS[c] && !'gimnho6c'.includes(c)) throw usage(`unknown option -${c}`);
-        setShort(c, true);
-      }
-    } else {
-      r.positionals.push(tok);
-    }
+  get(name: string): Opt | undefined {
+    this.used.add(name);
+    return this.t.opts.get(name);
   }
-  return r;
+  str(name: string): string | undefined {
+    const o = this.get(name);
+    if (o === undefined) return undefined;
+    if (o.value === true) throw usage(`option ${o.spelled} needs a value`);
+    return o.value;
+  }
+  /** Throws for the first option the command did not ask about. */
+  done(): void {
+    for (const [name, o] of this.t.opts)
+      if (!this.used.has(name)) throw usage(`option ${o.spelled} does not apply to ${this.command}`);
+  }
+}
+
+const SVC_OPTS = ['t', 'u', 'sctp-service', 'f'] as const;
+
+/** -t/-u/--sctp-service ADDR[:PORT] or -f MARK [-6], or none. */
+function serviceKey(o: Options): ServiceKey | undefined {
+  const given = SVC_OPTS.filter((n) => o.has(n));
+  if (given.length > 1) throw usage('give only one of -t, -u, --sctp-service, -f');
+  const v6 = o.has('6');
+  if (given.length === 0) {
+    if (v6) throw usage(`option ${o.get('6')!.spelled} needs -f`);
+    return undefined;
+  }
+  const which = given[0]!;
+  if (which === 'f') {
+    return {
+      kind: 'fwmark',
+      family: v6 ? 'inet6' : 'inet',
+      fwmark: int(o.str('f')!, 1, 0xffffffff, 'fwmark'),
+    };
+  }
+  if (v6) throw usage(`option ${o.get('6')!.spelled} applies to -f only`);
+  const protocol: Protocol = which === 't' ? 'tcp' : which === 'u' ? 'udp' : 'sctp';
+  const ap = parseAddrPort(o.str(which)!, 'service');
+  return {
+    kind: 'ip',
+    family: ipFamily(ap.address),
+    protocol,
+    address: ap.address,
+    port: ap.port ?? 0,
+  };
+}
+
+function needKey(o: Options, command: string): ServiceKey {
+  const key = serviceKey(o);
+  if (!key) throw usage(`${command} needs a service: -t, -u, --sctp-service or -f`);
+  return key;
+}
+
+function serviceSpec(o: Options, key: ServiceKey): ServiceSpec {
+  const scheduler = o.str('s') ?? 'wlc';
+  if (!(SCHEDULERS as readonly string[]).includes(scheduler))
+    throw usage(`illegal scheduling algorithm ${JSON.stringify(scheduler)} (known: ${SCHEDULERS.join(' ')})`);
+  let flags = 0;
+  for (const f of o.str('b')?.split(',') ?? []) {
+    const bit = f === 'ops' ? null : schedFlagBit(f);
+    if (bit === null) throw usage(`illegal scheduler flag ${f}`);
+    if (f.startsWith('sh-') && scheduler !== 'sh') throw usage(`${f} applies to sh only`);
+    if (f.startsWith('mh-') && scheduler !== 'mh') throw usage(`${f} applies to mh only`);
+    flags |= bit;
+  }
+  if (o.has('o')) flags |= IP_VS_SVC_F_ONEPACKET;
+  let persistence: ServiceSpec['persistence'] = null;
+  const p = o.get('p');
+  const v6 = key.family === 'inet6';
+  if (p) {
+    const timeoutSec = p.value === true ? 360 : int(p.value, 1, 0x7fffffff, 'persistent timeout');
+    const m = o.str('M');
+    persistence = { timeoutSec, prefix: m === undefined ? (v6 ? 128 : 32) : netmaskArg(m, v6) };
+  } else if (o.has('M')) throw usage(`option ${o.get('M')!.spelled} needs -p`);
+  if (o.has('pe')) throw usage('persistence engines (--pe) are not supported');
+  const given: ServiceSpec = { key, scheduler: scheduler as ServiceSpec['scheduler'], flags, persistence };
+  try {
+    validateService(given);
+  } catch (e) {
+    throw usage((e as Error).message);
+  }
+  return given;
 }
 
 /** -M: a contiguous dotted quad for IPv4, a prefix length for IPv6, as ipvsadm takes them. */
@@ -281,206 +197,192 @@ function netmaskArg(text: string, v6: boolean): number {
   return prefix;
 }
 
-/** Parses one command line (without the program name). */
-export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
-  const args = [...argv];
-  let wordCmd: IpvsCommand | undefined;
-  let addOrEdit: 'add' | 'edit' | 'delete' | undefined;
-  const first = args[0];
-  if (first && !first.startsWith('-')) {
-    if (WORDS[first]) wordCmd = WORDS[first];
-    else if (first === 'add' || first === 'edit' || first === 'delete') addOrEdit = first;
-    else throw usage(`unknown ipvs command ${JSON.stringify(first)}`);
-    args.shift();
-  }
-  const r = tokenize(args);
-  if (r.positionals.length) throw usage(`unexpected argument ${JSON.stringify(r.positionals[0])}`);
-  const cmds = [...new Set(r.cmds)];
-  if (wordCmd) cmds.unshift(wordCmd);
-  if (addOrEdit) {
-    const server = r.short.has('r');
-    cmds.unshift(`${addOrEdit}-${server ? 'server' : 'service'}` as IpvsCommand);
-  }
-  const uniq = [...new Set(cmds)];
-  if (uniq.length === 0) throw usage('no command given (e.g. list -n, -A, -a, -C, -S)');
-  if (uniq.length > 1) throw usage(`more than one command given: ${uniq.join(', ')}`);
-  const command = uniq[0]!;
-  const s = r.short;
-  const l = r.long;
-  const list = {
-    numeric: s.has('n'),
-    stats: l.has('stats'),
-    rate: l.has('rate'),
-    thresholds: l.has('thresholds'),
-    persistentConn: l.has('persistent-conn'),
-    tunInfo: l.has('tun-info'),
-    exact: l.has('exact'),
-    noSort: l.has('nosort'),
-    timeout: l.has('timeout'),
-    daemon: l.has('daemon'),
+function tunnelSpec(o: Options, forwarding: Forwarding): TunnelSpec | undefined {
+  const tt = o.str('tun-type');
+  const tp = o.str('tun-port');
+  const csums = (['tun-nocsum', 'tun-csum', 'tun-remcsum'] as const).filter((c) => o.has(c));
+  if (csums.length > 1) throw usage('give only one of --tun-nocsum, --tun-csum, --tun-remcsum');
+  if (tt === undefined && tp === undefined && !csums.length) return undefined;
+  if (forwarding !== 'tun') throw usage('tunnel options need -i');
+  const type = tt ?? 'ipip';
+  if (type !== 'ipip' && type !== 'gue' && type !== 'gre') throw usage(`illegal tunnel type ${type}`);
+  return {
+    type,
+    ...(tp !== undefined ? { port: int(tp, 1, 65535, 'tunnel port') } : {}),
+    ...(type !== 'ipip'
+      ? { csum: csums[0] ? (csums[0].slice(4) as 'nocsum' | 'csum' | 'remcsum') : 'nocsum' }
+      : {}),
   };
-  const netns = typeof l.get('netns') === 'string' ? (l.get('netns') as string) : undefined;
-  const base = { command, list, ...(netns ? { netns } : {}) };
+}
 
-  if (command === 'set-timeout') {
-    const [tcp, fin, udp] = String(l.get('set')).split(' ');
+function destSpec(o: Options, key: ServiceKey, command: string, check: boolean): DestSpec {
+  const r = o.str('r');
+  if (r === undefined) throw usage(`${command} needs a real server: -r ADDR[:PORT]`);
+  const ap = parseAddrPort(r, 'real server');
+  const fwds = (['g', 'i', 'm'] as const).filter((c) => o.has(c));
+  if (fwds.length > 1) throw usage('give only one of -g, -i, -m');
+  const forwarding: Forwarding = fwds[0] === 'i' ? 'tun' : fwds[0] === 'm' ? 'nat' : 'dr';
+  const svcPort = key.kind === 'ip' ? key.port : 0;
+  // As ipvsadm: DR and TUN real servers take the service's port.
+  const port = key.kind === 'ip' && forwarding !== 'nat' && check ? svcPort : (ap.port ?? svcPort);
+  const tunnel = tunnelSpec(o, forwarding);
+  const w = o.str('w');
+  const x = o.str('x');
+  const y = o.str('y');
+  const dest: DestSpec = {
+    address: ap.address,
+    port,
+    family: ipFamily(ap.address),
+    forwarding,
+    weight: w === undefined ? 1 : int(w, 0, 65535, 'weight'),
+    upperThreshold: x === undefined ? 0 : int(x, 0, 0x7fffffff, 'upper threshold'),
+    lowerThreshold: y === undefined ? 0 : int(y, 0, 0x7fffffff, 'lower threshold'),
+    ...(tunnel ? { tunnel } : {}),
+  };
+  if (check) {
+    try {
+      validateDest(key, dest);
+    } catch (e) {
+      throw usage((e as Error).message);
+    }
+  }
+  return dest;
+}
+
+function listOptions(o: Options): ListOptions {
+  // --sort is ipvsadm's default order, accepted for its scripts.
+  const sort = o.has('sort');
+  if (sort && o.has('nosort')) throw usage('give only one of --sort, --nosort');
+  return {
+    numeric: o.has('n'),
+    connections: o.has('c'),
+    stats: o.has('stats'),
+    rate: o.has('rate'),
+    thresholds: o.has('thresholds'),
+    persistentConn: o.has('persistent-conn'),
+    tunInfo: o.has('tun-info'),
+    exact: o.has('exact'),
+    noSort: o.has('nosort'),
+    timeout: o.has('timeout'),
+    daemon: o.has('daemon'),
+  };
+}
+
+function daemonSpec(o: Options, state: 'master' | 'backup'): DaemonSpec {
+  const groupText = o.str('mcast-group');
+  const group = groupText === undefined ? undefined : parseIp(groupText);
+  if (group === null) throw usage(`illegal multicast group ${groupText}`);
+  const port = o.str('mcast-port');
+  const ttl = o.str('mcast-ttl');
+  const maxLen = o.str('sync-maxlen');
+  return {
+    state,
+    ifname: o.str('mcast-interface') ?? 'eth0',
+    syncId: int(o.str('syncid') ?? '0', 0, 255, 'syncid'),
+    ...(group ? { group } : {}),
+    ...(port ? { port: int(port, 1, 65535, 'mcast-port') } : {}),
+    ...(ttl ? { ttl: int(ttl, 1, 255, 'mcast-ttl') } : {}),
+    ...(maxLen ? { maxLen: int(maxLen, 1, 65535 - 28, 'sync-maxlen') } : {}),
+  };
+}
+
+type Parser = (o: Options, t: Tokens) => ParsedIpvs;
+
+/** One small parser per command. */
+const PARSERS: Readonly<Record<CommandName, Parser>> = {
+  'add-service': (o) => {
+    const key = needKey(o, 'add-service');
+    return { command: 'add-service', key, service: serviceSpec(o, key) };
+  },
+  'edit-service': (o) => {
+    const key = needKey(o, 'edit-service');
+    return { command: 'edit-service', key, service: serviceSpec(o, key) };
+  },
+  'delete-service': (o) => ({ command: 'delete-service', key: needKey(o, 'delete-service') }),
+  'add-server': (o) => {
+    const key = needKey(o, 'add-server');
+    return { command: 'add-server', key, dest: destSpec(o, key, 'add-server', true) };
+  },
+  'edit-server': (o) => {
+    const key = needKey(o, 'edit-server');
+    return { command: 'edit-server', key, dest: destSpec(o, key, 'edit-server', true) };
+  },
+  'delete-server': (o) => {
+    const key = needKey(o, 'delete-server');
+    return { command: 'delete-server', key, dest: destSpec(o, key, 'delete-server', false) };
+  },
+  list: (o) => {
+    const key = serviceKey(o);
+    const list = listOptions(o);
+    if (list.connections && key)
+      throw usage(`option ${o.get('c')!.spelled} lists every connection: give no service`);
+    return key ? { command: 'list', key, list } : { command: 'list', list };
+  },
+  save: (o) => {
+    const key = serviceKey(o);
+    o.has('n'); // -S -n: save is always numeric
+    const noSort = o.has('nosort');
+    return key ? { command: 'save', key, noSort } : { command: 'save', noSort };
+  },
+  zero: (o) => {
+    const key = serviceKey(o);
+    return key ? { command: 'zero', key } : { command: 'zero' };
+  },
+  clear: () => ({ command: 'clear' }),
+  restore: (o) => {
+    o.has('n');
+    return { command: 'restore' };
+  },
+  help: () => ({ command: 'help' }),
+  'set-timeout': (_o, t) => {
+    const [tcp, fin, udp] = t.set!;
     return {
-      ...base,
+      command: 'set-timeout',
       timeouts: {
         tcp: int(tcp!, 0, 0x7fffffff, 'tcp timeout'),
         tcpFin: int(fin!, 0, 0x7fffffff, 'tcpfin timeout'),
         udp: int(udp!, 0, 0x7fffffff, 'udp timeout'),
       },
     };
-  }
-  if (command === 'start-daemon' || command === 'stop-daemon') {
-    const state = l.get('state') as 'master' | 'backup';
-    const opt = (k: string) => (typeof l.get(k) === 'string' ? (l.get(k) as string) : undefined);
-    const groupText = opt('mcast-group');
-    const group = groupText === undefined ? undefined : parseIp(groupText);
-    if (group === null) throw usage(`illegal multicast group ${groupText}`);
-    const port = opt('mcast-port');
-    const ttl = opt('mcast-ttl');
-    const maxLen = opt('sync-maxlen');
-    return {
-      ...base,
-      daemon: {
-        state,
-        ifname: opt('mcast-interface') ?? 'eth0',
-        syncId: int(opt('syncid') ?? '0', 0, 255, 'syncid'),
-        ...(group ? { group } : {}),
-        ...(port ? { port: int(port, 1, 65535, 'mcast-port') } : {}),
-        ...(ttl ? { ttl: int(ttl, 1, 255, 'mcast-ttl') } : {}),
-        ...(maxLen ? { maxLen: int(maxLen, 1, 65535 - 28, 'sync-maxlen') } : {}),
-      },
-    };
-  }
+  },
+  'start-daemon': (o, t) => ({ command: 'start-daemon', daemon: daemonSpec(o, t.daemonState!) }),
+  'stop-daemon': (o, t) => {
+    o.has('mcast-interface'); // ipvsadm accepts it here; the kernel needs only the state
+    return { command: 'stop-daemon', state: t.daemonState! };
+  },
+};
 
-  // Service key: -t/-u/--sctp-service ADDR[:PORT] or -f MARK [-6].
-  let key: ServiceKey | undefined;
-  const svcOpts = [s.has('t'), s.has('u'), l.has('sctp-service'), s.has('f')].filter(Boolean).length;
-  if (svcOpts > 1) throw usage('give only one of -t, -u, --sctp-service, -f');
-  if (s.has('f')) {
-    key = {
-      kind: 'fwmark',
-      family: s.has('6') ? 'inet6' : 'inet',
-      fwmark: int(String(s.get('f')), 1, 0xffffffff, 'fwmark'),
-    };
-  } else if (svcOpts === 1) {
-    const protocol: Protocol = s.has('t') ? 'tcp' : s.has('u') ? 'udp' : 'sctp';
-    const raw = String(s.has('t') ? s.get('t') : s.has('u') ? s.get('u') : l.get('sctp-service'));
-    const ap = parseAddrPort(raw, 'service');
-    key = {
-      kind: 'ip',
-      family: ipFamily(ap.address),
-      protocol,
-      address: ap.address,
-      port: ap.port ?? 0,
-    };
+/** Parses one command line (without the program name). */
+export function parseIpvsArgs(argv: readonly string[]): ParsedIpvs {
+  const args = [...argv];
+  const words: Array<{ name: CommandName; spelled: string }> = [];
+  const first = args[0];
+  let addOrEdit: 'add' | 'edit' | 'delete' | undefined;
+  if (first !== undefined && !first.startsWith('-')) {
+    if (WORDS.has(first)) words.push({ name: first as CommandName, spelled: first });
+    else if (first === 'add' || first === 'edit' || first === 'delete') addOrEdit = first;
+    else throw usage(`unknown ipvs command ${JSON.stringify(first)}`);
+    args.shift();
   }
-  const needsKey = [
-    'add-service',
-    'edit-service',
-    'delete-service',
-    'add-server',
-    'edit-server',
-    'delete-server',
-  ];
-  if (needsKey.includes(command) && !key)
-    throw usage(`${command} needs a service: -t, -u, --sctp-service or -f`);
-  const withKey = key ? { ...base, key } : base;
-
-  if (command === 'add-service' || command === 'edit-service') {
-    const scheduler = s.has('s') ? String(s.get('s')) : 'wlc';
-    if (!(SCHEDULERS as readonly string[]).includes(scheduler)) {
-      throw usage(
-        `illegal scheduling algorithm ${JSON.stringify(scheduler)} (known: ${SCHEDULERS.join(' ')})`,
-      );
-    }
-    let flags = 0;
-    if (s.has('b')) {
-      for (const f of String(s.get('b')).split(',')) {
-        const bit = f === 'ops' ? null : schedFlagBit(f);
-        if (bit === null) throw usage(`illegal scheduler flag ${f}`);
-        if (f.startsWith('sh-') && scheduler !== 'sh') throw usage(`${f} applies to sh only`);
-        if (f.startsWith('mh-') && scheduler !== 'mh') throw usage(`${f} applies to mh only`);
-        flags |= bit;
-      }
-    }
-    if (s.has('o')) flags |= IP_VS_SVC_F_ONEPACKET;
-    const v6 = key!.family === 'inet6';
-    let persistence: ServiceSpec['persistence'] = null;
-    if (s.has('p')) {
-      const p = s.get('p');
-      const timeoutSec = p === true ? 360 : int(String(p), 1, 0x7fffffff, 'persistent timeout');
-      const prefix = s.has('M') ? netmaskArg(String(s.get('M')), v6) : v6 ? 128 : 32;
-      persistence = { timeoutSec, prefix };
-    } else if (s.has('M')) {
-      throw usage('-M needs -p');
-    }
-    if (l.has('pe')) throw usage('persistence engines (--pe) are not supported');
-    const given: ServiceSpec = {
-      key: key!,
-      scheduler: scheduler as ServiceSpec['scheduler'],
-      flags,
-      persistence,
-    };
-    try {
-      validateService(given);
-    } catch (e) {
-      throw usage((e as Error).message);
-    }
-    return { ...withKey, service: given };
+  const t = tokenize(args);
+  if (addOrEdit) {
+    const name = `${addOrEdit}-${t.opts.has('r') ? 'server' : 'service'}` as CommandName;
+    words.push({ name, spelled: addOrEdit });
   }
-
-  if (command === 'add-server' || command === 'edit-server' || command === 'delete-server') {
-    if (!s.has('r')) throw usage(`${command} needs a real server: -r ADDR[:PORT]`);
-    const ap = parseAddrPort(String(s.get('r')), 'real server');
-    const fwds = (['g', 'i', 'm'] as const).filter((c) => s.has(c));
-    if (fwds.length > 1) throw usage('give only one of -g, -i, -m');
-    const forwarding: Forwarding = fwds[0] === 'i' ? 'tun' : fwds[0] === 'm' ? 'nat' : 'dr';
-    const k = key!;
-    const svcPort = k.kind === 'ip' ? k.port : 0;
-    // As ipvsadm: DR and TUN real servers take the service's port.
-    const forced = k.kind === 'ip' && forwarding !== 'nat' && command !== 'delete-server';
-    const port = forced ? svcPort : (ap.port ?? svcPort);
-    let tunnel: TunnelSpec | undefined;
-    const tt = l.get('tun-type');
-    const csums = (['tun-nocsum', 'tun-csum', 'tun-remcsum'] as const).filter((c) => l.has(c));
-    if (csums.length > 1) throw usage('give only one of --tun-nocsum, --tun-csum, --tun-remcsum');
-    if (tt !== undefined || l.has('tun-port') || csums.length) {
-      if (forwarding !== 'tun') throw usage('tunnel options need -i');
-      const type = tt === undefined ? 'ipip' : String(tt);
-      if (type !== 'ipip' && type !== 'gue' && type !== 'gre') throw usage(`illegal tunnel type ${type}`);
-      const tp = l.get('tun-port');
-      tunnel = {
-        type,
-        ...(tp !== undefined ? { port: int(String(tp), 1, 65535, 'tunnel port') } : {}),
-        ...(type !== 'ipip'
-          ? { csum: csums[0] ? (csums[0].slice(4) as 'nocsum' | 'csum' | 'remcsum') : 'nocsum' }
-          : {}),
-      };
-    }
-    const dest: DestSpec = {
-      address: ap.address,
-      port,
-      family: ipFamily(ap.address),
-      forwarding,
-      weight: s.has('w') ? int(String(s.get('w')), 0, 65535, 'weight') : 1,
-      upperThreshold: s.has('x') ? int(String(s.get('x')), 0, 0x7fffffff, 'upper threshold') : 0,
-      lowerThreshold: s.has('y') ? int(String(s.get('y')), 0, 0x7fffffff, 'lower threshold') : 0,
-      ...(tunnel ? { tunnel } : {}),
-    };
-    if (command !== 'delete-server') {
-      try {
-        validateDest(k, dest);
-      } catch (e) {
-        throw usage((e as Error).message);
-      }
-    }
-    return { ...withKey, dest };
-  }
-  return withKey;
+  const all = [...words, ...t.cmds];
+  const names = [...new Set(all.map((c) => c.name))];
+  // -h with anything else is still a request for help, as in ipvsadm.
+  if (names.includes('help')) return { command: 'help' };
+  if (names.length === 0) throw usage('no command given (e.g. list -n, -A, -a, -C, -S)');
+  if (names.length > 1) throw usage(`more than one command given: ${all.map((c) => c.spelled).join(', ')}`);
+  const command = names[0]!;
+  const o = new Options(t, command);
+  const parsed = PARSERS[command](o, t);
+  o.done();
+  const netns = t.opts.get('netns');
+  if (netns === undefined) return parsed;
+  if (netns.value === true || !netns.value) throw usage('option --netns needs a value');
+  return { ...parsed, netns: netns.value };
 }
 
 /** Splits an ipvsadm-save line into arguments (it never quotes). */

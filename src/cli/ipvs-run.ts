@@ -5,6 +5,7 @@ import { IpvsError } from '../kernel/ipvs/validate.js';
 import { CliError, UsageError } from './errors.js';
 import { type ParsedIpvs, parseIpvsArgs, splitRuleLine } from './ipvs-args.js';
 import { formatDaemons, formatList, formatSave, formatTimeouts } from './ipvs-format.js';
+import { IPVS_HELP } from './ipvs-help.js';
 
 export interface IpvsIo {
   write(s: string): void;
@@ -15,17 +16,17 @@ export interface IpvsIo {
 export function toOp(p: ParsedIpvs): DataPlaneOp | null {
   switch (p.command) {
     case 'add-service':
-      return { op: 'add-service', service: p.service! };
+      return { op: 'add-service', service: p.service };
     case 'edit-service':
-      return { op: 'update-service', service: p.service! };
+      return { op: 'update-service', service: p.service };
     case 'delete-service':
-      return { op: 'delete-service', key: p.key! };
+      return { op: 'delete-service', key: p.key };
     case 'add-server':
-      return { op: 'add-dest', key: p.key!, dest: p.dest! };
+      return { op: 'add-dest', key: p.key, dest: p.dest };
     case 'edit-server':
-      return { op: 'update-dest', key: p.key!, dest: p.dest! };
+      return { op: 'update-dest', key: p.key, dest: p.dest };
     case 'delete-server':
-      return { op: 'delete-dest', key: p.key!, dest: { address: p.dest!.address, port: p.dest!.port } };
+      return { op: 'delete-dest', key: p.key, dest: { address: p.dest.address, port: p.dest.port } };
     default:
       return null;
   }
@@ -64,6 +65,10 @@ function kernelFailure(e: unknown): Error {
 }
 
 export async function runIpvs(p: ParsedIpvs, io: IpvsIo): Promise<void> {
+  if (p.command === 'help') {
+    io.write(IPVS_HELP);
+    return;
+  }
   // Restore text is parsed in full before the socket opens: a bad line changes nothing.
   const rules = p.command === 'restore' ? parseRules(await io.readStdin()) : null;
   let client: IpvsClient;
@@ -111,7 +116,7 @@ async function execute(
       return;
     }
     case 'save':
-      io.write(formatSave(await client.list(), p.list.noSort));
+      io.write(formatSave(await client.list(), p.noSort));
       return;
     case 'restore': {
       // As ipvsadm-restore: clear the table, then add every rule.
@@ -129,12 +134,12 @@ async function execute(
     case 'zero':
       return client.zero(p.key);
     case 'set-timeout':
-      return client.setTimeouts(p.timeouts!);
+      return client.setTimeouts(p.timeouts);
     case 'start-daemon':
-      return client.startDaemon(p.daemon!);
+      return client.startDaemon(p.daemon);
     case 'stop-daemon':
-      return client.stopDaemon(p.daemon!.state);
+      return client.stopDaemon(p.state);
     default:
-      throw new UsageError(`unsupported command ${p.command}`);
+      throw new UsageError(`${p.command} is not run against the kernel`);
   }
 }

@@ -17,6 +17,7 @@ export const ipvsCommand: CommandModule<object, { args?: string[] }> = {
   builder: (y) =>
     y
       .usage("$0 ipvs ARGS: ipvsadm's -L -n, -S, -R, -A/-E/-D, -a/-e/-d, -C, -Z")
+      .help(false)
       .parserConfiguration({ 'unknown-options-as-args': true, 'short-option-groups': false })
       .strict(false)
       .positional('args', { type: 'string', array: true, describe: 'ipvsadm-style arguments' }),
