@@ -11,7 +11,6 @@ import type { Environment } from './values.js';
 
 export type { Diagnostic, Severity } from './diagnostics.js';
 export { formatDiagnostic } from './diagnostics.js';
-export { ConfigJsonError, configFromJson } from './json.js';
 export type * from './model.js';
 export { FLOATLB_CONFIG_ID } from './preprocess.js';
 

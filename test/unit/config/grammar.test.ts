@@ -2,7 +2,7 @@
 // The grammar features: comments, quotes, includes, $definitions, @id lines,
 // ~SEQ/~LST, messages with positions, and the JSON round trip.
 import { describe, expect, test } from 'vitest';
-import { configFromJson, formatDiagnostic, parseConfigText } from '../../../src/config/index.js';
+import { formatDiagnostic, parseConfigText } from '../../../src/config/index.js';
 import { SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 
 function files(map: Record<string, string>) {
@@ -240,12 +240,8 @@ describe('JSON form', () => {
       'DNS_CHECK',
       'UDP_CHECK',
     ]);
-    const back = configFromJson(JSON.parse(JSON.stringify(c)));
-    expect(back).toEqual(c);
-    const broken = JSON.parse(JSON.stringify(c));
-    broken.virtualServers[0].scheduler = 'fastest';
-    expect(() => configFromJson(broken)).toThrow(/virtualServers\[0\]\.scheduler: expected one of/);
-    delete broken.globalDefs.routerId;
-    expect(() => configFromJson(broken)).toThrow(/globalDefs: missing field routerId/);
+    // The model holds only JSON values (null for unset, no undefined, Map or
+    // Date), so `config check --dump json` loses nothing.
+    expect(JSON.parse(JSON.stringify(c))).toEqual(c);
   });
 });
