@@ -320,7 +320,8 @@ const PARSERS: Readonly<Record<CommandName, Parser>> = {
   },
   save: (o) => {
     const key = serviceKey(o);
-    o.has('n'); // -S -n: save is always numeric
+    // Always numeric: the rules are for -R, which takes addresses and port numbers.
+    o.has('n');
     const noSort = o.has('nosort');
     return key ? { command: 'save', key, noSort } : { command: 'save', noSort };
   },

@@ -1,8 +1,10 @@
 // Text output of `floatlb ipvs`, column for column what ipvsadm 1.31 prints
-// for `-Ln` (plain, --stats, --rate, --thresholds, --persistent-conn,
-// --tun-info, --exact), `-S -n`, `--timeout` and `--daemon`. Pure.
+// for `-L[n]` (plain, --stats, --rate, --thresholds, --persistent-conn,
+// --tun-info, --exact), `-L[n]c`, `-S -n`, `--timeout` and `--daemon`.
+// Pure: names come in already looked up.
 import type { DestState, ServiceKey, ServiceState, Stats } from '../kernel/dataplane.js';
 import type { IpvsInfo, IpvsTimeouts, SyncDaemon } from '../kernel/ipvs/codec.js';
+import type { ConnEntry } from '../kernel/ipvs/conn.js';
 import {
   formatNetmask,
   IP_VS_SVC_F_ONEPACKET,
@@ -11,6 +13,7 @@ import {
   PROTOCOL_NUMBER,
   schedFlagNames,
 } from '../kernel/vocabulary.js';
+import { type Names, NUMERIC } from './ipvs-names.js';
 
 export interface ListFormat {
   readonly stats?: boolean;
@@ -21,6 +24,8 @@ export interface ListFormat {
   readonly exact?: boolean;
   /** Keep the kernel's order instead of ipvsadm's sort. */
   readonly noSort?: boolean;
+  /** Host and service names (without -n); numeric when absent. */
+  readonly names?: Names;
 }
 
 const AF_INET = 2;
@@ -68,12 +73,17 @@ export function sortForListing(svcs: readonly ServiceState[]): ServiceState[] {
     .map((s) => ({ ...s, dests: [...s.dests].sort(cmpDest) }));
 }
 
-const addrPort = (address: string, port: number): string =>
-  address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+/** ADDR:PORT, IPv6 in brackets; host and service names when `names` knows them. */
+const addrPort = (address: string, port: number, protocol = 'tcp', names: Names = NUMERIC): string =>
+  address.includes(':')
+    ? `[${names.host(address)}]:${names.port(port, protocol)}`
+    : `${names.host(address)}:${names.port(port, protocol)}`;
 
-function serviceName(k: ServiceKey): string {
+const protocolOf = (k: ServiceKey): string => (k.kind === 'ip' ? k.protocol : 'tcp');
+
+function serviceName(k: ServiceKey, names?: Names): string {
   if (k.kind === 'fwmark') return `FWM  ${k.fwmark}${k.family === 'inet6' ? ' IPv6' : ''}`;
-  const name = `${k.protocol.toUpperCase().padEnd(4)} ${addrPort(k.address, k.port)}`;
+  const name = `${k.protocol.toUpperCase().padEnd(4)} ${addrPort(k.address, k.port, k.protocol, names)}`;
   return k.family === 'inet6' ? name : name.slice(0, 33);
 }
 
@@ -140,7 +150,7 @@ function title(f: ListFormat): string {
 }
 
 function serviceLine(s: ServiceState, f: ListFormat): string {
-  const name = serviceName(s.key);
+  const name = serviceName(s.key, f.names);
   const st = s.stats ?? ZERO;
   const ex = f.exact ?? false;
   if (f.stats) {
@@ -161,8 +171,9 @@ function serviceLine(s: ServiceState, f: ListFormat): string {
   return line;
 }
 
-function destLine(d: DestState, v6: boolean, f: ListFormat): string {
-  let name = addrPort(d.address, d.port);
+function destLine(d: DestState, key: ServiceKey, f: ListFormat): string {
+  const v6 = key.family === 'inet6';
+  let name = addrPort(d.address, d.port, protocolOf(key), f.names);
   if (!v6) name = name.slice(0, 28);
   const st = d.stats ?? ZERO;
   const ex = f.exact ?? false;
@@ -195,8 +206,7 @@ export function formatList(info: IpvsInfo | null, svcs: readonly ServiceState[],
   out += title(f);
   for (const s of list) {
     out += `${serviceLine(s, f)}\n`;
-    const v6 = s.key.family === 'inet6';
-    for (const d of s.dests) out += `${destLine(d, v6, f)}\n`;
+    for (const d of s.dests) out += `${destLine(d, s.key, f)}\n`;
   }
   return out;
 }
@@ -243,4 +253,28 @@ export function formatDaemons(ds: readonly SyncDaemon[]): string {
         `${d.state} sync daemon (mcast=${d.ifname}, syncid=${d.syncId}, maxlen=${d.maxLen ?? 0}, group=${d.group ?? '0.0.0.0'}, port=${d.port ?? 0}, ttl=${d.ttl ?? 0})\n`,
     )
     .join('');
+}
+
+/** `ipvsadm -L[n]c [--persistent-conn]`: the connection table, in the kernel's order. */
+export function formatConnections(
+  entries: readonly ConnEntry[],
+  f: { readonly persistentConn?: boolean; readonly names?: Names } = {},
+): string {
+  const pc = f.persistentConn ?? false;
+  let out = 'IPVS connection entries\n';
+  out += pc
+    ? `pro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} ${'destination'.padEnd(18)} ${'pe name'.padEnd(16)} pe_data\n`
+    : `pro expire ${'state'.padEnd(11)} ${'source'.padEnd(18)} ${'virtual'.padEnd(18)} destination\n`;
+  for (const e of entries) {
+    const ap = (x: { address: string; port: number }) => addrPort(x.address, x.port, e.protocol, f.names);
+    const mm = Math.floor(e.expiresSec / 60);
+    const expire = `${String(mm).padStart(2, '0')}:${String(e.expiresSec % 60).padStart(2, '0')}`;
+    const head = `${e.protocol.padEnd(3)} ${expire.padEnd(6)} ${e.state.padEnd(11)} ${ap(e.client).padEnd(18)} ${ap(e.virtual).padEnd(18)}`;
+    // The engine's columns only for an entry that has them, as ipvsadm does.
+    out +=
+      pc && e.pe
+        ? `${head} ${ap(e.dest).padEnd(16)} ${e.pe.name.padEnd(18)} ${e.pe.data.split(' ')[0] ?? ''}\n`
+        : `${head} ${ap(e.dest)}\n`;
+  }
+  return out;
 }

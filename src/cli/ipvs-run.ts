@@ -1,11 +1,13 @@
 // Executes a parsed `floatlb ipvs` command against the kernel.
 import type { DataPlaneOp, ServiceState } from '../kernel/dataplane.js';
 import { IpvsClient } from '../kernel/ipvs/client.js';
+import { readConnTable } from '../kernel/ipvs/conn.js';
 import { IpvsError } from '../kernel/ipvs/validate.js';
 import { CliError, UsageError } from './errors.js';
 import { type ParsedIpvs, parseIpvsArgs, splitRuleLine } from './ipvs-args.js';
-import { formatDaemons, formatList, formatSave, formatTimeouts } from './ipvs-format.js';
+import { formatConnections, formatDaemons, formatList, formatSave, formatTimeouts } from './ipvs-format.js';
 import { IPVS_HELP } from './ipvs-help.js';
+import { type Names, systemNames } from './ipvs-names.js';
 
 export interface IpvsIo {
   write(s: string): void;
@@ -89,6 +91,14 @@ export async function runIpvs(p: ParsedIpvs, io: IpvsIo): Promise<void> {
   }
 }
 
+/** Without -n, the names ipvsadm would print for the table's addresses and ports. */
+async function namesFor(svcs: readonly ServiceState[], numeric: boolean): Promise<Names | undefined> {
+  if (numeric) return undefined;
+  return systemNames(
+    svcs.flatMap((s) => [...(s.key.kind === 'ip' ? [s.key.address] : []), ...s.dests.map((d) => d.address)]),
+  );
+}
+
 async function execute(
   client: IpvsClient,
   p: ParsedIpvs,
@@ -99,6 +109,15 @@ async function execute(
   if (op) return client.run(op);
   switch (p.command) {
     case 'list': {
+      if (p.list.connections) {
+        const conns = readConnTable(p.netns ? { netns: p.netns } : {});
+        const addrs = conns.flatMap((c) => [c.client.address, c.virtual.address, c.dest.address]);
+        const names = p.list.numeric ? undefined : await systemNames(addrs);
+        io.write(
+          formatConnections(conns, { persistentConn: p.list.persistentConn, ...(names ? { names } : {}) }),
+        );
+        return;
+      }
       if (p.list.timeout || p.list.daemon) {
         if (p.list.timeout) io.write(formatTimeouts(await client.getTimeouts()));
         if (p.list.daemon) io.write(formatDaemons(await client.daemons()));
@@ -108,11 +127,13 @@ async function execute(
         const s = await client.service(p.key);
         if (!s) throw new CliError('No such service', 1);
         const one: ServiceState = { ...s, dests: await client.dests(p.key) };
-        io.write(formatList(null, [one], p.list));
+        const names = await namesFor([one], p.list.numeric);
+        io.write(formatList(null, [one], { ...p.list, ...(names ? { names } : {}) }));
         return;
       }
       const [info, svcs] = await Promise.all([client.info(), client.list()]);
-      io.write(formatList(info, svcs, p.list));
+      const names = await namesFor(svcs, p.list.numeric);
+      io.write(formatList(info, svcs, { ...p.list, ...(names ? { names } : {}) }));
       return;
     }
     case 'save':

@@ -218,6 +218,92 @@ afterAll(() => {
   topo?.destroy();
 });
 
+// ipvsadm -Lnc and floatlb ipvs -Lnc side by side, with live connections:
+// one held open (ESTABLISHED) and a few closed ones (TIME_WAIT). Each of ours
+// is taken between two of ipvsadm's, so every entry both of those show is in
+// ours, ours shows nothing neither shows, and our expiry lies between theirs
+// (within 1 s, as the clock ticks between readings).
+describe('the connection table', () => {
+  const EXPIRE = /^(\S+ +)(\d\d+):(\d\d)( .*)$/;
+  /** Entry lines by everything but the expiry, with the expiry in seconds. */
+  const entries = (text: string) => {
+    const m = new Map<string, number>();
+    for (const l of text.split('\n').slice(2).filter(Boolean)) {
+      const x = EXPIRE.exec(l);
+      expect(x, l).not.toBeNull();
+      m.set(`${x![1]}MM:SS${x![4]}`, Number(x![2]) * 60 + Number(x![3]));
+    }
+    return m;
+  };
+
+  it('floatlb ipvs -Lnc lists the same entries in the same layout as ipvsadm -Lnc', async () => {
+    await ipvs.flush();
+    for (const s of servers) routeVia(s, '10.20.0.10');
+    expect(
+      (
+        await ipvs.apply([
+          { op: 'add-service', service: { key, scheduler: 'rr', flags: 0, persistence: null } },
+          { op: 'add-dest', key, dest: dest(RS[0]!.ip, 'nat', 1) },
+          { op: 'add-dest', key, dest: dest(RS[1]!.ip, 'nat', 1) },
+        ])
+      ).errors,
+    ).toEqual([]);
+    expect((await countConnections(4)).errors).toEqual([]);
+    const p = client.spawn('node', ['-e', CLIENT, 'hold', '0', VIP], { stdio: 'pipe' });
+    const held = lines(p);
+    expect(String((await held.next()).value)).toMatch(/^READY rs[12]$/);
+    try {
+      const theirs = (args: string[]) =>
+        execFileSync('ip', ['netns', 'exec', director.name, 'ipvsadm', ...args], { encoding: 'utf8' });
+      const ours = async (args: string[]) => {
+        let out = '';
+        await runIpvs(parseIpvsArgs([...args, '--netns', director.name]), {
+          write: (t) => {
+            out += t;
+          },
+          readStdin: async () => '',
+        });
+        return out;
+      };
+      for (const args of [['-Lnc'], ['-L', '-n', '-c', '--persistent-conn']]) {
+        const before = theirs(args);
+        const mine = await ours(args);
+        const after = theirs(args);
+        const [a, o, b] = [before, mine, after].map(entries);
+        // Same title lines, byte for byte.
+        expect(mine.split('\n').slice(0, 2)).toEqual(before.split('\n').slice(0, 2));
+        expect([...o.keys()].filter((k) => k.includes('ESTABLISHED')).length, mine).toBeGreaterThan(0);
+        expect([...o.keys()].filter((k) => k.includes('TIME_WAIT')).length, mine).toBeGreaterThan(0);
+        for (const k of a.keys()) if (b.has(k)) expect(o.has(k), `${args}: ${k} missing\n${mine}`).toBe(true);
+        for (const [k, sec] of o) {
+          expect(a.has(k) || b.has(k), `${args}: ${k} not listed by ipvsadm\n${before}`).toBe(true);
+          const hi = a.get(k) ?? b.get(k)!;
+          const lo = b.get(k) ?? a.get(k)!;
+          expect(sec, k).toBeLessThanOrEqual(hi + 1);
+          expect(sec, k).toBeGreaterThanOrEqual(lo - 1);
+        }
+      }
+      // A capture for the unit golden test: the file and ipvsadm's output
+      // taken while the file did not change.
+      for (let i = 0; i < 20; i++) {
+        const cat = () =>
+          execFileSync('ip', ['netns', 'exec', director.name, 'cat', '/proc/net/ip_vs_conn'], {
+            encoding: 'utf8',
+          });
+        const f1 = cat();
+        const out = theirs(['-Lnc']);
+        if (cat() === f1) {
+          console.log(`ipvs-conn-capture ${JSON.stringify({ proc: f1, lnc: out })}`);
+          break;
+        }
+      }
+    } finally {
+      p.stdin!.write('go\n');
+      await held.next();
+    }
+  });
+});
+
 describe.each<[Forwarding, string]>([
   ['nat', '10.20.0.10'],
   ['dr', '10.20.0.1'],
