@@ -372,7 +372,9 @@ describe.each<[Forwarding, string]>([
     const stats = await settled(['-Ln', '--stats']);
     expect(stats.same).toBe(true);
     expect(stats.ours).toMatch(/TCP {2}10\.20\.0\.100:80 +[1-9]\d* /);
-    expect(await ours(['-Ln'])).toBe(theirs(['-Ln']));
+    // InActConn falls as TIME_WAIT entries of the earlier cases expire, at a
+    // moment that depends on the machine's speed: settle it like the counters.
+    expect((await settled(['-Ln'])).same).toBe(true);
     expect((await settled(['-Ln', '--rate'])).same).toBe(true);
   });
 });
