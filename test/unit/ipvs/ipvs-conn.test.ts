@@ -7,6 +7,7 @@ import { namesFrom, parseServices } from '../../../src/cli/ipvs-names.js';
 import type { ServiceState } from '../../../src/kernel/dataplane.js';
 import { type ConnEntry, parseConnTable } from '../../../src/kernel/ipvs/conn.js';
 import { canonicalIp, ipToBytes } from '../../../src/kernel/vocabulary.js';
+import { CONN_PROC, LNC, LNC_PERSISTENT } from './ipvsadm-captured.js';
 
 const TITLE = 'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\n';
 
@@ -98,6 +99,11 @@ describe('/proc/net/ip_vs_conn', () => {
 });
 
 describe('ipvsadm -L[n]c', () => {
+  it('prints byte for byte what ipvsadm 1.31 printed for the same file (captured)', () => {
+    expect(formatConnections(parseConnTable(CONN_PROC))).toBe(LNC);
+    expect(formatConnections(parseConnTable(CONN_PROC), { persistentConn: true })).toBe(LNC_PERSISTENT);
+  });
+
   it('lists each entry in the kernel order, in ipvsadm columns', () => {
     expect(formatConnections(parseConnTable(PROC))).toBe(
       [

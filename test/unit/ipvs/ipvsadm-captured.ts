@@ -15,3 +15,15 @@ export const SAVE =
 
 export const LN_ONE =
   'Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nTCP  10.0.0.1:80 rr\n  -> 10.1.0.2:80                  Masq    3      0          0         \n  -> 10.1.0.3:80                  Route   0      0          0         \n  -> 10.1.0.4:80                  Tunnel  1      0          0         \n  -> 10.1.0.5:80                  Tunnel  1      0          0         \n  -> 10.1.0.6:80                  Tunnel  1      0          0         \n';
+
+// /proc/net/ip_vs_conn and ipvsadm -Lnc (plain, --persistent-conn) read at one
+// moment (the file read before and after ipvsadm was identical), in the lab VM
+// with live IPv4 and IPv6 TCP and UDP connections through NAT services.
+export const CONN_PROC =
+  'Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData\nTCP 0A5B0002 DBA4 0A5B0064 0050 0A5C0002 1F90 CLOSE_WAIT       17\nTCP fd00:0091:0000:0000:0000:0000:0000:0002 A6CC fd00:0091:0000:0000:0000:0000:0000:0100 01BB fd00:0092:0000:0000:0000:0000:0000:0002 20FB ESTABLISHED     857\nUDP 0A5B0002 E3F4 0A5B0064 0035 0A5C0002 14E9 UDP             257\nTCP 0A5B0002 DBA0 0A5B0064 0050 0A5C0002 1F90 ESTABLISHED     856\nTCP 0A5B0002 DBA2 0A5B0064 0050 0A5C0002 1F90 ESTABLISHED     856\n';
+
+export const LNC =
+  'IPVS connection entries\npro expire state       source             virtual            destination\nTCP 00:17  CLOSE_WAIT  10.91.0.2:56228    10.91.0.100:80     10.92.0.2:8080\nTCP 14:17  ESTABLISHED [fd00:91::2]:42700 [fd00:91::100]:443 [fd00:92::2]:8443\nUDP 04:17  UDP         10.91.0.2:58356    10.91.0.100:53     10.92.0.2:5353\nTCP 14:16  ESTABLISHED 10.91.0.2:56224    10.91.0.100:80     10.92.0.2:8080\nTCP 14:16  ESTABLISHED 10.91.0.2:56226    10.91.0.100:80     10.92.0.2:8080\n';
+
+export const LNC_PERSISTENT =
+  'IPVS connection entries\npro expire state       source             virtual            destination        pe name          pe_data\nTCP 00:17  CLOSE_WAIT  10.91.0.2:56228    10.91.0.100:80     10.92.0.2:8080\nTCP 14:17  ESTABLISHED [fd00:91::2]:42700 [fd00:91::100]:443 [fd00:92::2]:8443\nUDP 04:17  UDP         10.91.0.2:58356    10.91.0.100:53     10.92.0.2:5353\nTCP 14:16  ESTABLISHED 10.91.0.2:56224    10.91.0.100:80     10.92.0.2:8080\nTCP 14:16  ESTABLISHED 10.91.0.2:56226    10.91.0.100:80     10.92.0.2:8080\n';
