@@ -12,7 +12,7 @@ DEBS=(
   iproute2 nftables kmod cpio busybox-static qemu-system-x86 qemu-utils
   keepalived ipvsadm haproxy nginx-light libnginx-mod-stream
   wrk curl socat iputils-ping procps psmisc util-linux shellcheck docker-compose openssl
-  docker.io mmdebstrap
+  docker.io mmdebstrap chromium
 )
 
 missing=()

@@ -4,6 +4,7 @@
 // POST /v1/reload both run.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { EventLog, ProbeLedger, RateHistory } from '../api/events.js';
 import { createMetrics, type Metrics } from '../api/metrics.js';
 import type { Json, ReloadReport } from '../api/routes.js';
 import { ApiServer } from '../api/server.js';
@@ -32,6 +33,8 @@ export interface DaemonOptions {
   readonly apiSocketGid?: number;
   readonly apiSocketMode?: number;
   readonly apiListen?: { host: string; port: number };
+  /** The read-only status page listener. */
+  readonly statusListen?: { host: string; port: number };
   readonly apiTokenFile?: string;
   readonly apiTls?: { cert: string; key: string };
   readonly pidFile?: string;
@@ -56,8 +59,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const health = new HealthChecker({
     ...(opts.checkConcurrency ? { concurrency: opts.checkConcurrency } : {}),
   });
-  health.onProbe((ev) => metrics.observeProbe(ev));
-  health.onState((ev) => metrics.realServerUp.set({ target: ev.target }, ev.up ? 1 : 0));
+  // What the status page shows besides config and kernel state.
+  const events = new EventLog();
+  const probes = new ProbeLedger();
+  const rates = new RateHistory();
+  const vrrpSince = new Map<string, string>();
+  health.onProbe((ev) => {
+    metrics.observeProbe(ev);
+    if (!ev.skipped) probes.record(ev.target, ev.ok, ev.latencyMs, ev.reason);
+  });
+  health.onState((ev) => {
+    metrics.realServerUp.set({ target: ev.target }, ev.up ? 1 : 0);
+    events.add('health', `${ev.target} ${ev.up ? 'UP' : 'DOWN'}: ${ev.reason}`);
+  });
   mkdirSync(opts.stateDir, { recursive: true });
 
   let vrrp: VrrpManager | null = null;
@@ -71,6 +85,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     onApplied: (ops, errors) => {
       for (const op of ops) metrics.reconcileOps.inc({ op: op.op });
       if (errors) metrics.reconcileErrors.inc(errors);
+      if (errors) events.add('refused', `the data plane refused ${errors} of ${ops.length} operations`);
       void sync?.poke();
     },
   });
@@ -89,7 +104,15 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (!c.vrrpInstances.length) return null;
     const m = new VrrpManager(
       c,
-      kernelVrrpDeps(c, rtnl, () => void sync?.poke()),
+      kernelVrrpDeps(c, rtnl, (instance, state) => {
+        vrrpSince.set(instance, new Date().toISOString());
+        // The manager is assigned after its first transitions: read the reason on the next turn.
+        setImmediate(() => {
+          const why = vrrp?.status().find((v) => v.name === instance)?.reason;
+          events.add('vrrp', `${instance} -> ${state}${why ? `: ${why}` : ''}`);
+        });
+        void sync?.poke();
+      }),
     );
     await m.start();
     return m;
@@ -136,6 +159,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const run = reloading.then(async (): Promise<ReloadReport> => {
       const r = await director.reload();
       log.info({ operations: r.ops.length, ops: r.ops.map(describeOp) }, 'reloaded');
+      events.add('reload', `reloaded: ${r.ops.length} operations, ${r.errors.length} errors`);
       await reloadVrrp();
       return { operations: r.ops.length, errors: r.errors, warnings: director.configWarnings };
     });
@@ -164,9 +188,28 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         ? { tcp: { ...opts.apiListen, token, ...(opts.apiTls ? { tls: opts.apiTls } : {}) } }
         : {}),
       metrics: metrics.registry,
+      status: {
+        director,
+        vrrp: vrrpStatus,
+        planeReason: choice.reason,
+        events,
+        probes,
+        rates,
+        vrrpSince,
+      },
+      ...(opts.statusListen ? { statusListen: opts.statusListen } : {}),
+      ...(token ? { statusToken: token } : {}),
     },
   );
   await api.listen();
+  // The data plane's counters become rates for the page's charts.
+  const sampler = setInterval(() => {
+    plane.list().then(
+      (s) => rates.sample(s),
+      () => undefined,
+    );
+  }, 1000);
+  sampler.unref();
   if (opts.pidFile) writeFileSync(opts.pidFile, `${process.pid}\n`);
 
   let stopping: Promise<void> | null = null;
@@ -179,6 +222,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     stop() {
       stopping ??= (async () => {
         // Release the VIP first (priority 0), so the peer takes over at once.
+        clearInterval(sampler);
         await vrrp?.stop();
         await sync?.poke();
         sync?.close();

@@ -128,6 +128,10 @@ export class VrrpMachine {
     splitBrain: 0,
   };
   private st: VrrpState = 'INIT';
+  /** The last priority heard from another router (null until one is heard). */
+  peerPriority: number | null = null;
+  /** Why the last transition happened, for operators. */
+  reason = 'not started';
   private masterSince = 0;
   private readonly tracks = new Map<string, Track>();
   private readonly preempt: boolean;
@@ -208,6 +212,7 @@ export class VrrpMachine {
         msg: 'nopreempt does not work with initial state MASTER - clearing',
       });
     }
+    this.reason = 'started';
     if (this.faulted()) {
       this.toFault(out);
       return;
@@ -227,12 +232,14 @@ export class VrrpMachine {
     if (this.st !== 'BACKUP' && this.st !== 'MASTER') return;
     this.stats.advertsReceived++;
     if (ev.priority === PRIORITY_RELEASE) this.stats.releaseReceived++;
+    this.peerPriority = ev.priority;
     const mine = this.priority;
     if (this.st === 'BACKUP') {
       if (ev.priority === PRIORITY_RELEASE) {
         // The master is leaving: take over after the skew time only.
         this.masterDownAt = now + skewTimeMs(mine, this.masterAdvertIntMs);
-        out.push({ type: 'log', level: 'info', msg: `master ${ev.src} released (priority 0)` });
+        this.reason = `master ${ev.src} released (priority 0)`;
+        out.push({ type: 'log', level: 'info', msg: this.reason });
         return;
       }
       let accept = !this.preempt || ev.priority >= mine;
@@ -271,6 +278,7 @@ export class VrrpMachine {
       if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
       this.masterIp = ev.src;
       out.push({ type: 'remove-vips' });
+      this.reason = `master ${ev.src} has priority ${ev.priority}`;
       this.toBackup(now, out);
       return;
     }
@@ -281,7 +289,10 @@ export class VrrpMachine {
 
   private onTick(now: number, out: MachineAction[]): void {
     if (this.st === 'MASTER' && now >= this.nextAdvertAt) this.sendAdvert(now, out);
-    else if (this.st === 'BACKUP' && now >= this.masterDownAt) this.toMaster(now, out);
+    else if (this.st === 'BACKUP' && now >= this.masterDownAt) {
+      if (!this.reason.includes('released')) this.reason = 'no advert from a master within master-down time';
+      this.toMaster(now, out);
+    }
   }
 
   private onTrack(ev: Extract<MachineEvent, { type: 'track' }>, now: number, out: MachineAction[]): void {
@@ -291,6 +302,7 @@ export class VrrpMachine {
     if (this.st === 'INIT' || this.st === 'STOP') return;
     const isFault = this.faulted();
     if (isFault && !wasFault) {
+      this.reason = `tracked ${ev.name} failed`;
       out.push({ type: 'log', level: 'warn', msg: `tracked ${ev.name} failed: entering FAULT` });
       if (this.st === 'MASTER') {
         this.release(out);
@@ -299,6 +311,7 @@ export class VrrpMachine {
       return;
     }
     if (!isFault && wasFault && this.st === 'FAULT') {
+      this.reason = `tracked ${ev.name} recovered`;
       out.push({ type: 'log', level: 'info', msg: `tracked ${ev.name} recovered: leaving FAULT` });
       if (this.priority === PRIORITY_OWNER) this.toMaster(now, out);
       else this.toBackup(now, out);

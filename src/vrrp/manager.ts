@@ -18,6 +18,8 @@ export interface SpeakerHandle {
     readonly state: VrrpState;
     readonly priority: number;
     readonly master: string | null;
+    readonly peerPriority: number | null;
+    readonly reason: string;
     readonly stats: MachineStats;
   };
   readonly stats: SpeakerStats;
@@ -101,6 +103,8 @@ export class VrrpManager {
         state: s?.machine.state ?? 'INIT',
         priority: s?.machine.priority ?? inst.priority,
         master: s?.machine.master ?? null,
+        peerPriority: s?.machine.peerPriority ?? null,
+        reason: s?.machine.reason ?? 'not started',
         vips: inst.virtualIpaddress.map((v) => `${v.address}/${v.prefix}`),
         stats: s ? { ...s.machine.stats, ...s.stats } : null,
       };

@@ -17,6 +17,7 @@ interface RunArgs {
   'api-group'?: string;
   'api-mode': string;
   'api-listen'?: string;
+  'status-listen'?: string;
   'api-token-file'?: string;
   'api-tls-cert'?: string;
   'api-tls-key'?: string;
@@ -26,10 +27,10 @@ interface RunArgs {
   'log-pretty'?: boolean;
 }
 
-function parseListen(s: string): { host: string; port: number } {
+function parseListen(s: string, flag = '--api-listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(s);
   const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new UsageError(`--api-listen ${JSON.stringify(s)}: expected HOST:PORT`);
+  if (!m || port > 65535) throw new UsageError(`${flag} ${JSON.stringify(s)}: expected HOST:PORT`);
   return { host: (m[1] ?? m[2])!, port };
 }
 
@@ -55,6 +56,10 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('api-group', { type: 'string', describe: 'group that may use the API socket (e.g. omm)' })
       .option('api-mode', { type: 'string', default: '660', describe: 'octal mode of the API socket' })
       .option('api-listen', { type: 'string', describe: 'also serve the API on HOST:PORT (needs a token)' })
+      .option('status-listen', {
+        type: 'string',
+        describe: 'read-only status page on HOST:PORT (no token on loopback; the API token elsewhere)',
+      })
       .option('api-token-file', { type: 'string', describe: 'bearer token for the TCP listener' })
       .option('api-tls-cert', { type: 'string' })
       .option('api-tls-key', { type: 'string' })
@@ -90,6 +95,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       ...(gid !== undefined ? { apiSocketGid: gid } : {}),
       apiSocketMode: Number.parseInt(a['api-mode'], 8),
       ...(a['api-listen'] ? { apiListen: parseListen(a['api-listen']) } : {}),
+      ...(a['status-listen'] ? { statusListen: parseListen(a['status-listen'], '--status-listen') } : {}),
       ...(a['api-token-file'] ? { apiTokenFile: a['api-token-file'] } : {}),
       ...(a['api-tls-cert'] && a['api-tls-key']
         ? { apiTls: { cert: a['api-tls-cert'], key: a['api-tls-key'] } }
