@@ -1,7 +1,9 @@
 // Operator commands over the control API: status, rs, reload.
 import type { Argv, CommandModule } from 'yargs';
 import { ApiUnreachable, callApi, DEFAULT_API_SOCKET } from '../../api/client.js';
+import type { StatusView } from '../../api/status-view.js';
 import { CliError } from '../errors.js';
+import { formatStatus } from '../status-format.js';
 
 interface ApiArgs {
   'api-socket': string;
@@ -42,53 +44,38 @@ async function call(a: ApiArgs, method: 'GET' | 'POST', path: string, body?: unk
   }
 }
 
-interface PoolView {
-  vip: string | null;
-  id: string;
-  activeStandby: boolean;
-  active: string | null;
-  quorumUp: boolean;
-  sorryServerInUse: boolean;
-  disagreement: string | null;
-  members: Array<{ node: string; port: number; link: string; healthy: boolean; weight: number | null }>;
-}
+type StatusArgs = ApiArgs & { watch?: boolean };
 
-function printStatus(s: {
-  plane: string;
-  planeReason: string | null;
-  counters: Record<string, number>;
-  pools: PoolView[];
-}): void {
-  const out: string[] = [
-    `data plane: ${s.plane}`,
-    `reconciles: ${s.counters.reconciles}, operations: ${s.counters.opsApplied}`,
-  ];
-  for (const p of s.pools) {
-    const flags = [
-      p.activeStandby ? 'active/standby' : '',
-      p.quorumUp ? '' : 'QUORUM LOST',
-      p.sorryServerInUse ? 'sorry server' : '',
-    ]
-      .filter(Boolean)
-      .join(', ');
-    out.push(`${p.id}${flags ? ` (${flags})` : ''}`);
-    if (p.disagreement) out.push(`  ! ${p.disagreement}`);
-    for (const m of p.members) {
-      const w = m.weight === null ? 'out' : `w=${m.weight}`;
-      out.push(`  ${m.node}:${m.port}  ${m.link.padEnd(8)} ${m.healthy ? 'healthy' : 'FAILING'}  ${w}`);
-    }
-  }
-  process.stdout.write(`${out.join('\n')}\n`);
-}
-
-const status: CommandModule<object, ApiArgs> = {
+const status: CommandModule<object, StatusArgs> = {
   command: 'status',
-  describe: "Show the director's data plane, pools, links and health",
-  builder: (y) => apiOptions(y) as Argv<ApiArgs>,
+  describe: 'Show VRRP roles, services, real servers, connections and failed checks',
+  builder: (y) =>
+    apiOptions(y).option('watch', {
+      type: 'boolean',
+      describe: 'refresh in place every second until interrupted',
+    }) as unknown as Argv<StatusArgs>,
   handler: async (a) => {
-    const s = await call(a, 'GET', '/v1/status');
-    if (a.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-    else printStatus(s as Parameters<typeof printStatus>[0]);
+    const show = async () => {
+      // --json keeps printing /v1/status, which scripts already read.
+      if (a.json) return `${JSON.stringify(await call(a, 'GET', '/v1/status'), null, 2)}\n`;
+      return formatStatus((await call(a, 'GET', '/v1/status/view')) as StatusView);
+    };
+    if (!a.watch) {
+      process.stdout.write(await show());
+      return;
+    }
+    // Home the cursor and clear below: the screen is redrawn in place, not scrolled.
+    for (;;) {
+      let text: string;
+      try {
+        text = await show();
+      } catch (e) {
+        if (!(e instanceof CliError)) throw e;
+        text = `${e.message}\n(retrying)\n`;
+      }
+      process.stdout.write(`\x1b[H\x1b[J${new Date().toLocaleTimeString()}  floatlb status --watch\n${text}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   },
 };
 
