@@ -47,7 +47,7 @@ function vrrpTable(v: readonly VrrpView[]): string {
   if (!v.length) return '<p class="muted">No VRRP instance configured.</p>';
   const rows = v
     .map(
-      (i) => `<tr data-vrrp="${esc(i.name)}"><td>${esc(i.name)}</td><td>${word(i.state)}</td>
+      (i) => `<tr data-vrrp="${esc(i.name)}"><td>${esc(i.name)}</td><td class="role">${word(i.state)}</td>
 <td class="n">${i.priority}</td><td class="n">${num(i.peerPriority)}</td><td>${esc(i.master ?? '–')}</td>
 <td>${esc(i.vips.join(' '))}</td><td class="opt">${esc(i.interface)} / ${i.vrid}</td>
 <td>${time(i.since)}</td><td>${esc(i.reason)}</td></tr>`,
