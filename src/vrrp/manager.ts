@@ -18,8 +18,8 @@ export interface SpeakerHandle {
     readonly state: VrrpState;
     readonly priority: number;
     readonly master: string | null;
-    readonly peerPriority: number | null;
-    readonly reason: string;
+    readonly peerPriority?: number | null;
+    readonly reason?: string;
     readonly stats: MachineStats;
   };
   readonly stats: SpeakerStats;
