@@ -51,6 +51,8 @@ const put = (path, data, mode = 0o644) => {
 // resolved as Node resolves them (walking up node_modules directories).
 const lib = 'usr/lib/floatlb';
 put(`${lib}/main.js`, readFileSync(cli));
+// The status page's browser script, found beside main.js.
+put(`${lib}/status-page/app.js`, readFileSync(join(root, 'dist/status-page/app.js')));
 put(
   `${lib}/package.json`,
   `${JSON.stringify({ name: 'floatlb', version: pkg.version, type: 'module' }, null, 2)}\n`,

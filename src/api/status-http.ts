@@ -40,8 +40,9 @@ export function tokenIdentity(token: string): string {
 }
 
 function pageScript(): string | null {
-  // dist/src/api/*.js and the bundled dist/src/cli/main.js both sit two levels under dist/.
-  for (const rel of ['../../status-page/app.js', '../../dist/status-page/app.js']) {
+  // Beside the .deb's main.js; two levels under dist/ for dist/src/api/*.js and the
+  // bundled dist/src/cli/main.js; under dist/ for the sources run by the tests.
+  for (const rel of ['./status-page/app.js', '../../status-page/app.js', '../../dist/status-page/app.js']) {
     const u = new URL(rel, import.meta.url);
     if (existsSync(u)) return readFileSync(u, 'utf8');
   }
