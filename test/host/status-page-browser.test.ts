@@ -140,6 +140,10 @@ describe('status page in a browser, two directors', () => {
     // Let the charts gather a few seconds of traffic first.
     await p0.waitForTimeout(4000);
     await p0.screenshot({ path: join(SHOTS, 'normal.png'), fullPage: true });
+    // Readable on a phone: the page itself never scrolls sideways (wide tables scroll in their own box).
+    await p1.setViewportSize({ width: 390, height: 844 });
+    await p1.locator(`${row(0)} td.state`, { hasText: 'UP' }).waitFor();
+    expect(await p1.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await p1.close();
     await p0.close();
   });

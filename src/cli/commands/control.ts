@@ -48,7 +48,7 @@ type StatusArgs = ApiArgs & { watch?: boolean };
 
 const status: CommandModule<object, StatusArgs> = {
   command: 'status',
-  describe: 'Show VRRP roles, services, real servers, connections and failed checks',
+  describe: 'Show VRRP roles, services, real servers and failed checks',
   builder: (y) =>
     apiOptions(y).option('watch', {
       type: 'boolean',
