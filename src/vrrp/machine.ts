@@ -132,6 +132,8 @@ export class VrrpMachine {
   peerPriority: number | null = null;
   /** Why the last transition happened, for operators. */
   reason = 'not started';
+  /** A release heard while backup: the reason of the takeover it starts. */
+  private releasedBy: string | null = null;
   private masterSince = 0;
   private readonly tracks = new Map<string, Track>();
   private readonly preempt: boolean;
@@ -232,14 +234,14 @@ export class VrrpMachine {
     if (this.st !== 'BACKUP' && this.st !== 'MASTER') return;
     this.stats.advertsReceived++;
     if (ev.priority === PRIORITY_RELEASE) this.stats.releaseReceived++;
-    this.peerPriority = ev.priority;
+    if (ev.priority !== PRIORITY_RELEASE) this.peerPriority = ev.priority;
     const mine = this.priority;
     if (this.st === 'BACKUP') {
       if (ev.priority === PRIORITY_RELEASE) {
         // The master is leaving: take over after the skew time only.
         this.masterDownAt = now + skewTimeMs(mine, this.masterAdvertIntMs);
-        this.reason = `master ${ev.src} released (priority 0)`;
-        out.push({ type: 'log', level: 'info', msg: this.reason });
+        this.releasedBy = `master ${ev.src} released (priority 0)`;
+        out.push({ type: 'log', level: 'info', msg: this.releasedBy });
         return;
       }
       let accept = !this.preempt || ev.priority >= mine;
@@ -251,6 +253,7 @@ export class VrrpMachine {
       if (ev.priority >= mine) this.preemptAt = null;
       if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
       this.masterIp = ev.src;
+      this.releasedBy = null;
       this.downSince = now;
       this.masterDownAt = now + masterDownMs(mine, this.masterAdvertIntMs);
       return;
@@ -290,7 +293,8 @@ export class VrrpMachine {
   private onTick(now: number, out: MachineAction[]): void {
     if (this.st === 'MASTER' && now >= this.nextAdvertAt) this.sendAdvert(now, out);
     else if (this.st === 'BACKUP' && now >= this.masterDownAt) {
-      if (!this.reason.includes('released')) this.reason = 'no advert from a master within master-down time';
+      this.reason = this.releasedBy ?? 'no advert from a master within master-down time';
+      this.releasedBy = null;
       this.toMaster(now, out);
     }
   }

@@ -328,3 +328,26 @@ describe('Fault and tracking', () => {
     expect(types(m.step({ type: 'tick' }, 1000 + masterDownMs(110, 1000)))).toEqual(BECOME_MASTER);
   });
 });
+
+describe('what operators are told', () => {
+  it('keeps the peer priority it heard and the reason of each transition', () => {
+    const m = machine();
+    m.step({ type: 'start' }, 0);
+    expect([m.peerPriority, m.reason]).toEqual([null, 'started']);
+    m.step(advert('10.0.0.9', 150), 10);
+    expect(m.peerPriority).toBe(150);
+    // A release (priority 0) is the master leaving, not its priority.
+    m.step(advert('10.0.0.9', 0), 20);
+    expect([m.peerPriority, m.reason]).toEqual([150, 'started']);
+    m.step({ type: 'tick' }, 10_000);
+    expect(m.state).toBe('MASTER');
+    expect(m.reason).toBe('master 10.0.0.9 released (priority 0)');
+    m.step(advert('10.0.0.9', 200), 10_100);
+    expect([m.state, m.peerPriority, m.reason]).toEqual(['BACKUP', 200, 'master 10.0.0.9 has priority 200']);
+    // A release followed by normal adverts is forgotten: the next takeover is a timeout.
+    m.step(advert('10.0.0.9', 0), 10_200);
+    m.step(advert('10.0.0.9', 200), 10_300);
+    m.step({ type: 'tick' }, 20_000);
+    expect([m.state, m.reason]).toEqual(['MASTER', 'no advert from a master within master-down time']);
+  });
+});
