@@ -89,7 +89,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (!c.vrrpInstances.length) return null;
     const m = new VrrpManager(
       c,
-      kernelVrrpDeps(c, rtnl, () => void sync?.poke()),
+      kernelVrrpDeps(config, rtnl, () => void sync?.poke()),
     );
     await m.start();
     return m;
@@ -115,18 +115,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       };
     }),
   );
-  // A reload restarts VRRP only when its own settings changed: a restart
-  // releases the VIP to the peer for a moment.
-  const vrrpKey = (c: FloatlbConfig) =>
-    JSON.stringify([c.vrrpInstances.map(({ source: _s, ...i }) => i), c.vrrpSyncGroups, c.vrrpScripts]);
-  let vrrpApplied = vrrpKey(config());
+  // VRRP reloads by difference, instance by instance: nothing unchanged is touched.
   const reloadVrrp = async () => {
-    const key = vrrpKey(config());
-    if (key === vrrpApplied) return;
-    log.warn('VRRP settings changed: restarting VRRP instances');
-    await vrrp?.stop();
-    vrrp = await startVrrp(config());
-    vrrpApplied = key;
+    const c = config();
+    if (vrrp) await vrrp.update(c);
+    else vrrp = await startVrrp(c);
     await sync?.poke();
   };
 

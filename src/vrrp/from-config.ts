@@ -1,12 +1,25 @@
 // Pure: the config's vrrp_instance onto the speaker's settings, with
 // global_defs filling what the instance leaves out.
-import type { ScriptRef, VrrpInstance } from '../config/model.js';
+import type { FloatlbConfig, ScriptRef, VrrpInstance } from '../config/model.js';
 import { instanceSettings, type VrrpInstanceSettings } from './settings.js';
 
 const cmd = (s: ScriptRef | null): string | undefined => s?.command;
 
 /** garp_* defaults from global_defs are already folded into inst.garp by the parser. */
-export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings {
+/** Every instance of a config, with what the rest of the config says about it. */
+export function instancesFromConfig(config: FloatlbConfig): VrrpInstanceSettings[] {
+  return config.vrrpInstances.map((inst) =>
+    vrrpSettingsFromConfig(inst, {
+      syncGroup: config.vrrpSyncGroups.some((g) => g.group.includes(inst.name)),
+      skipCheckAdvAddr: config.globalDefs.vrrpSkipCheckAdvAddr,
+    }),
+  );
+}
+
+export function vrrpSettingsFromConfig(
+  inst: VrrpInstance,
+  ctx: { syncGroup?: boolean; skipCheckAdvAddr?: boolean } = {},
+): VrrpInstanceSettings {
   const vips = inst.virtualIpaddress.map((v) => ({
     address: v.address,
     prefixLen: v.prefix,
@@ -58,5 +71,7 @@ export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings
       intervalMs: 0,
     },
     notify,
+    ...(ctx.syncGroup ? { syncGroup: true } : {}),
+    ...(ctx.skipCheckAdvAddr ? { skipCheckAdvAddr: true } : {}),
   });
 }

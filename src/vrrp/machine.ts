@@ -25,6 +25,11 @@ export interface MachineConfig {
   readonly primaryIp: string;
   /** RFC 5798 Accept_Mode: passed through to whoever installs the VIPs. */
   readonly accept: boolean;
+  /**
+   * A member of a sync group: when Master_Down expires it only asks to become
+   * master ('want-master'); the group decides, so that all members move together.
+   */
+  readonly syncGroup?: boolean;
 }
 
 export type MachineEvent =
@@ -34,7 +39,19 @@ export type MachineEvent =
   | { readonly type: 'tick' }
   /** A tracked item changed. weight 0: its failure means Fault; otherwise keepalived's weight rules. */
   | { readonly type: 'track'; readonly name: string; readonly up: boolean; readonly weight: number }
+  /** A tracked item is no longer tracked (a reload dropped it). */
+  | { readonly type: 'untrack'; readonly name: string }
+  /** The sync group moves this member: to MASTER from BACKUP, or to BACKUP from MASTER. */
+  | { readonly type: 'sync'; readonly to: 'MASTER' | 'BACKUP' }
+  /** A reload changed settings that apply in place; the state is kept. */
+  | { readonly type: 'reconfigure'; readonly changes: Partial<ReconfigurableSettings> }
   | { readonly type: 'shutdown' };
+
+/** What a reload may change without restarting the instance. */
+export type ReconfigurableSettings = Pick<
+  MachineConfig,
+  'priority' | 'advertIntMs' | 'preempt' | 'preemptDelayMs' | 'accept' | 'syncGroup'
+>;
 
 export type MachineAction =
   | { readonly type: 'send-advert'; readonly priority: number }
@@ -43,6 +60,8 @@ export type MachineAction =
   /** Start a gratuitous ARP / unsolicited NA round (the speaker applies garp_master_* settings). */
   | { readonly type: 'send-garp'; readonly reason: 'became-master' | 'lower-priority-master' }
   | { readonly type: 'notify'; readonly state: NotifyState; readonly priority: number }
+  /** A sync-group member's Master_Down expired: it would become master if the group agrees. */
+  | { readonly type: 'want-master' }
   /** An advert from another master reached this master. */
   | {
       readonly type: 'other-master';
@@ -116,7 +135,7 @@ function expand6(ip: string): number[] {
 }
 
 export class VrrpMachine {
-  readonly cfg: MachineConfig;
+  private config: MachineConfig;
   readonly stats: MachineStats = {
     becameMaster: 0,
     becameBackup: 0,
@@ -130,7 +149,7 @@ export class VrrpMachine {
   private st: VrrpState = 'INIT';
   private masterSince = 0;
   private readonly tracks = new Map<string, Track>();
-  private readonly preempt: boolean;
+  private preempt: boolean;
   /** Learnt from the master's adverts in v3 (RFC 5798 6.4.2); fixed in v2. */
   private masterAdvertIntMs: number;
   private masterDownAt = Number.POSITIVE_INFINITY;
@@ -139,12 +158,17 @@ export class VrrpMachine {
   private nextAdvertAt = Number.POSITIVE_INFINITY;
   private preemptAt: number | null = null;
   private masterIp: string | null = null;
+  private wantMaster = false;
 
   constructor(cfg: MachineConfig) {
-    this.cfg = cfg;
+    this.config = cfg;
     // keepalived clears nopreempt when the initial state is MASTER.
     this.preempt = cfg.preempt || cfg.initialState === 'MASTER';
     this.masterAdvertIntMs = cfg.advertIntMs;
+  }
+
+  get cfg(): MachineConfig {
+    return this.config;
   }
 
   get state(): VrrpState {
@@ -163,6 +187,11 @@ export class VrrpMachine {
   /** Whether this router preempts a lower-priority master (nopreempt cleared with initial MASTER). */
   get preempts(): boolean {
     return this.preempt;
+  }
+
+  /** A sync-group member in BACKUP whose Master_Down expired, waiting for the group. */
+  get wantsMaster(): boolean {
+    return this.st === 'BACKUP' && this.wantMaster;
   }
 
   /** When the next tick is due, or null if no timer should run. */
@@ -185,7 +214,16 @@ export class VrrpMachine {
         this.onTick(now, out);
         break;
       case 'track':
-        this.onTrack(ev, now, out);
+        this.onTrack(ev.name, now, out, () => this.tracks.set(ev.name, { up: ev.up, weight: ev.weight }));
+        break;
+      case 'untrack':
+        this.onTrack(ev.name, now, out, () => this.tracks.delete(ev.name));
+        break;
+      case 'sync':
+        this.onSync(ev.to, now, out);
+        break;
+      case 'reconfigure':
+        this.onReconfigure(ev.changes, out);
         break;
       case 'shutdown':
         this.onShutdown(out);
@@ -242,6 +280,7 @@ export class VrrpMachine {
       }
       if (!accept) return; // RFC 5798 6.4.2: discard; Master_Down_Timer will expire.
       if (ev.priority >= mine) this.preemptAt = null;
+      this.wantMaster = false;
       if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
       this.masterIp = ev.src;
       this.downSince = now;
@@ -281,17 +320,55 @@ export class VrrpMachine {
 
   private onTick(now: number, out: MachineAction[]): void {
     if (this.st === 'MASTER' && now >= this.nextAdvertAt) this.sendAdvert(now, out);
-    else if (this.st === 'BACKUP' && now >= this.masterDownAt) this.toMaster(now, out);
+    else if (this.st === 'BACKUP' && now >= this.masterDownAt) {
+      if (!this.config.syncGroup) {
+        this.toMaster(now, out);
+        return;
+      }
+      // Prefer backup to thrashing: wait, re-armed, until the whole group wants master.
+      this.wantMaster = true;
+      this.masterDownAt = now + masterDownMs(this.priority, this.masterAdvertIntMs);
+      out.push({ type: 'want-master' });
+    }
   }
 
-  private onTrack(ev: Extract<MachineEvent, { type: 'track' }>, now: number, out: MachineAction[]): void {
+  private onSync(to: 'MASTER' | 'BACKUP', now: number, out: MachineAction[]): void {
+    if (to === 'MASTER' && this.st === 'BACKUP') {
+      out.push({ type: 'log', level: 'info', msg: 'sync group: entering MASTER with the group' });
+      this.toMaster(now, out);
+    } else if (to === 'BACKUP' && this.st === 'MASTER') {
+      out.push({ type: 'log', level: 'info', msg: 'sync group: leaving MASTER with the group' });
+      this.release(out);
+      this.toBackup(now, out);
+    }
+  }
+
+  /**
+   * Settings a reload changes in place. A new priority is carried by the next
+   * advert (a backup re-bases its Master_Down timer on it at once); the state
+   * does not change here.
+   */
+  private onReconfigure(c: Partial<ReconfigurableSettings>, out: MachineAction[]): void {
+    const before = this.priority;
+    this.config = { ...this.config, ...c };
+    this.preempt = this.config.preempt || this.config.initialState === 'MASTER';
+    if (this.config.version === 2 || this.st !== 'BACKUP') this.masterAdvertIntMs = this.config.advertIntMs;
+    const after = this.priority;
+    if (after !== before)
+      out.push({ type: 'log', level: 'info', msg: `priority ${before} -> ${after} (reload)` });
+    if (this.st === 'BACKUP' && Number.isFinite(this.masterDownAt)) {
+      this.masterDownAt = this.downSince + masterDownMs(after, this.masterAdvertIntMs);
+    }
+  }
+
+  private onTrack(name: string, now: number, out: MachineAction[], change: () => void): void {
     const before = this.priority;
     const wasFault = this.faulted();
-    this.tracks.set(ev.name, { up: ev.up, weight: ev.weight });
+    change();
     if (this.st === 'INIT' || this.st === 'STOP') return;
     const isFault = this.faulted();
     if (isFault && !wasFault) {
-      out.push({ type: 'log', level: 'warn', msg: `tracked ${ev.name} failed: entering FAULT` });
+      out.push({ type: 'log', level: 'warn', msg: `tracked ${name} failed: entering FAULT` });
       if (this.st === 'MASTER') {
         this.release(out);
       }
@@ -299,14 +376,14 @@ export class VrrpMachine {
       return;
     }
     if (!isFault && wasFault && this.st === 'FAULT') {
-      out.push({ type: 'log', level: 'info', msg: `tracked ${ev.name} recovered: leaving FAULT` });
+      out.push({ type: 'log', level: 'info', msg: `tracked ${name} recovered: leaving FAULT` });
       if (this.priority === PRIORITY_OWNER) this.toMaster(now, out);
       else this.toBackup(now, out);
       return;
     }
     const after = this.priority;
     if (after === before) return;
-    out.push({ type: 'log', level: 'info', msg: `effective priority ${before} -> ${after} (${ev.name})` });
+    out.push({ type: 'log', level: 'info', msg: `effective priority ${before} -> ${after} (${name})` });
     // The skew time depends on our priority: restart the running timer with the new one.
     if (this.st === 'BACKUP' && Number.isFinite(this.masterDownAt)) {
       this.masterDownAt = this.downSince + masterDownMs(after, this.masterAdvertIntMs);
@@ -341,6 +418,7 @@ export class VrrpMachine {
 
   private toMaster(now: number, out: MachineAction[]): void {
     this.st = 'MASTER';
+    this.wantMaster = false;
     this.masterSince = now;
     this.stats.becameMaster++;
     this.preemptAt = null;
@@ -353,6 +431,7 @@ export class VrrpMachine {
 
   private toBackup(now: number, out: MachineAction[]): void {
     this.st = 'BACKUP';
+    this.wantMaster = false;
     this.stats.becameBackup++;
     this.nextAdvertAt = Number.POSITIVE_INFINITY;
     this.downSince = now;

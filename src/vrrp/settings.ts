@@ -69,6 +69,10 @@ export interface VrrpInstanceSettings {
   readonly accept: boolean;
   readonly garp: GarpSettings;
   readonly notify: NotifySettings;
+  /** Member of a vrrp_sync_group: the group decides when it becomes master. */
+  readonly syncGroup?: boolean;
+  /** vrrp_skip_check_adv_addr: the current master's adverts are not checked against our VIP list. */
+  readonly skipCheckAdvAddr?: boolean;
 }
 
 /** Fills keepalived's defaults around the fields a caller must give. */

@@ -425,7 +425,9 @@ export function readSyncGroup(r: Reader, node: ConfigNode): VrrpSyncGroup | null
       global_tracking: () => {
         s.globalTracking = true;
       },
-      sync_group_tracking_weight: () => {},
+      sync_group_tracking_weight: () => {
+        s.globalTracking = true;
+      },
     },
     'vrrp_sync_group',
   );

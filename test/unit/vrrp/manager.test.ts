@@ -3,7 +3,7 @@ import { parseConfigText } from '../../../src/config/index.js';
 import type { FloatlbConfig, VrrpScript } from '../../../src/config/model.js';
 import { vrrpSettingsFromConfig } from '../../../src/vrrp/from-config.js';
 import type { NotifyState, VrrpState } from '../../../src/vrrp/machine.js';
-import { type SpeakerHandle, VrrpManager } from '../../../src/vrrp/manager.js';
+import { type SpeakerEvents, type SpeakerHandle, VrrpManager } from '../../../src/vrrp/manager.js';
 import type { VrrpInstanceSettings } from '../../../src/vrrp/settings.js';
 
 const CONF = `
@@ -59,8 +59,8 @@ vrrp_instance VI_2 {
 }
 `;
 
-function config(): FloatlbConfig {
-  const r = parseConfigText(CONF, { file: 'vrrp.conf' });
+function config(text = CONF): FloatlbConfig {
+  const r = parseConfigText(text, { file: 'vrrp.conf' });
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return r.config!;
 }
@@ -86,15 +86,26 @@ class FakeSpeaker implements SpeakerHandle {
     },
   };
   readonly stats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0 };
+  readonly synced: Array<'MASTER' | 'BACKUP'> = [];
   constructor(
     readonly settings: VrrpInstanceSettings,
-    readonly emit: (s: NotifyState, p: number) => void,
+    readonly events: SpeakerEvents,
   ) {}
+  emit(s: NotifyState, p: number): void {
+    this.events.onState(s, p);
+  }
   start(): void {}
   async stop(): Promise<void> {}
   track(name: string, up: boolean, weight: number): void {
     this.tracks.push([name, up, weight]);
   }
+  untrack(name: string): void {
+    this.tracks.push([name, true, 0]);
+  }
+  sync(to: 'MASTER' | 'BACKUP'): void {
+    this.synced.push(to);
+  }
+  reconfigure(): void {}
 }
 
 afterEach(() => vi.useRealTimers());
@@ -130,10 +141,10 @@ describe('vrrpSettingsFromConfig', () => {
 });
 
 describe('VrrpManager', () => {
-  async function manager(linkUp: (i: string) => boolean, script: (s: VrrpScript) => boolean) {
+  async function manager(linkUp: (i: string) => boolean, script: (s: VrrpScript) => boolean, text = CONF) {
     const speakers = new Map<string, FakeSpeaker>();
     const roles: Array<[string, NotifyState]> = [];
-    const m = new VrrpManager(config(), {
+    const m = new VrrpManager(config(text), {
       createSpeaker: async (s, emit) => {
         const f = new FakeSpeaker(s, emit);
         speakers.set(s.name, f);
@@ -166,22 +177,42 @@ describe('VrrpManager', () => {
   it('applies the script weight after `fall` failures and restores after `rise` successes', async () => {
     vi.useFakeTimers();
     let ok = true;
+    const weighted = CONF.replace(
+      'vrrp_sync_group G1 {',
+      'vrrp_sync_group G1 {\n  sync_group_tracking_weight',
+    );
     const { m, speakers } = await manager(
       () => true,
       () => ok,
+      weighted,
     );
     const tracks = () => speakers.get('VI_1')!.tracks.filter((t) => t[0] === 'script:chk_haproxy');
+    // The script starts up: its weight is applied (a negative weight only counts when down).
+    expect(tracks()).toEqual([['script:chk_haproxy', true, -20]]);
     ok = false;
     await vi.advanceTimersByTimeAsync(2000); // one failure: not yet
-    expect(tracks()).toEqual([]);
+    expect(tracks()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(2000); // second failure: down
-    expect(tracks()).toEqual([['script:chk_haproxy', false, -20]]);
+    expect(tracks().at(-1)).toEqual(['script:chk_haproxy', false, -20]);
     ok = true;
     await vi.advanceTimersByTimeAsync(4000);
-    expect(tracks()).toEqual([
+    expect(tracks().slice(1)).toEqual([
       ['script:chk_haproxy', false, -20],
       ['script:chk_haproxy', true, -20],
     ]);
+    await m.stop();
+  });
+
+  it('ignores weighted tracking in a sync group without sync_group_tracking_weight, as keepalived does', async () => {
+    vi.useFakeTimers();
+    const { m, speakers } = await manager(
+      () => true,
+      () => false,
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(speakers.get('VI_1')!.tracks.filter((t) => t[0] === 'script:chk_haproxy')).toEqual([]);
+    // track_interface without a weight still puts the member in FAULT.
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['if:eth1', true, 0]);
     await m.stop();
   });
 
