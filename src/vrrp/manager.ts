@@ -198,10 +198,8 @@ export class VrrpManager {
     } finally {
       this.swapping = false;
     }
-    const renewed = new Set([
-      ...[...plan.scripts.replace, ...plan.scripts.start].map((x) => `script:${x.name}`),
-      ...[...plan.files.replace, ...plan.files.start].map((x) => `file:${x.name}`),
-    ]);
+    // A replaced script carries its result; a replaced file may read another value.
+    const renewed = new Set([...plan.files.replace, ...plan.files.start].map((x) => `file:${x.name}`));
     const changed = new Set(plan.bind);
     for (const b of next.bindings) {
       if (changed.has(b) || fresh.has(b.instance) || renewed.has(b.key)) this.apply(b);

@@ -95,7 +95,9 @@ class FakeSpeaker implements SpeakerHandle {
     this.events.onState(s, p);
   }
   start(): void {}
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
   track(name: string, up: boolean, weight: number): void {
     this.tracks.push([name, up, weight]);
   }
@@ -105,7 +107,11 @@ class FakeSpeaker implements SpeakerHandle {
   sync(to: 'MASTER' | 'BACKUP'): void {
     this.synced.push(to);
   }
-  reconfigure(): void {}
+  readonly reconfigured: string[][] = [];
+  stopped = false;
+  reconfigure(_next: VrrpInstanceSettings, plan: { changes: readonly string[] }): void {
+    this.reconfigured.push([...plan.changes]);
+  }
 }
 
 afterEach(() => vi.useRealTimers());
@@ -345,5 +351,115 @@ vrrp_instance VI_2 {
     await vi.advanceTimersByTimeAsync(1000);
     expect(vi1().at(-1)).toEqual(['file:legacy', true, 0]);
     await m.stop();
+  });
+});
+
+describe('reload by difference', () => {
+  const RELOAD = (
+    o: { vips?: string; prio?: number; script?: string; iface?: string; extra?: string } = {},
+  ) => `
+vrrp_script chk {
+  script "${o.script ?? '/bin/true'}"
+  interval 1
+  weight -60
+}
+vrrp_instance VI_A {
+  interface ${o.iface ?? 'eth0'}
+  virtual_router_id 61
+  priority 150
+  virtual_ipaddress {
+    ${o.vips ?? '10.7.0.100/32'}
+  }
+  track_script {
+    chk
+  }
+}
+vrrp_instance VI_B {
+  interface eth0
+  virtual_router_id 62
+  priority ${o.prio ?? 150}
+  virtual_ipaddress {
+    10.7.0.200/32
+  }
+}
+${o.extra ?? ''}`;
+
+  async function running(text: string) {
+    const created: FakeSpeaker[] = [];
+    let scriptRuns = 0;
+    let ok = true;
+    const m = new VrrpManager(config(text), {
+      createSpeaker: async (s, ev) => {
+        const f = new FakeSpeaker(s, ev);
+        created.push(f);
+        return f;
+      },
+      linkUp: async () => true,
+      runTrackScript: async () => {
+        scriptRuns++;
+        return ok;
+      },
+    });
+    await m.start();
+    const byName = (n: string) => created.filter((f) => f.settings.name === n && !f.stopped);
+    return { m, created, byName, runs: () => scriptRuns, fail: () => void (ok = false) };
+  }
+
+  it('an unchanged config touches nothing', async () => {
+    vi.useFakeTimers();
+    const r = await running(RELOAD());
+    const before = r.created.map((f) => f.tracks.length);
+    const plans = await r.m.update(config(RELOAD()));
+    expect(plans.map((p) => p.action)).toEqual(['keep', 'keep']);
+    expect(r.created).toHaveLength(2);
+    expect(r.created.map((f) => f.tracks.length)).toEqual(before);
+    expect(r.created.every((f) => !f.stopped && f.reconfigured.length === 0)).toBe(true);
+    await r.m.stop();
+  });
+
+  it('updates VIPs and priority in place, restarts only the instance whose interface changed', async () => {
+    vi.useFakeTimers();
+    const r = await running(RELOAD());
+    await r.m.update(config(RELOAD({ vips: '10.7.0.100/32\n    10.7.0.101/32', prio: 80 })));
+    expect(r.byName('VI_A')[0]!.reconfigured).toEqual([['vips']]);
+    expect(r.byName('VI_B')[0]!.reconfigured).toEqual([['priority']]);
+    expect(r.created).toHaveLength(2);
+    await r.m.update(config(RELOAD({ iface: 'eth1', prio: 80, vips: '10.7.0.100/32\n    10.7.0.101/32' })));
+    expect(r.created).toHaveLength(3);
+    expect(r.created[0]!.stopped).toBe(true);
+    expect(r.byName('VI_B')[0]).toBe(r.created[1]);
+    expect(r.byName('VI_A')[0]!.tracks).toEqual([['script:chk', true, -60]]);
+    await r.m.stop();
+  });
+
+  it('starts and stops only added and removed instances', async () => {
+    vi.useFakeTimers();
+    const extra =
+      'vrrp_instance VI_C {\n  interface eth0\n  virtual_router_id 63\n  priority 150\n  virtual_ipaddress {\n    10.7.0.210/32\n  }\n}\n';
+    const r = await running(RELOAD());
+    await r.m.update(config(RELOAD({ extra })));
+    expect(r.created.map((f) => f.settings.name)).toEqual(['VI_A', 'VI_B', 'VI_C']);
+    await r.m.update(config(RELOAD()));
+    expect(r.created.map((f) => f.stopped)).toEqual([false, false, true]);
+    expect(r.m.status().map((s) => s.name)).toEqual(['VI_A', 'VI_B']);
+    await r.m.stop();
+  });
+
+  it('swaps a changed track script without a state change: the new one starts from the old result', async () => {
+    vi.useFakeTimers();
+    const r = await running(RELOAD());
+    await vi.advanceTimersByTimeAsync(3000);
+    const a = r.byName('VI_A')[0]!;
+    const calls = a.tracks.length;
+    await r.m.update(config(RELOAD({ script: '/bin/sh -c true' })));
+    await vi.advanceTimersByTimeAsync(3000);
+    // Same result (up): nothing fed to the speaker, although the new script ran.
+    expect(a.tracks.length).toBe(calls);
+    expect(r.runs()).toBeGreaterThanOrEqual(6);
+    // Its result changes: now the speaker hears it.
+    r.fail();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(a.tracks.at(-1)).toEqual(['script:chk', false, -60]);
+    await r.m.stop();
   });
 });
