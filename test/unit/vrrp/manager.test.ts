@@ -402,7 +402,10 @@ ${o.extra ?? ''}`;
     });
     await m.start();
     const byName = (n: string) => created.filter((f) => f.settings.name === n && !f.stopped);
-    return { m, created, byName, runs: () => scriptRuns, fail: () => void (ok = false) };
+    const fail = () => {
+      ok = false;
+    };
+    return { m, created, byName, runs: () => scriptRuns, fail };
   }
 
   it('an unchanged config touches nothing', async () => {
