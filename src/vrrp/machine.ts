@@ -192,8 +192,12 @@ export class VrrpMachine {
   }
 
   private faulted(): boolean {
-    for (const t of this.tracks.values()) if (t.weight === 0 && !t.up) return true;
-    return false;
+    return this.faultedBy().length > 0;
+  }
+
+  /** The failed weight-0 tracked items that hold this instance in FAULT. */
+  faultedBy(): string[] {
+    return [...this.tracks].filter(([, t]) => t.weight === 0 && !t.up).map(([name]) => name);
   }
 
   private onStart(now: number, out: MachineAction[]): void {

@@ -25,6 +25,7 @@ export interface SpeakerHandle {
     readonly master: string | null;
     readonly stats: MachineStats;
     readonly wantsMaster?: boolean;
+    faultedBy(): readonly string[];
   };
   readonly stats: SpeakerStats;
   start(): void;
@@ -250,6 +251,12 @@ export class VrrpManager {
   private apply(b: Binding): void {
     const speaker = this.speakers.get(b.instance);
     if (!speaker) return;
+    this.track(speaker, b);
+    // A fault of its own may have begun or ended without a state change: the group looks again.
+    this.groups.refresh(b.instance);
+  }
+
+  private track(speaker: SpeakerHandle, b: Binding): void {
     const [kind, name] = [b.key.slice(0, b.key.indexOf(':')), b.key.slice(b.key.indexOf(':') + 1)];
     if (kind === 'script') {
       const t = this.scripts.get(name);

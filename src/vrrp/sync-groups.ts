@@ -12,7 +12,12 @@ const log = logger('vrrp');
 
 /** What the groups need of a member's speaker. */
 export interface GroupMember {
-  readonly machine: { readonly state: VrrpState; readonly wantsMaster?: boolean };
+  readonly machine: {
+    readonly state: VrrpState;
+    readonly wantsMaster?: boolean;
+    /** The failed weight-0 items holding it in FAULT (the group's own among them). */
+    faultedBy(): readonly string[];
+  };
   track(name: string, up: boolean, weight: number): void;
   sync(to: 'MASTER' | 'BACKUP'): void;
 }
@@ -52,7 +57,8 @@ export function groupState(states: readonly VrrpState[]): NotifyState | null {
 export class SyncGroups {
   private groups: VrrpSyncGroup[];
   private readonly notified = new Map<string, NotifyState>();
-  private readonly faulted = new Set<string>();
+  /** "GROUP/member" held in FAULT by the group. */
+  private readonly held = new Set<string>();
   private readonly last = new Map<string, NotifyState>();
 
   constructor(
@@ -81,15 +87,8 @@ export class SyncGroups {
   onState(instance: string, state: NotifyState): void {
     const before = this.last.get(instance);
     this.last.set(instance, state);
+    this.refresh(instance);
     for (const g of this.of(instance)) {
-      const key = `sync:${g.name}:${instance}`;
-      if (state === 'FAULT' && !this.faulted.has(`${g.name}/${instance}`)) {
-        this.faulted.add(`${g.name}/${instance}`);
-        log.info({ group: g.name, instance }, `VRRP_Group(${g.name}) syncing instances to FAULT state`);
-        for (const o of this.others(g, instance)) o.track(key, false, 0);
-      } else if (state !== 'FAULT' && state !== 'STOP' && this.faulted.delete(`${g.name}/${instance}`)) {
-        for (const o of this.others(g, instance)) o.track(key, true, 0);
-      }
       if (state === 'MASTER') {
         for (const o of this.others(g, instance)) o.sync('MASTER');
       } else if (state === 'BACKUP' && before === 'MASTER') {
@@ -97,6 +96,31 @@ export class SyncGroups {
         for (const o of this.others(g, instance)) o.sync('BACKUP');
       }
       this.notifyGroup(g);
+    }
+  }
+
+  /**
+   * FAULT is shared: a member is held in FAULT by its group while any other
+   * member has a fault of its own (not one the group put on it). Called after
+   * every state change and every tracked-input change of a member.
+   */
+  refresh(instance: string): void {
+    for (const g of this.of(instance)) {
+      const key = `sync:${g.name}`;
+      const own = (n: string) =>
+        (this.deps.speaker(n)?.machine.faultedBy() ?? []).some((f) => !f.startsWith('sync:'));
+      for (const m of g.group) {
+        const hold = g.group.some((o) => o !== m && own(o));
+        const id = `${g.name}/${m}`;
+        if (hold === this.held.has(id)) continue;
+        const speaker = this.deps.speaker(m);
+        if (!speaker) continue;
+        if (hold) {
+          this.held.add(id);
+          log.info({ group: g.name, instance: m }, `VRRP_Group(${g.name}) syncing ${m} to FAULT state`);
+        } else this.held.delete(id);
+        speaker.track(key, !hold, 0);
+      }
     }
   }
 

@@ -68,10 +68,13 @@ function config(text = CONF): FloatlbConfig {
 class FakeSpeaker implements SpeakerHandle {
   readonly tracks: Array<[string, boolean, number]> = [];
   state: VrrpState = 'INIT';
+  /** Failed weight-0 items of its own, set by the test. */
+  ownFault: string[] = [];
   readonly machine = {
     get state() {
       return 'BACKUP' as VrrpState;
     },
+    faultedBy: () => this.ownFault,
     priority: 0,
     master: null,
     stats: {
@@ -227,10 +230,14 @@ describe('VrrpManager', () => {
       () => true,
       () => true,
     );
+    speakers.get('VI_2')!.ownFault = ['if:eth9'];
     speakers.get('VI_2')!.emit('FAULT', 100);
-    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1:VI_2', false, 0]);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1', false, 0]);
+    // The group does not hold VI_2 by VI_1's induced FAULT.
+    expect(speakers.get('VI_2')!.tracks.filter((t) => t[0] === 'sync:G1')).toEqual([]);
+    speakers.get('VI_2')!.ownFault = [];
     speakers.get('VI_2')!.emit('BACKUP', 100);
-    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1:VI_2', true, 0]);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1', true, 0]);
     expect(roles).toEqual([
       ['VI_2', 'FAULT'],
       ['VI_2', 'BACKUP'],

@@ -24,13 +24,23 @@ const G: VrrpSyncGroup = {
   globalTracking: false,
 };
 
-/** A member whose state the test drives; sync() moves it as the machine would, and reports. */
+/** A member that moves as the machine does: weight-0 failures mean FAULT, sync() moves MASTER/BACKUP. */
 class Member implements GroupMember {
-  readonly machine: { state: VrrpState; wantsMaster: boolean } = { state: 'INIT', wantsMaster: false };
+  private readonly down = new Set<string>();
+  readonly machine = {
+    state: 'INIT' as VrrpState,
+    wantsMaster: false,
+    faultedBy: () => [...this.down],
+  };
   readonly log: string[] = [];
   onState: (s: VrrpState) => void = () => {};
   track(name: string, up: boolean, weight: number): void {
     this.log.push(`track ${name} ${up} ${weight}`);
+    if (weight !== 0) return;
+    if (up) this.down.delete(name);
+    else this.down.add(name);
+    if (this.down.size && this.machine.state !== 'FAULT') this.set('FAULT');
+    else if (!this.down.size && this.machine.state === 'FAULT') this.set('BACKUP');
   }
   sync(to: 'MASTER' | 'BACKUP'): void {
     this.log.push(`sync ${to}`);
@@ -54,7 +64,12 @@ function setup() {
   for (const [name, member] of Object.entries(m)) {
     member.onState = (s) => groups.onState(name, s as 'MASTER');
   }
-  return { m, runs, groups };
+  /** What the manager does for a tracked input: feed it, then let the group look again. */
+  const own = (name: 'A' | 'B', up: boolean) => {
+    m[name].track('script:chk', up, 0);
+    groups.refresh(name);
+  };
+  return { m, runs, groups, own };
 }
 
 describe('groupState', () => {
@@ -91,7 +106,7 @@ describe('SyncGroups', () => {
   });
 
   it('takes the others to BACKUP when one member yields, and to FAULT and back when one faults', () => {
-    const { m, runs } = setup();
+    const { m, runs, own } = setup();
     m.A.set('BACKUP');
     m.B.set('BACKUP');
     m.A.set('MASTER'); // a priority-255 owner, or a group sync
@@ -99,10 +114,13 @@ describe('SyncGroups', () => {
     m.A.set('BACKUP'); // A heard a higher priority
     expect(m.B.machine.state).toBe('BACKUP');
     expect(m.B.log).toContain('sync BACKUP');
-    m.A.set('FAULT');
-    expect(m.B.log.at(-1)).toBe('track sync:G:A false 0');
-    m.A.set('BACKUP');
-    expect(m.B.log.at(-1)).toBe('track sync:G:A true 0');
+    own('A', false);
+    expect([m.A.machine.state, m.B.machine.state]).toEqual(['FAULT', 'FAULT']);
+    expect(m.B.log.at(-1)).toBe('track sync:G false 0');
+    // B's FAULT is the group's doing: it does not hold A once A recovers.
+    own('A', true);
+    expect([m.A.machine.state, m.B.machine.state]).toEqual(['BACKUP', 'BACKUP']);
+    expect(m.B.log.at(-1)).toBe('track sync:G true 0');
     expect(runs.filter((r) => r[0] === '/notify.sh').map((r) => r.slice(2, 4).join(' '))).toEqual([
       'G BACKUP',
       'G MASTER',
@@ -110,5 +128,19 @@ describe('SyncGroups', () => {
       'G FAULT',
       'G BACKUP',
     ]);
+  });
+});
+
+describe('SyncGroups: a fault that begins while the group already holds the member', () => {
+  it('keeps the other member in FAULT until both own faults are gone', () => {
+    const { m, own } = setup();
+    m.A.set('BACKUP');
+    m.B.set('BACKUP');
+    own('A', false); // B held by the group
+    own('B', false); // B now fails on its own too, without a state change
+    own('A', true);
+    expect([m.A.machine.state, m.B.machine.state]).toEqual(['FAULT', 'FAULT']);
+    own('B', true);
+    expect([m.A.machine.state, m.B.machine.state]).toEqual(['BACKUP', 'BACKUP']);
   });
 });
