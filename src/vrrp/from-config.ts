@@ -20,12 +20,14 @@ export function vrrpSettingsFromConfig(
   inst: VrrpInstance,
   ctx: { syncGroup?: boolean; skipCheckAdvAddr?: boolean } = {},
 ): VrrpInstanceSettings {
-  const vips = inst.virtualIpaddress.map((v) => ({
+  const toVip = (v: VrrpInstance['virtualIpaddress'][number]) => ({
     address: v.address,
     prefixLen: v.prefix,
     ...(v.dev && v.dev !== inst.interface ? { ifname: v.dev } : {}),
     ...(v.label ? { label: v.label } : {}),
-  }));
+  });
+  const vips = inst.virtualIpaddress.map(toVip);
+  const excluded = inst.virtualIpaddressExcluded.map(toVip);
   const family = vips[0]?.address.includes(':') ? 6 : 4;
   const srcIp = inst.unicastSrcIp ?? inst.mcastSrcIp;
   const notify = {
@@ -41,6 +43,7 @@ export function vrrpSettingsFromConfig(
     priority: inst.priority,
     interface: inst.interface,
     vips,
+    ...(excluded.length ? { excludedVips: excluded } : {}),
     family,
     // IPv6 VRRP exists only in version 3.
     version: family === 6 ? 3 : inst.version,
@@ -69,6 +72,8 @@ export function vrrpSettingsFromConfig(
       masterRefreshMs: inst.garp.masterRefresh,
       masterRefreshRepeat: inst.garp.masterRefreshRepeat,
       intervalMs: 0,
+      lowerPrioRepeat: inst.garp.lowerPrioRepeat,
+      lowerPrioDelayMs: inst.garp.lowerPrioDelay,
     },
     notify,
     ...(ctx.syncGroup ? { syncGroup: true } : {}),

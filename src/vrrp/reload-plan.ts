@@ -56,12 +56,14 @@ const IN_PLACE: ReadonlyArray<keyof VrrpInstanceSettings> = [
 export function planInstance(a: VrrpInstanceSettings, b: VrrpInstanceSettings): InstancePlan {
   const reasons = restartReasons(a, b);
   if (reasons.length) return { name: b.name, action: 'restart', reasons };
-  const before = new Map(a.vips.map((v) => [vipKey(v, a.interface), v]));
-  const after = new Map(b.vips.map((v) => [vipKey(v, b.interface), v]));
+  // Excluded VIPs are held like the others; only adverts tell them apart.
+  const held = (s: VrrpInstanceSettings) => [...s.vips, ...(s.excludedVips ?? [])];
+  const before = new Map(held(a).map((v) => [vipKey(v, a.interface), v]));
+  const after = new Map(held(b).map((v) => [vipKey(v, b.interface), v]));
   const vipsAdded = [...after].filter(([k]) => !before.has(k)).map(([, v]) => v);
   const vipsRemoved = [...before].filter(([k]) => !after.has(k)).map(([, v]) => v);
   const changes: string[] = IN_PLACE.filter((k) => !same(a[k], b[k]));
-  if (vipsAdded.length || vipsRemoved.length || !same(a.vips, b.vips)) changes.unshift('vips');
+  if (vipsAdded.length || vipsRemoved.length || !same(held(a), held(b))) changes.unshift('vips');
   if (!changes.length) return { name: b.name, action: 'keep' };
   return { name: b.name, action: 'update', changes, vipsAdded, vipsRemoved };
 }

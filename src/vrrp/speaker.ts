@@ -20,7 +20,14 @@ import {
   type VrrpAdvert,
 } from './packet.js';
 import type { InstancePlan } from './reload-plan.js';
-import { advertIntCs, garpOnMaster, garpRound, type Vip, type VrrpInstanceSettings } from './settings.js';
+import {
+  advertIntCs,
+  garpOnLowerPrio,
+  garpOnMaster,
+  garpRound,
+  type Vip,
+  type VrrpInstanceSettings,
+} from './settings.js';
 
 const log = logger('vrrp');
 
@@ -288,11 +295,7 @@ export class VrrpSpeaker {
         break;
       case 'send-garp':
         if (a.reason === 'became-master') this.scheduleGarps(garpOnMaster(this.settings.garp), true);
-        else
-          this.scheduleGarps(
-            garpRound(this.settings.garp.masterRepeat, this.settings.garp.intervalMs),
-            false,
-          );
+        else this.scheduleGarps(garpOnLowerPrio(this.settings.garp), false);
         break;
       case 'notify':
         log.info(
@@ -350,8 +353,7 @@ export class VrrpSpeaker {
   }
 
   private vipOp(op: 'add' | 'remove', only?: Vip[]): void {
-    const vips =
-      only ?? this.settings.vips.map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
+    const vips = only ?? this.held().map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
     this.vipChain = this.vipChain.then(async () => {
       const failed: Vip[] = [];
       for (const v of vips) {
@@ -408,7 +410,7 @@ export class VrrpSpeaker {
 
   private sendGarps(only?: readonly Vip[]): void {
     if (this.machine.state !== 'MASTER') return;
-    for (const v of only ?? this.settings.vips) {
+    for (const v of only ?? this.held()) {
       try {
         const frame =
           this.settings.family === 4
@@ -420,6 +422,11 @@ export class VrrpSpeaker {
         log.error({ err: e, vip: v.address }, 'gratuitous ARP send failed');
       }
     }
+  }
+
+  /** What a master holds: the VIPs, and the excluded ones that adverts do not name. */
+  private held(): readonly Vip[] {
+    return [...this.settings.vips, ...(this.settings.excludedVips ?? [])];
   }
 
   private cancelMasterTimers(): void {

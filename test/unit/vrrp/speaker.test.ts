@@ -366,3 +366,21 @@ describe('vrrp_skip_check_adv_addr', () => {
     expect(strict.speaker.stats.dropped).toEqual({ 'address-mismatch': 1 });
   });
 });
+
+describe('virtual_ipaddress_excluded on the speaker', () => {
+  it('a master holds and announces excluded VIPs, and adverts name only the VIPs', async () => {
+    const w = world({ excludedVips: [{ address: '10.0.0.150', prefixLen: 32 }] });
+    w.speaker.start();
+    w.clock.advance(3610);
+    await flush();
+    await flush();
+    expect([...w.vips].sort()).toEqual(['10.0.0.100', '10.0.0.150']);
+    expect(new Set(w.frames.map((f) => parseArp(f)?.targetIp))).toEqual(
+      new Set(['10.0.0.100', '10.0.0.150']),
+    );
+    const adv = decodeAdvert(w.sent.at(-1)!.data, 4, { src: '10.0.0.2', dst: '224.0.0.18' });
+    expect(adv.ok && adv.value.addresses).toEqual(['10.0.0.100']);
+    await w.speaker.stop();
+    expect(w.vips.size).toBe(0);
+  });
+});
