@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
+import type { FloatlbConfig } from '../../../src/config/model.js';
 import { instancesFromConfig } from '../../../src/vrrp/from-config.js';
 import { planInstance } from '../../../src/vrrp/reload-plan.js';
 import { GARP_DEFAULTS, garpOnLowerPrio } from '../../../src/vrrp/settings.js';
@@ -14,6 +15,12 @@ const inst = (body: string) => `vrrp_instance VI_1 {
 ${body}
 }
 `;
+
+function cfg(text: string): FloatlbConfig {
+  const r = parseConfigText(text, { file: 'f.conf' });
+  if (!r.config) throw new Error('no config');
+  return r.config;
+}
 
 describe('auth_type AH', () => {
   it('is refused with an error naming file:line:column, not sent without authentication', () => {
@@ -30,9 +37,7 @@ describe('auth_type AH', () => {
 describe('virtual_ipaddress_excluded', () => {
   it('is held like a VIP and reloaded in place, but kept out of the advert list', () => {
     const c = (extra: string) =>
-      instancesFromConfig(
-        parseConfigText(inst(`  virtual_ipaddress_excluded {\n${extra}  }`), { file: 'x.conf' }).config,
-      )[0]!;
+      instancesFromConfig(cfg(inst(`  virtual_ipaddress_excluded {\n${extra}  }`)))[0]!;
     const a = c('    10.7.0.150/32\n');
     expect(a.vips.map((v) => v.address)).toEqual(['10.7.0.100']);
     expect(a.excludedVips?.map((v) => v.address)).toEqual(['10.7.0.150']);
@@ -52,10 +57,7 @@ describe('garp_lower_prio_repeat and garp_lower_prio_delay', () => {
     ).toEqual([0, 10, 3000, 3010]);
     // Unset, they follow garp_master_repeat and garp_master_delay, as keepalived's defaults do.
     expect(garpOnLowerPrio({ ...GARP_DEFAULTS, masterRepeat: 1, masterDelayMs: 0 })).toEqual([0]);
-    const s = instancesFromConfig(
-      parseConfigText(inst('  garp_lower_prio_repeat 3\n  garp_lower_prio_delay 2'), { file: 'g.conf' })
-        .config,
-    )[0]!;
+    const s = instancesFromConfig(cfg(inst('  garp_lower_prio_repeat 3\n  garp_lower_prio_delay 2')))[0]!;
     expect(s.garp).toMatchObject({ lowerPrioRepeat: 3, lowerPrioDelayMs: 2000 });
   });
 });
