@@ -32,7 +32,7 @@ afterEach(async () => {
 
 describe('VRRP features on the kernel and the wire', () => {
   it('virtual_ipaddress_excluded: on the master with a GARP, and out of the adverts keepalived checks', async () => {
-    net = lan();
+    net = await lan();
     const { d1, d2, client } = net;
     const tmp = tempDir();
     cleanups.push(() => tmp.remove());
@@ -68,8 +68,8 @@ describe('VRRP features on the kernel and the wire', () => {
     expect(ka.output()).not.toMatch(/Entering MASTER STATE/);
   });
 
-  it('auth_type AH: floatlb run refuses the config, naming file:line:column, and sends nothing', () => {
-    net = lan();
+  it('auth_type AH: floatlb run refuses the config, naming file:line:column, and sends nothing', async () => {
+    net = await lan();
     const tmp = tempDir();
     cleanups.push(() => tmp.remove());
     const c = tmp.write('ah.conf', conf({ router: 'fl', prio: 150, auth: 'AH' }));

@@ -77,7 +77,7 @@ afterEach(async () => {
 });
 
 async function runSchedule(kind: 'floatlb' | 'keepalived'): Promise<Run> {
-  net = lan();
+  net = await lan();
   const { d1, d2, client } = net;
   const tmp = tempDir();
   cleanups.push(() => tmp.remove());

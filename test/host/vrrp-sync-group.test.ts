@@ -62,7 +62,7 @@ afterEach(async () => {
 });
 
 async function scenario(kind: 'floatlb' | 'keepalived'): Promise<{ notify: string[]; detectMs: number }> {
-  net = lan();
+  net = await lan();
   const { d1, d2 } = net;
   const tmp = tempDir();
   cleanups.push(() => tmp.remove());
