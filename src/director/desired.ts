@@ -29,11 +29,13 @@ export interface HealthResult {
   readonly up: boolean;
   /** MISC_CHECK misc_dynamic: the weight the script asked for. */
   readonly weight?: number;
+  /** FILE_CHECK: added to the weight (the result is kept within 0..65535, as keepalived does). */
+  readonly weightDelta?: number;
 }
 
 export interface DesiredInputs {
   readonly config: FloatlbConfig;
-  /** By realServerKey(); a real server with no checkers is absent and counts as up. */
+  /** By realServerKey(); a real server with no checkers is absent and counts as up; one with checkers but no result counts as down. */
   readonly health: ReadonlyMap<string, HealthResult>;
   /** Role probes of active/standby pools, by realServerKey(). */
   readonly roles: ReadonlyMap<string, boolean>;
@@ -210,7 +212,7 @@ export function computeDesired(inp: DesiredInputs): Desired {
       return {
         rs,
         key,
-        healthy: h ? h.up : true,
+        healthy: h ? h.up : rs.checkers.length === 0,
         link,
         roleUp: role === undefined ? null : role,
         weight: null,
@@ -223,7 +225,8 @@ export function computeDesired(inp: DesiredInputs): Desired {
 
     for (const m of members) {
       const o = inp.admin.overrides[m.key];
-      let w = inp.health.get(m.key)?.weight ?? m.rs.weight;
+      const h = inp.health.get(m.key);
+      let w = clampWeight((h?.weight ?? m.rs.weight) + (h?.weightDelta ?? 0));
       if (o?.weight !== undefined) w = o.weight;
       const carries = vs.activeStandby ? m === active : m.link === 'linked';
       if (!carries || o?.drain) w = 0;
@@ -275,6 +278,8 @@ export function computeDesired(inp: DesiredInputs): Desired {
   }
   return { services, pools, quorum };
 }
+
+const clampWeight = (w: number): number => Math.min(65535, Math.max(0, w));
 
 function destSpec(
   address: Ip,

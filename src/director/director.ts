@@ -149,7 +149,7 @@ export class Director {
     const config = r.config!;
     const plan = healthTargets(config);
     if (plan.skipped.length)
-      log.warn({ checkers: plan.skipped }, 'checkers parsed but not run by floatlb; ignored');
+      log.error({ checkers: plan.skipped }, 'checkers that cannot run: their real servers count as down');
     this.configWarnings = r.diagnostics
       .filter((d) => d.severity === 'warning')
       .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`);
@@ -184,7 +184,12 @@ export class Director {
       const t = this.targets.get(s.id);
       if (!t) continue; // a target of a config being replaced
       if (t.purpose === 'role') roles.set(t.realServer, s.up);
-      else health.set(t.realServer, s.weight === undefined ? { up: s.up } : { up: s.up, weight: s.weight });
+      else
+        health.set(t.realServer, {
+          up: s.up,
+          ...(s.weight === undefined ? {} : { weight: s.weight }),
+          ...(s.weightDelta === undefined ? {} : { weightDelta: s.weightDelta }),
+        });
     }
     return { health, roles };
   }

@@ -46,6 +46,7 @@ export interface TargetState {
   up: boolean;
   reason: string;
   weight?: number;
+  weightDelta?: number;
   checks: CheckStatus[];
 }
 
@@ -56,6 +57,7 @@ interface Target {
   runners: CheckRunner[];
   up: boolean;
   weight?: number;
+  weightDelta?: number;
   key: string;
 }
 
@@ -150,6 +152,7 @@ export class HealthChecker {
       up: t.up,
       reason: failing ? failing.status.reason : 'all checks up',
       ...(t.weight === undefined ? {} : { weight: t.weight }),
+      ...(t.weightDelta === undefined ? {} : { weightDelta: t.weightDelta }),
       checks: t.runners.map((r) => ({ ...r.status })),
     };
   }
@@ -164,19 +167,24 @@ export class HealthChecker {
     const dyn = t.runners.filter((r) => r.status.weight !== undefined);
     // Several misc_dynamic checks on one server add up their weights.
     const weight = dyn.length ? dyn.reduce((a, r) => a + r.status.weight!, 0) : undefined;
-    if (up === t.up && weight === t.weight) return;
+    // FILE_CHECK adjustments add up too, on top of the weight.
+    const deltas = t.runners.filter((r) => r.status.weightDelta !== undefined);
+    const weightDelta = deltas.length ? deltas.reduce((a, r) => a + r.status.weightDelta!, 0) : undefined;
+    if (up === t.up && weight === t.weight && weightDelta === t.weightDelta) return;
     const changedState = up !== t.up;
     t.up = up;
     t.weight = weight;
+    t.weightDelta = weightDelta;
     const failing = t.runners.find((r) => !r.status.up);
     const ev: StateEvent = {
       target: t.config.id,
       up,
       reason: failing ? failing.status.reason : 'all checks up',
       ...(weight === undefined ? {} : { weight }),
+      ...(weightDelta === undefined ? {} : { weightDelta }),
     };
     log.info(
-      { target: ev.target, up, reason: ev.reason, weight },
+      { target: ev.target, up, reason: ev.reason, weight, weightDelta },
       up ? 'real server up' : 'real server down',
     );
     for (const fn of this.stateListeners) safeCall(fn, ev);

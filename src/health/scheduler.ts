@@ -16,6 +16,8 @@ export interface CheckStatus {
   up: boolean;
   reason: string;
   weight?: number;
+  /** FILE_CHECK: the adjustment to add to the real server's weight. */
+  weightDelta?: number;
   okStreak: number;
   failStreak: number;
   completed: number;
@@ -65,6 +67,8 @@ export class CheckRunner {
   attemptTimeout(): number {
     const s = this.spec;
     if (s.type === 'MISC_CHECK') return s.miscTimeout ?? this.timing.delayLoop;
+    // SMTP: connect, greeting, HELO reply and QUIT reply each get connect_timeout, per host.
+    if (s.type === 'SMTP_CHECK') return this.timing.connectTimeout * 4 * Math.max(1, s.hosts?.length ?? 0);
     return this.timing.connectTimeout;
   }
 
@@ -212,9 +216,10 @@ export class CheckRunner {
         s.reason = r.reason ?? `passed ${s.okStreak} time(s)`;
         changed = true;
       }
-      if (r.weight !== s.weight) {
+      if (r.weight !== s.weight || r.weightDelta !== s.weightDelta) {
         if (s.up) changed = true;
         s.weight = r.weight;
+        s.weightDelta = r.weightDelta;
       }
     } else {
       s.failStreak++;

@@ -41,10 +41,18 @@ virtual_server 192.168.0.50 20026 {
 }
 `);
 
+/** Every real server that has checkers, reported up (what the checker says at start without alpha). */
+function allUp(config: FloatlbConfig): Map<string, { up: boolean }> {
+  const m = new Map<string, { up: boolean }>();
+  for (const vs of config.virtualServers)
+    for (const rs of vs.realServers) if (rs.checkers.length) m.set(realServerKey(vs, rs), { up: true });
+  return m;
+}
+
 function inputs(config: FloatlbConfig, over: Partial<DesiredInputs> = {}): DesiredInputs {
   return {
     config,
-    health: new Map(),
+    health: allUp(config),
     roles: new Map(),
     admin: EMPTY_ADMIN_STATE,
     quorum: new Map(),
@@ -155,8 +163,11 @@ virtual_server 10.1.0.1 80 {
     const vs = c.virtualServers[0]!;
     const keys = vs.realServers.map((r) => realServerKey(vs, r));
     const health = (ups: boolean[]) => new Map(keys.map((k, i) => [k, { up: ups[i]! }]));
+    // At start every server counts up: 6 >= 4 + 1.
+    let d = computeDesired(inputs(c, { health: health([true, true, true]) }));
+    expect(d.pools[0]!.quorumUp).toBe(true);
     // 4 of quorum 4: still up (down only below 3).
-    let d = computeDesired(inputs(c, { health: health([true, true, false]) }));
+    d = computeDesired(inputs(c, { health: health([true, true, false]), quorum: d.quorum }));
     expect(d.pools[0]!.quorumUp).toBe(true);
     // 2 < 3: down, sorry server in.
     d = computeDesired(inputs(c, { health: health([true, false, false]), quorum: d.quorum }));
