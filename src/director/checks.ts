@@ -136,14 +136,23 @@ export function toCheckSpec(c: Checker, ctx: CheckContext): CheckSpec | null {
   }
 }
 
-const notify = (s: ScriptRef | null): NotifyScript | undefined =>
-  s
-    ? { command: s.command, ...(s.user ? { user: s.user } : {}), ...(s.group ? { group: s.group } : {}) }
-    : undefined;
+/** A notify script, run as global_defs script_user when it names no user, as keepalived does. */
+function notify(s: ScriptRef | null, ctx: CheckContext): NotifyScript | undefined {
+  if (!s) return undefined;
+  const user = s.user ?? ctx.scriptUser;
+  const group = s.user ? s.group : ctx.scriptGroup;
+  return { command: s.command, ...(user ? { user } : {}), ...(user && group ? { group } : {}) };
+}
 
-function target(vs: VirtualServer, rs: RealServer, checks: CheckSpec[], id: string): TargetConfig {
-  const up = notify(rs.notifyUp);
-  const down = notify(rs.notifyDown);
+function target(
+  vs: VirtualServer,
+  rs: RealServer,
+  checks: CheckSpec[],
+  id: string,
+  ctx: CheckContext,
+): TargetConfig {
+  const up = notify(rs.notifyUp, ctx);
+  const down = notify(rs.notifyDown, ctx);
   return {
     id,
     host: rs.address,
@@ -190,7 +199,7 @@ export function healthTargets(config: FloatlbConfig): TargetPlan {
         else skipped.add(c.type);
       }
       if (checks.length)
-        targets.push({ config: target(vs, rs, checks, key), purpose: 'health', realServer: key });
+        targets.push({ config: target(vs, rs, checks, key, ctx), purpose: 'health', realServer: key });
       if (rs.roleProbe) {
         const spec = toCheckSpec(rs.roleProbe, ctx);
         if (spec) {

@@ -234,14 +234,20 @@ export function computeDesired(inp: DesiredInputs): Desired {
       else m.weight = w;
     }
 
-    // Quorum with hysteresis: down below quorum - h, up again at quorum + h.
+    // Quorum with hysteresis, as keepalived: a new service starts up when the
+    // live weight reaches quorum + h; it is lost below quorum - h (or at no
+    // live weight at all) and regained at quorum + h.
     const total = members.reduce((s, m) => s + (m.healthy && m.weight ? m.weight : 0), 0);
-    const wasUp = inp.quorum.get(id) ?? true;
-    const up = wasUp ? total >= vs.quorum - vs.hysteresis : total >= vs.quorum + vs.hysteresis;
+    const wasUp = inp.quorum.get(id) ?? total >= vs.quorum + vs.hysteresis;
+    const up = total > 0 && (wasUp ? total >= vs.quorum - vs.hysteresis : total >= vs.quorum + vs.hysteresis);
     quorum.set(id, up);
 
     const sorry = vs.sorryServer;
     const sorryInUse = sorry !== null && !up;
+    // keepalived: without quorum, the sorry server replaces every live real
+    // server (inhibited failed ones stay at weight 0). An active/standby pool
+    // keeps its members at weight 0 beside it, so a link can take over at once.
+    if (sorryInUse && !vs.activeStandby) for (const m of members) if (m.healthy) m.weight = null;
     for (const key of expandKeys(vs, inp.config)) {
       const dests: DestSpec[] = [];
       for (const m of members) {
@@ -252,8 +258,10 @@ export function computeDesired(inp: DesiredInputs): Desired {
         const fwd = vs.sorryServerForwarding ?? vs.forwarding;
         const clash = dests.findIndex((d) => d.address === sorry.address && d.port === sorry.port);
         const spec = destSpec(sorry.address, sorry.port, fwd, sorryInUse ? 1 : 0, null);
-        if (clash >= 0) dests[clash] = spec;
-        else dests.push(spec);
+        // A sorry server that is also a real server stays that real server while quorum holds.
+        if (clash >= 0) {
+          if (sorryInUse) dests[clash] = spec;
+        } else dests.push(spec);
       }
       services.push({ spec: serviceSpec(vs, key), dests });
     }

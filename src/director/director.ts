@@ -2,6 +2,7 @@
 // as a minimal diff. One reconcile runs at a time; requests that arrive while
 // it runs are coalesced into one more pass.
 import type { ConfigResult, FloatlbConfig } from '../config/index.js';
+import type { VirtualServer } from '../config/model.js';
 import type { StateEvent, TargetConfig, TargetState } from '../health/index.js';
 import { type DataPlane, type DataPlaneOp, destId, serviceId } from '../kernel/dataplane.js';
 import { logger } from '../util/log.js';
@@ -26,6 +27,15 @@ import {
   virtualServerId,
 } from './desired.js';
 import { diffServices } from './diff.js';
+import {
+  defaultScriptRunner,
+  HA_SUSPEND_POLL_MS,
+  hostAddresses,
+  type ScriptRunner,
+  scriptFor,
+} from './vs-scripts.js';
+
+export type { ScriptRunner };
 
 const log = logger('director');
 
@@ -36,6 +46,10 @@ export interface HealthSource {
   states(): TargetState[];
   start(): void;
   stop(): Promise<void>;
+  /** Pauses a target's checks, keeping its state (ha_suspend). */
+  setSuspended?(id: string, suspended: boolean): void;
+  /** Runs notify_down for these targets where up (omega, at shutdown). */
+  notifyDownAll?(ids: ReadonlySet<string>, reason: string): Promise<void>;
 }
 
 export interface DirectorOptions {
@@ -45,6 +59,10 @@ export interface DirectorOptions {
   readonly adminStatePath: string;
   /** Called after every reconcile with the operations applied (metrics). */
   readonly onApplied?: (ops: readonly DataPlaneOp[], errors: number) => void;
+  /** Runs quorum scripts (tests observe them); default: as their user, under script security. */
+  readonly runScript?: ScriptRunner;
+  /** This host's addresses, for ha_suspend; default: the interfaces Node sees. */
+  readonly localAddresses?: () => ReadonlySet<string>;
 }
 
 export class DirectorError extends Error {
@@ -73,6 +91,10 @@ export class Director {
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
+  private suspendTimer: NodeJS.Timeout | null = null;
+  private readonly suspended = new Set<string>();
+  /** Quorum scripts still running; stop() waits for them. */
+  private readonly scripts = new Set<Promise<void>>();
   readonly counters = { reconciles: 0, opsApplied: 0, opErrors: 0, reloads: 0, reloadFailures: 0 };
   lastReconcile: ReconcileReport | null = null;
   configWarnings: string[] = [];
@@ -100,6 +122,8 @@ export class Director {
       void this.reconcile();
     });
     this.opts.health.start();
+    this.suspendTimer = setInterval(() => this.applySuspension(), HA_SUSPEND_POLL_MS);
+    this.suspendTimer.unref();
     return this.reconcile();
   }
 
@@ -120,8 +144,11 @@ export class Director {
   async stop(opts: { flush?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    if (this.suspendTimer) clearInterval(this.suspendTimer);
     await this.opts.health.stop();
     if (this.running) await this.running.catch(() => undefined);
+    await this.omega();
+    await Promise.all([...this.scripts]);
     const flush = opts.flush ?? this.config?.globalDefs.lvsFlushOnStop ?? false;
     if (flush) {
       const owned = new Set(this.admin.ownedServices);
@@ -156,6 +183,71 @@ export class Director {
     await this.opts.health.setTargets(plan.targets.map((t) => t.config));
     this.targets = new Map(plan.targets.map((t) => [t.config.id, t]));
     this.config = config;
+    this.suspended.clear();
+    this.applySuspension();
+  }
+
+  /**
+   * ha_suspend: a virtual server whose address this host does not hold (the
+   * VRRP backup) has its checks paused; they resume when the address comes.
+   */
+  private applySuspension(): void {
+    const set = this.opts.health.setSuspended?.bind(this.opts.health);
+    if (!this.config || !set) return;
+    const withSuspend = this.config.virtualServers.filter((v) => v.haSuspend && v.target.kind === 'ip');
+    if (!withSuspend.length) return;
+    const local = (this.opts.localAddresses ?? hostAddresses)();
+    for (const vs of withSuspend) {
+      const id = virtualServerId(vs);
+      const vip = vs.target.kind === 'ip' ? vs.target.address : '';
+      const suspend = !local.has(vip);
+      if (suspend === this.suspended.has(id)) continue;
+      if (suspend) this.suspended.add(id);
+      else this.suspended.delete(id);
+      log.info(
+        { virtualServer: id, vip },
+        suspend ? 'ha_suspend: checks paused' : 'ha_suspend: checks resumed',
+      );
+      for (const rs of vs.realServers) set(realServerKey(vs, rs), suspend);
+    }
+  }
+
+  private runQuorumScript(vs: VirtualServer, up: boolean): void {
+    const ref = up ? vs.quorumUp : vs.quorumDown;
+    if (!ref) return;
+    const what = `${up ? 'quorum_up' : 'quorum_down'} ${virtualServerId(vs)}`;
+    const g = this.config?.globalDefs;
+    const script = scriptFor(ref, g?.scriptUser ?? null, g?.scriptGroup ?? null);
+    const runner = this.opts.runScript ?? defaultScriptRunner(g?.enableScriptSecurity ?? false);
+    const run = runner(script, what)
+      .catch((e: unknown) => log.warn({ script: what, err: (e as Error).message }, 'quorum script failed'))
+      .finally(() => this.scripts.delete(run));
+    this.scripts.add(run);
+  }
+
+  /** Quorum scripts for the transitions of one reconcile; a new service that starts without quorum counts as one. */
+  private quorumTransitions(before: ReadonlyMap<string, boolean>, after: ReadonlyMap<string, boolean>): void {
+    for (const vs of this.config?.virtualServers ?? []) {
+      const id = virtualServerId(vs);
+      const now = after.get(id);
+      if (now === undefined) continue;
+      const was = before.get(id);
+      if (was === undefined ? !now : was !== now) {
+        log.info({ virtualServer: id }, now ? 'quorum gained' : 'quorum lost');
+        this.runQuorumScript(vs, now);
+      }
+    }
+  }
+
+  /** omega: at shutdown, quorum_down for services that hold quorum, notify_down for live servers. */
+  private async omega(): Promise<void> {
+    const ids = new Set<string>();
+    for (const vs of this.config?.virtualServers ?? []) {
+      if (!vs.omega) continue;
+      if (this.quorum.get(virtualServerId(vs))) this.runQuorumScript(vs, false);
+      for (const rs of vs.realServers) ids.add(realServerKey(vs, rs));
+    }
+    if (ids.size) await this.opts.health.notifyDownAll?.(ids, 'shutdown (omega)');
   }
 
   /** Runs a reconcile now, or once more after the one in progress. */
@@ -204,6 +296,7 @@ export class Director {
       admin: this.admin,
       quorum: this.quorum,
     });
+    this.quorumTransitions(this.quorum, desired.quorum);
     this.quorum = new Map(desired.quorum);
     this.pools = desired.pools;
     const actual = await this.plane.list();

@@ -41,6 +41,8 @@ export class CheckRunner {
   private readonly stopCtl = new AbortController();
   private attemptCtl = new AbortController();
   private idle: Promise<void> = Promise.resolve();
+  /** While set, ticks pass without probing and the status stays as it is (ha_suspend). */
+  suspended = false;
 
   constructor(
     readonly targetId: string,
@@ -106,6 +108,10 @@ export class CheckRunner {
   private tick(): void {
     this.timer = null;
     if (this.stopped) return;
+    if (this.suspended) {
+      this.schedule();
+      return;
+    }
     if (this.running) {
       this.status.skipped++;
       this.hooks.onProbe({
