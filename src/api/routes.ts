@@ -144,6 +144,7 @@ const rows = [
           ? { operations: d.lastReconcile.ops.length, errors: [...d.lastReconcile.errors] }
           : null,
         configWarnings: [...d.configWarnings],
+        refusedServices: d.refusedServices(),
         pools: d.poolsStatus().map(poolJson),
         vrrp: ctx.vrrp(),
       });

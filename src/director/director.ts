@@ -87,6 +87,7 @@ export class Director {
   /** What each health target is about, by the checker's id. */
   private targets = new Map<string, PlannedTarget>();
   private pools: readonly PoolStatus[] = [];
+  private refused = new Map<string, string>();
   private running: Promise<ReconcileReport> | null = null;
   private again = false;
   private stopped = false;
@@ -299,8 +300,20 @@ export class Director {
     this.quorumTransitions(this.quorum, desired.quorum);
     this.quorum = new Map(desired.quorum);
     this.pools = desired.pools;
-    const actual = await this.plane.list();
-    const diff = diffServices(desired.services, actual, new Set(this.admin.ownedServices));
+    // A service the plane cannot program is refused alone: the others are
+    // programmed, and whatever the kernel already holds for it stays as it is.
+    const refused = new Map<string, string>();
+    const wanted = desired.services.filter((s) => {
+      const why = this.plane.refusal?.(s.spec, s.dests) ?? null;
+      if (why !== null) refused.set(serviceId(s.spec.key), why);
+      return why === null;
+    });
+    for (const [id, why] of refused)
+      if (this.refused.get(id) !== why)
+        log.error({ service: id, reason: why }, 'service refused by the data plane');
+    this.refused = refused;
+    const actual = (await this.plane.list()).filter((s) => !refused.has(serviceId(s.key)));
+    const diff = diffServices(wanted, actual, new Set(this.admin.ownedServices));
     let errors: string[] = [];
     let transactions = 0;
     if (diff.ops.length) {
@@ -328,6 +341,11 @@ export class Director {
 
   poolsStatus(): readonly PoolStatus[] {
     return this.pools;
+  }
+
+  /** Services the data plane cannot program, with why and the nearest setting it can. */
+  refusedServices(): Array<{ service: string; reason: string }> {
+    return [...this.refused].map(([service, reason]) => ({ service, reason }));
   }
 
   /** Pools answering on a VIP (several ports of one LB IP form one pool). */

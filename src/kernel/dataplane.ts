@@ -127,6 +127,12 @@ export interface DataPlane {
   readonly kind: 'ipvs' | 'nftables';
   /** Present when the plane can run connection-sync daemons. */
   readonly syncDaemon?: SyncDaemonControl;
+  /**
+   * Why this plane cannot program a service, naming the service, the reason
+   * and the nearest supported setting; null when it can. Absent: it can
+   * program anything valid. The director programs the other services.
+   */
+  refusal?(spec: ServiceSpec, dests: readonly DestSpec[]): string | null;
   /** What the kernel holds now, services with their destinations. */
   list(): Promise<ServiceState[]>;
   /** Applies the operations in order; a plane that can do it atomically does. */
