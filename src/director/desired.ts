@@ -147,6 +147,7 @@ function serviceSpec(vs: VirtualServer, key: ServiceKey): ServiceSpec {
   return {
     key,
     scheduler: vs.scheduler,
+    ...(vs.persistenceEngine ? { pe: vs.persistenceEngine } : {}),
     flags: vs.schedulerFlags | (vs.ops ? IP_VS_SVC_F_ONEPACKET : 0),
     persistence:
       vs.persistenceTimeout === null

@@ -4,7 +4,13 @@
 import type { ConfigResult, FloatlbConfig } from '../config/index.js';
 import type { VirtualServer } from '../config/model.js';
 import type { StateEvent, TargetConfig, TargetState } from '../health/index.js';
-import { type DataPlane, type DataPlaneOp, destId, serviceId } from '../kernel/dataplane.js';
+import {
+  type DataPlane,
+  type DataPlaneOp,
+  destId,
+  type LvsTimeouts,
+  serviceId,
+} from '../kernel/dataplane.js';
 import { logger } from '../util/log.js';
 import {
   type AdminState,
@@ -27,6 +33,7 @@ import {
   virtualServerId,
 } from './desired.js';
 import { diffServices } from './diff.js';
+import { applyLvsGlobals } from './lvs-globals.js';
 import {
   defaultScriptRunner,
   HA_SUSPEND_POLL_MS,
@@ -88,6 +95,9 @@ export class Director {
   private targets = new Map<string, PlannedTarget>();
   private pools: readonly PoolStatus[] = [];
   private refused = new Map<string, string>();
+  private timeouts: LvsTimeouts | null = null;
+  /** Global LVS settings the plane could not apply. */
+  globalWarnings: string[] = [];
   private running: Promise<ReconcileReport> | null = null;
   private again = false;
   private stopped = false;
@@ -117,7 +127,9 @@ export class Director {
   /** Loads config and admin state, adopts kernel state, starts checks. */
   async start(): Promise<ReconcileReport> {
     this.admin = loadAdminState(this.opts.adminStatePath);
-    await this.applyConfig(await this.mustLoad());
+    const r = await this.mustLoad();
+    await this.applyGlobals(r.config!, true);
+    await this.applyConfig(r);
     this.unsubscribe = this.opts.health.onState((ev) => {
       log.info({ target: ev.target, up: ev.up, reason: ev.reason }, 'health changed');
       void this.reconcile();
@@ -138,6 +150,7 @@ export class Director {
       this.counters.reloadFailures++;
       throw e;
     }
+    await this.applyGlobals(r.config!, false);
     await this.applyConfig(r);
     return this.reconcile();
   }
@@ -249,6 +262,13 @@ export class Director {
       for (const rs of vs.realServers) ids.add(realServerKey(vs, rs));
     }
     if (ids.size) await this.opts.health.notifyDownAll?.(ids, 'shutdown (omega)');
+  }
+
+  /** lvs_flush (start only) and lvs_timeouts, through the plane's global settings. */
+  private async applyGlobals(config: FloatlbConfig, atStart: boolean): Promise<void> {
+    const r = await applyLvsGlobals(this.plane, config.globalDefs, atStart, this.timeouts);
+    this.timeouts = r.timeouts;
+    this.globalWarnings = r.warnings;
   }
 
   /** Runs a reconcile now, or once more after the one in progress. */

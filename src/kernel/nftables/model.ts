@@ -57,6 +57,9 @@ export function serviceRefusal(spec: ServiceSpec, dests: readonly DestSpec[]): s
   if (near) {
     return `service ${id}: scheduler ${spec.scheduler} (${STATEFUL[spec.scheduler]}) needs per-server connection counts, which nftables rules cannot read; nearest supported: lb_algo ${near}, or the IPVS plane`;
   }
+  if (spec.pe) {
+    return `service ${id}: persistence_engine ${spec.pe} reads SIP Call-IDs inside IPVS, which nftables rules cannot; nearest supported: persistence_timeout without persistence_engine, or the IPVS plane`;
+  }
   if (spec.key.kind === 'fwmark') {
     return `service ${id}: the nftables plane serves address:port services only; nearest supported: a virtual_server per address and port, or the IPVS plane`;
   }
@@ -69,11 +72,12 @@ export function serviceRefusal(spec: ServiceSpec, dests: readonly DestSpec[]): s
     for (const d of dests) validateDest(spec.key as IpServiceKey, d);
   } catch (e) {
     if (!(e instanceof PlaneInputError)) throw e;
-    const nearest = spec.flags.includes('ops')
-      ? 'the same service without ops'
-      : spec.persistence && spec.key.family === 'inet6'
-        ? 'no persistence_timeout on this IPv6 service'
-        : 'the IPVS plane';
+    const nearest =
+      spec.flags & IP_VS_SVC_F_ONEPACKET
+        ? 'the same service without ops'
+        : spec.persistence && spec.key.family === 'inet6'
+          ? 'no persistence_timeout on this IPv6 service'
+          : 'the IPVS plane';
     return `service ${id}: ${e.message}; nearest supported: ${nearest}`;
   }
   return null;
@@ -128,6 +132,7 @@ export function validateService(s: ServiceSpec): ServiceSpec & { key: IpServiceK
   if (s.flags & IP_VS_SVC_F_ONEPACKET) {
     throw new PlaneInputError('one-packet scheduling (ops) is not supported by the nftables plane');
   }
+  if (s.pe) throw new PlaneInputError(`persistence engine ${s.pe} is not supported by the nftables plane`);
   if (s.persistence) {
     const { timeoutSec, prefix } = s.persistence;
     if (!Number.isInteger(timeoutSec) || timeoutSec < 1) {

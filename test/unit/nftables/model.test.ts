@@ -111,9 +111,8 @@ describe('operation validation', () => {
 });
 
 describe('serviceRefusal: one service at a time, with the nearest supported setting', () => {
-  const key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: '10.0.0.1', port: 80 } as const;
-  const dest = (forwarding: 'nat' | 'dr' | 'tun') => ({
-    address: '10.0.1.1',
+  const dest = (forwarding: 'nat' | 'dr' | 'tun'): DestSpec => ({
+    address: asIp('10.0.1.1'),
     port: 80,
     family: 'inet' as const,
     forwarding,
@@ -124,7 +123,7 @@ describe('serviceRefusal: one service at a time, with the nearest supported sett
   const spec = (scheduler: Scheduler, extra: Partial<ServiceSpec> = {}): ServiceSpec => ({
     key,
     scheduler,
-    flags: [],
+    flags: 0,
     persistence: null,
     ...extra,
   });
@@ -161,7 +160,7 @@ describe('serviceRefusal: one service at a time, with the nearest supported sett
     expect(serviceRefusal(spec('rr', { key: { kind: 'fwmark', family: 'inet', fwmark: 3 } }), [])).toMatch(
       /^service fwmark\/inet\/3: .*address:port services only; nearest supported: a virtual_server per address and port/,
     );
-    expect(serviceRefusal(spec('rr', { flags: ['ops'] }), [])).toMatch(
+    expect(serviceRefusal(spec('rr', { flags: SCHED_FLAG_BIT.ops }), [])).toMatch(
       /ops.*nearest supported: the same service without ops/,
     );
   });
