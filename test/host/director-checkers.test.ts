@@ -100,7 +100,7 @@ function startSmtp(i: number, mode: string): ChildProcess {
 beforeAll(async () => {
   requireRoot();
   requireTool('nft');
-  lab = buildDirectorLab('nftables', 3);
+  lab = await buildDirectorLab('nftables', 3);
   lab.director.ip('addr', 'add', `${VIP6}/64`, 'dev', 'eth0', 'nodad');
   lab.director.ip('addr', 'add', 'fd80:1::1/64', 'dev', 'br0', 'nodad');
   lab.servers[0]!.ip('addr', 'add', `${RS6}/64`, 'dev', 'eth0', 'nodad');

@@ -46,7 +46,7 @@ function metrics(): Promise<string> {
 beforeAll(async () => {
   requireRoot();
   requireTool('nft');
-  lab = buildDirectorLab('nftables', 2);
+  lab = await buildDirectorLab('nftables', 2);
   lab.startBackend(0);
   lab.startBackend(1);
   lab.writeConfig(`${vs(80, 'rr')}\n${vs(81, 'wlc')}\n${vs(82, 'rr', 'DR')}\n${vs(83, 'wrr')}\n`);

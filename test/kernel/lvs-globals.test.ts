@@ -46,7 +46,7 @@ beforeAll(async () => {
   requireRoot();
   requireIpvs();
   requireTool('keepalived');
-  lab = buildDirectorLab('ipvs', 1);
+  lab = await buildDirectorLab('ipvs', 1);
   // Something that was there before: lvs_flush removes it.
   lab.director.exec('ipvsadm', '-A', '-t', '10.99.0.1:99', '-s', 'wlc');
   lab.writeConfig(conf(VIP));
