@@ -74,6 +74,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       void sync?.poke();
     },
   });
+  metrics.setRefusedSource(() => director.refusedServices());
   const first = await director.start();
   log.info(
     { operations: first.ops.length, errors: first.errors.length, ops: first.ops.map(describeOp) },

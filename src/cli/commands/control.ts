@@ -57,12 +57,14 @@ function printStatus(s: {
   plane: string;
   planeReason: string | null;
   counters: Record<string, number>;
+  refusedServices?: Array<{ service: string; reason: string }>;
   pools: PoolView[];
 }): void {
   const out: string[] = [
     `data plane: ${s.plane}`,
     `reconciles: ${s.counters.reconciles}, operations: ${s.counters.opsApplied}`,
   ];
+  for (const r of s.refusedServices ?? []) out.push(`REFUSED ${r.reason}`);
   for (const p of s.pools) {
     const flags = [
       p.activeStandby ? 'active/standby' : '',
