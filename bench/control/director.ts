@@ -90,7 +90,8 @@ export async function benchDirector(
       const r = await callApi(ep, 'POST', '/v1/reload');
       reloadMs.push(performance.now() - t);
       const body = r.body as { operations?: number; errors?: unknown[] };
-      if (r.status !== 200 || body.errors?.length) throw new Error(`reload: ${r.status} ${JSON.stringify(r.body)}`);
+      if (r.status !== 200 || body.errors?.length)
+        throw new Error(`reload: ${r.status} ${JSON.stringify(r.body)}`);
       reloadOps.push(body.operations ?? -1);
     }
     return { services: o.services, startSec, weightMs, reloadMs, reloadOps };

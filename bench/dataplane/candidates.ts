@@ -6,7 +6,14 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DataPlane, DataPlaneOp, DestSpec, Forwarding, Scheduler, ServiceKey } from '../../src/kernel/dataplane.js';
+import type {
+  DataPlane,
+  DataPlaneOp,
+  DestSpec,
+  Forwarding,
+  Scheduler,
+  ServiceKey,
+} from '../../src/kernel/dataplane.js';
 import { IpvsDataPlane } from '../../src/kernel/ipvs/client.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { BULK_PORT, HTTP_PORT, LB_CPU, rsAddr, type Topology, VIP } from './topology.js';
@@ -51,10 +58,24 @@ export const direct: Candidate = {
   },
 };
 
-const key = (port: number): ServiceKey => ({ kind: 'ip', family: 'inet', protocol: 'tcp', address: VIP, port });
+const key = (port: number): ServiceKey => ({
+  kind: 'ip',
+  family: 'inet',
+  protocol: 'tcp',
+  address: VIP,
+  port,
+});
 
 function dest(i: number, port: number, forwarding: Forwarding, weight = 1): DestSpec {
-  return { address: rsAddr(i), port, family: 'inet', forwarding, weight, upperThreshold: 0, lowerThreshold: 0 };
+  return {
+    address: rsAddr(i),
+    port,
+    family: 'inet',
+    forwarding,
+    weight,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  };
 }
 
 export function serviceOps(scheduler: Scheduler, n: number, forwarding: Forwarding): DataPlaneOp[] {
@@ -93,7 +114,11 @@ export function nftables(scheduler: Scheduler, n: number, shared?: () => Nftable
       await applyOrThrow(plane, serviceOps(scheduler, n, 'nat'));
       return {
         async stop() {
-          if (shared) await applyOrThrow(plane, [HTTP_PORT, BULK_PORT].map((p) => ({ op: 'delete-service', key: key(p) })));
+          if (shared)
+            await applyOrThrow(
+              plane,
+              [HTTP_PORT, BULK_PORT].map((p) => ({ op: 'delete-service', key: key(p) })),
+            );
           else await plane.destroy();
           vipDown(topo);
         },
@@ -131,7 +156,10 @@ export function ipvs(forwarding: Forwarding, scheduler: Scheduler, n: number): C
       await applyOrThrow(plane, serviceOps(scheduler, n, forwarding));
       return {
         async stop() {
-          await applyOrThrow(plane, [HTTP_PORT, BULK_PORT].map((p) => ({ op: 'delete-service', key: key(p) })));
+          await applyOrThrow(
+            plane,
+            [HTTP_PORT, BULK_PORT].map((p) => ({ op: 'delete-service', key: key(p) })),
+          );
           plane.close();
           for (const s of rs) {
             if (forwarding === 'dr') s.ip('addr', 'del', `${VIP}/32`, 'dev', 'lo');
@@ -145,9 +173,13 @@ export function ipvs(forwarding: Forwarding, scheduler: Scheduler, n: number): C
 }
 
 function proxy(topo: Topology, name: string, cmd: string[]): Promise<ChildProcess> {
-  const child = topo.director.spawn('taskset', ['-c', String(LB_CPU), 'prlimit', `--nofile=${FD_LIMIT}`, ...cmd], {
-    stdio: 'pipe',
-  });
+  const child = topo.director.spawn(
+    'taskset',
+    ['-c', String(LB_CPU), 'prlimit', `--nofile=${FD_LIMIT}`, ...cmd],
+    {
+      stdio: 'pipe',
+    },
+  );
   let err = '';
   child.stderr?.on('data', (b: Buffer) => {
     err += b.toString();

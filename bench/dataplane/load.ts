@@ -60,7 +60,7 @@ const UNIT: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
 function ms(v: string): number {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(v.trim());
   if (!m) throw new Error(`wrk: cannot read latency ${v}`);
-  return Number(m[1]) * UNIT[m[2]!]!;
+  return Number(m[1]) * UNIT[m[2]]!;
 }
 
 /** Parses wrk's --latency report. */
@@ -72,7 +72,8 @@ export function parseWrk(out: string): WrkResult {
   if (!req || !rps || !p50 || !p99) throw new Error(`wrk: unexpected output: ${out.slice(0, 300)}`);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-  const errors = (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
+  const errors =
+    (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
   return {
     requests: Number(req[1]),
     seconds: ms(`${req[2]}${req[3]}`) / 1000,
@@ -138,7 +139,22 @@ export async function runIperf(client: Netns, host: string, port: number, second
   const c0 = cpuSample();
   const { stdout } = await execFileP(
     'ip',
-    ['netns', 'exec', client.name, 'taskset', '-c', String(CLIENT_CPU), 'iperf3', '-J', '-c', host, '-p', String(port), '-t', String(seconds)],
+    [
+      'netns',
+      'exec',
+      client.name,
+      'taskset',
+      '-c',
+      String(CLIENT_CPU),
+      'iperf3',
+      '-J',
+      '-c',
+      host,
+      '-p',
+      String(port),
+      '-t',
+      String(seconds),
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 24 },
   );
   const c1 = cpuSample();

@@ -2,11 +2,12 @@
 // (the order rotates from round to round, so no candidate always follows a
 // heavy one), with a new connection per request, then keep-alive, then bulk.
 // Ratios are taken within a round, against that round's direct path.
+
+import { execFileSync } from 'node:child_process';
 import type { Candidate, Running } from './candidates.js';
 import { lbPids } from './candidates.js';
 import { type Measured, runIperf, runWrk } from './load.js';
 import { BULK_PORT, HTTP_PORT, type Topology } from './topology.js';
-import { execFileSync } from 'node:child_process';
 
 export type Mode = 'close' | 'keepalive';
 
@@ -41,9 +42,13 @@ async function ready(topo: Topology, target: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      execFileSync('ip', ['netns', 'exec', topo.client.name, 'curl', '-sf', '-m', '2', `http://${target}:${HTTP_PORT}/`], {
-        stdio: 'ignore',
-      });
+      execFileSync(
+        'ip',
+        ['netns', 'exec', topo.client.name, 'curl', '-sf', '-m', '2', `http://${target}:${HTTP_PORT}/`],
+        {
+          stdio: 'ignore',
+        },
+      );
       return;
     } catch {
       if (Date.now() > deadline) throw new Error(`no HTTP answer from ${target}`);
@@ -52,7 +57,11 @@ async function ready(topo: Topology, target: string): Promise<void> {
   }
 }
 
-export async function runPhase(topo: Topology, cands: readonly Candidate[], o: PhaseOptions): Promise<PhaseResult> {
+export async function runPhase(
+  topo: Topology,
+  cands: readonly Candidate[],
+  o: PhaseOptions,
+): Promise<PhaseResult> {
   const samples: Sample[] = [];
   const bulk: BulkSample[] = [];
   const failures: string[] = [];

@@ -100,7 +100,8 @@ export function buildTopology(o: TopologyOptions): Topology {
   }
   rps(client, 'eth0', CLIENT_CPU);
   for (const s of servers) rps(s, 'eth0', CLIENT_CPU);
-  if (router) for (const dev of ['cl0', 'brlb', ...servers.map((_, i) => `brrs${i + 1}`)]) rps(router, dev, CLIENT_CPU);
+  if (router)
+    for (const dev of ['cl0', 'brlb', ...servers.map((_, i) => `brrs${i + 1}`)]) rps(router, dev, CLIENT_CPU);
 
   const topo: Topology = {
     client,
@@ -144,7 +145,17 @@ http {
 }
 `,
     );
-    procs.push(s.spawn('taskset', ['-c', String(CLIENT_CPU), 'prlimit', '--nofile=20000', 'nginx', '-c', join(dir, 'nginx.conf')]));
+    procs.push(
+      s.spawn('taskset', [
+        '-c',
+        String(CLIENT_CPU),
+        'prlimit',
+        '--nofile=20000',
+        'nginx',
+        '-c',
+        join(dir, 'nginx.conf'),
+      ]),
+    );
     procs.push(s.spawn('taskset', ['-c', String(CLIENT_CPU), 'iperf3', '-s', '-p', String(BULK_PORT)]));
   });
   return procs;
@@ -156,12 +167,17 @@ export async function waitServers(topo: Topology, timeoutMs = 20_000): Promise<v
   for (let i = 0; i < topo.servers.length; i++) {
     for (;;) {
       try {
-        execFileSync('ip', ['netns', 'exec', topo.client.name, 'curl', '-sf', '-m', '2', `http://${rsAddr(i)}/`], {
-          stdio: 'ignore',
-        });
+        execFileSync(
+          'ip',
+          ['netns', 'exec', topo.client.name, 'curl', '-sf', '-m', '2', `http://${rsAddr(i)}/`],
+          {
+            stdio: 'ignore',
+          },
+        );
         break;
       } catch {
-        if (Date.now() > deadline) throw new Error(`real server rs${i + 1} did not answer in ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`real server rs${i + 1} did not answer in ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
