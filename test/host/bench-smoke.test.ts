@@ -2,7 +2,7 @@
 // the at-scale run, the control plane and the report. It proves the harness
 // works; it asserts nothing about speed (figures from a 1-second run on a
 // shared machine mean nothing).
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,22 +14,26 @@ const out = mkdtempSync(join(tmpdir(), 'floatlb-bench-smoke-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('npm run bench:smoke', () => {
-  it('runs every candidate and writes RESULTS.md, results.json and the charts', () => {
+  it('runs every candidate and writes RESULTS.md, results.json and the charts', async () => {
     requireRoot();
     for (const t of ['wrk', 'iperf3', 'haproxy', 'nginx', 'nft']) requireTool(t);
-    const r = spawnSync(
-      process.execPath,
-      [
-        join(resolve(import.meta.dirname, '..', '..'), 'dist/bench/run.js'),
-        '--smoke',
-        '--out',
-        out,
-        '--prefix',
-        `${TEST_NETNS_PREFIX}${testRunId()}-bn-`,
-      ],
-      { encoding: 'utf8', timeout: 240_000 },
-    );
-    expect(r.status, r.stderr.slice(-2000)).toBe(0);
+    // async: a blocking spawn would starve vitest's worker RPC for the whole run
+    const r = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      execFile(
+        process.execPath,
+        [
+          join(resolve(import.meta.dirname, '..', '..'), 'dist/bench/run.js'),
+          '--smoke',
+          '--out',
+          out,
+          '--prefix',
+          `${TEST_NETNS_PREFIX}${testRunId()}-bn-`,
+        ],
+        { encoding: 'utf8', timeout: 240_000, maxBuffer: 1 << 24 },
+        (err, _out, stderr) => done({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stderr }),
+      );
+    });
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     expect(res.smoke).toBe(true);
     expect(res.dataplane.failures).toEqual([]);
