@@ -3,6 +3,8 @@
 // results.json is kept as results-previous.json and compared against.
 //
 //   node dist/bench/run.js [--smoke] [--out DIR] [--rounds N] [--seconds S] [--prefix NETNS-PREFIX]
+//   node dist/bench/run.js --report-only      (re-render from results.json)
+// --vm: also the IPVS data plane in the lab VM (about 10 more minutes), into vm-results.json.
 //
 // --smoke: every candidate briefly, small tables; proves the harness works
 // (the host test tier runs it) and says nothing about speed.
@@ -18,7 +20,7 @@ import { benchDirector, type DirectorBench } from './control/director.js';
 import { type Candidate, direct, haproxy, nftables, nginxStream } from './dataplane/candidates.js';
 import { type PhaseResult, runPhase } from './dataplane/phase.js';
 import { buildTopology, startServers, waitServers } from './dataplane/topology.js';
-import { writeReport } from './report/markdown.js';
+import { updateReadme, writeReport } from './report/markdown.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);
@@ -126,10 +128,20 @@ function child(script: string, args: string[], timeoutS: number): string {
   return r.stdout;
 }
 
+/** Re-renders RESULTS.md, the charts and the README table from results.json. */
+function reportOnly(out: string): void {
+  const cur = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  const prevFile = join(out, 'results-previous.json');
+  const prev = existsSync(prevFile) ? (JSON.parse(readFileSync(prevFile, 'utf8')) as Results) : null;
+  writeReport(out, cur, prev);
+  if (!cur.smoke && out === join(ROOT, 'docs', 'bench')) updateReadme(join(ROOT, 'README.md'), cur);
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const out = resolve(opt('out', join(ROOT, 'docs', 'bench')));
   mkdirSync(out, { recursive: true });
+  if (flag('report-only')) return reportOnly(out);
   const settings = {
     rounds: Number(opt('rounds', smoke ? '1' : '5')),
     seconds: Number(opt('seconds', smoke ? '1' : '3')),
@@ -235,6 +247,28 @@ async function main(): Promise<void> {
         notes.push(`${script} did not complete: ${(e as Error).message}`);
       }
     }
+    if (flag('vm')) {
+      log('lab VM: IPVS NAT/DR/TUN against direct and HAProxy (emulated; ratios only)');
+      const r = spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'dist', 'lab', 'vm', 'cli.js'),
+          'run',
+          '--timeout',
+          '1500',
+          '--',
+          process.execPath,
+          join(ROOT, 'dist', 'bench', 'vm-dataplane.js'),
+          join(out, 'vm-results.json'),
+          '--rounds',
+          smoke ? '1' : '3',
+          '--seconds',
+          smoke ? '1' : '3',
+        ],
+        { stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      if (r.status !== 0) notes.push(`lab VM run failed: exit ${r.status}`);
+    }
     load.end = loadavg();
     const results: Results = {
       smoke,
@@ -256,6 +290,8 @@ async function main(): Promise<void> {
     const prev =
       existsSync(prevFile) && !smoke ? (JSON.parse(readFileSync(prevFile, 'utf8')) as Results) : null;
     writeReport(out, results, prev);
+    // the README's table follows the committed results, never a smoke run's
+    if (!smoke && out === join(ROOT, 'docs', 'bench')) updateReadme(join(ROOT, 'README.md'), results);
     log(`bench: done in ${results.wallSec.toFixed(0)} s; ${join(out, 'RESULTS.md')}`);
   } finally {
     topo.destroy();

@@ -146,7 +146,6 @@ export function ipvs(forwarding: Forwarding, scheduler: Scheduler, n: number): C
           s.sysctl('net.ipv4.conf.all.arp_ignore', 1);
           s.sysctl('net.ipv4.conf.all.arp_announce', 2);
         } else if (forwarding === 'tun') {
-          s.exec('modprobe', 'ipip');
           s.ip('link', 'set', 'tunl0', 'up');
           s.ip('addr', 'replace', `${VIP}/32`, 'dev', 'tunl0');
           for (const c of ['all', 'default', 'tunl0', 'eth0']) s.sysctl(`net.ipv4.conf.${c}.rp_filter`, 0);

@@ -39,7 +39,7 @@ export interface PhaseResult {
 }
 
 async function ready(topo: Topology, target: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       execFileSync(
