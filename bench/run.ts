@@ -10,7 +10,7 @@
 // (the host test tier runs it) and says nothing about speed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { deleteNetnsByPrefix, Netns } from '../lab/netns.js';
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     prefix: PREFIX,
     servers: 8,
     router: false,
-    workDir: join(out, '..', '.bench-work'),
+    workDir: join(tmpdir(), `${PREFIX}work`),
   });
   const extra: Record<string, unknown> = {};
   try {
