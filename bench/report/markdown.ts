@@ -308,7 +308,7 @@ function vmSection(out: string): string[] {
   const L = [
     '## Data plane, lab VM (IPVS; emulated CPUs, ratios only)',
     '',
-    `vm-results.json, ${when} UTC, ${rounds} round(s), ${Math.round(vm.wallSec)} s (\`npm run bench -- --vm\`). ` +
+    `vm-results.json, ${when} UTC, ${rounds} round(s), ${Math.round(vm.wallSec)} s (\`npm run bench:vm\`, or \`npm run bench -- --vm\`). ` +
       'The VM runs under TCG emulation on the same loaded host, so absolute rates are meaningless and even ratios ' +
       'carry the emulator’s quirks. Topology: client → router → LAN (director, 2 real servers); DR and TUN replies bypass the director.',
     '',
