@@ -221,8 +221,8 @@ async function main(): Promise<void> {
           await benchDirector(p, {
             services: n,
             // at 10,000 each change re-reads the table (tens of seconds here): few samples
-            weightSamples: smoke ? 3 : big ? 3 : n >= 1000 ? 20 : 50,
-            reloadSamples: smoke ? 2 : big ? 2 : 5,
+            weightSamples: smoke ? 3 : big ? 3 : n >= 1000 ? 10 : 50,
+            reloadSamples: smoke ? 2 : big ? 2 : n >= 1000 ? 3 : 5,
           }),
         );
         const c = control.at(-1)!;
