@@ -16,6 +16,7 @@ import { ApiServer } from '../../src/api/server.js';
 import { loadConfigSync } from '../../src/config/index.js';
 import { Director, type HealthSource } from '../../src/director/director.js';
 import type { DataPlane } from '../../src/kernel/dataplane.js';
+import { directorReload } from '../../test/support/api-context.js';
 import { generateConfig } from '../config-scale.js';
 
 const healthy: HealthSource = {
@@ -60,7 +61,7 @@ export async function benchDirector(
   if (started.errors.length) throw new Error(`director start: ${started.errors[0]}`);
   const sock = join(dir, 'api.sock');
   const api = new ApiServer(
-    { director, vrrp: () => [], startedAt: new Date(), configFile: file },
+    { director, vrrp: () => [], startedAt: new Date(), configFile: file, reload: directorReload(director) },
     { unix: { path: sock, gid: 0, mode: 0o600 }, metrics: createMetrics(() => plane).registry },
   );
   await api.listen();
