@@ -204,6 +204,11 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
     'client → director → real servers (nginx `return 200`). Direct is the same path with the director only routing. ' +
       `IPVS: ${r.machine.ipvs === 'yes' ? 'included' : 'this kernel has none; see "Not run here"'}.`,
     '',
+    'Reading these figures: direct has one real server, so it is the ceiling for the 1-RS candidates only. ' +
+      'With 8 RS there are eight nginx processes on CPU 0; on a CPU that other people’s processes also want, the ' +
+      'scheduler gives eight processes more of it than one, so 8-RS candidates can beat direct. Compare 8-RS rows ' +
+      'with each other.',
+    '',
     '### New connection per request (`Connection: close`)',
     '',
     ...table(close),
