@@ -94,6 +94,11 @@ export function buildTopology(o: TopologyOptions): Topology {
   gateway.sysctl('net.ipv4.ip_forward', 1);
   director.sysctl('net.ipv4.ip_forward', 1);
   director.sysctl('net.netfilter.nf_conntrack_tcp_timeout_time_wait', 10);
+  // One-armed NAT (behind a router, the lab VM): the director forwards replies
+  // out of the interface they came in on; a redirect would teach the real
+  // servers to bypass it, and their replies would never be un-NATed.
+  for (const c of ['all', 'default']) director.sysctl(`net.ipv4.conf.${c}.send_redirects`, 0);
+  if (router) director.sysctl('net.ipv4.conf.eth0.send_redirects', 0);
   // Steering: whatever the director's namespace receives is processed on LB_CPU.
   for (const dev of director.ip('-o', 'link', 'show').matchAll(/^\d+: ([^:@]+)[@:]/gm)) {
     if (dev[1] !== 'lo' && dev[1] !== 'br0') rps(director, dev[1]!, LB_CPU);
