@@ -358,7 +358,7 @@ function vmSection(out: string): string[] {
   if (d?.p99 && d.p99.median > 500) {
     L.push(
       `**Not evidence either way:** in this run the direct path itself had p99 ${fmt(d.p99.median)} ms and ` +
-        `${fmt(d.rps?.median)} new connections/s (SYN retransmissions under emulation on a host at load ~20 that ran ` +
+        `${fmt(d.rps?.median)} new connections/s (second-long stalls, not diagnosed, under emulation on a host at load ~20 running ` +
         'other VMs too). It shows that the harness drives IPVS NAT, DR and TUN with zero errors, not how they compare.',
       '',
     );
