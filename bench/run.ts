@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { deleteNetnsByPrefix, Netns } from '../lab/netns.js';
 import type { DataPlaneOp } from '../src/kernel/dataplane.js';
 import { NftablesDataPlane } from '../src/kernel/nftables/plane.js';
+import { canonicalIp as asIp } from '../src/kernel/vocabulary.js';
 import { benchDirector, type DirectorBench } from './control/director.js';
 import { type Candidate, direct, haproxy, nftables, nginxStream } from './dataplane/candidates.js';
 import { type PhaseResult, runPhase } from './dataplane/phase.js';
@@ -95,13 +96,13 @@ function otherServices(n: number): DataPlaneOp[] {
       kind: 'ip' as const,
       family: 'inet' as const,
       protocol: 'tcp' as const,
-      address: `10.${100 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`,
+      address: asIp(`10.${100 + (i >> 16)}.${(i >> 8) & 0xff}.${i & 0xff}`),
       port: 80,
     };
-    ops.push({ op: 'add-service', service: { key, scheduler: 'wrr', flags: [], persistence: null } });
+    ops.push({ op: 'add-service', service: { key, scheduler: 'wrr', flags: 0, persistence: null } });
     for (let j = 0; j < 8; j++) {
       const dest = {
-        address: `172.16.${j}.${(i % 250) + 1}`,
+        address: asIp(`172.16.${j}.${(i % 250) + 1}`),
         port: 8080 + (i >> 8),
         family: 'inet' as const,
         forwarding: 'nat' as const,

@@ -16,6 +16,7 @@ import type {
 } from '../../src/kernel/dataplane.js';
 import { IpvsDataPlane } from '../../src/kernel/ipvs/client.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
+import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { BULK_PORT, HTTP_PORT, LB_CPU, rsAddr, type Topology, VIP } from './topology.js';
 
 export type Kind = 'direct' | 'kernel' | 'proxy';
@@ -62,13 +63,13 @@ const key = (port: number): ServiceKey => ({
   kind: 'ip',
   family: 'inet',
   protocol: 'tcp',
-  address: VIP,
+  address: asIp(VIP),
   port,
 });
 
 function dest(i: number, port: number, forwarding: Forwarding, weight = 1): DestSpec {
   return {
-    address: rsAddr(i),
+    address: asIp(rsAddr(i)),
     port,
     family: 'inet',
     forwarding,
@@ -84,7 +85,7 @@ export function serviceOps(scheduler: Scheduler, n: number, forwarding: Forwardi
     [HTTP_PORT, n],
     [BULK_PORT, 1],
   ] as const) {
-    ops.push({ op: 'add-service', service: { key: key(port), scheduler, flags: [], persistence: null } });
+    ops.push({ op: 'add-service', service: { key: key(port), scheduler, flags: 0, persistence: null } });
     for (let i = 0; i < count; i++) {
       // wrr gets unequal weights (1, 2, 1, 2 ...) so it differs from rr
       const w = scheduler === 'wrr' ? 1 + (i % 2) : 1;

@@ -16,7 +16,7 @@
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deleteNetnsByPrefix, Netns, vethPair } from '../../lab/netns.js';
+import { deleteNetnsByPrefix, Netns, sh } from '../../lab/netns.js';
 
 export const VIP = '10.92.0.100';
 export const LB_ADDR = '10.92.0.10';
@@ -46,6 +46,28 @@ export interface Topology {
   /** Points every real server's default route at the director (NAT) or the gateway (direct, DR, TUN). */
   serversRouteVia(which: 'director' | 'gateway'): void;
   destroy(): void;
+}
+
+/** A veth pair between two namespaces, each end optionally with an address (CIDR). */
+function vethPair(
+  a: Netns,
+  aIf: string,
+  aAddr: string | null,
+  b: Netns,
+  bIf: string,
+  bAddr: string | null,
+): void {
+  const tmp = `bv${process.pid % 10000}${Math.floor(Math.random() * 1e5)}`;
+  sh('ip', ['link', 'add', `${tmp}a`, 'type', 'veth', 'peer', 'name', `${tmp}b`]);
+  sh('ip', ['link', 'set', `${tmp}a`, 'netns', a.name, 'name', aIf]);
+  sh('ip', ['link', 'set', `${tmp}b`, 'netns', b.name, 'name', bIf]);
+  for (const [ns, ifname, addr] of [
+    [a, aIf, aAddr],
+    [b, bIf, bAddr],
+  ] as const) {
+    if (addr) ns.ip('addr', 'add', addr, 'dev', ifname);
+    ns.ip('link', 'set', ifname, 'up');
+  }
 }
 
 function rps(ns: Netns, dev: string, cpu: number): void {
