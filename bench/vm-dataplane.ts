@@ -50,7 +50,10 @@ async function main(): Promise<void> {
         log: (l) => process.stderr.write(`${l}\n`),
       },
     );
-    writeFileSync(outFile, `${JSON.stringify({ wallSec: (Date.now() - t0) / 1000, ...phase }, null, 1)}\n`);
+    writeFileSync(
+      outFile,
+      `${JSON.stringify({ finishedAt: new Date().toISOString(), wallSec: (Date.now() - t0) / 1000, ...phase }, null, 1)}\n`,
+    );
   } finally {
     topo.destroy();
     deleteNetnsByPrefix(PREFIX);

@@ -343,8 +343,8 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
 function vmSection(out: string): string[] {
   const file = join(out, 'vm-results.json');
   if (!existsSync(file)) return [];
-  const vm = JSON.parse(readFileSync(file, 'utf8')) as PhaseResult & { wallSec: number };
-  const when = statSync(file).mtime.toISOString().slice(0, 16).replace('T', ' ');
+  const vm = JSON.parse(readFileSync(file, 'utf8')) as PhaseResult & { wallSec: number; finishedAt?: string };
+  const when = (vm.finishedAt ?? statSync(file).mtime.toISOString()).slice(0, 16).replace('T', ' ');
   const rounds = new Set(vm.samples.map((x) => x.round)).size;
   const L = [
     '## Data plane, lab VM (IPVS; emulated CPUs, ratios only)',
