@@ -5,7 +5,13 @@
 // listeners), so the ratio is per check, not only per second.
 //
 //   node dist/bench/health-scale.js [--addrs 40] [--ports 250] [--seconds 30] [--only floatlb|keepalived]
-//        [--prober fast|net] [--concurrency 256] [--listener node|nginx]
+//        [--prober fast|net] [--concurrency 256] [--listener node|nginx] [--check tcp|ping|smtp]
+//
+// --check ping runs PING_CHECK against the same addresses (the kernel answers
+// on loopback; an nftables counter counts the echo requests); --check smtp
+// runs SMTP_CHECK against a Node listener that speaks SMTP (greeting, HELO,
+// QUIT) and counts the conversations it starts. Both halves get the same
+// targets and timings.
 //
 // --prober net runs floatlb's TCP_CHECK through its node:net fallback instead
 // of the batched epoll connector, so the two can be compared under the same
@@ -36,6 +42,7 @@ interface Opts {
   prober: 'fast' | 'net';
   concurrency: number;
   listener: 'node' | 'nginx';
+  check: 'tcp' | 'ping' | 'smtp';
 }
 
 export interface HalfResult {
@@ -50,6 +57,7 @@ export interface HalfResult {
 }
 
 const BASE_PORT = 20000;
+const CHECK_TYPE = { tcp: 'TCP_CHECK', ping: 'PING_CHECK', smtp: 'SMTP_CHECK' } as const;
 const NGINX_PORT = 19999;
 const self = fileURLToPath(import.meta.url);
 
@@ -63,6 +71,7 @@ function parseArgs(argv: string[]): Opts & { role: string } {
     prober: 'fast',
     concurrency: 256,
     listener: 'node',
+    check: 'tcp',
     role: 'main',
   };
   for (let i = 0; i < argv.length; i++) {
@@ -76,6 +85,7 @@ function parseArgs(argv: string[]): Opts & { role: string } {
     else if (k === '--prober') o.prober = v === 'net' ? 'net' : 'fast';
     else if (k === '--concurrency') o.concurrency = Number(v);
     else if (k === '--listener') o.listener = v === 'nginx' ? 'nginx' : 'node';
+    else if (k === '--check') o.check = v === 'ping' ? 'ping' : v === 'smtp' ? 'smtp' : 'tcp';
     else continue;
     i++;
   }
@@ -102,7 +112,23 @@ async function listen(o: Opts): Promise<void> {
   const onConn = (s: net.Socket) => {
     accepted++;
     s.on('error', () => {});
-    s.destroy();
+    if (o.check !== 'smtp') {
+      s.destroy();
+      return;
+    }
+    // SMTP: greeting, a 250 for HELO, 221 and close for QUIT.
+    s.setEncoding('latin1');
+    s.write('220 bench ESMTP\r\n');
+    let buf = '';
+    s.on('data', (d: string) => {
+      buf += d;
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (/^QUIT/i.test(line)) s.end('221 bye\r\n');
+        else s.write('250 ok\r\n');
+      }
+    });
   };
   const servers: Promise<void>[] = [];
   for (const t of targets(o)) {
@@ -131,7 +157,7 @@ async function runFloatlb(o: Opts): Promise<void> {
       id: `${t.host}:${t.port}`,
       host: t.host,
       port: t.port,
-      checks: [{ type: 'TCP_CHECK', delayLoop: 1000, connectTimeout: 1000, retry: 0 }],
+      checks: [{ type: CHECK_TYPE[o.check], delayLoop: 1000, connectTimeout: 1000, retry: 0 }],
     });
   }
   await hc.setTargets(list);
@@ -247,6 +273,34 @@ class NginxListener implements TargetListener {
   }
 }
 
+/** PING_CHECK: loopback answers in the kernel; an nftables counter counts the echo requests. */
+class PingCounter implements TargetListener {
+  async ready(): Promise<void> {
+    execFileSync('nft', ['-f', '-'], {
+      input: `table ip hcping {
+  chain out {
+    type filter hook output priority -200;
+    ip daddr 127.0.0.0/8 icmp type echo-request counter
+  }
+}
+`,
+    });
+  }
+
+  async count(): Promise<number> {
+    const out = execFileSync('nft', ['list', 'chain', 'ip', 'hcping', 'out'], { encoding: 'utf8' });
+    return Number(/counter packets (\d+)/.exec(out)?.[1] ?? Number.NaN);
+  }
+
+  stop(): void {
+    try {
+      execFileSync('nft', ['delete', 'table', 'ip', 'hcping']);
+    } catch {
+      // already gone
+    }
+  }
+}
+
 class Listener implements TargetListener {
   private readonly child: ChildProcess;
   private readonly lines: string[] = [];
@@ -255,7 +309,7 @@ class Listener implements TargetListener {
   constructor(o: Opts) {
     this.child = spawn(
       process.execPath,
-      [self, '--role', 'listen', '--addrs', `${o.addrs}`, '--ports', `${o.ports}`],
+      [self, '--role', 'listen', '--addrs', `${o.addrs}`, '--ports', `${o.ports}`, '--check', o.check],
       {
         stdio: ['pipe', 'pipe', 'inherit'],
       },
@@ -320,6 +374,7 @@ async function measure(name: string, pid: () => number, lis: TargetListener, o: 
 
 async function benchFloatlb(lis: TargetListener, o: Opts): Promise<HalfResult> {
   const args = [self, '--role', 'floatlb', '--addrs', `${o.addrs}`, '--ports', `${o.ports}`];
+  args.push('--check', o.check);
   args.push('--prober', o.prober, '--concurrency', `${o.concurrency}`);
   const child = spawn(process.execPath, args, {
     stdio: ['pipe', 'inherit', 'inherit'],
@@ -342,7 +397,7 @@ export function keepalivedConf(o: Opts): string {
     out.push('  delay_loop 1', '  lb_algo rr', '  lb_kind NAT', '  protocol TCP');
     for (let p = 0; p < o.ports; p++) {
       out.push(`  real_server ${addrOf(a)} ${BASE_PORT + p} {`);
-      out.push('    TCP_CHECK {', '      connect_timeout 1', '      retry 0', '    }', '  }');
+      out.push(`    ${CHECK_TYPE[o.check]} {`, '      connect_timeout 1', '      retry 0', '    }', '  }');
     }
     out.push('}');
   }
@@ -393,7 +448,7 @@ function fmt(r: HalfResult): string {
 async function main(o: Opts): Promise<void> {
   const n = o.addrs * o.ports;
   console.log(
-    `health-scale: ${n} TCP targets, delay_loop 1 s, window ${o.seconds} s after ${o.settle} s settle`,
+    `health-scale: ${n} ${CHECK_TYPE[o.check]} targets, delay_loop 1 s, window ${o.seconds} s after ${o.settle} s settle`,
   );
   console.log(
     `kernel ${execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim()}, ipvs ${existsSync('/proc/net/ip_vs')}, ` +
@@ -401,7 +456,8 @@ async function main(o: Opts): Promise<void> {
         .map((l) => l.toFixed(1))
         .join(' ')}`,
   );
-  const lis: TargetListener = o.listener === 'nginx' ? new NginxListener(o) : new Listener(o);
+  const lis: TargetListener =
+    o.check === 'ping' ? new PingCounter() : o.listener === 'nginx' ? new NginxListener(o) : new Listener(o);
   await lis.ready();
   const results: HalfResult[] = [];
   try {

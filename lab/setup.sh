@@ -11,7 +11,7 @@ say() { printf 'setup: %s\n' "$*"; }
 DEBS=(
   iproute2 nftables kmod cpio busybox-static qemu-system-x86 qemu-utils
   keepalived ipvsadm haproxy nginx-light libnginx-mod-stream
-  wrk curl socat iputils-ping procps psmisc util-linux shellcheck docker-compose openssl
+  wrk iperf3 curl socat iputils-ping procps psmisc util-linux shellcheck docker-compose openssl
   docker.io mmdebstrap chromium
 )
 

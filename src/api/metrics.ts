@@ -23,6 +23,8 @@ export interface Metrics {
   readonly vrrpDropped: Gauge<'instance' | 'reason'>;
   /** Where the VRRP gauges read their values at scrape time. */
   setVrrpSource(fn: () => readonly VrrpView[]): void;
+  /** Where the refused-services gauge reads at scrape time. */
+  setRefusedSource(fn: () => ReadonlyArray<{ service: string; reason: string }>): void;
   observeProbe(ev: ProbeEvent): void;
 }
 
@@ -154,6 +156,18 @@ export function createMetrics(plane: () => DataPlane | null): Metrics {
     },
   });
   void info;
+  let refusedSource: () => ReadonlyArray<{ service: string; reason: string }> = () => [];
+  const refused = new Gauge({
+    name: 'floatlb_service_refused',
+    help: 'Virtual services the data plane cannot program (1 each), with the reason.',
+    labelNames: ['service', 'reason'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of refusedSource()) this.set({ service: r.service, reason: r.reason }, 1);
+    },
+  });
+  void refused;
   return {
     registry,
     reconcileOps,
@@ -166,6 +180,9 @@ export function createMetrics(plane: () => DataPlane | null): Metrics {
     vrrpDropped,
     setVrrpSource(fn) {
       vrrpSource = fn;
+    },
+    setRefusedSource(fn) {
+      refusedSource = fn;
     },
     observeProbe(ev) {
       if (ev.skipped) return;

@@ -143,7 +143,8 @@ const rows = [
         lastReconcile: d.lastReconcile
           ? { operations: d.lastReconcile.ops.length, errors: [...d.lastReconcile.errors] }
           : null,
-        configWarnings: [...d.configWarnings],
+        configWarnings: [...d.configWarnings, ...d.globalWarnings],
+        refusedServices: d.refusedServices(),
         pools: d.poolsStatus().map(poolJson),
         vrrp: ctx.vrrp(),
       });

@@ -99,6 +99,8 @@ export const statusSchema = obj({
   counters: anyObject,
   lastReconcile: { type: ['object', 'null'], properties: { operations: int, errors: arr(str) } },
   configWarnings: arr(str),
+  /** Services the data plane cannot program, each with the reason and the nearest supported setting. */
+  refusedServices: arr(obj({ service: str, reason: str })),
   pools: poolsSchema,
   vrrp: {},
 });

@@ -67,6 +67,8 @@ export interface StatusView {
   readonly plane: string;
   readonly planeReason: string | null;
   readonly lastReconcileErrors: readonly string[];
+  /** Services the data plane cannot do, each refused alone with its reason. */
+  readonly refused: readonly { readonly service: string; readonly reason: string }[];
   readonly vrrp: readonly VrrpView[];
   readonly services: readonly ServiceView[];
   readonly events: readonly StatusEvent[];
@@ -184,6 +186,7 @@ export async function buildStatusView(src: StatusSources): Promise<StatusView> {
     plane: d.plane.kind,
     planeReason: src.planeReason ?? null,
     lastReconcileErrors: [...(d.lastReconcile?.errors ?? [])],
+    refused: d.refusedServices(),
     vrrp,
     services,
     events: src.events.list(),

@@ -167,6 +167,7 @@ function serviceLine(s: ServiceState, f: ListFormat): string {
     const p = s.persistence.prefix;
     if (p !== maxPrefix(s.key.family)) line += ` mask ${formatNetmask(s.key.family, p)}`;
   }
+  if (s.pe) line += ` pe ${s.pe}`;
   if (s.flags & IP_VS_SVC_F_ONEPACKET) line += ' ops';
   return line;
 }
@@ -224,6 +225,7 @@ export function formatSave(svcs: readonly ServiceState[], noSort = false): strin
       if (p !== maxPrefix(s.key.family)) line += ` -M ${formatNetmask(s.key.family, p)}`;
     }
     if (s.flags & IP_VS_SVC_F_ONEPACKET) line += ' -o';
+    if (s.pe) line += ` --pe ${s.pe}`;
     const sched = schedFlagNames(s.scheduler, s.flags).filter((x) => x !== 'ops');
     if (sched.length) line += ` -b ${sched.join(',')}`;
     out += `${line}\n`;

@@ -7,6 +7,7 @@ const ago = (iso: string | null, now: Date) =>
 export function formatStatus(v: StatusView, now = new Date()): string {
   const out: string[] = [`data plane: ${v.plane}${v.planeReason ? ` (${v.planeReason})` : ''}`];
   for (const e of v.lastReconcileErrors) out.push(`! the data plane refused: ${e}`);
+  for (const r of v.refused) out.push(`REFUSED ${r.reason}`);
   if (!v.vrrp.length) out.push('VRRP: no instance configured');
   for (const i of v.vrrp) {
     const peer = i.peerPriority === null ? 'no peer heard' : `peer priority ${i.peerPriority}`;

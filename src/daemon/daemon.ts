@@ -89,6 +89,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       void sync?.poke();
     },
   });
+  metrics.setRefusedSource(() => director.refusedServices());
   const first = await director.start();
   log.info(
     { operations: first.ops.length, errors: first.errors.length, ops: first.ops.map(describeOp) },
@@ -104,7 +105,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     if (!c.vrrpInstances.length) return null;
     const m = new VrrpManager(
       c,
-      kernelVrrpDeps(c, rtnl, (instance, state) => {
+      kernelVrrpDeps(config, rtnl, (instance, state) => {
         vrrpSince.set(instance, new Date().toISOString());
         // The manager is assigned after its first transitions: read the reason on the next turn.
         setImmediate(() => {
@@ -138,18 +139,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       };
     }),
   );
-  // A reload restarts VRRP only when its own settings changed: a restart
-  // releases the VIP to the peer for a moment.
-  const vrrpKey = (c: FloatlbConfig) =>
-    JSON.stringify([c.vrrpInstances.map(({ source: _s, ...i }) => i), c.vrrpSyncGroups, c.vrrpScripts]);
-  let vrrpApplied = vrrpKey(config());
+  // VRRP reloads by difference, instance by instance: nothing unchanged is touched.
   const reloadVrrp = async () => {
-    const key = vrrpKey(config());
-    if (key === vrrpApplied) return;
-    log.warn('VRRP settings changed: restarting VRRP instances');
-    await vrrp?.stop();
-    vrrp = await startVrrp(config());
-    vrrpApplied = key;
+    const c = config();
+    if (vrrp) await vrrp.update(c);
+    else vrrp = await startVrrp(c);
     await sync?.poke();
   };
 

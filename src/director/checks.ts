@@ -1,24 +1,69 @@
 // Maps the config's checkers onto the health checker's targets.
-import type { Checker, FloatlbConfig, RealServer, ScriptRef, VirtualServer } from '../config/model.js';
+import type {
+  Checker,
+  FloatlbConfig,
+  RealServer,
+  ScriptRef,
+  VirtualServer,
+  VrrpTrackFile,
+} from '../config/model.js';
 import type { NotifyScript, TargetConfig } from '../health/index.js';
 import type { CheckSpec, StatusRange } from '../health/types.js';
 import { realServerKey } from './desired.js';
 
-/** Checkers the config accepts that the director does not run (yet). */
-export const UNSUPPORTED_CHECKERS = new Set(['SMTP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
-
 const hexBytes = (hex: string | null): Uint8Array | undefined =>
   hex === null ? undefined : Uint8Array.from(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
 
-export function toCheckSpec(c: Checker, enableScriptSecurity: boolean): CheckSpec | null {
+/** What a checker may need from the rest of the config. */
+export interface CheckContext {
+  readonly enableScriptSecurity: boolean;
+  /** global_defs script_user/script_group: who runs a MISC_CHECK that names no user. */
+  readonly scriptUser: string | null;
+  readonly scriptGroup: string | null;
+  readonly trackFiles: readonly VrrpTrackFile[];
+}
+
+/** FILE_CHECK polls its file this often (keepalived reacts to inotify at once). */
+export const FILE_CHECK_POLL_MS = 1000;
+
+export function checkContext(config: FloatlbConfig): CheckContext {
+  const g = config.globalDefs;
+  return {
+    enableScriptSecurity: g.enableScriptSecurity,
+    scriptUser: g.scriptUser,
+    scriptGroup: g.scriptGroup,
+    trackFiles: config.vrrpTrackFiles,
+  };
+}
+
+/** The check the health checker runs for a configured checker; null for one it cannot run (BFD, refused by the config). */
+export function toCheckSpec(c: Checker, ctx: CheckContext): CheckSpec | null {
+  const enableScriptSecurity = ctx.enableScriptSecurity;
+  if (c.type === 'FILE_CHECK') {
+    const tf = ctx.trackFiles.find((t) => t.name === c.trackFile);
+    if (!tf) return null;
+    const own = c.weight !== 0;
+    return {
+      type: 'FILE_CHECK',
+      path: tf.file,
+      weight: own ? c.weight : tf.weight,
+      reverse: own ? c.reverse : tf.weightReverse,
+      delayLoop: FILE_CHECK_POLL_MS,
+      warmup: 0,
+      retry: 0,
+      alpha: false,
+    };
+  }
   if (c.type === 'MISC_CHECK') {
+    const user = c.user ?? ctx.scriptUser;
+    const group = c.user ? c.group : ctx.scriptGroup;
     return {
       type: 'MISC_CHECK',
       miscPath: c.path,
       miscTimeout: c.timeout,
       miscDynamic: c.dynamic,
-      ...(c.user ? { user: c.user } : {}),
-      ...(c.group ? { group: c.group } : {}),
+      ...(user ? { user } : {}),
+      ...(user && group ? { group } : {}),
       enableScriptSecurity,
       retry: c.retry,
       delayBeforeRetry: c.delayBeforeRetry,
@@ -27,7 +72,7 @@ export function toCheckSpec(c: Checker, enableScriptSecurity: boolean): CheckSpe
       alpha: c.alpha,
     };
   }
-  if (UNSUPPORTED_CHECKERS.has(c.type) || !('connectIp' in c)) return null;
+  if (!('connectIp' in c)) return null;
   const common = {
     connectIp: c.connectIp,
     connectPort: c.connectPort,
@@ -73,19 +118,41 @@ export function toCheckSpec(c: Checker, enableScriptSecurity: boolean): CheckSpe
     }
     case 'DNS_CHECK':
       return { type: 'DNS_CHECK', ...common, dnsType: c.queryType, name: c.name };
+    case 'PING_CHECK':
+      return { type: 'PING_CHECK', ...common };
+    case 'SMTP_CHECK':
+      return {
+        type: 'SMTP_CHECK',
+        ...common,
+        ...(c.heloName !== null ? { heloName: c.heloName } : {}),
+        hosts: c.hosts.map((h) => ({
+          connectIp: h.connectIp,
+          connectPort: h.connectPort,
+          ...(h.bindTo ? { bindto: h.bindTo } : {}),
+        })),
+      };
     default:
       return null;
   }
 }
 
-const notify = (s: ScriptRef | null): NotifyScript | undefined =>
-  s
-    ? { command: s.command, ...(s.user ? { user: s.user } : {}), ...(s.group ? { group: s.group } : {}) }
-    : undefined;
+/** A notify script, run as global_defs script_user when it names no user, as keepalived does. */
+function notify(s: ScriptRef | null, ctx: CheckContext): NotifyScript | undefined {
+  if (!s) return undefined;
+  const user = s.user ?? ctx.scriptUser;
+  const group = s.user ? s.group : ctx.scriptGroup;
+  return { command: s.command, ...(user ? { user } : {}), ...(user && group ? { group } : {}) };
+}
 
-function target(vs: VirtualServer, rs: RealServer, checks: CheckSpec[], id: string): TargetConfig {
-  const up = notify(rs.notifyUp);
-  const down = notify(rs.notifyDown);
+function target(
+  vs: VirtualServer,
+  rs: RealServer,
+  checks: CheckSpec[],
+  id: string,
+  ctx: CheckContext,
+): TargetConfig {
+  const up = notify(rs.notifyUp, ctx);
+  const down = notify(rs.notifyDown, ctx);
   return {
     id,
     host: rs.address,
@@ -110,13 +177,13 @@ export interface PlannedTarget {
 
 export interface TargetPlan {
   readonly targets: PlannedTarget[];
-  /** Checker types present in the config that are parsed but not run. */
+  /** Checker types present in the config that cannot run (the config refuses them first). */
   readonly skipped: string[];
 }
 
 /** One target per real server with checkers, plus one per role probe. */
 export function healthTargets(config: FloatlbConfig): TargetPlan {
-  const security = config.globalDefs.enableScriptSecurity;
+  const ctx = checkContext(config);
   const targets: PlannedTarget[] = [];
   const skipped = new Set<string>();
   const seen = new Set<string>();
@@ -127,14 +194,14 @@ export function healthTargets(config: FloatlbConfig): TargetPlan {
       seen.add(key);
       const checks: CheckSpec[] = [];
       for (const c of rs.checkers) {
-        const spec = toCheckSpec(c, security);
+        const spec = toCheckSpec(c, ctx);
         if (spec) checks.push(spec);
         else skipped.add(c.type);
       }
       if (checks.length)
-        targets.push({ config: target(vs, rs, checks, key), purpose: 'health', realServer: key });
+        targets.push({ config: target(vs, rs, checks, key, ctx), purpose: 'health', realServer: key });
       if (rs.roleProbe) {
-        const spec = toCheckSpec(rs.roleProbe, security);
+        const spec = toCheckSpec(rs.roleProbe, ctx);
         if (spec) {
           const config = { id: `${key} role probe`, host: rs.address, port: rs.port, checks: [spec] };
           targets.push({ config, purpose: 'role', realServer: key });

@@ -29,11 +29,13 @@ export interface HealthResult {
   readonly up: boolean;
   /** MISC_CHECK misc_dynamic: the weight the script asked for. */
   readonly weight?: number;
+  /** FILE_CHECK: added to the weight (the result is kept within 0..65535, as keepalived does). */
+  readonly weightDelta?: number;
 }
 
 export interface DesiredInputs {
   readonly config: FloatlbConfig;
-  /** By realServerKey(); a real server with no checkers is absent and counts as up. */
+  /** By realServerKey(); a real server with no checkers is absent and counts as up; one with checkers but no result counts as down. */
   readonly health: ReadonlyMap<string, HealthResult>;
   /** Role probes of active/standby pools, by realServerKey(). */
   readonly roles: ReadonlyMap<string, boolean>;
@@ -145,6 +147,7 @@ function serviceSpec(vs: VirtualServer, key: ServiceKey): ServiceSpec {
   return {
     key,
     scheduler: vs.scheduler,
+    ...(vs.persistenceEngine ? { pe: vs.persistenceEngine } : {}),
     flags: vs.schedulerFlags | (vs.ops ? IP_VS_SVC_F_ONEPACKET : 0),
     persistence:
       vs.persistenceTimeout === null
@@ -210,7 +213,7 @@ export function computeDesired(inp: DesiredInputs): Desired {
       return {
         rs,
         key,
-        healthy: h ? h.up : true,
+        healthy: h ? h.up : rs.checkers.length === 0,
         link,
         roleUp: role === undefined ? null : role,
         weight: null,
@@ -223,7 +226,8 @@ export function computeDesired(inp: DesiredInputs): Desired {
 
     for (const m of members) {
       const o = inp.admin.overrides[m.key];
-      let w = inp.health.get(m.key)?.weight ?? m.rs.weight;
+      const h = inp.health.get(m.key);
+      let w = clampWeight((h?.weight ?? m.rs.weight) + (h?.weightDelta ?? 0));
       if (o?.weight !== undefined) w = o.weight;
       const carries = vs.activeStandby ? m === active : m.link === 'linked';
       if (!carries || o?.drain) w = 0;
@@ -231,14 +235,20 @@ export function computeDesired(inp: DesiredInputs): Desired {
       else m.weight = w;
     }
 
-    // Quorum with hysteresis: down below quorum - h, up again at quorum + h.
+    // Quorum with hysteresis, as keepalived: a new service starts up when the
+    // live weight reaches quorum + h; it is lost below quorum - h (or at no
+    // live weight at all) and regained at quorum + h.
     const total = members.reduce((s, m) => s + (m.healthy && m.weight ? m.weight : 0), 0);
-    const wasUp = inp.quorum.get(id) ?? true;
-    const up = wasUp ? total >= vs.quorum - vs.hysteresis : total >= vs.quorum + vs.hysteresis;
+    const wasUp = inp.quorum.get(id) ?? total >= vs.quorum + vs.hysteresis;
+    const up = total > 0 && (wasUp ? total >= vs.quorum - vs.hysteresis : total >= vs.quorum + vs.hysteresis);
     quorum.set(id, up);
 
     const sorry = vs.sorryServer;
     const sorryInUse = sorry !== null && !up;
+    // keepalived: without quorum, the sorry server replaces every live real
+    // server (inhibited failed ones stay at weight 0). An active/standby pool
+    // keeps its members at weight 0 beside it, so a link can take over at once.
+    if (sorryInUse && !vs.activeStandby) for (const m of members) if (m.healthy) m.weight = null;
     for (const key of expandKeys(vs, inp.config)) {
       const dests: DestSpec[] = [];
       for (const m of members) {
@@ -249,8 +259,10 @@ export function computeDesired(inp: DesiredInputs): Desired {
         const fwd = vs.sorryServerForwarding ?? vs.forwarding;
         const clash = dests.findIndex((d) => d.address === sorry.address && d.port === sorry.port);
         const spec = destSpec(sorry.address, sorry.port, fwd, sorryInUse ? 1 : 0, null);
-        if (clash >= 0) dests[clash] = spec;
-        else dests.push(spec);
+        // A sorry server that is also a real server stays that real server while quorum holds.
+        if (clash >= 0) {
+          if (sorryInUse) dests[clash] = spec;
+        } else dests.push(spec);
       }
       services.push({ spec: serviceSpec(vs, key), dests });
     }
@@ -275,6 +287,8 @@ export function computeDesired(inp: DesiredInputs): Desired {
   }
   return { services, pools, quorum };
 }
+
+const clampWeight = (w: number): number => Math.min(65535, Math.max(0, w));
 
 function destSpec(
   address: Ip,

@@ -12,6 +12,7 @@ import type { DesiredService } from './desired.js';
 
 export function sameService(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.scheduler !== b.scheduler || a.flags !== b.flags) return false;
+  if ((a.pe ?? '') !== (b.pe ?? '')) return false;
   const pa = a.persistence;
   const pb = b.persistence;
   if (!pa || !pb) return !pa && !pb;

@@ -2,8 +2,15 @@
 // as a minimal diff. One reconcile runs at a time; requests that arrive while
 // it runs are coalesced into one more pass.
 import type { ConfigResult, FloatlbConfig } from '../config/index.js';
+import type { VirtualServer } from '../config/model.js';
 import type { StateEvent, TargetConfig, TargetState } from '../health/index.js';
-import { type DataPlane, type DataPlaneOp, destId, serviceId } from '../kernel/dataplane.js';
+import {
+  type DataPlane,
+  type DataPlaneOp,
+  destId,
+  type LvsTimeouts,
+  serviceId,
+} from '../kernel/dataplane.js';
 import { logger } from '../util/log.js';
 import {
   type AdminState,
@@ -26,6 +33,16 @@ import {
   virtualServerId,
 } from './desired.js';
 import { diffServices } from './diff.js';
+import { applyLvsGlobals } from './lvs-globals.js';
+import {
+  defaultScriptRunner,
+  HA_SUSPEND_POLL_MS,
+  hostAddresses,
+  type ScriptRunner,
+  scriptFor,
+} from './vs-scripts.js';
+
+export type { ScriptRunner };
 
 const log = logger('director');
 
@@ -36,6 +53,10 @@ export interface HealthSource {
   states(): TargetState[];
   start(): void;
   stop(): Promise<void>;
+  /** Pauses a target's checks, keeping its state (ha_suspend). */
+  setSuspended?(id: string, suspended: boolean): void;
+  /** Runs notify_down for these targets where up (omega, at shutdown). */
+  notifyDownAll?(ids: ReadonlySet<string>, reason: string): Promise<void>;
 }
 
 export interface DirectorOptions {
@@ -45,6 +66,10 @@ export interface DirectorOptions {
   readonly adminStatePath: string;
   /** Called after every reconcile with the operations applied (metrics). */
   readonly onApplied?: (ops: readonly DataPlaneOp[], errors: number) => void;
+  /** Runs quorum scripts (tests observe them); default: as their user, under script security. */
+  readonly runScript?: ScriptRunner;
+  /** This host's addresses, for ha_suspend; default: the interfaces Node sees. */
+  readonly localAddresses?: () => ReadonlySet<string>;
 }
 
 export class DirectorError extends Error {
@@ -69,10 +94,18 @@ export class Director {
   /** What each health target is about, by the checker's id. */
   private targets = new Map<string, PlannedTarget>();
   private pools: readonly PoolStatus[] = [];
+  private refused = new Map<string, string>();
+  private timeouts: LvsTimeouts | null = null;
+  /** Global LVS settings the plane could not apply. */
+  globalWarnings: string[] = [];
   private running: Promise<ReconcileReport> | null = null;
   private again = false;
   private stopped = false;
   private unsubscribe: (() => void) | null = null;
+  private suspendTimer: NodeJS.Timeout | null = null;
+  private readonly suspended = new Set<string>();
+  /** Quorum scripts still running; stop() waits for them. */
+  private readonly scripts = new Set<Promise<void>>();
   readonly counters = { reconciles: 0, opsApplied: 0, opErrors: 0, reloads: 0, reloadFailures: 0 };
   lastReconcile: ReconcileReport | null = null;
   configWarnings: string[] = [];
@@ -94,12 +127,16 @@ export class Director {
   /** Loads config and admin state, adopts kernel state, starts checks. */
   async start(): Promise<ReconcileReport> {
     this.admin = loadAdminState(this.opts.adminStatePath);
-    await this.applyConfig(await this.mustLoad());
+    const r = await this.mustLoad();
+    await this.applyGlobals(r.config!, true);
+    await this.applyConfig(r);
     this.unsubscribe = this.opts.health.onState((ev) => {
       log.info({ target: ev.target, up: ev.up, reason: ev.reason }, 'health changed');
       void this.reconcile();
     });
     this.opts.health.start();
+    this.suspendTimer = setInterval(() => this.applySuspension(), HA_SUSPEND_POLL_MS);
+    this.suspendTimer.unref();
     return this.reconcile();
   }
 
@@ -113,6 +150,7 @@ export class Director {
       this.counters.reloadFailures++;
       throw e;
     }
+    await this.applyGlobals(r.config!, false);
     await this.applyConfig(r);
     return this.reconcile();
   }
@@ -120,8 +158,11 @@ export class Director {
   async stop(opts: { flush?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    if (this.suspendTimer) clearInterval(this.suspendTimer);
     await this.opts.health.stop();
     if (this.running) await this.running.catch(() => undefined);
+    await this.omega();
+    await Promise.all([...this.scripts]);
     const flush = opts.flush ?? this.config?.globalDefs.lvsFlushOnStop ?? false;
     if (flush) {
       const owned = new Set(this.admin.ownedServices);
@@ -149,13 +190,85 @@ export class Director {
     const config = r.config!;
     const plan = healthTargets(config);
     if (plan.skipped.length)
-      log.warn({ checkers: plan.skipped }, 'checkers parsed but not run by floatlb; ignored');
+      log.error({ checkers: plan.skipped }, 'checkers that cannot run: their real servers count as down');
     this.configWarnings = r.diagnostics
       .filter((d) => d.severity === 'warning')
       .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`);
     await this.opts.health.setTargets(plan.targets.map((t) => t.config));
     this.targets = new Map(plan.targets.map((t) => [t.config.id, t]));
     this.config = config;
+    this.suspended.clear();
+    this.applySuspension();
+  }
+
+  /**
+   * ha_suspend: a virtual server whose address this host does not hold (the
+   * VRRP backup) has its checks paused; they resume when the address comes.
+   */
+  private applySuspension(): void {
+    const set = this.opts.health.setSuspended?.bind(this.opts.health);
+    if (!this.config || !set) return;
+    const withSuspend = this.config.virtualServers.filter((v) => v.haSuspend && v.target.kind === 'ip');
+    if (!withSuspend.length) return;
+    const local = (this.opts.localAddresses ?? hostAddresses)();
+    for (const vs of withSuspend) {
+      const id = virtualServerId(vs);
+      const vip = vs.target.kind === 'ip' ? vs.target.address : '';
+      const suspend = !local.has(vip);
+      if (suspend === this.suspended.has(id)) continue;
+      if (suspend) this.suspended.add(id);
+      else this.suspended.delete(id);
+      log.info(
+        { virtualServer: id, vip },
+        suspend ? 'ha_suspend: checks paused' : 'ha_suspend: checks resumed',
+      );
+      for (const rs of vs.realServers) set(realServerKey(vs, rs), suspend);
+    }
+  }
+
+  private runQuorumScript(vs: VirtualServer, up: boolean): void {
+    const ref = up ? vs.quorumUp : vs.quorumDown;
+    if (!ref) return;
+    const what = `${up ? 'quorum_up' : 'quorum_down'} ${virtualServerId(vs)}`;
+    const g = this.config?.globalDefs;
+    const script = scriptFor(ref, g?.scriptUser ?? null, g?.scriptGroup ?? null);
+    const runner = this.opts.runScript ?? defaultScriptRunner(g?.enableScriptSecurity ?? false);
+    const run = runner(script, what)
+      .catch((e: unknown) => log.warn({ script: what, err: (e as Error).message }, 'quorum script failed'))
+      .finally(() => this.scripts.delete(run));
+    this.scripts.add(run);
+  }
+
+  /** Quorum scripts for the transitions of one reconcile; a new service that starts without quorum counts as one. */
+  private quorumTransitions(before: ReadonlyMap<string, boolean>, after: ReadonlyMap<string, boolean>): void {
+    for (const vs of this.config?.virtualServers ?? []) {
+      const id = virtualServerId(vs);
+      const now = after.get(id);
+      if (now === undefined) continue;
+      const was = before.get(id);
+      if (was === undefined ? !now : was !== now) {
+        log.info({ virtualServer: id }, now ? 'quorum gained' : 'quorum lost');
+        this.runQuorumScript(vs, now);
+      }
+    }
+  }
+
+  /** omega: at shutdown, quorum_down for services that hold quorum, notify_down for live servers. */
+  private async omega(): Promise<void> {
+    const ids = new Set<string>();
+    for (const vs of this.config?.virtualServers ?? []) {
+      if (!vs.omega) continue;
+      if (this.quorum.get(virtualServerId(vs))) this.runQuorumScript(vs, false);
+      for (const rs of vs.realServers) ids.add(realServerKey(vs, rs));
+    }
+    if (ids.size) await this.opts.health.notifyDownAll?.(ids, 'shutdown (omega)');
+  }
+
+  /** lvs_flush (start only) and lvs_timeouts, through the plane's global settings. */
+  private async applyGlobals(config: FloatlbConfig, atStart: boolean): Promise<void> {
+    const r = await applyLvsGlobals(this.plane, config.globalDefs, atStart, this.timeouts);
+    this.timeouts = r.timeouts;
+    this.globalWarnings = r.warnings;
   }
 
   /** Runs a reconcile now, or once more after the one in progress. */
@@ -184,7 +297,12 @@ export class Director {
       const t = this.targets.get(s.id);
       if (!t) continue; // a target of a config being replaced
       if (t.purpose === 'role') roles.set(t.realServer, s.up);
-      else health.set(t.realServer, s.weight === undefined ? { up: s.up } : { up: s.up, weight: s.weight });
+      else
+        health.set(t.realServer, {
+          up: s.up,
+          ...(s.weight === undefined ? {} : { weight: s.weight }),
+          ...(s.weightDelta === undefined ? {} : { weightDelta: s.weightDelta }),
+        });
     }
     return { health, roles };
   }
@@ -199,10 +317,23 @@ export class Director {
       admin: this.admin,
       quorum: this.quorum,
     });
+    this.quorumTransitions(this.quorum, desired.quorum);
     this.quorum = new Map(desired.quorum);
     this.pools = desired.pools;
-    const actual = await this.plane.list();
-    const diff = diffServices(desired.services, actual, new Set(this.admin.ownedServices));
+    // A service the plane cannot program is refused alone: the others are
+    // programmed, and whatever the kernel already holds for it stays as it is.
+    const refused = new Map<string, string>();
+    const wanted = desired.services.filter((s) => {
+      const why = this.plane.refusal?.(s.spec, s.dests) ?? null;
+      if (why !== null) refused.set(serviceId(s.spec.key), why);
+      return why === null;
+    });
+    for (const [id, why] of refused)
+      if (this.refused.get(id) !== why)
+        log.error({ service: id, reason: why }, 'service refused by the data plane');
+    this.refused = refused;
+    const actual = (await this.plane.list()).filter((s) => !refused.has(serviceId(s.key)));
+    const diff = diffServices(wanted, actual, new Set(this.admin.ownedServices));
     let errors: string[] = [];
     let transactions = 0;
     if (diff.ops.length) {
@@ -230,6 +361,11 @@ export class Director {
 
   poolsStatus(): readonly PoolStatus[] {
     return this.pools;
+  }
+
+  /** Services the data plane cannot program, with why and the nearest setting it can. */
+  refusedServices(): Array<{ service: string; reason: string }> {
+    return [...this.refused].map(([service, reason]) => ({ service, reason }));
   }
 
   /** Pools answering on a VIP (several ports of one LB IP form one pool). */

@@ -4,25 +4,18 @@
 // scripts run detached from the scheduler with a timeout.
 import { logger } from '../util/log.js';
 import { type Clock, realClock } from './clock.js';
+import { type NotifyScript, runNotifyScript } from './notify.js';
 import { probe as realProbe } from './probes/index.js';
 import { CheckRunner, type CheckStatus, type ProbeFn } from './scheduler.js';
-import { runScript, splitCommand } from './script.js';
-import { checkScript } from './script-security.js';
 import { Semaphore } from './semaphore.js';
 import type { BoundCheck, ProbeEvent, StateEvent, TargetSpec } from './types.js';
-import { resolveIdentity } from './users.js';
 
 const log = logger('health');
 
 export const DEFAULT_CONCURRENCY = 256;
 export const DEFAULT_NOTIFY_TIMEOUT_MS = 10_000;
 
-export interface NotifyScript {
-  /** Command line; the target id, "UP"/"DOWN" and the reason are not appended. */
-  command: string;
-  user?: string;
-  group?: string;
-}
+export type { NotifyScript };
 
 export interface TargetConfig extends TargetSpec {
   notifyUp?: NotifyScript;
@@ -46,6 +39,7 @@ export interface TargetState {
   up: boolean;
   reason: string;
   weight?: number;
+  weightDelta?: number;
   checks: CheckStatus[];
 }
 
@@ -56,6 +50,7 @@ interface Target {
   runners: CheckRunner[];
   up: boolean;
   weight?: number;
+  weightDelta?: number;
   key: string;
 }
 
@@ -150,6 +145,7 @@ export class HealthChecker {
       up: t.up,
       reason: failing ? failing.status.reason : 'all checks up',
       ...(t.weight === undefined ? {} : { weight: t.weight }),
+      ...(t.weightDelta === undefined ? {} : { weightDelta: t.weightDelta }),
       checks: t.runners.map((r) => ({ ...r.status })),
     };
   }
@@ -164,19 +160,24 @@ export class HealthChecker {
     const dyn = t.runners.filter((r) => r.status.weight !== undefined);
     // Several misc_dynamic checks on one server add up their weights.
     const weight = dyn.length ? dyn.reduce((a, r) => a + r.status.weight!, 0) : undefined;
-    if (up === t.up && weight === t.weight) return;
+    // FILE_CHECK adjustments add up too, on top of the weight.
+    const deltas = t.runners.filter((r) => r.status.weightDelta !== undefined);
+    const weightDelta = deltas.length ? deltas.reduce((a, r) => a + r.status.weightDelta!, 0) : undefined;
+    if (up === t.up && weight === t.weight && weightDelta === t.weightDelta) return;
     const changedState = up !== t.up;
     t.up = up;
     t.weight = weight;
+    t.weightDelta = weightDelta;
     const failing = t.runners.find((r) => !r.status.up);
     const ev: StateEvent = {
       target: t.config.id,
       up,
       reason: failing ? failing.status.reason : 'all checks up',
       ...(weight === undefined ? {} : { weight }),
+      ...(weightDelta === undefined ? {} : { weightDelta }),
     };
     log.info(
-      { target: ev.target, up, reason: ev.reason, weight },
+      { target: ev.target, up, reason: ev.reason, weight, weightDelta },
       up ? 'real server up' : 'real server down',
     );
     for (const fn of this.stateListeners) safeCall(fn, ev);
@@ -197,18 +198,34 @@ export class HealthChecker {
   }
 
   private async runNotifyScript(script: NotifyScript, ev: StateEvent): Promise<void> {
-    const argv = splitCommand(script.command);
-    const id = script.user === undefined ? null : resolveIdentity(script.user, script.group);
-    const uid = id?.uid ?? process.getuid?.() ?? 0;
-    const refused = checkScript(argv[0] ?? '', uid, this.opts.enableScriptSecurity ?? false);
-    if (refused) throw new Error(refused);
-    const r = await runScript(argv, {
+    const r = await runNotifyScript(script, {
+      enableScriptSecurity: this.opts.enableScriptSecurity ?? false,
       timeoutMs: this.opts.notifyTimeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS,
-      ...(id ? { uid: id.uid, gid: id.gid } : {}),
     });
     if (r.timedOut || r.error || r.code !== 0) {
       log.warn({ target: ev.target, command: script.command, ...r }, 'notify script did not exit 0');
     }
+  }
+
+  /** Pauses (or resumes) a target's checks; its state stays as it was (keepalived's ha_suspend). */
+  setSuspended(id: string, suspended: boolean): void {
+    const t = this.targets.get(id);
+    if (t) for (const r of t.runners) r.suspended = suspended;
+  }
+
+  /** Runs the notify_down script of every target that is up (keepalived's omega, at shutdown). */
+  async notifyDownAll(ids: ReadonlySet<string>, reason: string): Promise<void> {
+    const runs: Promise<void>[] = [];
+    for (const t of this.targets.values()) {
+      if (!ids.has(t.config.id) || !t.up || !t.config.notifyDown) continue;
+      const ev: StateEvent = { target: t.config.id, up: false, reason };
+      runs.push(
+        this.runNotifyScript(t.config.notifyDown, ev).catch((e: unknown) =>
+          log.warn({ target: ev.target, err: String(e) }, 'notify script failed'),
+        ),
+      );
+    }
+    await Promise.all(runs);
   }
 }
 

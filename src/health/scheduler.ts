@@ -16,6 +16,8 @@ export interface CheckStatus {
   up: boolean;
   reason: string;
   weight?: number;
+  /** FILE_CHECK: the adjustment to add to the real server's weight. */
+  weightDelta?: number;
   okStreak: number;
   failStreak: number;
   completed: number;
@@ -39,6 +41,8 @@ export class CheckRunner {
   private readonly stopCtl = new AbortController();
   private attemptCtl = new AbortController();
   private idle: Promise<void> = Promise.resolve();
+  /** While set, ticks pass without probing and the status stays as it is (ha_suspend). */
+  suspended = false;
 
   constructor(
     readonly targetId: string,
@@ -65,6 +69,8 @@ export class CheckRunner {
   attemptTimeout(): number {
     const s = this.spec;
     if (s.type === 'MISC_CHECK') return s.miscTimeout ?? this.timing.delayLoop;
+    // SMTP: connect, greeting, HELO reply and QUIT reply each get connect_timeout, per host.
+    if (s.type === 'SMTP_CHECK') return this.timing.connectTimeout * 4 * Math.max(1, s.hosts?.length ?? 0);
     return this.timing.connectTimeout;
   }
 
@@ -102,6 +108,10 @@ export class CheckRunner {
   private tick(): void {
     this.timer = null;
     if (this.stopped) return;
+    if (this.suspended) {
+      this.schedule();
+      return;
+    }
     if (this.running) {
       this.status.skipped++;
       this.hooks.onProbe({
@@ -212,9 +222,10 @@ export class CheckRunner {
         s.reason = r.reason ?? `passed ${s.okStreak} time(s)`;
         changed = true;
       }
-      if (r.weight !== s.weight) {
+      if (r.weight !== s.weight || r.weightDelta !== s.weightDelta) {
         if (s.up) changed = true;
         s.weight = r.weight;
+        s.weightDelta = r.weightDelta;
       }
     } else {
       s.failStreak++;

@@ -101,7 +101,43 @@ export interface MiscCheck extends CheckCommon {
   enableScriptSecurity?: boolean;
 }
 
-export type CheckSpec = TcpCheck | HttpCheck | UdpCheck | DnsCheck | MiscCheck;
+export interface PingCheck extends CheckCommon {
+  type: 'PING_CHECK';
+}
+
+/** One SMTP server to talk to; unset fields come from the check. */
+export interface SmtpHostSpec {
+  connectIp?: string;
+  connectPort?: number;
+  bindto?: string;
+}
+
+export interface SmtpCheck extends CheckCommon {
+  type: 'SMTP_CHECK';
+  /** Name sent with HELO (keepalived's default: smtpchecker.keepalived.org). */
+  heloName?: string;
+  /** keepalived's `host {}` blocks: tested one after another, all must pass. Empty: the check's own address. */
+  hosts?: SmtpHostSpec[];
+}
+
+export interface FileCheck extends CheckCommon {
+  type: 'FILE_CHECK';
+  /** The file whose leading integer is read. */
+  path: string;
+  /** 0: a non-zero value fails (zero fails with reverse). Else value x weight adjusts the weight. */
+  weight: number;
+  reverse?: boolean;
+}
+
+export type CheckSpec =
+  | TcpCheck
+  | HttpCheck
+  | UdpCheck
+  | DnsCheck
+  | MiscCheck
+  | PingCheck
+  | SmtpCheck
+  | FileCheck;
 export type CheckType = CheckSpec['type'];
 
 /** A check bound to the real server it tests: the address it falls back to. */
@@ -112,6 +148,8 @@ export interface ProbeResult {
   reason?: string;
   /** MISC_CHECK with misc_dynamic: the weight the script asked for. */
   weight?: number;
+  /** FILE_CHECK with a weight: added to the real server's weight. */
+  weightDelta?: number;
   latencyMs: number;
 }
 
@@ -136,6 +174,7 @@ export interface StateEvent {
   up: boolean;
   reason: string;
   weight?: number;
+  weightDelta?: number;
 }
 
 export interface ProbeEvent {
@@ -169,7 +208,9 @@ export interface Timing {
 
 export function resolveTiming(spec: CheckSpec): Timing {
   const delayLoop = spec.delayLoop ?? DEFAULTS.delayLoop;
-  const retry = spec.retry ?? (spec.type === 'DNS_CHECK' ? 3 : spec.type === 'MISC_CHECK' ? 0 : 1);
+  const retry =
+    spec.retry ??
+    (spec.type === 'DNS_CHECK' ? 3 : spec.type === 'MISC_CHECK' || spec.type === 'FILE_CHECK' ? 0 : 1);
   const delayBeforeRetry =
     spec.delayBeforeRetry ??
     (spec.type === 'DNS_CHECK'

@@ -38,6 +38,8 @@ export interface ServiceSpec {
   /** IP_VS_SVC_F_SCHED1..3 and ONEPACKET bits (see vocabulary.ts). */
   readonly flags: SchedFlags;
   readonly persistence: Persistence | null;
+  /** IPVS persistence engine (keepalived's persistence_engine; the kernel has `sip`). */
+  readonly pe?: string;
 }
 
 export interface TunnelSpec {
@@ -123,10 +125,33 @@ export interface SyncDaemonControl {
   stop(state: SyncDaemonSpec['state']): Promise<void>;
 }
 
+/** Connection timeouts in seconds (ipvsadm --set); 0 leaves one unchanged. */
+export interface LvsTimeouts {
+  readonly tcp: number;
+  readonly tcpFin: number;
+  readonly udp: number;
+}
+
+/** keepalived's global LVS settings: a capability only IPVS has. */
+export interface LvsGlobalControl {
+  getTimeouts(): Promise<LvsTimeouts>;
+  setTimeouts(t: LvsTimeouts): Promise<void>;
+  /** Removes every virtual service, floatlb's or not (lvs_flush). */
+  flushAll(): Promise<void>;
+}
+
 export interface DataPlane {
   readonly kind: 'ipvs' | 'nftables';
+  /** Present when the plane has the global LVS settings (lvs_timeouts, lvs_flush). */
+  readonly lvsGlobals?: LvsGlobalControl;
   /** Present when the plane can run connection-sync daemons. */
   readonly syncDaemon?: SyncDaemonControl;
+  /**
+   * Why this plane cannot program a service, naming the service, the reason
+   * and the nearest supported setting; null when it can. Absent: it can
+   * program anything valid. The director programs the other services.
+   */
+  refusal?(spec: ServiceSpec, dests: readonly DestSpec[]): string | null;
   /** What the kernel holds now, services with their destinations. */
   list(): Promise<ServiceState[]>;
   /** Applies the operations in order; a plane that can do it atomically does. */

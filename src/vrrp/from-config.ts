@@ -1,18 +1,33 @@
 // Pure: the config's vrrp_instance onto the speaker's settings, with
 // global_defs filling what the instance leaves out.
-import type { ScriptRef, VrrpInstance } from '../config/model.js';
+import type { FloatlbConfig, ScriptRef, VrrpInstance } from '../config/model.js';
 import { instanceSettings, type VrrpInstanceSettings } from './settings.js';
 
 const cmd = (s: ScriptRef | null): string | undefined => s?.command;
 
 /** garp_* defaults from global_defs are already folded into inst.garp by the parser. */
-export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings {
-  const vips = inst.virtualIpaddress.map((v) => ({
+/** Every instance of a config, with what the rest of the config says about it. */
+export function instancesFromConfig(config: FloatlbConfig): VrrpInstanceSettings[] {
+  return config.vrrpInstances.map((inst) =>
+    vrrpSettingsFromConfig(inst, {
+      syncGroup: config.vrrpSyncGroups.some((g) => g.group.includes(inst.name)),
+      skipCheckAdvAddr: config.globalDefs.vrrpSkipCheckAdvAddr,
+    }),
+  );
+}
+
+export function vrrpSettingsFromConfig(
+  inst: VrrpInstance,
+  ctx: { syncGroup?: boolean; skipCheckAdvAddr?: boolean } = {},
+): VrrpInstanceSettings {
+  const toVip = (v: VrrpInstance['virtualIpaddress'][number]) => ({
     address: v.address,
     prefixLen: v.prefix,
     ...(v.dev && v.dev !== inst.interface ? { ifname: v.dev } : {}),
     ...(v.label ? { label: v.label } : {}),
-  }));
+  });
+  const vips = inst.virtualIpaddress.map(toVip);
+  const excluded = inst.virtualIpaddressExcluded.map(toVip);
   const family = vips[0]?.address.includes(':') ? 6 : 4;
   const srcIp = inst.unicastSrcIp ?? inst.mcastSrcIp;
   const notify = {
@@ -28,6 +43,7 @@ export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings
     priority: inst.priority,
     interface: inst.interface,
     vips,
+    ...(excluded.length ? { excludedVips: excluded } : {}),
     family,
     // IPv6 VRRP exists only in version 3.
     version: family === 6 ? 3 : inst.version,
@@ -56,7 +72,11 @@ export function vrrpSettingsFromConfig(inst: VrrpInstance): VrrpInstanceSettings
       masterRefreshMs: inst.garp.masterRefresh,
       masterRefreshRepeat: inst.garp.masterRefreshRepeat,
       intervalMs: 0,
+      lowerPrioRepeat: inst.garp.lowerPrioRepeat,
+      lowerPrioDelayMs: inst.garp.lowerPrioDelay,
     },
     notify,
+    ...(ctx.syncGroup ? { syncGroup: true } : {}),
+    ...(ctx.skipCheckAdvAddr ? { skipCheckAdvAddr: true } : {}),
   });
 }

@@ -4,6 +4,8 @@
 // Pure: it is fed events with a monotonic clock value and answers actions.
 // It never reads a clock and never touches a socket.
 
+import { compareIp, effectivePriority, masterDownMs, skewTimeMs, type Track } from './timing.js';
+
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'STOP';
 export type NotifyState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
@@ -25,6 +27,11 @@ export interface MachineConfig {
   readonly primaryIp: string;
   /** RFC 5798 Accept_Mode: passed through to whoever installs the VIPs. */
   readonly accept: boolean;
+  /**
+   * A member of a sync group: when Master_Down expires it only asks to become
+   * master ('want-master'); the group decides, so that all members move together.
+   */
+  readonly syncGroup?: boolean;
 }
 
 export type MachineEvent =
@@ -34,7 +41,19 @@ export type MachineEvent =
   | { readonly type: 'tick' }
   /** A tracked item changed. weight 0: its failure means Fault; otherwise keepalived's weight rules. */
   | { readonly type: 'track'; readonly name: string; readonly up: boolean; readonly weight: number }
+  /** A tracked item is no longer tracked (a reload dropped it). */
+  | { readonly type: 'untrack'; readonly name: string }
+  /** The sync group moves this member: to MASTER from BACKUP, or to BACKUP from MASTER. */
+  | { readonly type: 'sync'; readonly to: 'MASTER' | 'BACKUP' }
+  /** A reload changed settings that apply in place; the state is kept. */
+  | { readonly type: 'reconfigure'; readonly changes: Partial<ReconfigurableSettings> }
   | { readonly type: 'shutdown' };
+
+/** What a reload may change without restarting the instance. */
+export type ReconfigurableSettings = Pick<
+  MachineConfig,
+  'priority' | 'advertIntMs' | 'preempt' | 'preemptDelayMs' | 'accept' | 'syncGroup'
+>;
 
 export type MachineAction =
   | { readonly type: 'send-advert'; readonly priority: number }
@@ -43,6 +62,8 @@ export type MachineAction =
   /** Start a gratuitous ARP / unsolicited NA round (the speaker applies garp_master_* settings). */
   | { readonly type: 'send-garp'; readonly reason: 'became-master' | 'lower-priority-master' }
   | { readonly type: 'notify'; readonly state: NotifyState; readonly priority: number }
+  /** A sync-group member's Master_Down expired: it would become master if the group agrees. */
+  | { readonly type: 'want-master' }
   /** An advert from another master reached this master. */
   | {
       readonly type: 'other-master';
@@ -70,53 +91,10 @@ export interface MachineStats {
   splitBrain: number;
 }
 
-interface Track {
-  readonly up: boolean;
-  readonly weight: number;
-}
-
-/** Effective priority of keepalived: weights only move a non-owner within 1..254. */
-export function effectivePriority(base: number, tracks: Iterable<Track>): number {
-  if (base === PRIORITY_OWNER) return base;
-  let p = base;
-  for (const t of tracks) {
-    if (t.weight > 0 && t.up) p += t.weight;
-    if (t.weight < 0 && !t.up) p += t.weight;
-  }
-  return Math.min(254, Math.max(1, p));
-}
-
-/** RFC 5798 6.1: Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256. */
-export function skewTimeMs(priority: number, masterAdvertIntMs: number): number {
-  return ((256 - priority) * masterAdvertIntMs) / 256;
-}
-
-/** RFC 5798 6.1: Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time. */
-export function masterDownMs(priority: number, masterAdvertIntMs: number): number {
-  return 3 * masterAdvertIntMs + skewTimeMs(priority, masterAdvertIntMs);
-}
-
-/** RFC 5798 6.4.3: the sender wins a tie when its primary address is higher. */
-export function compareIp(a: string, b: string): number {
-  const bytes = (ip: string): number[] => (ip.includes(':') ? expand6(ip) : ip.split('.').map(Number));
-  const x = bytes(a);
-  const y = bytes(b);
-  if (x.length !== y.length) return x.length - y.length;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return 0;
-}
-
-function expand6(ip: string): number[] {
-  const [h, t] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const head = h ? h.split(':') : [];
-  const tail = t ? t.split(':') : [];
-  const groups =
-    t === undefined ? head : [...head, ...Array(8 - head.length - tail.length).fill('0'), ...tail];
-  return groups.map((g) => Number.parseInt(g, 16));
-}
+export { compareIp, effectivePriority, masterDownMs, skewTimeMs } from './timing.js';
 
 export class VrrpMachine {
-  readonly cfg: MachineConfig;
+  private config: MachineConfig;
   readonly stats: MachineStats = {
     becameMaster: 0,
     becameBackup: 0,
@@ -136,7 +114,7 @@ export class VrrpMachine {
   private releasedBy: string | null = null;
   private masterSince = 0;
   private readonly tracks = new Map<string, Track>();
-  private readonly preempt: boolean;
+  private preempt: boolean;
   /** Learnt from the master's adverts in v3 (RFC 5798 6.4.2); fixed in v2. */
   private masterAdvertIntMs: number;
   private masterDownAt = Number.POSITIVE_INFINITY;
@@ -145,12 +123,17 @@ export class VrrpMachine {
   private nextAdvertAt = Number.POSITIVE_INFINITY;
   private preemptAt: number | null = null;
   private masterIp: string | null = null;
+  private wantMaster = false;
 
   constructor(cfg: MachineConfig) {
-    this.cfg = cfg;
+    this.config = cfg;
     // keepalived clears nopreempt when the initial state is MASTER.
     this.preempt = cfg.preempt || cfg.initialState === 'MASTER';
     this.masterAdvertIntMs = cfg.advertIntMs;
+  }
+
+  get cfg(): MachineConfig {
+    return this.config;
   }
 
   get state(): VrrpState {
@@ -169,6 +152,11 @@ export class VrrpMachine {
   /** Whether this router preempts a lower-priority master (nopreempt cleared with initial MASTER). */
   get preempts(): boolean {
     return this.preempt;
+  }
+
+  /** A sync-group member in BACKUP whose Master_Down expired, waiting for the group. */
+  get wantsMaster(): boolean {
+    return this.st === 'BACKUP' && this.wantMaster;
   }
 
   /** When the next tick is due, or null if no timer should run. */
@@ -191,7 +179,16 @@ export class VrrpMachine {
         this.onTick(now, out);
         break;
       case 'track':
-        this.onTrack(ev, now, out);
+        this.onTrack(ev.name, now, out, () => this.tracks.set(ev.name, { up: ev.up, weight: ev.weight }));
+        break;
+      case 'untrack':
+        this.onTrack(ev.name, now, out, () => this.tracks.delete(ev.name));
+        break;
+      case 'sync':
+        this.onSync(ev.to, now, out);
+        break;
+      case 'reconfigure':
+        this.onReconfigure(ev.changes, out);
         break;
       case 'shutdown':
         this.onShutdown(out);
@@ -201,8 +198,12 @@ export class VrrpMachine {
   }
 
   private faulted(): boolean {
-    for (const t of this.tracks.values()) if (t.weight === 0 && !t.up) return true;
-    return false;
+    return this.faultedBy().length > 0;
+  }
+
+  /** The failed weight-0 tracked items that hold this instance in FAULT. */
+  faultedBy(): string[] {
+    return [...this.tracks].filter(([, t]) => t.weight === 0 && !t.up).map(([name]) => name);
   }
 
   private onStart(now: number, out: MachineAction[]): void {
@@ -251,6 +252,7 @@ export class VrrpMachine {
       }
       if (!accept) return; // RFC 5798 6.4.2: discard; Master_Down_Timer will expire.
       if (ev.priority >= mine) this.preemptAt = null;
+      this.wantMaster = false;
       if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
       this.masterIp = ev.src;
       this.releasedBy = null;
@@ -295,19 +297,55 @@ export class VrrpMachine {
     else if (this.st === 'BACKUP' && now >= this.masterDownAt) {
       this.reason = this.releasedBy ?? 'no advert from a master within master-down time';
       this.releasedBy = null;
-      this.toMaster(now, out);
+      if (!this.config.syncGroup) {
+        this.toMaster(now, out);
+        return;
+      }
+      // Prefer backup to thrashing: wait, re-armed, until the whole group wants master.
+      this.wantMaster = true;
+      this.masterDownAt = now + masterDownMs(this.priority, this.masterAdvertIntMs);
+      out.push({ type: 'want-master' });
     }
   }
 
-  private onTrack(ev: Extract<MachineEvent, { type: 'track' }>, now: number, out: MachineAction[]): void {
+  private onSync(to: 'MASTER' | 'BACKUP', now: number, out: MachineAction[]): void {
+    if (to === 'MASTER' && this.st === 'BACKUP') {
+      out.push({ type: 'log', level: 'info', msg: 'sync group: entering MASTER with the group' });
+      this.toMaster(now, out);
+    } else if (to === 'BACKUP' && this.st === 'MASTER') {
+      out.push({ type: 'log', level: 'info', msg: 'sync group: leaving MASTER with the group' });
+      this.release(out);
+      this.toBackup(now, out);
+    }
+  }
+
+  /**
+   * Settings a reload changes in place. A new priority is carried by the next
+   * advert (a backup re-bases its Master_Down timer on it at once); the state
+   * does not change here.
+   */
+  private onReconfigure(c: Partial<ReconfigurableSettings>, out: MachineAction[]): void {
+    const before = this.priority;
+    this.config = { ...this.config, ...c };
+    this.preempt = this.config.preempt || this.config.initialState === 'MASTER';
+    if (this.config.version === 2 || this.st !== 'BACKUP') this.masterAdvertIntMs = this.config.advertIntMs;
+    const after = this.priority;
+    if (after !== before)
+      out.push({ type: 'log', level: 'info', msg: `priority ${before} -> ${after} (reload)` });
+    if (this.st === 'BACKUP' && Number.isFinite(this.masterDownAt)) {
+      this.masterDownAt = this.downSince + masterDownMs(after, this.masterAdvertIntMs);
+    }
+  }
+
+  private onTrack(name: string, now: number, out: MachineAction[], change: () => void): void {
     const before = this.priority;
     const wasFault = this.faulted();
-    this.tracks.set(ev.name, { up: ev.up, weight: ev.weight });
+    change();
     if (this.st === 'INIT' || this.st === 'STOP') return;
     const isFault = this.faulted();
     if (isFault && !wasFault) {
-      this.reason = `tracked ${ev.name} failed`;
-      out.push({ type: 'log', level: 'warn', msg: `tracked ${ev.name} failed: entering FAULT` });
+      this.reason = `tracked ${name} failed`;
+      out.push({ type: 'log', level: 'warn', msg: `tracked ${name} failed: entering FAULT` });
       if (this.st === 'MASTER') {
         this.release(out);
       }
@@ -315,15 +353,15 @@ export class VrrpMachine {
       return;
     }
     if (!isFault && wasFault && this.st === 'FAULT') {
-      this.reason = `tracked ${ev.name} recovered`;
-      out.push({ type: 'log', level: 'info', msg: `tracked ${ev.name} recovered: leaving FAULT` });
+      this.reason = `tracked ${name} recovered`;
+      out.push({ type: 'log', level: 'info', msg: `tracked ${name} recovered: leaving FAULT` });
       if (this.priority === PRIORITY_OWNER) this.toMaster(now, out);
       else this.toBackup(now, out);
       return;
     }
     const after = this.priority;
     if (after === before) return;
-    out.push({ type: 'log', level: 'info', msg: `effective priority ${before} -> ${after} (${ev.name})` });
+    out.push({ type: 'log', level: 'info', msg: `effective priority ${before} -> ${after} (${name})` });
     // The skew time depends on our priority: restart the running timer with the new one.
     if (this.st === 'BACKUP' && Number.isFinite(this.masterDownAt)) {
       this.masterDownAt = this.downSince + masterDownMs(after, this.masterAdvertIntMs);
@@ -358,6 +396,7 @@ export class VrrpMachine {
 
   private toMaster(now: number, out: MachineAction[]): void {
     this.st = 'MASTER';
+    this.wantMaster = false;
     this.masterSince = now;
     this.stats.becameMaster++;
     this.preemptAt = null;
@@ -370,6 +409,7 @@ export class VrrpMachine {
 
   private toBackup(now: number, out: MachineAction[]): void {
     this.st = 'BACKUP';
+    this.wantMaster = false;
     this.stats.becameBackup++;
     this.nextAdvertAt = Number.POSITIVE_INFINITY;
     this.downSince = now;

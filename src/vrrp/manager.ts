@@ -1,13 +1,18 @@
 // Runs every vrrp_instance of the config: its speaker, track_interface,
-// track_script and track_file inputs, sync-group fault propagation, and a
-// role callback for whatever follows the VRRP state.
-import type { FloatlbConfig, TrackRef, VrrpScript } from '../config/model.js';
+// track_script and track_file inputs, sync groups, and a role callback for
+// whatever follows the VRRP state. A reload is applied by difference, per
+// instance (reload-plan.ts, track-plan.ts): nothing that did not change is
+// touched, so a reload moves no VIP its settings do not move.
+import type { FloatlbConfig, ScriptRef, VrrpScript } from '../config/model.js';
 import { logger } from '../util/log.js';
-import { vrrpSettingsFromConfig } from './from-config.js';
+import { instancesFromConfig } from './from-config.js';
 import type { MachineStats, NotifyState, VrrpState } from './machine.js';
+import { type InstancePlan, planInstances } from './reload-plan.js';
 import type { VrrpInstanceSettings } from './settings.js';
 import type { SpeakerStats } from './speaker.js';
+import { SyncGroups } from './sync-groups.js';
 import { type FileIo, FileTracker, nodeFileIo, trackFileEffect } from './track-file.js';
+import { type Binding, planTracks, type TrackPlan, type TrackSet, trackSet } from './track-plan.js';
 import { ScriptTracker } from './track-script.js';
 
 const log = logger('vrrp');
@@ -21,22 +26,35 @@ export interface SpeakerHandle {
     readonly peerPriority?: number | null;
     readonly reason?: string;
     readonly stats: MachineStats;
+    readonly wantsMaster?: boolean;
+    faultedBy(): readonly string[];
   };
   readonly stats: SpeakerStats;
   start(): void;
   stop(): Promise<void>;
   track(name: string, up: boolean, weight: number): void;
+  untrack(name: string): void;
+  /** The sync group moves this member with the others. */
+  sync(to: 'MASTER' | 'BACKUP'): void;
+  /** Applies settings that changed in place (see reload-plan.ts); the state is kept. */
+  reconfigure(next: VrrpInstanceSettings, plan: Extract<InstancePlan, { action: 'update' }>): void;
+}
+
+/** What a speaker reports to the manager. */
+export interface SpeakerEvents {
+  onState(state: NotifyState, priority: number): void;
+  /** A sync-group member would become master if its group agrees. */
+  onWantMaster(): void;
 }
 
 export interface VrrpDeps {
-  createSpeaker(
-    s: VrrpInstanceSettings,
-    onState: (state: NotifyState, priority: number) => void,
-  ): Promise<SpeakerHandle>;
+  createSpeaker(s: VrrpInstanceSettings, events: SpeakerEvents): Promise<SpeakerHandle>;
   /** Whether an interface is up with carrier. */
   linkUp(ifname: string): Promise<boolean>;
   /** Runs a track script; true on exit 0 within the timeout. */
   runTrackScript(script: VrrpScript): Promise<boolean>;
+  /** Runs a sync group's notify script (argv as keepalived passes it). */
+  runGroupNotify?(argv: readonly string[], script: ScriptRef): void;
   /** After every state change of an instance. */
   onRole?(instance: string, state: NotifyState): void;
   /** Poll period for track_interface (default 500 ms). */
@@ -47,42 +65,91 @@ export interface VrrpDeps {
   filePollMs?: number;
 }
 
-interface Tracked {
-  readonly instance: string;
-  readonly name: string;
-  readonly weight: number;
-}
+/** What one reload did, instance by instance (for the log and the tests). */
+export type ReloadOutcome = readonly InstancePlan[];
 
 export class VrrpManager {
+  private config: FloatlbConfig;
+  private settings = new Map<string, VrrpInstanceSettings>();
   private readonly speakers = new Map<string, SpeakerHandle>();
+  private tracks: TrackSet;
   private readonly scripts = new Map<string, ScriptTracker>();
-  private readonly files: FileTracker[] = [];
+  private readonly files = new Map<string, FileTracker>();
   private readonly links = new Map<string, boolean>();
   private linkTimer: NodeJS.Timeout | null = null;
-  private readonly faulted = new Set<string>();
+  private readonly groups: SyncGroups;
+  /** While trackers are swapped, their first results are applied once, at the end. */
+  private swapping = false;
 
   constructor(
-    private readonly config: FloatlbConfig,
+    config: FloatlbConfig,
     private readonly deps: VrrpDeps,
-  ) {}
+  ) {
+    this.config = config;
+    this.tracks = { bindings: [], scripts: new Map(), files: new Map(), interfaces: new Set(), ignored: [] };
+    this.groups = new SyncGroups(config.vrrpSyncGroups, {
+      speaker: (name) => this.speakers.get(name),
+      ...(deps.runGroupNotify ? { runNotify: deps.runGroupNotify } : {}),
+    });
+  }
 
   async start(): Promise<void> {
-    for (const inst of this.config.vrrpInstances) {
-      const settings = vrrpSettingsFromConfig(inst);
-      const speaker = await this.deps.createSpeaker(settings, (state, prio) =>
-        this.onState(inst.name, state, prio),
-      );
-      this.speakers.set(inst.name, speaker);
+    const next = instancesFromConfig(this.config);
+    for (const s of next) await this.createSpeaker(s);
+    await this.applyTracks(trackSet(this.config), new Set(next.map((s) => s.name)));
+    for (const s of next) this.speakers.get(s.name)!.start();
+    this.startLinkPoll();
+  }
+
+  /**
+   * Applies a new config by difference: unchanged instances are not touched,
+   * changed ones are updated in place, and only added, removed or truly
+   * incompatible ones start or stop.
+   */
+  async update(config: FloatlbConfig): Promise<ReloadOutcome> {
+    const next = instancesFromConfig(config);
+    const plans = planInstances([...this.settings.values()], next);
+    const fresh = new Set<string>();
+    this.config = config;
+    this.groups.setGroups(config.vrrpSyncGroups);
+    for (const p of plans) {
+      if (p.action === 'remove' || p.action === 'restart') {
+        if (p.action === 'restart') {
+          log.warn(
+            { instance: p.name, reasons: p.reasons },
+            `(${p.name}) restarting: ${p.reasons.join('; ')}`,
+          );
+        } else log.info({ instance: p.name }, `(${p.name}) removed`);
+        await this.speakers.get(p.name)?.stop();
+        this.speakers.delete(p.name);
+        this.settings.delete(p.name);
+      }
     }
-    this.startTracking();
-    await this.startFileTracking();
-    for (const s of this.speakers.values()) s.start();
+    for (const s of next) {
+      const p = plans.find((x) => x.name === s.name)!;
+      if (p.action === 'add' || p.action === 'restart') {
+        if (p.action === 'add') log.info({ instance: s.name }, `(${s.name}) added`);
+        await this.createSpeaker(s);
+        fresh.add(s.name);
+      } else if (p.action === 'update') {
+        log.info(
+          { instance: s.name, changes: p.changes },
+          `(${s.name}) updated in place: ${p.changes.join(', ')}`,
+        );
+        this.speakers.get(s.name)!.reconfigure(s, p);
+        this.settings.set(s.name, s);
+      }
+    }
+    await this.applyTracks(trackSet(config), fresh);
+    for (const name of fresh) this.speakers.get(name)!.start();
+    this.startLinkPoll();
+    return plans;
   }
 
   async stop(): Promise<void> {
     if (this.linkTimer) clearInterval(this.linkTimer);
     for (const t of this.scripts.values()) t.stop();
-    for (const f of this.files) f.stop();
+    for (const f of this.files.values()) f.stop();
     await Promise.all([...this.speakers.values()].map((s) => s.stop()));
   }
 
@@ -111,96 +178,127 @@ export class VrrpManager {
     });
   }
 
-  /** Track refs of an instance and of the sync group it belongs to. */
-  private tracksOf(
-    name: string,
-    pick: (o: { trackInterface: TrackRef[]; trackScript: TrackRef[]; trackFile: TrackRef[] }) => TrackRef[],
-  ) {
-    const inst = this.config.vrrpInstances.find((i) => i.name === name)!;
-    const groups = this.config.vrrpSyncGroups.filter((g) => g.group.includes(name));
-    return [...pick(inst), ...groups.flatMap((g) => pick(g))];
+  private async createSpeaker(s: VrrpInstanceSettings): Promise<void> {
+    const speaker = await this.deps.createSpeaker(s, {
+      onState: (state, prio) => this.onState(s.name, state, prio),
+      onWantMaster: () => this.groups.onWantMaster(s.name),
+    });
+    this.speakers.set(s.name, speaker);
+    this.settings.set(s.name, s);
   }
 
-  private startTracking(): void {
-    const byIf: Tracked[] = [];
-    const byScript = new Map<string, Tracked[]>();
-    for (const inst of this.config.vrrpInstances) {
-      for (const t of this.tracksOf(inst.name, (o) => o.trackInterface)) {
-        byIf.push({ instance: inst.name, name: t.name, weight: t.weight ?? 0 });
-      }
-      for (const t of this.tracksOf(inst.name, (o) => o.trackScript)) {
-        const script = this.config.vrrpScripts.find((s) => s.name === t.name);
-        if (!script) continue; // the config check warns about it
-        const weight = (t.weight ?? script.weight) * (t.reverse || script.weightReverse ? -1 : 1);
-        const list = byScript.get(t.name) ?? [];
-        list.push({ instance: inst.name, name: `script:${t.name}`, weight });
-        byScript.set(t.name, list);
-      }
+  /**
+   * Swaps the tracked inputs: unchanged trackers keep running, changed ones
+   * are replaced carrying their result, and every binding that is new, has a
+   * new weight, or belongs to a fresh speaker is fed the current result.
+   */
+  private async applyTracks(next: TrackSet, fresh: ReadonlySet<string>): Promise<void> {
+    const plan = planTracks(this.tracks, next);
+    for (const w of next.ignored) if (!this.tracks.ignored.includes(w)) log.warn(w);
+    this.tracks = next;
+    for (const b of plan.unbind) if (!fresh.has(b.instance)) this.speakers.get(b.instance)?.untrack(b.key);
+    this.swapping = true;
+    try {
+      await this.swapSources(plan);
+    } finally {
+      this.swapping = false;
     }
-    for (const [name, tracked] of byScript) {
-      const script = this.config.vrrpScripts.find((s) => s.name === name)!;
-      const tracker = new ScriptTracker(script, this.deps.runTrackScript, (up) => {
-        log.info({ script: name, up }, 'track script changed');
-        for (const t of tracked) this.speakers.get(t.instance)?.track(t.name, up, t.weight);
-      });
-      this.scripts.set(name, tracker);
-      if (!tracker.up) for (const t of tracked) this.speakers.get(t.instance)?.track(t.name, false, t.weight);
+    // A replaced script carries its result; a replaced file may read another value.
+    const renewed = new Set([...plan.files.replace, ...plan.files.start].map((x) => `file:${x.name}`));
+    const changed = new Set(plan.bind);
+    for (const b of next.bindings) {
+      if (changed.has(b) || fresh.has(b.instance) || renewed.has(b.key)) this.apply(b);
+    }
+  }
+
+  private async swapSources(plan: TrackPlan): Promise<void> {
+    for (const name of plan.scripts.stop) {
+      this.scripts.get(name)?.stop();
+      this.scripts.delete(name);
+    }
+    for (const script of [...plan.scripts.replace, ...plan.scripts.start]) {
+      const old = this.scripts.get(script.name);
+      old?.stop();
+      const tracker = new ScriptTracker(
+        script,
+        this.deps.runTrackScript,
+        (up) => {
+          log.info({ script: script.name, up }, 'track script changed');
+          this.feed(`script:${script.name}`);
+        },
+        old?.up,
+      );
+      this.scripts.set(script.name, tracker);
       tracker.start();
     }
-    if (byIf.length) {
-      const poll = async () => {
-        for (const ifname of new Set(byIf.map((t) => t.name))) {
-          const up = await this.deps.linkUp(ifname).catch(() => false);
-          if (this.links.get(ifname) === up) continue;
-          this.links.set(ifname, up);
-          log.info({ interface: ifname, up }, 'tracked interface changed');
-          for (const t of byIf.filter((x) => x.name === ifname)) {
-            this.speakers.get(t.instance)?.track(`if:${ifname}`, up, t.weight);
-          }
-        }
-      };
-      void poll();
-      this.linkTimer = setInterval(() => void poll(), this.deps.linkPollMs ?? 500);
+    for (const name of plan.files.stop) {
+      this.files.get(name)?.stop();
+      this.files.delete(name);
+    }
+    // Each file is read before the speakers start, so the first election sees its value.
+    for (const file of [...plan.files.replace, ...plan.files.start]) {
+      this.files.get(file.name)?.stop();
+      const tracker = new FileTracker(file, this.deps.fileIo ?? nodeFileIo, () =>
+        this.feed(`file:${file.name}`),
+      );
+      this.files.set(file.name, tracker);
+      await tracker.start(this.deps.filePollMs ?? 500);
     }
   }
 
-  /** Each tracked file is read before the speakers start, so the first election sees its value. */
-  private async startFileTracking(): Promise<void> {
-    for (const file of this.config.vrrpTrackFiles) {
-      const tracked: Tracked[] = [];
-      for (const inst of this.config.vrrpInstances) {
-        for (const t of this.tracksOf(inst.name, (o) => o.trackFile)) {
-          if (t.name !== file.name) continue;
-          const weight = (t.weight ?? file.weight) * (t.reverse || file.weightReverse ? -1 : 1);
-          tracked.push({ instance: inst.name, name: `file:${file.name}`, weight });
-        }
+  /** A tracked input changed: every instance bound to it hears the new result. */
+  private feed(key: string): void {
+    if (this.swapping) return;
+    for (const b of this.tracks.bindings) if (b.key === key) this.apply(b);
+  }
+
+  private apply(b: Binding): void {
+    const speaker = this.speakers.get(b.instance);
+    if (!speaker) return;
+    this.track(speaker, b);
+    // A fault of its own may have begun or ended without a state change: the group looks again.
+    this.groups.refresh(b.instance);
+  }
+
+  private track(speaker: SpeakerHandle, b: Binding): void {
+    const [kind, name] = [b.key.slice(0, b.key.indexOf(':')), b.key.slice(b.key.indexOf(':') + 1)];
+    if (kind === 'script') {
+      const t = this.scripts.get(name);
+      if (t) speaker.track(b.key, t.up, b.weight);
+    } else if (kind === 'if') {
+      const up = this.links.get(name);
+      if (up !== undefined) speaker.track(b.key, up, b.weight);
+    } else if (kind === 'file') {
+      const value = this.files.get(name)?.value;
+      if (value !== null && value !== undefined) {
+        const e = trackFileEffect(value, b.weight);
+        speaker.track(b.key, e.up, e.weight);
       }
-      if (tracked.length === 0) continue; // keepalived reads a file only when something tracks it
-      const tracker = new FileTracker(file, this.deps.fileIo ?? nodeFileIo, (value) => {
-        for (const t of tracked) {
-          const e = trackFileEffect(value, t.weight);
-          this.speakers.get(t.instance)?.track(t.name, e.up, e.weight);
-        }
-      });
-      this.files.push(tracker);
-      await tracker.start(this.deps.filePollMs ?? 500);
     }
+  }
+
+  private startLinkPoll(): void {
+    if (this.linkTimer) clearInterval(this.linkTimer);
+    this.linkTimer = null;
+    for (const ifname of [...this.links.keys()])
+      if (!this.tracks.interfaces.has(ifname)) this.links.delete(ifname);
+    if (!this.tracks.interfaces.size) return;
+    const poll = async () => {
+      for (const ifname of this.tracks.interfaces) {
+        const up = await this.deps.linkUp(ifname).catch(() => false);
+        if (this.links.get(ifname) === up) continue;
+        this.links.set(ifname, up);
+        log.info({ interface: ifname, up }, 'tracked interface changed');
+        this.feed(`if:${ifname}`);
+      }
+    };
+    void poll();
+    this.linkTimer = setInterval(() => void poll(), this.deps.linkPollMs ?? 500);
   }
 
   private onState(instance: string, state: NotifyState, priority: number): void {
     log.info({ instance, state, priority }, 'VRRP state');
     this.deps.onRole?.(instance, state);
-    // Sync groups move together into and out of FAULT.
-    for (const g of this.config.vrrpSyncGroups.filter((x) => x.group.includes(instance))) {
-      const key = `sync:${g.name}`;
-      if (state === 'FAULT' && !this.faulted.has(instance)) {
-        this.faulted.add(instance);
-        for (const other of g.group)
-          if (other !== instance) this.speakers.get(other)?.track(`${key}:${instance}`, false, 0);
-      } else if (state !== 'FAULT' && state !== 'STOP' && this.faulted.delete(instance)) {
-        for (const other of g.group)
-          if (other !== instance) this.speakers.get(other)?.track(`${key}:${instance}`, true, 0);
-      }
-    }
+    this.groups.onState(instance, state);
   }
 }

@@ -11,7 +11,7 @@ import { type SpeakerDeps, VrrpSpeaker } from './speaker.js';
 export async function openKernelSpeaker(
   settings: VrrpInstanceSettings,
   rtnl: Rtnl,
-  onState: NonNullable<SpeakerDeps['onState']>,
+  events: Pick<SpeakerDeps, 'onState' | 'onWantMaster'>,
 ): Promise<{ speaker: VrrpSpeaker; srcIp: string }> {
   const srcIp =
     settings.srcIp ?? (await discoverSrcIp(rtnl, settings.interface, settings.family, settings.vips));
@@ -27,7 +27,7 @@ export async function openKernelSpeaker(
     frames,
     vips: new RtnlVipManager(rtnl, settings.interface),
     srcIp,
-    onState,
+    ...events,
   });
   return { speaker, srcIp };
 }

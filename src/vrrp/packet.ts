@@ -179,6 +179,8 @@ export interface AdvertExpectations {
    * its range; when absent, the TTL must be 255 (RFC 5798 5.1.1.3).
    */
   readonly peerTtl?: readonly PeerTtl[];
+  /** vrrp_skip_check_adv_addr: adverts from this address (the current master) skip the address check. */
+  readonly trustAddressesFrom?: string;
 }
 
 export interface PeerTtl {
@@ -215,6 +217,8 @@ export function checkAdvert(
       return 'auth-mismatch';
     if (a.advertIntCs !== want.advertIntCs) return 'advert-int-mismatch';
   }
+  // Both sides are canonical: the source as decoded, the master as learnt from it.
+  if (src !== undefined && src === want.trustAddressesFrom) return null;
   // A priority-0 release still names the addresses; check them for every advert.
   if (a.addresses.length !== want.addresses.length) return 'address-count-mismatch';
   const mine = new Set<string>(want.addresses);

@@ -23,6 +23,10 @@ export interface GarpSettings {
   readonly masterRefreshRepeat: number;
   /** Gap between frames of one round (garp_interval / gna_interval). */
   readonly intervalMs: number;
+  /** After a lower-priority master is heard: a round of this many (garp_lower_prio_repeat; default masterRepeat). */
+  readonly lowerPrioRepeat?: number;
+  /** ...and another round this long after (garp_lower_prio_delay, 0 = none; default masterDelayMs). */
+  readonly lowerPrioDelayMs?: number;
 }
 
 export const GARP_DEFAULTS: GarpSettings = {
@@ -54,6 +58,8 @@ export interface VrrpInstanceSettings {
   /** Source of our adverts (mcast_src_ip / unicast_src_ip). Discovered from the interface when absent. */
   readonly srcIp?: string;
   readonly vips: readonly Vip[];
+  /** virtual_ipaddress_excluded: held while master like the VIPs, but not named in adverts. */
+  readonly excludedVips?: readonly Vip[];
   readonly unicastPeers: readonly string[];
   /**
    * Per-peer TTL bounds (keepalived's `min_ttl`/`max_ttl`, given for any
@@ -69,6 +75,10 @@ export interface VrrpInstanceSettings {
   readonly accept: boolean;
   readonly garp: GarpSettings;
   readonly notify: NotifySettings;
+  /** Member of a vrrp_sync_group: the group decides when it becomes master. */
+  readonly syncGroup?: boolean;
+  /** vrrp_skip_check_adv_addr: the current master's adverts are not checked against our VIP list. */
+  readonly skipCheckAdvAddr?: boolean;
 }
 
 /** Fills keepalived's defaults around the fields a caller must give. */
@@ -104,6 +114,13 @@ export function advertIntCs(s: Pick<VrrpInstanceSettings, 'version' | 'advertInt
  */
 export function garpRound(repeat: number, intervalMs: number): number[] {
   return Array.from({ length: Math.max(0, repeat) }, (_, i) => i * intervalMs);
+}
+
+/** Send offsets after hearing a lower-priority master: a round at once, another after the delay. */
+export function garpOnLowerPrio(g: GarpSettings): number[] {
+  const first = garpRound(g.lowerPrioRepeat ?? g.masterRepeat, g.intervalMs);
+  const delay = g.lowerPrioDelayMs ?? g.masterDelayMs;
+  return [...first, ...(delay > 0 ? first.map((t) => t + delay) : [])];
 }
 
 /** Send offsets after becoming master: a round at once, another after masterDelayMs. */

@@ -1,6 +1,6 @@
 // A VRRP speaker for one instance: the pure machine, driven by a transport,
 // a clock, a VIP manager, a frame sender and notify scripts. Every seam is an
-// interface; test/support/vrrp-standalone.ts wires the real ones.
+// interface; src/vrrp/open-speaker.ts wires the real ones.
 import { performance } from 'node:perf_hooks';
 import { canonicalIp } from '../kernel/vocabulary.js';
 import type { VrrpDatagram } from '../kernel/vrrp-socket.js';
@@ -19,7 +19,15 @@ import {
   receiveIpv4,
   type VrrpAdvert,
 } from './packet.js';
-import { advertIntCs, garpOnMaster, garpRound, type Vip, type VrrpInstanceSettings } from './settings.js';
+import type { InstancePlan } from './reload-plan.js';
+import {
+  advertIntCs,
+  garpOnLowerPrio,
+  garpOnMaster,
+  garpRound,
+  type Vip,
+  type VrrpInstanceSettings,
+} from './settings.js';
 
 const log = logger('vrrp');
 
@@ -70,6 +78,24 @@ export interface SpeakerDeps {
   readonly scripts?: ScriptRunner;
   /** Called after every state change (the director and tests listen here). */
   readonly onState?: (state: NotifyState, priority: number) => void;
+  /** A sync-group member would become master if its group agrees. */
+  readonly onWantMaster?: () => void;
+}
+
+/** What the receive checks expect, from the settings. */
+function expectations(s: VrrpInstanceSettings): AdvertExpectations {
+  return {
+    version: s.version,
+    vrid: s.vrid,
+    family: s.family,
+    // Settings may come from outside the config model: make them canonical once.
+    addresses: s.vips.map((v) => canonicalIp(v.address)),
+    advertIntCs: advertIntCs(s),
+    auth: s.version === 2 && s.authPass ? passwordAuth(s.authPass) : undefined,
+    ...(s.unicastPeerTtl
+      ? { peerTtl: s.unicastPeerTtl.map((p) => ({ ...p, address: canonicalIp(p.address) })) }
+      : {}),
+  };
 }
 
 export interface SpeakerStats {
@@ -80,19 +106,19 @@ export interface SpeakerStats {
 }
 
 export class VrrpSpeaker {
-  readonly settings: VrrpInstanceSettings;
+  private current: VrrpInstanceSettings;
   readonly machine: VrrpMachine;
   readonly stats: SpeakerStats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0 };
   private readonly deps: SpeakerDeps;
   private readonly clock: SpeakerClock;
-  private readonly want: AdvertExpectations;
+  private want: AdvertExpectations;
   private timer: unknown = null;
   private readonly masterTimers = new Set<unknown>();
   private vipChain: Promise<void> = Promise.resolve();
   private stopped = false;
 
   constructor(settings: VrrpInstanceSettings, deps: SpeakerDeps) {
-    this.settings = settings;
+    this.current = settings;
     this.deps = deps;
     this.clock = deps.clock ?? realClock;
     this.machine = new VrrpMachine({
@@ -106,19 +132,53 @@ export class VrrpSpeaker {
       preemptDelayMs: settings.preemptDelayMs,
       primaryIp: deps.srcIp,
       accept: settings.accept,
+      syncGroup: settings.syncGroup ?? false,
     });
-    this.want = {
-      version: settings.version,
-      vrid: settings.vrid,
-      family: settings.family,
-      // Settings may come from outside the config model: make them canonical once.
-      addresses: settings.vips.map((v) => canonicalIp(v.address)),
-      advertIntCs: advertIntCs(settings),
-      auth: settings.version === 2 && settings.authPass ? passwordAuth(settings.authPass) : undefined,
-      ...(settings.unicastPeerTtl
-        ? { peerTtl: settings.unicastPeerTtl.map((p) => ({ ...p, address: canonicalIp(p.address) })) }
-        : {}),
-    };
+    this.want = expectations(settings);
+  }
+
+  get settings(): VrrpInstanceSettings {
+    return this.current;
+  }
+
+  /**
+   * A reload changed settings that apply in place. The state and timers are
+   * kept: a new priority goes out with the next advert; VIPs are added and
+   * removed where they differ, and the new ones announced, when master.
+   */
+  reconfigure(next: VrrpInstanceSettings, plan: Extract<InstancePlan, { action: 'update' }>): void {
+    this.current = next;
+    this.want = expectations(next);
+    this.step({
+      type: 'reconfigure',
+      changes: {
+        priority: next.priority,
+        advertIntMs: advertIntCs(next) * 10,
+        preempt: next.preempt,
+        preemptDelayMs: next.preemptDelayMs,
+        accept: next.accept,
+        syncGroup: next.syncGroup ?? false,
+      },
+    });
+    if (this.machine.state !== 'MASTER') return;
+    const onIf = (v: Vip) => ({ ...v, ifname: v.ifname ?? next.interface });
+    if (plan.vipsRemoved.length) this.vipOp('remove', plan.vipsRemoved.map(onIf));
+    if (plan.vipsAdded.length) {
+      const added = plan.vipsAdded.map(onIf);
+      this.vipOp('add', added);
+      const round = garpRound(next.garp.masterRepeat, next.garp.intervalMs);
+      this.scheduleGarps(round, false, added);
+    }
+  }
+
+  /** A tracked input is gone (a reload dropped it). */
+  untrack(name: string): void {
+    this.step({ type: 'untrack', name });
+  }
+
+  /** The sync group moves this member with the others. */
+  sync(to: 'MASTER' | 'BACKUP'): void {
+    this.step({ type: 'sync', to });
   }
 
   start(): void {
@@ -168,6 +228,13 @@ export class VrrpSpeaker {
 
   private decode(d: VrrpDatagram): Decoded<VrrpAdvert & { src: string }> {
     let r: Decoded<VrrpAdvert & { src: string }>;
+    const master = this.machine.master;
+    if (this.settings.skipCheckAdvAddr && master && this.machine.state === 'BACKUP') {
+      this.want = { ...this.want, trustAddressesFrom: master };
+    } else if (this.want.trustAddressesFrom !== undefined) {
+      const { trustAddressesFrom: _t, ...rest } = this.want;
+      this.want = rest;
+    }
     if (d.family === 4) {
       r = receiveIpv4(d.data, this.want);
     } else {
@@ -228,11 +295,7 @@ export class VrrpSpeaker {
         break;
       case 'send-garp':
         if (a.reason === 'became-master') this.scheduleGarps(garpOnMaster(this.settings.garp), true);
-        else
-          this.scheduleGarps(
-            garpRound(this.settings.garp.masterRepeat, this.settings.garp.intervalMs),
-            false,
-          );
+        else this.scheduleGarps(garpOnLowerPrio(this.settings.garp), false);
         break;
       case 'notify':
         log.info(
@@ -243,6 +306,9 @@ export class VrrpSpeaker {
           (this.deps.scripts ?? spawnRunner).run(argv);
         }
         this.deps.onState?.(a.state, a.priority);
+        break;
+      case 'want-master':
+        this.deps.onWantMaster?.();
         break;
       case 'other-master': {
         const fields = { instance: name, peer: a.peer, peerPriority: a.peerPriority, outcome: a.outcome };
@@ -287,8 +353,7 @@ export class VrrpSpeaker {
   }
 
   private vipOp(op: 'add' | 'remove', only?: Vip[]): void {
-    const vips =
-      only ?? this.settings.vips.map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
+    const vips = only ?? this.held().map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
     this.vipChain = this.vipChain.then(async () => {
       const failed: Vip[] = [];
       for (const v of vips) {
@@ -319,13 +384,13 @@ export class VrrpSpeaker {
     this.masterTimers.add(h);
   }
 
-  private scheduleGarps(offsets: number[], withRefresh: boolean): void {
+  private scheduleGarps(offsets: number[], withRefresh: boolean, only?: readonly Vip[]): void {
     const g = this.settings.garp;
     for (const ms of offsets) {
       const h = this.clock.setTimeout(() => {
         this.masterTimers.delete(h);
         // After the VIPs are in place, so the answers to the ARP that follow are ours.
-        void this.vipChain.then(() => this.sendGarps());
+        void this.vipChain.then(() => this.sendGarps(only));
       }, ms);
       this.masterTimers.add(h);
     }
@@ -343,9 +408,9 @@ export class VrrpSpeaker {
     }
   }
 
-  private sendGarps(): void {
+  private sendGarps(only?: readonly Vip[]): void {
     if (this.machine.state !== 'MASTER') return;
-    for (const v of this.settings.vips) {
+    for (const v of only ?? this.held()) {
       try {
         const frame =
           this.settings.family === 4
@@ -357,6 +422,11 @@ export class VrrpSpeaker {
         log.error({ err: e, vip: v.address }, 'gratuitous ARP send failed');
       }
     }
+  }
+
+  /** What a master holds: the VIPs, and the excluded ones that adverts do not name. */
+  private held(): readonly Vip[] {
+    return [...this.settings.vips, ...(this.settings.excludedVips ?? [])];
   }
 
   private cancelMasterTimers(): void {

@@ -44,6 +44,11 @@ export class FileTracker {
   private timer: NodeJS.Timeout | null = null;
   private last: number | null = null;
 
+  /** The value last read; null before the first read. */
+  get value(): number | null {
+    return this.last;
+  }
+
   constructor(
     readonly file: VrrpTrackFile,
     private readonly io: FileIo,

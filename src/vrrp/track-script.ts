@@ -13,8 +13,10 @@ export class ScriptTracker {
     readonly script: VrrpScript,
     private readonly run: (s: VrrpScript) => Promise<boolean>,
     private readonly onChange: (up: boolean) => void,
+    /** A replaced tracker's result, carried over so a reload changes nothing by itself. */
+    initialUp?: boolean,
   ) {
-    this.up = !script.initFail;
+    this.up = initialUp ?? !script.initFail;
   }
 
   start(): void {

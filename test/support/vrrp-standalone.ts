@@ -21,9 +21,9 @@ async function main(): Promise<void> {
   if (!file) throw new Error('usage: standalone INSTANCE.json');
   const settings = instanceSettings(JSON.parse(readFileSync(file, 'utf8')));
   const rtnl = new Rtnl();
-  const { speaker, srcIp } = await openKernelSpeaker(settings, rtnl, (state, priority) =>
-    emit({ state, priority }),
-  );
+  const { speaker, srcIp } = await openKernelSpeaker(settings, rtnl, {
+    onState: (state, priority) => emit({ state, priority }),
+  });
   const stats = () => ({ ...speaker.stats, machine: speaker.machine.stats });
   let stopping = false;
   const stop = async () => {

@@ -120,7 +120,8 @@ function render(v: View): void {
   const down = v.services.flatMap((s) => s.servers).filter((r) => r.state === 'DOWN').length;
   $('summary').textContent =
     `plane ${v.plane} · ${v.services.length} services · ${down} real servers DOWN · ${time(v.generatedAt)}`;
-  $('vrrp').innerHTML = vrrpTable(v.vrrp);
+  $('vrrp').innerHTML =
+    vrrpTable(v.vrrp) + v.refused.map((r) => `<p><strong>REFUSED</strong> ${esc(r.reason)}</p>`).join('');
   $('services').innerHTML = v.services.map(serviceBlock).join('');
   $('events').innerHTML = [...v.events].reverse().map(eventItem).join('');
   $('admin-toggle').hidden = !v.canAdmin;

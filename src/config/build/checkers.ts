@@ -219,7 +219,11 @@ export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Ch
       },
       type,
     );
-    if (name === null) r.sink.error(node.name, `BFD_CHECK needs a name`);
+    // Refused, never run as if healthy: floatlb speaks no BFD (RFC 5880/5881).
+    r.sink.error(
+      node.name,
+      'BFD_CHECK is not supported: floatlb has no BFD sessions to follow, so this real server could never be checked; use PING_CHECK or TCP_CHECK',
+    );
     return name === null ? null : { type, name };
   }
   if (type === 'MISC_CHECK') return readMisc(r, node, d);
@@ -359,16 +363,26 @@ function readMisc(r: Reader, node: ConfigNode, d: CheckerDefaults): Checker | nu
 }
 
 function readFileCheck(r: Reader, node: ConfigNode): Checker | null {
-  const f = { trackFile: '', dynamic: false, weight: 1, reverse: false };
+  // weight 0 (or none): the track_file's own weight and reverse apply, as in keepalived.
+  const f = { trackFile: '', dynamic: false, weight: 0, reverse: false };
   r.block(
     node,
     {
       track_file: (n) => set(f, 'trackFile', r.string(n)),
       file: (n) => set(f, 'trackFile', r.string(n)),
-      dynamic: (n) => set(f, 'dynamic', r.bool(n)),
+      dynamic: (n) => {
+        r.sink.warning(
+          n.name,
+          'FILE_CHECK dynamic changes nothing: a non-zero weight always adjusts the real server weight (keepalived 2.2.7 rejects this keyword)',
+        );
+        f.dynamic = true;
+      },
       weight: (n) => {
         set(f, 'weight', r.int(n, -2147483647, 2147483647));
-        f.reverse = n.args[1]?.text === 'reverse';
+        const opt = n.args[1];
+        if (opt && opt.text !== 'reverse' && opt.text !== 'noreverse')
+          r.invalid(opt, 'FILE_CHECK weight option', 'reverse or noreverse');
+        f.reverse = opt?.text === 'reverse';
       },
     },
     'FILE_CHECK',

@@ -172,5 +172,11 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
           : `g|${t.group}|${vs.protocol}`;
     if (seen.has(key)) sink.warning(at, `virtual_server ${key.replace(/\|/g, ' ')} is defined twice`);
     seen.add(key);
+    for (const rs of vs.realServers) {
+      for (const c of rs.checkers) {
+        if (c.type === 'FILE_CHECK' && !trackFiles.has(c.trackFile))
+          sink.error(at, `real_server ${rs.address}: FILE_CHECK track_file ${c.trackFile} is not defined`);
+      }
+    }
   }
 }

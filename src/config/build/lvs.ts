@@ -120,7 +120,8 @@ const VS_TABLE: StaticTable<VsState> = staticTable<VsState>(
       vs.granularityTok = r.arg(n, 0, 'a netmask');
     },
     persistence_engine: (r, n, vs) => {
-      vs.persistenceEngine = r.string(n);
+      // The kernel has one persistence engine; another name would fail at the first apply.
+      vs.persistenceEngine = r.oneOf(n, ['sip'] as const) ?? vs.persistenceEngine;
     },
     ops: (r, n, vs) => {
       vs.ops = r.bool(n) ?? vs.ops;

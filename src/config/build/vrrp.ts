@@ -290,6 +290,12 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
         {
           auth_type: (a) => {
             auth.type = r.oneOf(a, ['PASS', 'AH'] as const) ?? auth.type;
+            // Refused rather than sent without: a peer running AH would drop every advert.
+            if (auth.type === 'AH')
+              r.sink.error(
+                a.args[0] ?? a.name,
+                'auth_type AH is not supported: floatlb does not sign VRRPv2 adverts with an IPsec AH header; use auth_type PASS, or no authentication',
+              );
           },
           auth_pass: (a) => {
             auth.pass = r.string(a) ?? auth.pass;
@@ -425,7 +431,9 @@ export function readSyncGroup(r: Reader, node: ConfigNode): VrrpSyncGroup | null
       global_tracking: () => {
         s.globalTracking = true;
       },
-      sync_group_tracking_weight: () => {},
+      sync_group_tracking_weight: () => {
+        s.globalTracking = true;
+      },
     },
     'vrrp_sync_group',
   );

@@ -5,6 +5,7 @@ import type {
   DataPlane,
   DataPlaneOp,
   DestSpec,
+  LvsGlobalControl,
   ServiceKey,
   ServiceSpec,
   ServiceState,
@@ -270,9 +271,15 @@ export class IpvsDataPlane implements DataPlane {
   readonly kind = 'ipvs' as const;
   readonly client: IpvsClient;
   readonly syncDaemon: SyncDaemonControl;
+  readonly lvsGlobals: LvsGlobalControl;
 
   private constructor(client: IpvsClient) {
     this.client = client;
+    this.lvsGlobals = {
+      getTimeouts: () => client.getTimeouts(),
+      setTimeouts: (t) => client.setTimeouts(t),
+      flushAll: () => client.flush(),
+    };
     this.syncDaemon = {
       running: () => client.daemons(),
       start: (d) => client.startDaemon(d),

@@ -184,6 +184,8 @@ export function serviceAttrs(s: ServiceSpec & { readonly stats?: Stats | null })
   const attrs = [
     ...serviceKeyAttrs(s.key),
     str(IPVS_SVC_ATTR.SCHED_NAME, s.scheduler),
+    // Where ipvsadm puts it: right after the scheduler.
+    ...(s.pe ? [str(IPVS_SVC_ATTR.PE_NAME, s.pe)] : []),
     bytes(IPVS_SVC_ATTR.FLAGS, flagsBuf),
     u32(IPVS_SVC_ATTR.TIMEOUT, p ? p.timeoutSec : 0),
     netmaskAttr(s.key.family, p ? p.prefix : s.key.family === 'inet6' ? 128 : 32),
@@ -348,11 +350,13 @@ export function decodeServiceAttrs(body: Buffer): IpvsService {
   // A mask with holes (possible only from other tools) keeps its leading ones.
   const prefix = family === 'inet6' ? maskBuf!.readUInt32LE(0) : leadingOnes(maskBuf!.subarray(0, 4));
   const stats64 = a.get(IPVS_SVC_ATTR.STATS64);
+  const pe = a.has(IPVS_SVC_ATTR.PE_NAME) ? readStr(a.get(IPVS_SVC_ATTR.PE_NAME)) : '';
   return {
     key,
     scheduler,
     flags: flags & SCHED_FLAGS_MASK,
     persistence: flags & IP_VS_SVC_F_PERSISTENT ? { timeoutSec: timeout, prefix } : null,
+    ...(pe ? { pe } : {}),
     stats: stats64 ? decodeStats(stats64, true) : decodeStats(a.get(IPVS_SVC_ATTR.STATS), false),
   };
 }

@@ -34,6 +34,55 @@ const STATEFUL: Partial<Record<Scheduler, string>> = {
   twos: 'weighted random twos choice',
 };
 
+/** The nearest scheduler the plane can do, for each one it cannot. */
+const NEAREST: Partial<Record<Scheduler, Scheduler>> = {
+  lc: 'rr',
+  wlc: 'wrr',
+  sed: 'wrr',
+  nq: 'wrr',
+  twos: 'wrr',
+  lblc: 'dh',
+  lblcr: 'dh',
+  ovf: 'fo',
+};
+
+/**
+ * Why the plane cannot program this service (with the nearest setting it can
+ * program), or null when it can. The director leaves such a service out and
+ * programs the others.
+ */
+export function serviceRefusal(spec: ServiceSpec, dests: readonly DestSpec[]): string | null {
+  const id = serviceId(spec.key);
+  const near = NEAREST[spec.scheduler];
+  if (near) {
+    return `service ${id}: scheduler ${spec.scheduler} (${STATEFUL[spec.scheduler]}) needs per-server connection counts, which nftables rules cannot read; nearest supported: lb_algo ${near}, or the IPVS plane`;
+  }
+  if (spec.pe) {
+    return `service ${id}: persistence_engine ${spec.pe} reads SIP Call-IDs inside IPVS, which nftables rules cannot; nearest supported: persistence_timeout without persistence_engine, or the IPVS plane`;
+  }
+  if (spec.key.kind === 'fwmark') {
+    return `service ${id}: the nftables plane serves address:port services only; nearest supported: a virtual_server per address and port, or the IPVS plane`;
+  }
+  const fwd = dests.find((d) => d.forwarding !== 'nat');
+  if (fwd) {
+    return `service ${id}: real server ${destId(fwd)} uses lb_kind ${fwd.forwarding.toUpperCase()}, which the nftables NAT plane cannot forward; nearest supported: lb_kind NAT, or the IPVS plane`;
+  }
+  try {
+    validateService(spec);
+    for (const d of dests) validateDest(spec.key as IpServiceKey, d);
+  } catch (e) {
+    if (!(e instanceof PlaneInputError)) throw e;
+    const nearest =
+      spec.flags & IP_VS_SVC_F_ONEPACKET
+        ? 'the same service without ops'
+        : spec.persistence && spec.key.family === 'inet6'
+          ? 'no persistence_timeout on this IPv6 service'
+          : 'the IPVS plane';
+    return `service ${id}: ${e.message}; nearest supported: ${nearest}`;
+  }
+  return null;
+}
+
 export class PlaneInputError extends Error {
   constructor(message: string) {
     super(message);
@@ -83,6 +132,7 @@ export function validateService(s: ServiceSpec): ServiceSpec & { key: IpServiceK
   if (s.flags & IP_VS_SVC_F_ONEPACKET) {
     throw new PlaneInputError('one-packet scheduling (ops) is not supported by the nftables plane');
   }
+  if (s.pe) throw new PlaneInputError(`persistence engine ${s.pe} is not supported by the nftables plane`);
   if (s.persistence) {
     const { timeoutSec, prefix } = s.persistence;
     if (!Number.isInteger(timeoutSec) || timeoutSec < 1) {

@@ -1,9 +1,16 @@
 // The DataPlane over nftables. Every apply() is one `nft -f` transaction:
 // it commits whole or not at all, so a rejected batch leaves the kernel as it
 // was. The plane owns table `inet floatlb` and touches nothing else.
-import type { ApplyResult, DataPlane, DataPlaneOp, ServiceState } from '../dataplane.js';
+import type {
+  ApplyResult,
+  DataPlane,
+  DataPlaneOp,
+  DestSpec,
+  ServiceSpec,
+  ServiceState,
+} from '../dataplane.js';
 import { isPrime } from './maglev.js';
-import { foldOp, type PlaneModel } from './model.js';
+import { foldOp, type PlaneModel, serviceRefusal } from './model.js';
 import { persMap, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
 import { parseTable, staleAffinity } from './parse.js';
@@ -43,6 +50,11 @@ export class NftablesDataPlane implements DataPlane {
     this.tableExists = parsed.exists;
     this.masqueradeInKernel = parsed.masquerade;
     return parsed;
+  }
+
+  /** A service this plane cannot program is refused alone (see serviceRefusal). */
+  refusal(spec: ServiceSpec, dests: readonly DestSpec[]): string | null {
+    return serviceRefusal(spec, dests);
   }
 
   async list(): Promise<ServiceState[]> {

@@ -47,6 +47,7 @@ const VIEW: StatusView = {
   plane: 'nftables',
   planeReason: 'the kernel has no IPVS',
   lastReconcileErrors: [],
+  refused: [],
   vrrp: [
     {
       name: 'VI_1',

@@ -41,10 +41,18 @@ virtual_server 192.168.0.50 20026 {
 }
 `);
 
+/** Every real server that has checkers, reported up (what the checker says at start without alpha). */
+function allUp(config: FloatlbConfig): Map<string, { up: boolean }> {
+  const m = new Map<string, { up: boolean }>();
+  for (const vs of config.virtualServers)
+    for (const rs of vs.realServers) if (rs.checkers.length) m.set(realServerKey(vs, rs), { up: true });
+  return m;
+}
+
 function inputs(config: FloatlbConfig, over: Partial<DesiredInputs> = {}): DesiredInputs {
   return {
     config,
-    health: new Map(),
+    health: allUp(config),
     roles: new Map(),
     admin: EMPTY_ADMIN_STATE,
     quorum: new Map(),
@@ -155,8 +163,11 @@ virtual_server 10.1.0.1 80 {
     const vs = c.virtualServers[0]!;
     const keys = vs.realServers.map((r) => realServerKey(vs, r));
     const health = (ups: boolean[]) => new Map(keys.map((k, i) => [k, { up: ups[i]! }]));
+    // At start every server counts up: 6 >= 4 + 1.
+    let d = computeDesired(inputs(c, { health: health([true, true, true]) }));
+    expect(d.pools[0]!.quorumUp).toBe(true);
     // 4 of quorum 4: still up (down only below 3).
-    let d = computeDesired(inputs(c, { health: health([true, true, false]) }));
+    d = computeDesired(inputs(c, { health: health([true, true, false]), quorum: d.quorum }));
     expect(d.pools[0]!.quorumUp).toBe(true);
     // 2 < 3: down, sorry server in.
     d = computeDesired(inputs(c, { health: health([true, false, false]), quorum: d.quorum }));
@@ -168,5 +179,114 @@ virtual_server 10.1.0.1 80 {
     d = computeDesired(inputs(c, { health: health([true, true, true]), quorum: d.quorum }));
     expect(d.pools[0]!.quorumUp).toBe(true);
     expect(d.services[0]!.dests.map((x) => x.address)).not.toContain('10.1.9.9');
+  });
+
+  describe('quorum and the sorry server, as keepalived 2.2.7', () => {
+    const c = cfg(`
+virtual_server 10.2.0.1 80 {
+  quorum 3
+  sorry_server 10.2.9.9 80
+  real_server 10.2.1.1 80 { weight 2 TCP_CHECK {} }
+  real_server 10.2.1.2 80 { weight 1 TCP_CHECK {} }
+  real_server 10.2.1.3 80 {
+    weight 1
+    inhibit_on_failure
+    TCP_CHECK {}
+  }
+}
+virtual_server 10.2.0.2 80 {
+  quorum 3
+  sorry_server 10.2.9.9 80
+  sorry_server_inhibit
+  real_server 10.2.1.1 80 { weight 2 TCP_CHECK {} }
+  real_server 10.2.1.2 80 { weight 2 TCP_CHECK {} }
+}
+virtual_server 10.2.0.3 80 {
+  quorum 3
+  real_server 10.2.1.1 80 { weight 2 TCP_CHECK {} }
+  real_server 10.2.1.2 80 { weight 2 TCP_CHECK {} }
+}`);
+    const health = (ups: boolean[][]) => {
+      const m = new Map<string, { up: boolean }>();
+      c.virtualServers.forEach((vs, i) => {
+        vs.realServers.forEach((rs, j) => {
+          m.set(realServerKey(vs, rs), { up: ups[i][j]! });
+        });
+      });
+      return m;
+    };
+    const table = (d: ReturnType<typeof computeDesired>) =>
+      d.services.map((s) => s.dests.map((x) => `${x.address}=${x.weight}`).join(' '));
+
+    it('replaces every live real server with the sorry server when quorum is lost, and back', () => {
+      let d = computeDesired(
+        inputs(c, {
+          health: health([
+            [true, true, true],
+            [true, true],
+            [true, true],
+          ]),
+        }),
+      );
+      expect(table(d)).toEqual([
+        '10.2.1.1=2 10.2.1.2=1 10.2.1.3=1',
+        '10.2.1.1=2 10.2.1.2=2 10.2.9.9=0',
+        '10.2.1.1=2 10.2.1.2=2',
+      ]);
+      // 10.2.1.1 fails: live weight 2 < 3 everywhere.
+      d = computeDesired(
+        inputs(c, {
+          health: health([
+            [false, true, false],
+            [false, true],
+            [false, true],
+          ]),
+          quorum: d.quorum,
+        }),
+      );
+      expect(d.pools.map((p) => p.quorumUp)).toEqual([false, false, false]);
+      expect(table(d)).toEqual([
+        // the live 10.2.1.2 leaves, the failed inhibited 10.2.1.3 stays at 0, the sorry server comes in
+        '10.2.1.3=0 10.2.9.9=1',
+        // sorry_server_inhibit: the sorry server, held at 0 while quorum held, now carries weight 1
+        '10.2.9.9=1',
+        // no sorry server: the live real servers stay
+        '10.2.1.2=2',
+      ]);
+      expect(d.pools[0]!.members.map((m) => m.weight)).toEqual([null, null, 0]);
+      d = computeDesired(
+        inputs(c, {
+          health: health([
+            [true, true, true],
+            [true, true],
+            [true, true],
+          ]),
+          quorum: d.quorum,
+        }),
+      );
+      expect(table(d)).toEqual([
+        '10.2.1.1=2 10.2.1.2=1 10.2.1.3=1',
+        '10.2.1.1=2 10.2.1.2=2 10.2.9.9=0',
+        '10.2.1.1=2 10.2.1.2=2',
+      ]);
+    });
+
+    it('starts with quorum down, the sorry server in, when the start weight is short', () => {
+      const d = computeDesired(
+        inputs(c, {
+          health: health([
+            [false, true, true],
+            [true, false],
+            [true, false],
+          ]),
+        }),
+      );
+      expect(d.pools.map((p) => [p.quorumUp, p.sorryServerInUse])).toEqual([
+        [false, true],
+        [false, true],
+        [false, false],
+      ]);
+      expect(table(d)[0]).toBe('10.2.9.9=1');
+    });
   });
 });

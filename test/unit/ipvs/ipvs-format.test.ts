@@ -4,7 +4,7 @@ import { formatDaemons, formatList, formatSave, formatTimeouts } from '../../../
 import { parseRules } from '../../../src/cli/ipvs-run.js';
 import type { DestState, ServiceState } from '../../../src/kernel/dataplane.js';
 import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
-import { LN, LN_DAEMON, LN_ONE, LN_STATS, SAVE } from './ipvsadm-captured.js';
+import { LN, LN_DAEMON, LN_ONE, LN_PE, LN_STATS, SAVE, SAVE_PE } from './ipvsadm-captured.js';
 
 const d = (x: Partial<DestState> & Pick<DestState, 'address' | 'port' | 'forwarding'>): DestState => ({
   family: x.address.includes(':') ? 'inet6' : 'inet',
@@ -183,5 +183,21 @@ describe('restore input', () => {
   });
   it('round-trips every captured save line through the argument parser', () => {
     for (const line of SAVE.trim().split('\n')) expect(() => parseIpvsArgs(line.split(' '))).not.toThrow();
+  });
+});
+
+describe('persistence engine in the listing, as ipvsadm prints it', () => {
+  const svc: ServiceState = {
+    key: { kind: 'ip', family: 'inet', protocol: 'udp', address: asIp('10.0.0.1'), port: 5060 },
+    scheduler: 'rr',
+    pe: 'sip',
+    flags: 0,
+    persistence: { timeoutSec: 60, prefix: 32 },
+    dests: [],
+    stats: null,
+  };
+  it('-L -n and -S -n', () => {
+    expect(formatList(info, [svc])).toBe(LN_PE);
+    expect(formatSave([svc])).toBe(SAVE_PE);
   });
 });

@@ -27,3 +27,7 @@ export const LNC =
 
 export const LNC_PERSISTENT =
   'IPVS connection entries\npro expire state       source             virtual            destination        pe name          pe_data\nTCP 00:17  CLOSE_WAIT  10.91.0.2:56228    10.91.0.100:80     10.92.0.2:8080\nTCP 14:17  ESTABLISHED [fd00:91::2]:42700 [fd00:91::100]:443 [fd00:92::2]:8443\nUDP 04:17  UDP         10.91.0.2:58356    10.91.0.100:53     10.92.0.2:5353\nTCP 14:16  ESTABLISHED 10.91.0.2:56224    10.91.0.100:80     10.92.0.2:8080\nTCP 14:16  ESTABLISHED 10.91.0.2:56226    10.91.0.100:80     10.92.0.2:8080\n';
+// ipvsadm -A -u 10.0.0.1:5060 -s rr -p 60 --pe sip, then -S -n and -L -n (lab VM, ipvsadm 1.31).
+export const SAVE_PE = '-A -u 10.0.0.1:5060 -s rr -p 60 --pe sip\n';
+export const LN_PE =
+  'IP Virtual Server version 1.2.1 (size=4096)\nProt LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\nUDP  10.0.0.1:5060 rr persistent 60 pe sip\n';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../../src/kernel/dataplane.js';
-import { foldOp, type SvcModel } from '../../../src/kernel/nftables/model.js';
+import type { DataPlaneOp, DestSpec, Scheduler, ServiceSpec } from '../../../src/kernel/dataplane.js';
+import { foldOp, NFT_SCHEDULERS, type SvcModel, serviceRefusal } from '../../../src/kernel/nftables/model.js';
 import { decodeService, encodeService } from '../../../src/kernel/nftables/names.js';
 import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 
@@ -107,5 +107,61 @@ describe('operation validation', () => {
     const c = encodeService(s as Parameters<typeof encodeService>[0]);
     expect(c.length).toBeLessThan(128);
     expect(decodeService(c)).toEqual(s);
+  });
+});
+
+describe('serviceRefusal: one service at a time, with the nearest supported setting', () => {
+  const dest = (forwarding: 'nat' | 'dr' | 'tun'): DestSpec => ({
+    address: asIp('10.0.1.1'),
+    port: 80,
+    family: 'inet' as const,
+    forwarding,
+    weight: 1,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  });
+  const spec = (scheduler: Scheduler, extra: Partial<ServiceSpec> = {}): ServiceSpec => ({
+    key,
+    scheduler,
+    flags: 0,
+    persistence: null,
+    ...extra,
+  });
+
+  it('accepts what the plane can do', () => {
+    for (const s of NFT_SCHEDULERS) expect(serviceRefusal(spec(s), [dest('nat')])).toBeNull();
+  });
+
+  it('names the service, the reason and the nearest scheduler for each stateful one', () => {
+    const near: Record<string, string> = {
+      lc: 'rr',
+      wlc: 'wrr',
+      sed: 'wrr',
+      nq: 'wrr',
+      twos: 'wrr',
+      lblc: 'dh',
+      lblcr: 'dh',
+      ovf: 'fo',
+    };
+    for (const [s, n] of Object.entries(near)) {
+      expect(serviceRefusal(spec(s as Scheduler), [])).toMatch(
+        new RegExp(
+          `^service tcp/10\\.0\\.0\\.1:80: scheduler ${s} .*; nearest supported: lb_algo ${n}, or the IPVS plane$`,
+        ),
+      );
+    }
+  });
+
+  it('refuses DR, TUN, fwmark and ops with what would work', () => {
+    expect(serviceRefusal(spec('rr'), [dest('nat'), dest('dr')])).toMatch(
+      /lb_kind DR.*nearest supported: lb_kind NAT/,
+    );
+    expect(serviceRefusal(spec('rr'), [dest('tun')])).toMatch(/lb_kind TUN.*nearest supported: lb_kind NAT/);
+    expect(serviceRefusal(spec('rr', { key: { kind: 'fwmark', family: 'inet', fwmark: 3 } }), [])).toMatch(
+      /^service fwmark\/inet\/3: .*address:port services only; nearest supported: a virtual_server per address and port/,
+    );
+    expect(serviceRefusal(spec('rr', { flags: SCHED_FLAG_BIT.ops }), [])).toMatch(
+      /ops.*nearest supported: the same service without ops/,
+    );
   });
 });

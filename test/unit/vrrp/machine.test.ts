@@ -351,3 +351,63 @@ describe('what operators are told', () => {
     expect([m.state, m.reason]).toEqual(['MASTER', 'no advert from a master within master-down time']);
   });
 });
+
+describe('reload in place', () => {
+  it('a master keeps its state; the next advert carries the new priority', () => {
+    const m = machine({ initialState: 'MASTER', priority: 150 });
+    m.step({ type: 'start' }, 0);
+    m.step({ type: 'tick' }, 2000);
+    expect(m.state).toBe('MASTER');
+    const now = m.step({ type: 'reconfigure', changes: { priority: 80 } }, 2100);
+    expect(types(now)).toEqual(['log']);
+    expect(m.state).toBe('MASTER');
+    expect(m.step({ type: 'tick' }, 3000)).toContainEqual({ type: 'send-advert', priority: 80 });
+  });
+
+  it('a backup re-bases Master_Down on the new priority', () => {
+    const m = machine();
+    m.step({ type: 'start' }, 0);
+    m.step(advert('10.0.0.9', 200), 0);
+    m.step({ type: 'reconfigure', changes: { priority: 254 } }, 10);
+    expect(m.nextDeadline()).toBeCloseTo(masterDownMs(254, 1000));
+  });
+
+  it('untracking a failed weight-0 item leaves FAULT', () => {
+    const m = machine();
+    m.step({ type: 'start' }, 0);
+    m.step({ type: 'track', name: 'script:x', up: false, weight: 0 }, 10);
+    expect(m.state).toBe('FAULT');
+    m.step({ type: 'untrack', name: 'script:x' }, 20);
+    expect(m.state).toBe('BACKUP');
+  });
+});
+
+describe('sync group member', () => {
+  it('asks instead of taking over when Master_Down expires, and re-arms the timer', () => {
+    const m = machine({ syncGroup: true });
+    m.step({ type: 'start' }, 0);
+    expect(m.step({ type: 'tick' }, DOWN_100)).toEqual([{ type: 'want-master' }]);
+    expect(m.state).toBe('BACKUP');
+    expect(m.wantsMaster).toBe(true);
+    // An advert from a live master withdraws the wish.
+    m.step(advert('10.0.0.9', 200), DOWN_100 + 1);
+    expect(m.wantsMaster).toBe(false);
+    expect(types(m.step({ type: 'sync', to: 'MASTER' }, DOWN_100 + 2))).toEqual(['log', ...BECOME_MASTER]);
+  });
+
+  it('leaves MASTER with the group by releasing (priority 0), and ignores syncs that do not apply', () => {
+    const m = machine({ initialState: 'MASTER', priority: 255 });
+    m.step({ type: 'start' }, 0);
+    expect(m.state).toBe('MASTER');
+    const out = m.step({ type: 'sync', to: 'BACKUP' }, 10);
+    expect(out).toContainEqual({ type: 'send-advert', priority: 0 });
+    expect(out).toContainEqual({ type: 'remove-vips' });
+    expect(m.state).toBe('BACKUP');
+    expect(m.step({ type: 'sync', to: 'BACKUP' }, 20)).toEqual([]);
+    const f = machine();
+    f.step({ type: 'start' }, 0);
+    f.step({ type: 'track', name: 'if:eth0', up: false, weight: 0 }, 1);
+    expect(f.step({ type: 'sync', to: 'MASTER' }, 2)).toEqual([]);
+    expect(f.state).toBe('FAULT');
+  });
+});

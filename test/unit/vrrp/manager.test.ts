@@ -3,7 +3,7 @@ import { parseConfigText } from '../../../src/config/index.js';
 import type { FloatlbConfig, VrrpScript } from '../../../src/config/model.js';
 import { vrrpSettingsFromConfig } from '../../../src/vrrp/from-config.js';
 import type { NotifyState, VrrpState } from '../../../src/vrrp/machine.js';
-import { type SpeakerHandle, VrrpManager } from '../../../src/vrrp/manager.js';
+import { type SpeakerEvents, type SpeakerHandle, VrrpManager } from '../../../src/vrrp/manager.js';
 import type { VrrpInstanceSettings } from '../../../src/vrrp/settings.js';
 
 const CONF = `
@@ -59,8 +59,8 @@ vrrp_instance VI_2 {
 }
 `;
 
-function config(): FloatlbConfig {
-  const r = parseConfigText(CONF, { file: 'vrrp.conf' });
+function config(text = CONF): FloatlbConfig {
+  const r = parseConfigText(text, { file: 'vrrp.conf' });
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return r.config!;
 }
@@ -68,10 +68,13 @@ function config(): FloatlbConfig {
 class FakeSpeaker implements SpeakerHandle {
   readonly tracks: Array<[string, boolean, number]> = [];
   state: VrrpState = 'INIT';
+  /** Failed weight-0 items of its own, set by the test. */
+  ownFault: string[] = [];
   readonly machine = {
     get state() {
       return 'BACKUP' as VrrpState;
     },
+    faultedBy: () => this.ownFault,
     priority: 0,
     master: null,
     stats: {
@@ -86,14 +89,31 @@ class FakeSpeaker implements SpeakerHandle {
     },
   };
   readonly stats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0 };
+  readonly synced: Array<'MASTER' | 'BACKUP'> = [];
   constructor(
     readonly settings: VrrpInstanceSettings,
-    readonly emit: (s: NotifyState, p: number) => void,
+    readonly events: SpeakerEvents,
   ) {}
+  emit(s: NotifyState, p: number): void {
+    this.events.onState(s, p);
+  }
   start(): void {}
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
   track(name: string, up: boolean, weight: number): void {
     this.tracks.push([name, up, weight]);
+  }
+  untrack(name: string): void {
+    this.tracks.push([name, true, 0]);
+  }
+  sync(to: 'MASTER' | 'BACKUP'): void {
+    this.synced.push(to);
+  }
+  readonly reconfigured: string[][] = [];
+  stopped = false;
+  reconfigure(_next: VrrpInstanceSettings, plan: { changes: readonly string[] }): void {
+    this.reconfigured.push([...plan.changes]);
   }
 }
 
@@ -130,10 +150,10 @@ describe('vrrpSettingsFromConfig', () => {
 });
 
 describe('VrrpManager', () => {
-  async function manager(linkUp: (i: string) => boolean, script: (s: VrrpScript) => boolean) {
+  async function manager(linkUp: (i: string) => boolean, script: (s: VrrpScript) => boolean, text = CONF) {
     const speakers = new Map<string, FakeSpeaker>();
     const roles: Array<[string, NotifyState]> = [];
-    const m = new VrrpManager(config(), {
+    const m = new VrrpManager(config(text), {
       createSpeaker: async (s, emit) => {
         const f = new FakeSpeaker(s, emit);
         speakers.set(s.name, f);
@@ -166,22 +186,42 @@ describe('VrrpManager', () => {
   it('applies the script weight after `fall` failures and restores after `rise` successes', async () => {
     vi.useFakeTimers();
     let ok = true;
+    const weighted = CONF.replace(
+      'vrrp_sync_group G1 {',
+      'vrrp_sync_group G1 {\n  sync_group_tracking_weight',
+    );
     const { m, speakers } = await manager(
       () => true,
       () => ok,
+      weighted,
     );
     const tracks = () => speakers.get('VI_1')!.tracks.filter((t) => t[0] === 'script:chk_haproxy');
+    // The script starts up: its weight is applied (a negative weight only counts when down).
+    expect(tracks()).toEqual([['script:chk_haproxy', true, -20]]);
     ok = false;
     await vi.advanceTimersByTimeAsync(2000); // one failure: not yet
-    expect(tracks()).toEqual([]);
+    expect(tracks()).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(2000); // second failure: down
-    expect(tracks()).toEqual([['script:chk_haproxy', false, -20]]);
+    expect(tracks().at(-1)).toEqual(['script:chk_haproxy', false, -20]);
     ok = true;
     await vi.advanceTimersByTimeAsync(4000);
-    expect(tracks()).toEqual([
+    expect(tracks().slice(1)).toEqual([
       ['script:chk_haproxy', false, -20],
       ['script:chk_haproxy', true, -20],
     ]);
+    await m.stop();
+  });
+
+  it('ignores weighted tracking in a sync group without sync_group_tracking_weight, as keepalived does', async () => {
+    vi.useFakeTimers();
+    const { m, speakers } = await manager(
+      () => true,
+      () => false,
+    );
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(speakers.get('VI_1')!.tracks.filter((t) => t[0] === 'script:chk_haproxy')).toEqual([]);
+    // track_interface without a weight still puts the member in FAULT.
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['if:eth1', true, 0]);
     await m.stop();
   });
 
@@ -190,10 +230,14 @@ describe('VrrpManager', () => {
       () => true,
       () => true,
     );
+    speakers.get('VI_2')!.ownFault = ['if:eth9'];
     speakers.get('VI_2')!.emit('FAULT', 100);
-    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1:VI_2', false, 0]);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1', false, 0]);
+    // The group does not hold VI_2 by VI_1's induced FAULT.
+    expect(speakers.get('VI_2')!.tracks.filter((t) => t[0] === 'sync:G1')).toEqual([]);
+    speakers.get('VI_2')!.ownFault = [];
     speakers.get('VI_2')!.emit('BACKUP', 100);
-    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1:VI_2', true, 0]);
+    expect(speakers.get('VI_1')!.tracks).toContainEqual(['sync:G1', true, 0]);
     expect(roles).toEqual([
       ['VI_2', 'FAULT'],
       ['VI_2', 'BACKUP'],
@@ -314,5 +358,118 @@ vrrp_instance VI_2 {
     await vi.advanceTimersByTimeAsync(1000);
     expect(vi1().at(-1)).toEqual(['file:legacy', true, 0]);
     await m.stop();
+  });
+});
+
+describe('reload by difference', () => {
+  const RELOAD = (
+    o: { vips?: string; prio?: number; script?: string; iface?: string; extra?: string } = {},
+  ) => `
+vrrp_script chk {
+  script "${o.script ?? '/bin/true'}"
+  interval 1
+  weight -60
+}
+vrrp_instance VI_A {
+  interface ${o.iface ?? 'eth0'}
+  virtual_router_id 61
+  priority 150
+  virtual_ipaddress {
+    ${o.vips ?? '10.7.0.100/32'}
+  }
+  track_script {
+    chk
+  }
+}
+vrrp_instance VI_B {
+  interface eth0
+  virtual_router_id 62
+  priority ${o.prio ?? 150}
+  virtual_ipaddress {
+    10.7.0.200/32
+  }
+}
+${o.extra ?? ''}`;
+
+  async function running(text: string) {
+    const created: FakeSpeaker[] = [];
+    let scriptRuns = 0;
+    let ok = true;
+    const m = new VrrpManager(config(text), {
+      createSpeaker: async (s, ev) => {
+        const f = new FakeSpeaker(s, ev);
+        created.push(f);
+        return f;
+      },
+      linkUp: async () => true,
+      runTrackScript: async () => {
+        scriptRuns++;
+        return ok;
+      },
+    });
+    await m.start();
+    const byName = (n: string) => created.filter((f) => f.settings.name === n && !f.stopped);
+    const fail = () => {
+      ok = false;
+    };
+    return { m, created, byName, runs: () => scriptRuns, fail };
+  }
+
+  it('an unchanged config touches nothing', async () => {
+    vi.useFakeTimers();
+    const r = await running(RELOAD());
+    const before = r.created.map((f) => f.tracks.length);
+    const plans = await r.m.update(config(RELOAD()));
+    expect(plans.map((p) => p.action)).toEqual(['keep', 'keep']);
+    expect(r.created).toHaveLength(2);
+    expect(r.created.map((f) => f.tracks.length)).toEqual(before);
+    expect(r.created.every((f) => !f.stopped && f.reconfigured.length === 0)).toBe(true);
+    await r.m.stop();
+  });
+
+  it('updates VIPs and priority in place, restarts only the instance whose interface changed', async () => {
+    vi.useFakeTimers();
+    const r = await running(RELOAD());
+    await r.m.update(config(RELOAD({ vips: '10.7.0.100/32\n    10.7.0.101/32', prio: 80 })));
+    expect(r.byName('VI_A')[0]!.reconfigured).toEqual([['vips']]);
+    expect(r.byName('VI_B')[0]!.reconfigured).toEqual([['priority']]);
+    expect(r.created).toHaveLength(2);
+    await r.m.update(config(RELOAD({ iface: 'eth1', prio: 80, vips: '10.7.0.100/32\n    10.7.0.101/32' })));
+    expect(r.created).toHaveLength(3);
+    expect(r.created[0]!.stopped).toBe(true);
+    expect(r.byName('VI_B')[0]).toBe(r.created[1]);
+    expect(r.byName('VI_A')[0]!.tracks).toEqual([['script:chk', true, -60]]);
+    await r.m.stop();
+  });
+
+  it('starts and stops only added and removed instances', async () => {
+    vi.useFakeTimers();
+    const extra =
+      'vrrp_instance VI_C {\n  interface eth0\n  virtual_router_id 63\n  priority 150\n  virtual_ipaddress {\n    10.7.0.210/32\n  }\n}\n';
+    const r = await running(RELOAD());
+    await r.m.update(config(RELOAD({ extra })));
+    expect(r.created.map((f) => f.settings.name)).toEqual(['VI_A', 'VI_B', 'VI_C']);
+    await r.m.update(config(RELOAD()));
+    expect(r.created.map((f) => f.stopped)).toEqual([false, false, true]);
+    expect(r.m.status().map((s) => s.name)).toEqual(['VI_A', 'VI_B']);
+    await r.m.stop();
+  });
+
+  it('swaps a changed track script without a state change: the new one starts from the old result', async () => {
+    vi.useFakeTimers();
+    const r = await running(RELOAD());
+    await vi.advanceTimersByTimeAsync(3000);
+    const a = r.byName('VI_A')[0]!;
+    const calls = a.tracks.length;
+    await r.m.update(config(RELOAD({ script: '/bin/sh -c true' })));
+    await vi.advanceTimersByTimeAsync(3000);
+    // Same result (up): nothing fed to the speaker, although the new script ran.
+    expect(a.tracks.length).toBe(calls);
+    expect(r.runs()).toBeGreaterThanOrEqual(6);
+    // Its result changes: now the speaker hears it.
+    r.fail();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(a.tracks.at(-1)).toEqual(['script:chk', false, -60]);
+    await r.m.stop();
   });
 });

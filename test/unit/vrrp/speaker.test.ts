@@ -268,3 +268,119 @@ describe('notify and GARP helpers', () => {
     ).toEqual([0]);
   });
 });
+
+describe('reload in place', () => {
+  const newVips = [
+    { address: '10.0.0.100', prefixLen: 32 },
+    { address: '10.0.0.102', prefixLen: 32 },
+  ];
+
+  it('a master keeps its state: new VIPs added and announced, the new priority on the next advert', async () => {
+    const w = world({
+      garp: { masterDelayMs: 0, masterRepeat: 2, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+    });
+    w.speaker.start();
+    w.clock.advance(3610);
+    await flush();
+    expect(w.speaker.machine.state).toBe('MASTER');
+    const sentBefore = w.sent.length;
+    const framesBefore = w.frames.length;
+    const next = { ...w.speaker.settings, priority: 80, vips: newVips };
+    w.speaker.reconfigure(next, {
+      name: 'VI_1',
+      action: 'update',
+      changes: ['vips', 'priority'],
+      vipsAdded: [newVips[1]!],
+      vipsRemoved: [],
+    });
+    w.clock.advance(w.clock.t);
+    await flush();
+    await flush();
+    expect(w.speaker.machine.state).toBe('MASTER');
+    expect([...w.vips].sort()).toEqual(['10.0.0.100', '10.0.0.102']);
+    // Only the new VIP is announced, masterRepeat times.
+    expect(w.frames.slice(framesBefore).map((f) => parseArp(f)?.targetIp)).toEqual([
+      '10.0.0.102',
+      '10.0.0.102',
+    ]);
+    // No advert at once: the next scheduled one carries priority 80 and both addresses.
+    expect(w.sent.length).toBe(sentBefore);
+    w.clock.advance(w.clock.t + 1000);
+    const adv = decodeAdvert(w.sent.at(-1)!.data, 4, { src: '10.0.0.2', dst: '224.0.0.18' });
+    expect(adv.ok && adv.value.priority).toBe(80);
+    expect(adv.ok && adv.value.addresses).toEqual(['10.0.0.100', '10.0.0.102']);
+    expect(w.states).toEqual(['BACKUP', 'MASTER']);
+  });
+
+  it('a master removes only the VIPs that left the list', async () => {
+    const w = world({ vips: newVips });
+    w.speaker.start();
+    w.clock.advance(3610);
+    await flush();
+    w.speaker.reconfigure(
+      { ...w.speaker.settings, vips: [newVips[1]!] },
+      { name: 'VI_1', action: 'update', changes: ['vips'], vipsAdded: [], vipsRemoved: [newVips[0]!] },
+    );
+    await flush();
+    expect([...w.vips]).toEqual(['10.0.0.102']);
+    expect(w.speaker.machine.state).toBe('MASTER');
+  });
+
+  it('a backup adds nothing, and its Master_Down follows the new priority', async () => {
+    const w = world();
+    w.speaker.start();
+    w.deliver(w.advertFrom('10.0.0.9', 200));
+    w.speaker.reconfigure(
+      { ...w.speaker.settings, vips: newVips, priority: 250 },
+      {
+        name: 'VI_1',
+        action: 'update',
+        changes: ['vips', 'priority'],
+        vipsAdded: [newVips[1]!],
+        vipsRemoved: [],
+      },
+    );
+    await flush();
+    expect(w.vips.size).toBe(0);
+    expect(w.speaker.machine.state).toBe('BACKUP');
+    expect(w.speaker.machine.priority).toBe(250);
+    // The master's adverts now name both addresses: accepted.
+    w.deliver(w.advertFrom('10.0.0.9', 200, { addresses: ['10.0.0.100', '10.0.0.102'] }));
+    expect(w.speaker.stats.dropped).toEqual({});
+  });
+});
+
+describe('vrrp_skip_check_adv_addr', () => {
+  it("skips the address check for the current master's adverts only", () => {
+    const w = world({ skipCheckAdvAddr: true });
+    w.speaker.start();
+    w.deliver(w.advertFrom('10.0.0.9', 200));
+    w.deliver(w.advertFrom('10.0.0.9', 200, { addresses: ['10.0.0.100', '10.0.0.103'] }));
+    expect(w.speaker.stats.dropped).toEqual({});
+    w.deliver(w.advertFrom('10.0.0.8', 250, { addresses: ['10.0.0.100', '10.0.0.103'] }));
+    expect(w.speaker.stats.dropped).toEqual({ 'address-count-mismatch': 1 });
+    const strict = world();
+    strict.speaker.start();
+    strict.deliver(strict.advertFrom('10.0.0.9', 200));
+    strict.deliver(strict.advertFrom('10.0.0.9', 200, { addresses: ['10.0.0.103'] }));
+    expect(strict.speaker.stats.dropped).toEqual({ 'address-mismatch': 1 });
+  });
+});
+
+describe('virtual_ipaddress_excluded on the speaker', () => {
+  it('a master holds and announces excluded VIPs, and adverts name only the VIPs', async () => {
+    const w = world({ excludedVips: [{ address: '10.0.0.150', prefixLen: 32 }] });
+    w.speaker.start();
+    w.clock.advance(3610);
+    await flush();
+    await flush();
+    expect([...w.vips].sort()).toEqual(['10.0.0.100', '10.0.0.150']);
+    expect(new Set(w.frames.map((f) => parseArp(f)?.targetIp))).toEqual(
+      new Set(['10.0.0.100', '10.0.0.150']),
+    );
+    const adv = decodeAdvert(w.sent.at(-1)!.data, 4, { src: '10.0.0.2', dst: '224.0.0.18' });
+    expect(adv.ok && adv.value.addresses).toEqual(['10.0.0.100']);
+    await w.speaker.stop();
+    expect(w.vips.size).toBe(0);
+  });
+});

@@ -1,0 +1,104 @@
+// Control plane through the real director and its HTTP API on a unix socket,
+// programming a real plane in a scratch namespace:
+//   - start: config of N virtual servers x 8 real servers applied from cold;
+//   - weight: POST /v1/realservers/weight, timed from the call to the reply,
+//     which the director sends after the kernel transaction committed;
+//   - reload: the config file rewritten with one weight changed, then
+//     POST /v1/reload, timed the same way.
+// Health checks are stubbed as all-up: what is timed is config -> kernel.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { callApi } from '../../src/api/client.js';
+import { createMetrics } from '../../src/api/metrics.js';
+import { ApiServer } from '../../src/api/server.js';
+import { loadConfigSync } from '../../src/config/index.js';
+import { Director, type HealthSource } from '../../src/director/director.js';
+import type { DataPlane } from '../../src/kernel/dataplane.js';
+import { directorReload } from '../../test/support/api-context.js';
+import { generateConfig } from '../config-scale.js';
+
+const healthy: HealthSource = {
+  async setTargets() {},
+  onState: () => () => undefined,
+  states: () => [],
+  start() {},
+  async stop() {},
+};
+
+export interface DirectorBench {
+  readonly services: number;
+  readonly startSec: number;
+  /** API call to reply (kernel committed), ms, one per sample. */
+  readonly weightMs: number[];
+  /** Reload of a config differing in one line, ms. */
+  readonly reloadMs: number[];
+  readonly reloadOps: number[];
+}
+
+/** The first virtual server's VIP and its first real server, as generateConfig writes them. */
+const VS0 = 'tcp/10.0.0.1:80';
+const RS0 = '172.16.0.1:8080';
+
+export async function benchDirector(
+  plane: DataPlane,
+  o: { services: number; weightSamples: number; reloadSamples: number },
+): Promise<DirectorBench> {
+  const dir = mkdtempSync(join(tmpdir(), 'bnc-director-'));
+  const file = join(dir, 'keepalived.conf');
+  const base = generateConfig(o.services, 8);
+  writeFileSync(file, base);
+  const director = new Director({
+    plane,
+    health: healthy,
+    adminStatePath: join(dir, 'admin.json'),
+    loadConfig: async () => loadConfigSync(file),
+  });
+  const t0 = performance.now();
+  const started = await director.start();
+  const startSec = (performance.now() - t0) / 1000;
+  if (started.errors.length) throw new Error(`director start: ${started.errors[0]}`);
+  const sock = join(dir, 'api.sock');
+  const api = new ApiServer(
+    { director, vrrp: () => [], startedAt: new Date(), configFile: file, reload: directorReload(director) },
+    { unix: { path: sock, gid: 0, mode: 0o600 }, metrics: createMetrics(() => plane).registry },
+  );
+  await api.listen();
+  const ep = { target: sock, timeoutMs: 600_000 };
+  try {
+    const weightMs: number[] = [];
+    for (let i = 0; i < o.weightSamples; i++) {
+      const t = performance.now();
+      const r = await callApi(ep, 'POST', '/v1/realservers/weight', {
+        virtualServer: VS0,
+        server: RS0,
+        weight: 10 + (i % 50),
+      });
+      weightMs.push(performance.now() - t);
+      if (r.status !== 200) throw new Error(`weight change: ${r.status} ${JSON.stringify(r.body)}`);
+    }
+    // back to the config's own weight, so a reload only sees the edited line
+    await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });
+    const reloadMs: number[] = [];
+    const reloadOps: number[] = [];
+    // the last virtual server's first real server: "weight 1" -> "weight 7" and back
+    const lastAt = base.lastIndexOf('    weight 1\n');
+    for (let i = 0; i < o.reloadSamples; i++) {
+      const w = i % 2 === 0 ? 7 : 1;
+      writeFileSync(file, `${base.slice(0, lastAt)}    weight ${w}\n${base.slice(lastAt + 13)}`);
+      const t = performance.now();
+      const r = await callApi(ep, 'POST', '/v1/reload');
+      reloadMs.push(performance.now() - t);
+      const body = r.body as { operations?: number; errors?: unknown[] };
+      if (r.status !== 200 || body.errors?.length)
+        throw new Error(`reload: ${r.status} ${JSON.stringify(r.body)}`);
+      reloadOps.push(body.operations ?? -1);
+    }
+    return { services: o.services, startSec, weightMs, reloadMs, reloadOps };
+  } finally {
+    await api.close();
+    await director.stop({ flush: false });
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,468 @@
+// results.json -> RESULTS.md and the SVG charts beside it.
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DirectorBench } from '../control/director.js';
+import type { PhaseResult } from '../dataplane/phase.js';
+import type { Results } from '../run.js';
+import { fmt, fmtSpread, percentile, relSpread, spread } from './stats.js';
+import { type Row, summarize, summarizeBulk } from './summary.js';
+import { barChart, type ChartSpec } from './svg.js';
+
+const ours = (id: string) => id.startsWith('nft') || id.startsWith('ipvs');
+
+function table(rows: readonly Row[]): string[] {
+  const out = [
+    '| candidate | req/s | × direct | × HAProxy | p50 ms | p99 ms | LB CPU s / 10k req | CPU × HAProxy | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    out.push(
+      `| ${r.label} | ${fmtSpread(r.rps)} | ${fmtSpread(r.vsDirect)} | ${fmtSpread(r.vsHaproxy)} | ` +
+        `${fmtSpread(r.p50)} | ${fmtSpread(r.p99)} | ${fmtSpread(r.cpu10k)} | ${fmtSpread(r.cpuVsHaproxy)} | ${r.errors} |`,
+    );
+  }
+  return out;
+}
+
+function chart(out: string, file: string, spec: ChartSpec): string {
+  writeFileSync(join(out, file), barChart(spec));
+  return `![${spec.title}](${file})`;
+}
+
+function bars(rows: readonly Row[], pick: (r: Row) => ReturnType<typeof spread>) {
+  return rows.flatMap((r) => {
+    const s = pick(r);
+    return s ? [{ label: r.label, median: s.median, min: s.min, max: s.max, ours: ours(r.id) }] : [];
+  });
+}
+
+function controlRows(cs: readonly DirectorBench[]): string[] {
+  const out = [
+    '| services (× 8 RS) | start from cold, s | weight change API→kernel p50 ms | p99 ms | samples | reload, one line changed, ms (median, min–max) | reload operations |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const c of cs) {
+    out.push(
+      `| ${c.services.toLocaleString('en-US')} | ${fmt(c.startSec)} | ${fmt(percentile(c.weightMs, 50))} | ` +
+        `${fmt(percentile(c.weightMs, 99))} | ${c.weightMs.length} | ${fmtSpread(spread(c.reloadMs))} | ${[...new Set(c.reloadOps)].join(', ')} |`,
+    );
+  }
+  return out;
+}
+
+type Verdict = { goal: string; met: boolean | null; figure: string; why: string };
+
+function goals(r: Results, close: Row[], scaleClose: Row[]): Verdict[] {
+  const nft1 = close.find((x) => x.id === 'nft-rr-1');
+  const dir = close.find((x) => x.id === 'direct');
+  const hap = close.find((x) => x.id === 'haproxy-1');
+  const nft10k = scaleClose.find((x) => x.id === 'nft-rr-1-10k');
+  const big = r.control.find((c) => c.services >= 10_000) ?? r.control.at(-1);
+  const one = r.control[0];
+  const p99 = big ? percentile(big.weightMs, 99) : Number.NaN;
+  const v: Verdict[] = [];
+  const ge = (s: ReturnType<typeof spread>, t: number) => (s ? s.median >= t : null);
+  const spreadNote = (s: ReturnType<typeof spread>) =>
+    s && s.min < 0.95 && s.max >= 0.95 ? 'rounds on both sides of the line: within the noise' : '';
+  v.push({
+    goal: 'nftables plane ≥ 0.95× direct req/s, new connection per request, 1 service',
+    met: ge(nft1?.vsDirect ?? null, 0.95),
+    figure: fmtSpread(nft1?.vsDirect ?? null),
+    why: spreadNote(nft1?.vsDirect ?? null),
+  });
+  v.push({
+    goal: `nftables plane ≥ 0.95× direct req/s, new connection per request, ${r.settings.scaleServices.toLocaleString('en-US')} other services`,
+    met: ge(nft10k?.vsDirect ?? null, 0.95),
+    figure: fmtSpread(nft10k?.vsDirect ?? null),
+    why:
+      'direct measured in the same rounds, through the same director namespace holding the loaded table. ' +
+      spreadNote(nft10k?.vsDirect ?? null),
+  });
+  v.push({
+    goal: 'nftables plane ≥ 1.5× HAProxy req/s (new connection per request)',
+    met: ge(nft1?.vsHaproxy ?? null, 1.5),
+    figure: fmtSpread(nft1?.vsHaproxy ?? null),
+    why: '',
+  });
+  const cpuMet = nft1?.cpuVsHaproxy ? nft1.cpuVsHaproxy.median <= 0.2 : null;
+  v.push({
+    goal: 'nftables plane ≤ 0.2× HAProxy CPU per request',
+    met: cpuMet,
+    figure: fmtSpread(nft1?.cpuVsHaproxy ?? null),
+    why:
+      `LB CPU s / 10k requests: nftables ${fmt(nft1?.cpu10k?.median)}, direct (routing only) ${fmt(dir?.cpu10k?.median)}, ` +
+      `HAProxy ${fmt(hap?.cpu10k?.median)}. ` +
+      (cpuMet === false
+        ? "Most of the kernel plane's figure is the forwarding every path pays (direct's own), which HAProxy's figure also contains; the softirq figure is tick-sampled."
+        : ''),
+  });
+  v.push({
+    goal: `one weight change API→kernel p99 ≤ 5 ms at ${big?.services.toLocaleString('en-US') ?? '?'} services (nftables)`,
+    met: Number.isFinite(p99) ? p99 <= 5 : null,
+    figure: `${fmt(p99)} ms`,
+    why:
+      `Far from it. The director reads the whole table back before every reconcile (plane.list() at ` +
+      `${r.settings.scaleServices.toLocaleString('en-US')} services: ${fmt(r.scale.listSec)} s) and the plane runs the nft binary, ` +
+      `which loads the table into its cache before a one-element change (plane.apply alone: p50 ` +
+      `${fmt(percentile(r.scale.planeWeightMs, 50))} ms at that size). Even at 1 service the API path took p50 ` +
+      `${fmt(one ? percentile(one.weightMs, 50) : null)} ms: two process starts (nft list, nft -f) on a loaded machine. ` +
+      '5 ms needs the director to diff against its last committed state for API changes and a netlink transport without a process.',
+  });
+  return v;
+}
+
+const MARK = ['<!-- bench:summary (written by npm run bench) -->', '<!-- /bench:summary -->'] as const;
+
+/** The README's summary table, from the same figures as RESULTS.md. */
+export function readmeSummary(r: Results): string {
+  const close = summarize(r.dataplane, 'close');
+  const keep = summarize(r.dataplane, 'keepalive');
+  const sClose = summarize(r.scale, 'close');
+  const row = (rows: Row[], id: string) => rows.find((x) => x.id === id);
+  const L = [
+    MARK[0],
+    `From [docs/bench/RESULTS.md](docs/bench/RESULTS.md) (\`npm run bench\`, ${r.startedAt.slice(0, 10)}, ` +
+      `load average ${r.load.start[0]!.toFixed(0)}–${r.load.end[0]!.toFixed(0)} on 2 shared cores): medians of ` +
+      `${r.settings.rounds} rounds, ratios taken within each round. Host kernel, namespaces, one CPU for the load balancer.`,
+    '',
+    '| candidate | req/s, new conn. | × direct | × HAProxy | LB CPU s / 10k req | req/s, keep-alive | × direct |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const id of ['direct', 'nft-rr-1', 'nft-mh-8', 'haproxy-1', 'nginx-1']) {
+    const c = row(close, id);
+    const k = row(keep, id);
+    if (!c) continue;
+    L.push(
+      `| ${c.label} | ${fmt(c.rps?.median)} | ${fmt(c.vsDirect?.median)} | ${fmt(c.vsHaproxy?.median)} | ` +
+        `${fmt(c.cpu10k?.median)} | ${fmt(k?.rps?.median)} | ${fmt(k?.vsDirect?.median)} |`,
+    );
+  }
+  const s = row(sClose, 'nft-rr-1-10k');
+  const big = r.control.at(-1);
+  L.push(
+    '',
+    `With ${r.settings.scaleServices.toLocaleString('en-US')} other services loaded, the nftables plane gave ` +
+      `${fmt(s?.vsDirect?.median)}× direct (new connection per request). One weight change through the API took ` +
+      `p50 ${fmt(big ? percentile(big.weightMs, 50) : null)} ms, p99 ${fmt(big ? percentile(big.weightMs, 99) : null)} ms at ` +
+      `${big?.services.toLocaleString('en-US')} services (goal 5 ms; see RESULTS.md for why).`,
+    MARK[1],
+  );
+  return L.join('\n');
+}
+
+/** Replaces the summary between the markers in README.md (appends the markers when absent). */
+export function updateReadme(file: string, r: Results): void {
+  const text = readFileSync(file, 'utf8');
+  const a = text.indexOf(MARK[0]);
+  const b = text.indexOf(MARK[1]);
+  if (a < 0 || b < 0) throw new Error(`${file}: no ${MARK[0]} ... ${MARK[1]} block`);
+  writeFileSync(file, text.slice(0, a) + readmeSummary(r) + text.slice(b + MARK[1].length));
+}
+
+export function writeReport(out: string, r: Results, prev: Results | null): void {
+  const close = summarize(r.dataplane, 'close');
+  const keep = summarize(r.dataplane, 'keepalive');
+  const bulk = summarizeBulk(r.dataplane);
+  const sClose = summarize(r.scale, 'close');
+  const sKeep = summarize(r.scale, 'keepalive');
+  const L: string[] = [];
+  const p = (...x: string[]) => L.push(...x);
+  p(
+    '# Benchmark results',
+    '',
+    `Generated by \`npm run bench\` (bench/run.ts) on ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC, ` +
+      `${Math.round(r.wallSec)} s wall${r.smoke ? ', SMOKE RUN: figures mean nothing' : ''}. ` +
+      'Method and fairness: [bench/README.md](../../bench/README.md). Raw samples: [results.json](results.json).' +
+      (r.wallSec > 1200 && !r.smoke
+        ? ` **Over the 20-minute budget** (${Math.round(r.wallSec / 60)} min): on this loaded machine each control-plane ` +
+          'change at 10,000 services re-reads the whole table, which alone takes minutes (see Control plane).'
+        : ''),
+    '',
+    `Every figure is the median of ${r.settings.rounds} rounds with (min–max). Ratios (× direct, × HAProxy) are ` +
+      'taken inside each round, then their median is shown. wrk: 1 thread, ' +
+      `${r.settings.connections} connections, ${r.settings.seconds} s per run.`,
+    '',
+    '## Machine',
+    '',
+    '| | |',
+    '| --- | --- |',
+    ...Object.entries(r.machine).map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '/')} |`),
+    `| load average at start | ${r.load.start.map((x) => x.toFixed(2)).join(', ')} |`,
+    `| load average at end | ${r.load.end.map((x) => x.toFixed(2)).join(', ')} |`,
+    '',
+    'The machine is shared: other people’s builds and tests ran during the run. The 1-minute load average ' +
+      'at each sample is in results.json (`load1`); its range over the data-plane samples was ' +
+      `${fmtSpread(spread(r.dataplane.samples.map((s) => s.load1)))}.`,
+    '',
+  );
+  const verdicts = goals(r, close, sClose);
+  p('## Goals', '', '| goal | measured (median, min–max) | met | why, notes |', '| --- | --- | --- | --- |');
+  const label = (v: Verdict) =>
+    v.met === null
+      ? 'not measured'
+      : !v.met
+        ? '**NOT met**'
+        : v.why.includes('within the noise')
+          ? 'met by the median; inconclusive'
+          : 'met';
+  for (const v of verdicts) p(`| ${v.goal} | ${v.figure} | ${label(v)} | ${v.why} |`);
+  const rep = prev && !prev.smoke ? withinTen(close, keep, prev) : null;
+  p(
+    `| two runs: req/s medians within 10% of each other | ${rep ? `${rep.within} of ${rep.total}` : 'no previous run'} | ` +
+      `${rep ? (rep.within === rep.total ? 'met' : '**NOT met**') : 'not measured'} | ` +
+      'see Repeatability: on this shared machine absolute req/s moved by up to half between runs |',
+    '',
+  );
+  p(
+    '## Data plane, host kernel (namespaces and veth)',
+    '',
+    'client → director → real servers (nginx `return 200`). Direct is the same path with the director only routing. ' +
+      `IPVS: ${r.machine.ipvs === 'yes' ? 'included' : 'this kernel has none; see "Not run here"'}.`,
+    '',
+    'Reading these figures: direct has one real server, so it is the ceiling for the 1-RS candidates only. ' +
+      'With 8 RS there are eight nginx processes on CPU 0; on a CPU that other people’s processes also want, the ' +
+      'scheduler gives eight processes more of it than one, so 8-RS candidates can beat direct. Compare 8-RS rows ' +
+      'with each other.',
+    '',
+    '### New connection per request (`Connection: close`)',
+    '',
+    ...table(close),
+    '',
+    chart(out, 'rps-close.svg', {
+      title: 'req/s, new connection per request (median, min–max)',
+      unit: 'requests per second',
+      bars: bars(close, (x) => x.rps),
+    }),
+    '',
+    chart(out, 'cpu-close.svg', {
+      title: 'load balancer CPU seconds per 10,000 requests, new connection per request',
+      unit: 'CPU seconds / 10k requests',
+      bars: bars(close, (x) => x.cpu10k),
+    }),
+    '',
+    '### Keep-alive',
+    '',
+    ...table(keep),
+    '',
+    chart(out, 'rps-keepalive.svg', {
+      title: 'req/s, keep-alive (median, min–max)',
+      unit: 'requests per second',
+      bars: bars(keep, (x) => x.rps),
+    }),
+    '',
+    '### Bulk throughput (iperf3, one TCP stream, 1 real server)',
+    '',
+    '| candidate | Gbit/s | × direct |',
+    '| --- | --- | --- |',
+    ...bulk.map((b) => `| ${b.label} | ${fmtSpread(b.gbps)} | ${fmtSpread(b.vsDirect)} |`),
+    '',
+    chart(out, 'bulk.svg', {
+      title: 'bulk throughput, iperf3 (median, min–max)',
+      unit: 'Gbit/s',
+      bars: bulk.flatMap((b) =>
+        b.gbps
+          ? [{ label: b.label, median: b.gbps.median, min: b.gbps.min, max: b.gbps.max, ours: ours(b.id) }]
+          : [],
+      ),
+    }),
+    '',
+  );
+  p(
+    `## At scale: the same run with ${r.settings.scaleServices.toLocaleString('en-US')} other services loaded (nftables)`,
+    '',
+    `The other services (× 8 real servers each, wrr) took ${fmt(r.scale.loadSec)} s to load in one transaction. ` +
+      'Direct runs through the same director namespace, whose NAT hooks and conntrack then see every packet.',
+    '',
+    '| candidate | mode | req/s | × direct | p50 ms | p99 ms | LB CPU s / 10k req |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...[...sClose.map((x) => [x, 'close'] as const), ...sKeep.map((x) => [x, 'keep-alive'] as const)].map(
+      ([x, m]) =>
+        `| ${x.label} | ${m} | ${fmtSpread(x.rps)} | ${fmtSpread(x.vsDirect)} | ${fmtSpread(x.p50)} | ${fmtSpread(x.p99)} | ${fmtSpread(x.cpu10k)} |`,
+    ),
+    '',
+    `One weight change on that loaded table, \`plane.apply\` to commit (no director, no API): p50 ` +
+      `${fmt(percentile(r.scale.planeWeightMs, 50))} ms, p99 ${fmt(percentile(r.scale.planeWeightMs, 99))} ms ` +
+      `(${r.scale.planeWeightMs.length} samples). Reading the loaded table back (\`plane.list()\`, which the director ` +
+      `does before every reconcile) took ${fmt(r.scale.listSec)} s.`,
+    '',
+  );
+  p(
+    '## Control plane (director, HTTP API on a unix socket, nftables plane)',
+    '',
+    'Config: N virtual servers × 8 real servers (bench/config-scale.ts), health checks stubbed as up. ' +
+      'The weight change is `POST /v1/realservers/weight`; the director answers after the kernel transaction. ' +
+      'The reload rewrites one `weight` line of the file, then `POST /v1/reload`.',
+    '',
+    ...controlRows(r.control),
+    '',
+    chart(out, 'weight-change.svg', {
+      title: 'one weight change, API call to kernel commit (median, min–max)',
+      unit: 'milliseconds',
+      bars: r.control.map((c) => {
+        const s = spread(c.weightMs)!;
+        return { label: `${c.services.toLocaleString('en-US')} services`, ...s, ours: true };
+      }),
+      reference: { value: 5, label: 'goal 5 ms' },
+    }),
+    '',
+  );
+  const cfg = r.extra.config as Record<string, unknown> | undefined;
+  const ad = r.extra.adapters as
+    | { scripts?: Record<string, { p50: number; p99: number; calls: number }> }
+    | undefined;
+  p('## Other control-plane figures (existing bench/ programs, same run)', '');
+  if (cfg)
+    p('Config parsing (bench/config-scale.ts):', '', '```json', JSON.stringify(cfg, null, 1), '```', '');
+  if (ad?.scripts) {
+    p(
+      'Adapter scripts (bench/adapter-latency.ts), wall time spawn → exit:',
+      '',
+      '| script | calls | p50 ms | p99 ms |',
+      '| --- | --- | --- | --- |',
+    );
+    for (const [k, d] of Object.entries(ad.scripts)) p(`| ${k} | ${d.calls} | ${d.p50} | ${d.p99} |`);
+    p('');
+  }
+  const tcp = r.extra.tcpProbe as string[] | undefined;
+  if (tcp) p('TCP_CHECK probe cost (bench/health-tcp-probe.ts):', '', '```', ...tcp, '```', '');
+  p(...vmSection(out));
+  p(...notRun(r));
+  p(...repeatability(r, prev, close, keep));
+  if (r.dataplane.failures.length + r.scale.failures.length + r.notes.length) {
+    p(
+      '## Failures and notes',
+      '',
+      ...[...r.dataplane.failures, ...r.scale.failures, ...r.notes].map((x) => `- ${x}`),
+      '',
+    );
+  }
+  writeFileSync(join(out, 'RESULTS.md'), `${L.join('\n')}\n`);
+}
+
+/** The lab VM's IPVS run, when vm-results.json exists (written by --vm). */
+function vmSection(out: string): string[] {
+  const file = join(out, 'vm-results.json');
+  if (!existsSync(file)) return [];
+  const vm = JSON.parse(readFileSync(file, 'utf8')) as PhaseResult & { wallSec: number; finishedAt?: string };
+  const when = (vm.finishedAt ?? statSync(file).mtime.toISOString()).slice(0, 16).replace('T', ' ');
+  const rounds = new Set(vm.samples.map((x) => x.round)).size;
+  const L = [
+    '## Data plane, lab VM (IPVS; emulated CPUs, ratios only)',
+    '',
+    `vm-results.json, ${when} UTC, ${rounds} round(s), ${Math.round(vm.wallSec)} s (\`npm run bench:vm\`, or \`npm run bench -- --vm\`). ` +
+      'The VM runs under TCG emulation on the same loaded host, so absolute rates are meaningless and even ratios ' +
+      'carry the emulator’s quirks. Topology: client → router → LAN (director, 2 real servers); DR and TUN replies bypass the director.',
+    '',
+  ];
+  const d = summarize(vm, 'close', 'haproxy-2').find((x) => x.id === 'direct');
+  if (d?.p99 && d.p99.median > 500) {
+    L.push(
+      `**Not evidence either way:** in this run the direct path itself had p99 ${fmt(d.p99.median)} ms and ` +
+        `${fmt(d.rps?.median)} new connections/s (second-long stalls, not diagnosed, under emulation on a host at load ~20 running ` +
+        'other VMs too). It shows that the harness drives IPVS NAT, DR and TUN with zero errors, not how they compare.',
+      '',
+    );
+  }
+  L.push('| candidate | mode | × direct | × HAProxy | errors |', '| --- | --- | --- | --- | --- |');
+  for (const mode of ['close', 'keepalive'] as const) {
+    for (const x of summarize(vm, mode, 'haproxy-2')) {
+      L.push(`| ${x.label} | ${mode} | ${fmtSpread(x.vsDirect)} | ${fmtSpread(x.vsHaproxy)} | ${x.errors} |`);
+    }
+  }
+  if (vm.failures.length) L.push('', ...vm.failures.map((f) => `- failed: ${f}`));
+  L.push('');
+  return L;
+}
+
+function notRun(r: Results): string[] {
+  return [
+    '## Not run here',
+    '',
+    ...(r.machine.ipvs === 'yes'
+      ? []
+      : [
+          '- **IPVS on this host**: the host kernel has no IPVS, so IPVS is not among the host candidates. Its data plane ' +
+            '(NAT, DR, TUN against direct and HAProxy) runs in the lab VM with `npm run bench -- --vm` (section above when ' +
+            'present); it takes about 10 more minutes under emulation, beyond the 20-minute budget of the plain command. ' +
+            'At scale (10,000 services) and the weight change were not run on IPVS.',
+        ]),
+    '- **Health-check CPU against keepalived** needs keepalived’s checker, which needs IPVS: run ' +
+      '`bench/health-scale.ts` in the lab VM (docs/health.md). Here only floatlb’s probe cost is measured.',
+    '- **VRRP failover against keepalived** is measured by the host tests (test/host/vrrp-failover.test.ts), not by ' +
+      "this command; the README's Measured table carries those figures (graceful 0.63 s vs keepalived 0.79 s; silenced 3.30 s vs 3.29 s).",
+    '- **Programming 10,000 × 8 against ipvsadm-restore** needs IPVS: bench/ipvs-program.ts in the lab VM (docs/ipvs.md).',
+    '',
+  ];
+}
+
+function withinTen(close: Row[], keep: Row[], prev: Results): { within: number; total: number } {
+  const pc = summarize(prev.dataplane, 'close');
+  const pk = summarize(prev.dataplane, 'keepalive');
+  let within = 0;
+  let total = 0;
+  for (const [rows, prows] of [
+    [close, pc],
+    [keep, pk],
+  ] as const) {
+    for (const x of rows) {
+      const y = prows.find((z) => z.id === x.id);
+      if (!x.rps || !y?.rps) continue;
+      total++;
+      if (Math.abs(x.rps.median / y.rps.median - 1) <= 0.1) within++;
+    }
+  }
+  return { within, total };
+}
+
+function repeatability(r: Results, prev: Results | null, close: Row[], keep: Row[]): string[] {
+  const out = ['## Repeatability and noise', ''];
+  const noisy = [
+    ...close.map((x) => [x, 'close'] as const),
+    ...keep.map((x) => [x, 'keep-alive'] as const),
+  ].filter(([x]) => relSpread(x.rps) > 0.2);
+  out.push(
+    noisy.length
+      ? `Figures whose rounds spread more than 20% of their median (req/s): ${noisy
+          .map(([x, m]) => `${x.label} ${m} (${Math.round(relSpread(x.rps) * 100)}%)`)
+          .join(
+            '; ',
+          )}. The load average over the samples was ${fmtSpread(spread(r.dataplane.samples.map((s) => s.load1)))}: ` +
+          'other people’s builds take CPU 0 (client and servers) and CPU 1 (load balancer) at random moments, which ' +
+          'moves absolute req/s; ratios within a round move less.'
+      : 'No req/s figure spread more than 20% of its median across rounds.',
+    '',
+  );
+  if (!prev || prev.smoke) {
+    out.push('No previous run to compare with (results-previous.json).', '');
+    return out;
+  }
+  const pc = summarize(prev.dataplane, 'close');
+  const pk = summarize(prev.dataplane, 'keepalive');
+  out.push(
+    `Against the previous run (${prev.startedAt.slice(0, 16).replace('T', ' ')} UTC, load ${prev.load.start.map((x) => x.toFixed(1)).join(', ')}):`,
+    '',
+    '| candidate | mode | req/s now | req/s before | Δ | × direct now | × direct before | Δ |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  let within = 0;
+  let total = 0;
+  for (const [rows, prows, m] of [
+    [close, pc, 'close'],
+    [keep, pk, 'keep-alive'],
+  ] as const) {
+    for (const x of rows) {
+      const y = prows.find((z) => z.id === x.id);
+      if (!x.rps || !y?.rps) continue;
+      const d = x.rps.median / y.rps.median - 1;
+      const dr = x.vsDirect && y.vsDirect ? x.vsDirect.median / y.vsDirect.median - 1 : Number.NaN;
+      total++;
+      if (Math.abs(d) <= 0.1) within++;
+      const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${Math.round(v * 100)}%` : '–');
+      out.push(
+        `| ${x.label} | ${m} | ${fmt(x.rps.median)} | ${fmt(y.rps.median)} | ${pct(d)} | ${fmt(x.vsDirect?.median)} | ${fmt(y.vsDirect?.median)} | ${pct(dr)} |`,
+      );
+    }
+  }
+  out.push('', `${within} of ${total} req/s medians are within 10% of the previous run.`, '');
+  return out;
+}
