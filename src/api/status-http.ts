@@ -174,9 +174,12 @@ export async function serveStatus(
         busy = false;
       }
     };
+    res.on('error', () => undefined);
     await push();
     const timer = setInterval(() => void push().catch(() => res.destroy()), 1000);
     res.on('close', () => clearInterval(timer));
+    // A viewer that goes away mid-write is normal, not an error of the director.
+    res.on('error', () => clearInterval(timer));
     return true;
   }
   return false;
