@@ -264,6 +264,7 @@ export interface VrrpInstance {
   trackInterface: TrackRef[];
   trackScript: TrackRef[];
   trackFile: TrackRef[];
+  trackProcess: TrackRef[];
   dontTrackPrimary: boolean;
   notifyMaster: ScriptRef | null;
   notifyBackup: ScriptRef | null;
@@ -301,12 +302,35 @@ export interface VrrpTrackFile {
   initFile: { value: number; overwrite: boolean } | null;
 }
 
+/** vrrp_track_process: how many running processes match, against a quorum. */
+export interface VrrpTrackProcess {
+  name: string;
+  /** The process name (comm), or argv[0] when matching the command line. */
+  process: string;
+  /** Parameters after the command; matched against the command line. */
+  params: string[];
+  /** null: parameters match exactly (when there are any). */
+  paramMatch: 'initial' | 'partial' | null;
+  /** The parameters are compared (there are some, or param_match asks for none). */
+  matchParams: boolean;
+  /** Match the command line (/proc/PID/cmdline) rather than the process name. */
+  fullCommand: boolean;
+  quorum: number;
+  quorumMax: number;
+  weight: number;
+  weightReverse: boolean;
+  /** ms to wait after the quorum is gained (fork_delay) or lost (terminate_delay). */
+  forkDelay: number;
+  terminateDelay: number;
+}
+
 export interface VrrpSyncGroup {
   name: string;
   group: string[];
   trackInterface: TrackRef[];
   trackScript: TrackRef[];
   trackFile: TrackRef[];
+  trackProcess: TrackRef[];
   notifyMaster: ScriptRef | null;
   notifyBackup: ScriptRef | null;
   notifyFault: ScriptRef | null;
@@ -357,6 +381,7 @@ export interface FloatlbConfig {
   globalDefs: GlobalDefs;
   vrrpScripts: VrrpScript[];
   vrrpTrackFiles: VrrpTrackFile[];
+  vrrpTrackProcesses: VrrpTrackProcess[];
   vrrpInstances: VrrpInstance[];
   vrrpSyncGroups: VrrpSyncGroup[];
   virtualServerGroups: VirtualServerGroup[];

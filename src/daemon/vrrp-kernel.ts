@@ -5,6 +5,7 @@ import type { FloatlbConfig, VrrpScript } from '../config/model.js';
 import { runScript, splitCommand } from '../health/script.js';
 import { checkScript } from '../health/script-security.js';
 import { resolveIdentity } from '../health/users.js';
+import { scanProcesses } from '../kernel/proc-scan.js';
 import type { Rtnl } from '../kernel/rtnetlink.js';
 import { logger } from '../util/log.js';
 import type { VrrpDeps } from '../vrrp/manager.js';
@@ -48,6 +49,7 @@ export function kernelVrrpDeps(
       });
       return r.code === 0 && !r.timedOut;
     },
+    listProcesses: (withCmdline) => scanProcesses(withCmdline),
     runGroupNotify(argv, script) {
       const c = config();
       let id: { uid: number; gid: number } | null;

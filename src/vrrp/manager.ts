@@ -1,5 +1,5 @@
 // Runs every vrrp_instance of the config: its speaker, track_interface,
-// track_script and track_file inputs, sync groups, and a role callback for
+// track_script, track_file and track_process inputs, sync groups, and a role callback for
 // whatever follows the VRRP state. A reload is applied by difference, per
 // instance (reload-plan.ts, track-plan.ts): nothing that did not change is
 // touched, so a reload moves no VIP its settings do not move.
@@ -13,6 +13,7 @@ import type { SpeakerStats } from './speaker.js';
 import { SyncGroups } from './sync-groups.js';
 import { type FileIo, FileTracker, nodeFileIo, trackFileEffect } from './track-file.js';
 import { type Binding, planTracks, type TrackPlan, type TrackSet, trackSet } from './track-plan.js';
+import { ProcessTracker, type ProcInfo } from './track-process.js';
 import { ScriptTracker } from './track-script.js';
 
 const log = logger('vrrp');
@@ -63,6 +64,10 @@ export interface VrrpDeps {
   fileIo?: FileIo;
   /** Poll period for track_file (default 500 ms). */
   filePollMs?: number;
+  /** The running processes, for track_process (argv only when asked for). */
+  listProcesses?(withCmdline: boolean): Promise<readonly ProcInfo[]>;
+  /** Scan period for track_process (default 500 ms). */
+  processPollMs?: number;
 }
 
 /** What one reload did, instance by instance (for the log and the tests). */
@@ -75,6 +80,9 @@ export class VrrpManager {
   private tracks: TrackSet;
   private readonly scripts = new Map<string, ScriptTracker>();
   private readonly files = new Map<string, FileTracker>();
+  private readonly procs = new Map<string, ProcessTracker>();
+  private procTimer: NodeJS.Timeout | null = null;
+  private scanning = false;
   private readonly links = new Map<string, boolean>();
   private linkTimer: NodeJS.Timeout | null = null;
   private readonly groups: SyncGroups;
@@ -86,7 +94,14 @@ export class VrrpManager {
     private readonly deps: VrrpDeps,
   ) {
     this.config = config;
-    this.tracks = { bindings: [], scripts: new Map(), files: new Map(), interfaces: new Set(), ignored: [] };
+    this.tracks = {
+      bindings: [],
+      scripts: new Map(),
+      files: new Map(),
+      processes: new Map(),
+      interfaces: new Set(),
+      ignored: [],
+    };
     this.groups = new SyncGroups(config.vrrpSyncGroups, {
       speaker: (name) => this.speakers.get(name),
       ...(deps.runGroupNotify ? { runNotify: deps.runGroupNotify } : {}),
@@ -150,6 +165,8 @@ export class VrrpManager {
     if (this.linkTimer) clearInterval(this.linkTimer);
     for (const t of this.scripts.values()) t.stop();
     for (const f of this.files.values()) f.stop();
+    if (this.procTimer) clearInterval(this.procTimer);
+    for (const p of this.procs.values()) p.stop();
     await Promise.all([...this.speakers.values()].map((s) => s.stop()));
   }
 
@@ -204,7 +221,10 @@ export class VrrpManager {
       this.swapping = false;
     }
     // A replaced script carries its result; a replaced file may read another value.
-    const renewed = new Set([...plan.files.replace, ...plan.files.start].map((x) => `file:${x.name}`));
+    const renewed = new Set([
+      ...[...plan.files.replace, ...plan.files.start].map((x) => `file:${x.name}`),
+      ...[...plan.processes.replace, ...plan.processes.start].map((x) => `process:${x.name}`),
+    ]);
     const changed = new Set(plan.bind);
     for (const b of next.bindings) {
       if (changed.has(b) || fresh.has(b.instance) || renewed.has(b.key)) this.apply(b);
@@ -244,6 +264,50 @@ export class VrrpManager {
       this.files.set(file.name, tracker);
       await tracker.start(this.deps.filePollMs ?? 500);
     }
+    await this.swapProcesses(plan);
+  }
+
+  /** Process trackers share one scan; a new one gets its first result before the speakers start. */
+  private async swapProcesses(plan: TrackPlan): Promise<void> {
+    for (const name of plan.processes.stop) {
+      this.procs.get(name)?.stop();
+      this.procs.delete(name);
+    }
+    for (const def of [...plan.processes.replace, ...plan.processes.start]) {
+      const old = this.procs.get(def.name);
+      old?.stop();
+      const tracker = new ProcessTracker(
+        def,
+        () => void this.scanProcesses(),
+        () => this.feed(`process:${def.name}`),
+        old?.up ?? null,
+      );
+      this.procs.set(def.name, tracker);
+    }
+    if (this.procTimer) clearInterval(this.procTimer);
+    this.procTimer = null;
+    if (!this.procs.size) return;
+    if (!this.deps.listProcesses) {
+      log.error('track_process needs a process list, and this VRRP runtime has none');
+      return;
+    }
+    await this.scanProcesses();
+    this.procTimer = setInterval(() => void this.scanProcesses(), this.deps.processPollMs ?? 500);
+  }
+
+  private async scanProcesses(): Promise<void> {
+    if (this.scanning || !this.procs.size || !this.deps.listProcesses) return;
+    this.scanning = true;
+    try {
+      const cmdline = [...this.procs.values()].some((p) => p.def.fullCommand || p.def.matchParams);
+      const list = await this.deps.listProcesses(cmdline);
+      const now = Date.now();
+      for (const p of this.procs.values()) p.observe(list, now);
+    } catch (e) {
+      log.error({ err: e }, 'process scan failed');
+    } finally {
+      this.scanning = false;
+    }
   }
 
   /** A tracked input changed: every instance bound to it hears the new result. */
@@ -274,6 +338,9 @@ export class VrrpManager {
         const e = trackFileEffect(value, b.weight);
         speaker.track(b.key, e.up, e.weight);
       }
+    } else if (kind === 'process') {
+      const up = this.procs.get(name)?.up;
+      if (up !== null && up !== undefined) speaker.track(b.key, b.invert ? !up : up, b.weight);
     }
   }
 

@@ -2,26 +2,40 @@
 // reload changes about them. A tracker whose definition is unchanged keeps
 // running with its state; a changed one is replaced and starts from the old
 // one's result, so only a different result can change a VRRP state.
-import type { FloatlbConfig, TrackRef, VrrpScript, VrrpTrackFile } from '../config/model.js';
+import type {
+  FloatlbConfig,
+  TrackRef,
+  VrrpScript,
+  VrrpTrackFile,
+  VrrpTrackProcess,
+} from '../config/model.js';
 
 /** One tracked input of one instance, as the speaker takes it (its track name and weight). */
 export interface Binding {
   readonly instance: string;
-  /** "script:NAME", "if:IFNAME" or "file:NAME". */
+  /** "script:NAME", "if:IFNAME", "file:NAME" or "process:NAME". */
   readonly key: string;
   readonly weight: number;
+  /** 'weight 0 reverse' of a process: down while the quorum is met. */
+  readonly invert?: boolean;
 }
 
 export interface TrackSet {
   readonly bindings: readonly Binding[];
   readonly scripts: ReadonlyMap<string, VrrpScript>;
   readonly files: ReadonlyMap<string, VrrpTrackFile>;
+  readonly processes: ReadonlyMap<string, VrrpTrackProcess>;
   readonly interfaces: ReadonlySet<string>;
   /** keepalived's rule: weighted tracking inside a sync group is ignored (with these warnings). */
   readonly ignored: readonly string[];
 }
 
-type Tracks = { trackInterface: TrackRef[]; trackScript: TrackRef[]; trackFile: TrackRef[] };
+type Tracks = {
+  trackInterface: TrackRef[];
+  trackScript: TrackRef[];
+  trackFile: TrackRef[];
+  trackProcess: TrackRef[];
+};
 
 /** An instance's own track refs plus those of the sync groups it belongs to. */
 function refsOf(config: FloatlbConfig, name: string, pick: (o: Tracks) => TrackRef[]): TrackRef[] {
@@ -34,6 +48,7 @@ export function trackSet(config: FloatlbConfig): TrackSet {
   const all: Binding[] = [];
   const scripts = new Map<string, VrrpScript>();
   const files = new Map<string, VrrpTrackFile>();
+  const processes = new Map<string, VrrpTrackProcess>();
   const interfaces = new Set<string>();
   for (const inst of config.vrrpInstances) {
     for (const t of refsOf(config, inst.name, (o) => o.trackInterface)) {
@@ -51,6 +66,13 @@ export function trackSet(config: FloatlbConfig): TrackSet {
       const weight = (t.weight ?? file.weight) * (t.reverse || file.weightReverse ? -1 : 1);
       all.push({ instance: inst.name, key: `file:${t.name}`, weight });
     }
+    for (const t of refsOf(config, inst.name, (o) => o.trackProcess)) {
+      const proc = config.vrrpTrackProcesses.find((p) => p.name === t.name);
+      if (!proc) continue;
+      const reverse = t.reverse || proc.weightReverse;
+      const weight = (t.weight ?? proc.weight) * (reverse ? -1 : 1) + 0; // + 0: no negative zero
+      all.push({ instance: inst.name, key: `process:${t.name}`, weight, invert: weight === 0 && reverse });
+    }
   }
   // Without sync_group_tracking_weight, a weight would let one member's
   // priority drift from the group's: keepalived drops such tracking.
@@ -59,7 +81,7 @@ export function trackSet(config: FloatlbConfig): TrackSet {
     const groups = config.vrrpSyncGroups.filter((g) => g.group.includes(b.instance));
     if (b.weight === 0 || !groups.length || groups.some((g) => g.globalTracking)) return true;
     const [kind, name] = [b.key.slice(0, b.key.indexOf(':')), b.key.slice(b.key.indexOf(':') + 1)];
-    const what = { if: 'interface', script: 'script', file: 'file' }[kind] ?? kind;
+    const what = { if: 'interface', script: 'script', file: 'file', process: 'process' }[kind] ?? kind;
     ignored.push(
       `(${b.instance}) ignoring tracked ${what} ${name} with weights due to SYNC group ${groups[0]!.name}`,
     );
@@ -69,9 +91,11 @@ export function trackSet(config: FloatlbConfig): TrackSet {
     const name = b.key.slice(b.key.indexOf(':') + 1);
     if (b.key.startsWith('script:')) scripts.set(name, config.vrrpScripts.find((x) => x.name === name)!);
     else if (b.key.startsWith('file:')) files.set(name, config.vrrpTrackFiles.find((x) => x.name === name)!);
+    else if (b.key.startsWith('process:'))
+      processes.set(name, config.vrrpTrackProcesses.find((x) => x.name === name)!);
     else interfaces.add(name);
   }
-  return { bindings, scripts, files, interfaces, ignored };
+  return { bindings, scripts, files, processes, interfaces, ignored };
 }
 
 export interface SourcePlan<T> {
@@ -96,6 +120,7 @@ function planSources<T extends { name: string }>(
 export interface TrackPlan {
   readonly scripts: SourcePlan<VrrpScript>;
   readonly files: SourcePlan<VrrpTrackFile>;
+  readonly processes: SourcePlan<VrrpTrackProcess>;
   /** New bindings, and bindings whose weight changed. */
   readonly bind: readonly Binding[];
   /** Bindings that are gone. */
@@ -109,7 +134,11 @@ export function planTracks(a: TrackSet, b: TrackSet): TrackPlan {
   return {
     scripts: planSources(a.scripts, b.scripts),
     files: planSources(a.files, b.files),
-    bind: b.bindings.filter((x) => old.get(id(x))?.weight !== x.weight),
+    processes: planSources(a.processes, b.processes),
+    bind: b.bindings.filter((x) => {
+      const o = old.get(id(x));
+      return o?.weight !== x.weight || !o.invert !== !x.invert;
+    }),
     unbind: a.bindings.filter((x) => !next.has(id(x))),
   };
 }

@@ -6,6 +6,7 @@ import { type Environment, Reader, type Table } from '../values.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
 import { readTrackFile } from './track-file.js';
+import { readTrackProcess } from './track-process.js';
 import { readSyncGroup, readVrrpInstance, readVrrpScript } from './vrrp.js';
 import { readVirtualServerGroup } from './vsg.js';
 
@@ -14,8 +15,6 @@ const IGNORED_TOP = [
   'static_ipaddress',
   'static_rules',
   'static_track_group',
-  'track_process',
-  'vrrp_track_process',
   'linkbeat_interfaces',
   'garp_group',
   'bfd_instance',
@@ -43,6 +42,7 @@ export class ConfigBuilder {
     globalDefs: defaultGlobalDefs(),
     vrrpScripts: [],
     vrrpTrackFiles: [],
+    vrrpTrackProcesses: [],
     vrrpInstances: [],
     vrrpSyncGroups: [],
     virtualServerGroups: [],
@@ -71,6 +71,7 @@ export class ConfigBuilder {
       vrrp_script: push(config.vrrpScripts, (n) => readVrrpScript(r, n)),
       track_file: push(config.vrrpTrackFiles, (n) => readTrackFile(r, n)),
       vrrp_track_file: push(config.vrrpTrackFiles, (n) => readTrackFile(r, n)),
+      vrrp_track_process: push(config.vrrpTrackProcesses, (n) => readTrackProcess(r, n)),
       vrrp_instance: push(config.vrrpInstances, (n) =>
         readVrrpInstance(r, n, { version: g.vrrpVersion, garp: g.garp }),
       ),
@@ -129,6 +130,7 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
     tree.filter((n) => n.name.text === kind && n.children !== null)[i] ?? tree[0]!;
   const scripts = new Set(config.vrrpScripts.map((s) => s.name));
   const trackFiles = new Set(config.vrrpTrackFiles.map((f) => f.name));
+  const trackProcs = new Set(config.vrrpTrackProcesses.map((p) => p.name));
   const instances = new Map<string, number>();
   const vrids = new Map<string, string>();
   config.vrrpInstances.forEach((v, i) => {
@@ -149,12 +151,20 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
       if (!trackFiles.has(t.name))
         sink.warning(at, `vrrp_instance ${v.name} tracks unknown track_file ${t.name}`);
     }
+    for (const t of v.trackProcess) {
+      if (!trackProcs.has(t.name))
+        sink.warning(at, `vrrp_instance ${v.name} tracks unknown vrrp_track_process ${t.name}`);
+    }
   });
   config.vrrpSyncGroups.forEach((s, i) => {
     const node = nodeFor('vrrp_sync_group', i);
     for (const member of s.group) {
       if (!instances.has(member))
         sink.warning(node.name, `vrrp_sync_group ${s.name}: no vrrp_instance ${member}`);
+    }
+    for (const t of s.trackProcess) {
+      if (!trackProcs.has(t.name))
+        sink.warning(node.name, `vrrp_sync_group ${s.name} tracks unknown vrrp_track_process ${t.name}`);
     }
   });
   const groups = new Set(config.virtualServerGroups.map((g) => g.name));

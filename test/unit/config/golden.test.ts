@@ -106,13 +106,13 @@ describe('model and diagnostics stay identical', () => {
     expect(r.diagnostics.length).toBeGreaterThan(100);
     expect(r.config!.virtualServers.length).toBeGreaterThan(500);
     // Changed on purpose: BFD_CHECK is refused, FILE_CHECK's weight defaults to the track_file's.
-    expect(digest(r)).toBe('c619f607f0897e69f93a75efa11f3a51f79b72a2be45a0a17c3e350ae2d158eb');
+    expect(digest(r)).toBe('ddec58b28487f92749eda95f04ee230aed92e7ab7635add8dcce3f98ad202315');
   });
 
   test('the benchmark config, 300 x 8', () => {
     const r = parse(generateConfig(300, 8));
     expect(r.ok).toBe(true);
-    expect(digest(r)).toBe('907ae1740986b558f0ea43e71b9e0c8847841bce4c95c588a83037d7a846eccb');
+    expect(digest(r)).toBe('2e6190dc1f905029809188a26da81352a3384ebe382abc98f34a756fe6318dd8');
   });
 
   const FIXTURES = new URL('../../fixtures/config/', import.meta.url).pathname;
@@ -135,50 +135,50 @@ describe('model and diagnostics stay identical', () => {
     all.sort();
     expect(all).toMatchInlineSnapshot(`
       [
-        "/README.md 5fa218823673332d",
-        "/keepalived.conf.HTTP_GET.port 7bbe5e529fa31590",
-        "/keepalived.conf.IPv6 df405f1eec38726a",
-        "/keepalived.conf.PING_CHECK 8e572022c129645e",
-        "/keepalived.conf.SMTP_CHECK 02add60389f848df",
-        "/keepalived.conf.fwmark de0f804f18c852ea",
-        "/keepalived.conf.inhibit 3a4f6fe665c8b96d",
-        "/keepalived.conf.misc_check e559fcd0b60ab1aa",
-        "/keepalived.conf.quorum 9580b3832c43d450",
-        "/keepalived.conf.sample 08cd207bcd2dffeb",
-        "/keepalived.conf.status_code b448f97c5bff83dd",
-        "/keepalived.conf.track_interface 6b2c72e0593c05b4",
-        "/keepalived.conf.virtualhost 1ce9834c8bdd017c",
-        "/keepalived.conf.vrrp 445944942c7fc532",
-        "/keepalived.conf.vrrp.localcheck 79734d81e86f22bf",
-        "/keepalived.conf.vrrp.routes 5a999ad57237c695",
-        "/keepalived.conf.vrrp.scripts b0c646fdb0c8da6e",
-        "/keepalived.conf.vrrp.static_ipaddress 4635e5fde453d616",
-        "/keepalived.conf.vrrp.sync d6a623e68c7412f6",
-        "agreement/bad-address.conf cae5824eac5c3be8",
-        "agreement/bad-bool.conf 5be8252a94ed2e0f",
-        "agreement/bad-extra-brace.conf 7479f4ee78537c50",
-        "agreement/bad-includea.conf b3df80e996544391",
-        "agreement/bad-missing-brace.conf d66f1bcbcca1da3f",
-        "agreement/bad-no-interface.conf 4faf6809187dc3fb",
-        "agreement/bad-no-vrid.conf e6f5b81a6559bb51",
-        "agreement/bad-priority.conf 46e5dbecf7815e58",
-        "agreement/bad-scheduler.conf 664b08885de8794a",
-        "agreement/bad-status.conf 01ed0f2136409b6c",
-        "agreement/bad-timer.conf 441c4f630bed59e8",
-        "agreement/bad-vrid.conf 6719112c32213afa",
-        "agreement/bad-weight.conf 41fce4e26617a6e5",
-        "agreement/ok-brace-next-line.conf c355c0ec79b4491c",
-        "agreement/ok-conditional.conf e24a033044a55723",
-        "agreement/ok-extension.conf 548865f0be8189ab",
-        "agreement/ok-lvs-dr.conf 42f6ee6d23efb680",
-        "agreement/ok-noncanonical.conf 05f9aefeae8a1190",
-        "agreement/ok-one-line-block.conf 473a89df2cb64b9c",
-        "agreement/ok-seq.conf 9a3e6fe48cc64e30",
-        "agreement/ok-vrrp.conf 3388adcf2116f4f2",
-        "seed-001-lvs-dr.conf 557b7b3b18549a94",
-        "seed-003-haproxy-backup.conf 9f72628d19378bf5",
-        "seed-003-haproxy-master.conf 9c70c29e9478748e",
-        "seed-004-nginx-master.conf 355836bd72de615e",
+        "/README.md 9d4b554534f09c2c",
+        "/keepalived.conf.HTTP_GET.port 296bdddf8c08200f",
+        "/keepalived.conf.IPv6 91c361d3e14207a3",
+        "/keepalived.conf.PING_CHECK bd5ef300d6aac475",
+        "/keepalived.conf.SMTP_CHECK 494f250655491660",
+        "/keepalived.conf.fwmark c41991795e03f0b5",
+        "/keepalived.conf.inhibit d31056f8a64c9ca3",
+        "/keepalived.conf.misc_check aff1cdc2f167a6a9",
+        "/keepalived.conf.quorum a3e1b102970aee4f",
+        "/keepalived.conf.sample 7ae428f05c525c68",
+        "/keepalived.conf.status_code 20fc2a586c5d1d1e",
+        "/keepalived.conf.track_interface 907d6b6c40e349d5",
+        "/keepalived.conf.virtualhost eefae8809ecbd30f",
+        "/keepalived.conf.vrrp 9502954785971810",
+        "/keepalived.conf.vrrp.localcheck 37719421ac0559bd",
+        "/keepalived.conf.vrrp.routes 29cfa5f63332a4bf",
+        "/keepalived.conf.vrrp.scripts ecabd5c8c874d4ad",
+        "/keepalived.conf.vrrp.static_ipaddress 99f63794b0317055",
+        "/keepalived.conf.vrrp.sync 7b3bb138ee8ca80e",
+        "agreement/bad-address.conf a63f70f324e1d2fc",
+        "agreement/bad-bool.conf 8f11b803520e3945",
+        "agreement/bad-extra-brace.conf bb1629038e9f3c39",
+        "agreement/bad-includea.conf b961b416eda542fc",
+        "agreement/bad-missing-brace.conf 924a1853e4079a45",
+        "agreement/bad-no-interface.conf 2adcf8e09b3ecc98",
+        "agreement/bad-no-vrid.conf 6f766dbc3cade2c3",
+        "agreement/bad-priority.conf 9491366bf4ba4457",
+        "agreement/bad-scheduler.conf 3870e36c0ea1d678",
+        "agreement/bad-status.conf 63185f584f0e1495",
+        "agreement/bad-timer.conf 3abaa7301768d27e",
+        "agreement/bad-vrid.conf e0c893c42b8b884c",
+        "agreement/bad-weight.conf 925700dad4e89169",
+        "agreement/ok-brace-next-line.conf 6f3e798c3dc75d8b",
+        "agreement/ok-conditional.conf 84e88cc1dbad7d2a",
+        "agreement/ok-extension.conf fefc54c2bc71ecf0",
+        "agreement/ok-lvs-dr.conf b3f8d3df132db701",
+        "agreement/ok-noncanonical.conf 6ed4fd0fe7a101fd",
+        "agreement/ok-one-line-block.conf 77218a728c1b1e34",
+        "agreement/ok-seq.conf 87d8701dc7ad8d49",
+        "agreement/ok-vrrp.conf 415af1519ebf4e30",
+        "seed-001-lvs-dr.conf 6e0aeb3624013578",
+        "seed-003-haproxy-backup.conf d5c49e3b1fc5aa90",
+        "seed-003-haproxy-master.conf 49cef21b675696cf",
+        "seed-004-nginx-master.conf 54118a44a1c86e98",
       ]
     `);
   });

@@ -118,6 +118,7 @@ describe('planTracks', () => {
     expect(planTracks(a, tracks(CONF('/bin/true', 'weight -60')))).toEqual({
       scripts: { start: [], replace: [], stop: [] },
       files: { start: [], replace: [], stop: [] },
+      processes: { start: [], replace: [], stop: [] },
       bind: [],
       unbind: [],
     });

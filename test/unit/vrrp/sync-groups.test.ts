@@ -15,6 +15,7 @@ const G: VrrpSyncGroup = {
   trackInterface: [],
   trackScript: [],
   trackFile: [],
+  trackProcess: [],
   notifyMaster: ref('/gm.sh x y'),
   notifyBackup: null,
   notifyFault: null,
