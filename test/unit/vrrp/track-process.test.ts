@@ -216,4 +216,36 @@ describe('VrrpManager with track_process', () => {
     expect(tracks.get('VI_1')!.at(-1)).toEqual(['process:must', false, 0]);
     await m.stop();
   });
+
+  it('a reload that changes a tracker swaps it without a new result; a removed one is unbound', async () => {
+    vi.useFakeTimers();
+    const calls: string[] = [];
+    const procs = [proc('fltweb'), proc('fltweb'), proc('haproxy', '/usr/sbin/haproxy', '-f', '/etc/h.cfg')];
+    const m = new VrrpManager(parseConfigText(CONF, { file: 'p.conf' }).config!, {
+      createSpeaker: async (s) =>
+        ({
+          machine: { state: 'BACKUP', priority: 150, master: null, stats: {}, faultedBy: () => [] },
+          stats: {},
+          start() {},
+          async stop() {},
+          track: (n: string, up: boolean, w: number) => void calls.push(`${s.name} ${n} ${up} ${w}`),
+          untrack: (n: string) => void calls.push(`${s.name} untrack ${n}`),
+          sync() {},
+          reconfigure() {},
+        }) as unknown as SpeakerHandle,
+      linkUp: async () => true,
+      runTrackScript: async () => true,
+      listProcesses: async () => procs,
+    });
+    await m.start();
+    calls.length = 0;
+    // A longer delay for web, and must no longer tracked by VI_1.
+    const next = CONF.replace('delay 1.5', 'delay 3').replace('    web\n    must\n', '    web\n');
+    await m.update(parseConfigText(next, { file: 'p.conf' }).config!);
+    await vi.advanceTimersByTimeAsync(2000);
+    // The replaced tracker is fed its carried result once (same value), nothing moves.
+    expect(calls.filter((c) => c.includes('false'))).toEqual([]);
+    expect(calls).toContain('VI_1 untrack process:must');
+    await m.stop();
+  });
 });
