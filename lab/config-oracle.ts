@@ -37,6 +37,9 @@ export function verdictOf(rc: number, output: string): Verdict {
   return 'refuse';
 }
 
+/** The config id both keepalived and floatlb are given for the corpus. */
+export const CONFIG_ID = 'corpus';
+
 const IFNAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,14}$/;
 const KERNEL_OWNED = new Set(['lo', 'all', 'default', 'any']);
 
@@ -85,7 +88,8 @@ export function keepalivedCheck(file: string, nsName: string): { rc: number; out
       }
     });
     const p = (n: string) => join(run, n);
-    const args = ['netns', 'exec', ns.name, 'keepalived', '-t', '-l', '-D', '-f', file];
+    // A fixed config id, so @id lines do not depend on the host name.
+    const args = ['netns', 'exec', ns.name, 'keepalived', '-t', '-l', '-D', '-i', CONFIG_ID, '-f', file];
     args.push('-p', p('k.pid'), '-r', p('v.pid'), '-c', p('c.pid'), '-b', p('b.pid'));
     const res = spawnSync('ip', args, { encoding: 'utf8', timeout: 60_000, cwd: run });
     return { rc: res.status ?? -1, output: `${res.stdout}${res.stderr}` };

@@ -178,7 +178,7 @@ export function readGlobalDefs(r: Reader, node: ConfigNode, g: GlobalDefs): void
       g.lvsSyncDaemon = readSyncDaemon(r, n);
     },
     lvs_flush: (n) => {
-      g.lvsFlush = r.bool(n) ?? g.lvsFlush;
+      g.lvsFlush = r.flag(n);
     },
     lvs_flush_on_stop: () => {
       g.lvsFlushOnStop = true;

@@ -33,8 +33,10 @@ export function readTrackFile(r: Reader, node: ConfigNode): VrrpTrackFile | null
     'track_file',
   );
   if (!f.file) {
-    r.sink.error(node.name, `track_file ${f.name} has no file`);
-    return null;
+    return r.dropped(
+      node.name,
+      `track_file ${f.name} has no file: dropped, as keepalived does; instances that track it ignore it`,
+    );
   }
   return f;
 }

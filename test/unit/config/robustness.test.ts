@@ -91,7 +91,7 @@ describe('mutated samples', () => {
     );
   }, 120_000);
 
-  test('unbalanced braces always produce an error', () => {
+  test('unbalanced braces always produce a warning at a brace, as in keepalived', () => {
     fc.assert(
       fc.property(fc.constantFrom(...texts), fc.nat(), fc.boolean(), (text, pos, open) => {
         const lines = text.split('\n');
@@ -99,8 +99,9 @@ describe('mutated samples', () => {
         lines.splice(i, 0, open ? 'extra_block {' : '}');
         const r = parseConfigText(lines.join('\n'), { file: 'b.conf', configId: 'x', ...noFiles });
         wellFormed(r);
-        expect(r.ok).toBe(false);
-        expect(r.diagnostics.some((d) => /never closed|extra '}'/.test(d.message))).toBe(true);
+        expect(
+          r.diagnostics.some((d) => d.severity === 'warning' && /never closed|extra '}'/.test(d.message)),
+        ).toBe(true);
       }),
       { numRuns: 200 },
     );
