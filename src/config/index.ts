@@ -9,8 +9,8 @@ import { TreeBuilder } from './parser.js';
 import { Preprocessor, type SourceAccess } from './preprocess.js';
 import type { Environment, TableObserver } from './values.js';
 
-export type { Diagnostic, Severity } from './diagnostics.js';
 export { keywordRow, renderCompatMarkdown } from './compat.js';
+export type { Diagnostic, Severity } from './diagnostics.js';
 export { formatDiagnostic } from './diagnostics.js';
 export type * from './model.js';
 export { FLOATLB_CONFIG_ID } from './preprocess.js';

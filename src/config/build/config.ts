@@ -13,8 +13,6 @@ import { readVirtualServerGroup } from './vsg.js';
 const IGNORED_TOP = [
   'static_ipaddress',
   'static_rules',
-  'static_track_group',
-  'track_process',
   'vrrp_track_process',
   'linkbeat_interfaces',
   'garp_group',
@@ -27,8 +25,6 @@ const IGNORED_TOP = [
   'use_pid_dir',
   'linkbeat_use_polling',
   'child_wait_time',
-  'vrrp_gna_interval',
-  'vrrp_garp_interval',
 ];
 
 const DEFERRED = new Set(['global_defs', 'vrrp_instance', 'vrrp_sync_group']);

@@ -30,7 +30,7 @@ export function readTrackFile(r: Reader, node: ConfigNode): VrrpTrackFile | null
         f.initFile = { value, overwrite };
       },
     },
-    'track_file',
+    node.name.text,
   );
   if (!f.file) {
     return r.dropped(
