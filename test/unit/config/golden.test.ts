@@ -106,13 +106,13 @@ describe('model and diagnostics stay identical', () => {
     const r = parse(mixedConfig(600));
     expect(r.diagnostics.length).toBeGreaterThan(100);
     expect(r.config!.virtualServers.length).toBeGreaterThan(500);
-    expect(digest(r)).toBe('f9b996341876d8fd0e413a2f289e7223f3265da238a7873c5b62c76f4b48d7f0');
+    expect(digest(r)).toBe('f39ca622a2c6b186e917ae817215c56e7beb0084ccf83b9621adcee70105a24a');
   });
 
   test('the benchmark config, 300 x 8', () => {
     const r = parse(generateConfig(300, 8));
     expect(r.ok).toBe(true);
-    expect(digest(r)).toBe('6a208352ab736b2655648e3e44bb4923c3d9236e572f68e0bd5e8f1439814e39');
+    expect(digest(r)).toBe('d2c6aedcc3361910a4584b5193eb740b4a68abd15685b1c14fca472721f8ecd8');
   });
 
   const FIXTURES = new URL('../../fixtures/config/', import.meta.url).pathname;
@@ -136,18 +136,18 @@ describe('model and diagnostics stay identical', () => {
     expect(all).toMatchInlineSnapshot(`
       [
         "/README.md 8dac536bfa5788f2",
-        "/keepalived.conf.HTTP_GET.port 84c90defedd0b777",
-        "/keepalived.conf.IPv6 dd256f48a2c31bbe",
-        "/keepalived.conf.PING_CHECK 85eb6fac40884b6f",
-        "/keepalived.conf.SMTP_CHECK 254217df3263c32b",
-        "/keepalived.conf.fwmark 81e31860b3336348",
-        "/keepalived.conf.inhibit d2c97625d92de519",
-        "/keepalived.conf.misc_check 64f348613ee8865e",
-        "/keepalived.conf.quorum 3ed3c18833c00925",
-        "/keepalived.conf.sample 547de5c1d29f530e",
-        "/keepalived.conf.status_code 78de1f79d8688855",
+        "/keepalived.conf.HTTP_GET.port ff54b8b6910f22b6",
+        "/keepalived.conf.IPv6 88348b785166f61f",
+        "/keepalived.conf.PING_CHECK 49742ebb6febb249",
+        "/keepalived.conf.SMTP_CHECK f6e1102e17e9a1ca",
+        "/keepalived.conf.fwmark 7e34a5c7e660f6cf",
+        "/keepalived.conf.inhibit 7d43c73d0ca13c7e",
+        "/keepalived.conf.misc_check ca7e1377e1a44665",
+        "/keepalived.conf.quorum b9fd763885b51d25",
+        "/keepalived.conf.sample c5420df72bc8546d",
+        "/keepalived.conf.status_code 4f7aaf7e1617b24e",
         "/keepalived.conf.track_interface 7c720302847e6ba5",
-        "/keepalived.conf.virtualhost 373b57320506381b",
+        "/keepalived.conf.virtualhost 15e93bf08f47e93d",
         "/keepalived.conf.vrrp 2ecd9acbb58d9ba8",
         "/keepalived.conf.vrrp.localcheck 79734d81e86f22bf",
         "/keepalived.conf.vrrp.routes 34f11299fd7f9c92",
@@ -155,26 +155,27 @@ describe('model and diagnostics stay identical', () => {
         "/keepalived.conf.vrrp.static_ipaddress 4b5f1c2cc5c707cc",
         "/keepalived.conf.vrrp.sync 58e9ded43cb958aa",
         "agreement/bad-address.conf 60a2cceae41360c3",
-        "agreement/bad-bool.conf a25a4165a04069a2",
+        "agreement/bad-bool.conf 00dbfb54b0efbbf6",
         "agreement/bad-extra-brace.conf 9510aca1626b897d",
         "agreement/bad-includea.conf a9d0cd0367fc1ee4",
         "agreement/bad-missing-brace.conf 6604fb1f602ed562",
         "agreement/bad-no-interface.conf 95e5fd75efa562c2",
         "agreement/bad-no-vrid.conf 7a10cd5b5e4d2e7b",
         "agreement/bad-priority.conf 6600da998a5540c1",
-        "agreement/bad-scheduler.conf 945c893eba8bad0e",
-        "agreement/bad-status.conf e69a3650801ba638",
-        "agreement/bad-timer.conf e47c92a63703c2cf",
+        "agreement/bad-scheduler.conf 0e24aa4c9259fbbb",
+        "agreement/bad-status.conf f866967c5e7b5188",
+        "agreement/bad-timer.conf 5816070e362ef447",
         "agreement/bad-vrid.conf 42c728dac4a82145",
-        "agreement/bad-weight.conf 74cffac2b2f534ee",
+        "agreement/bad-weight.conf 153d8f7a938c42a9",
         "agreement/ok-brace-next-line.conf 5aca14a0c108f21f",
         "agreement/ok-conditional.conf e24a033044a55723",
-        "agreement/ok-extension.conf 556219f1992d8fca",
-        "agreement/ok-lvs-dr.conf 04e9eb12d61e4105",
-        "agreement/ok-one-line-block.conf 3cd07dce2cfb9891",
+        "agreement/ok-extension.conf 548865f0be8189ab",
+        "agreement/ok-lvs-dr.conf e1bcc4a3b756400a",
+        "agreement/ok-noncanonical.conf 05f9aefeae8a1190",
+        "agreement/ok-one-line-block.conf 473a89df2cb64b9c",
         "agreement/ok-seq.conf 9a3e6fe48cc64e30",
         "agreement/ok-vrrp.conf 3388adcf2116f4f2",
-        "seed-001-lvs-dr.conf dc8724989f5d8e46",
+        "seed-001-lvs-dr.conf 09db4d20bc6bd5a4",
         "seed-003-haproxy-backup.conf 677ffb01769e464e",
         "seed-003-haproxy-master.conf 9af6142b9477b1a7",
         "seed-004-nginx-master.conf fa1945a3480e3a54",
