@@ -124,7 +124,15 @@ export class Preprocessor {
     return true;
   }
 
-  private processLine(text: string, frame: Frame, line: number, depth: number, physical: boolean): void {
+  /** chain: the definitions being expanded on the way to this line, so a cycle is caught at once. */
+  private processLine(
+    text: string,
+    frame: Frame,
+    line: number,
+    depth: number,
+    physical: boolean,
+    chain: readonly string[] = [],
+  ): void {
     let body = text.trim();
     if (body === '') return;
     const at = { file: frame.file, line, column: text.indexOf(body[0]!) + 1 };
@@ -166,17 +174,19 @@ export class Preprocessor {
             return false;
           }
           this.defs.set(name, value);
-          this.processLine(rest, frame, line, depth + 1, false);
+          this.processLine(rest, frame, line, depth + 1, false, chain);
           return true;
         },
       });
       return;
     }
     if (body.includes('$')) {
-      const replaced = this.substitute(body, frame, at);
+      const used: string[] = [];
+      const replaced = this.substitute(body, frame, at, chain, used);
       if (replaced === null) return;
       if (replaced !== body) {
-        for (const part of replaced.split('\n')) this.processLine(part, frame, line, depth + 1, false);
+        const next = used.length ? [...chain, ...used] : chain;
+        for (const part of replaced.split('\n')) this.processLine(part, frame, line, depth + 1, false, next);
         return;
       }
     }
@@ -231,7 +241,13 @@ export class Preprocessor {
   }
 
   /** One round of replacement of $NAME / ${NAME}; callers re-process the result. */
-  private substitute(text: string, frame: Frame, at: Position): string | null {
+  private substitute(
+    text: string,
+    frame: Frame,
+    at: Position,
+    chain: readonly string[] = [],
+    used: string[] = [],
+  ): string | null {
     let out = '';
     let i = 0;
     while (i < text.length) {
@@ -258,7 +274,13 @@ export class Preprocessor {
         // Unbraced references count only when followed by whitespace, ',', ')' or the end, as in keepalived.
         if (end < text.length && !/[\s,)]/.test(text[end]!)) name = '';
       }
-      const value = name ? this.lookup(name, frame, braced) : null;
+      let value = name ? this.lookup(name, frame, braced) : null;
+      if (value !== null && chain.includes(name)) {
+        // A definition that reaches itself would expand without end (and exponentially
+        // through loops): refused, and left as written.
+        this.sink.error(at, `$${name} refers to itself (${[...chain, name].join(' -> ')}): not expanded`);
+        value = null;
+      } else if (value !== null && this.defs.has(name)) used.push(name);
       if (value === null) out += text.slice(dollar, end);
       else out += value;
       i = end;

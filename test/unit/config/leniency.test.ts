@@ -161,6 +161,14 @@ describe('refused where keepalived refuses', () => {
   });
 });
 
+test('auth_type with no value after an AH one: a positioned error, not a TypeError', () => {
+  const r = parse(instance(' authentication {\n  auth_type AH\n  auth_type\n }'));
+  expect(r.ok).toBe(false);
+  expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([
+    expect.objectContaining({ line: 6, column: 3 }),
+  ]);
+});
+
 describe('config check', () => {
   test('summarises the keywords parsed but not acted on; --strict refuses on any warning', () => {
     const r = parse(
