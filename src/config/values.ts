@@ -61,7 +61,8 @@ export class Reader {
   private checkKeyword(child: ConfigNode, label: string, known: boolean): void {
     const row = keywordRow(label, child.name.text);
     if (row?.[2] === 'unsupported') this.sink.unsupported(child.name, row[1], unsupportedMessage(row));
-    else if (row?.[2] === 'refused') this.sink.error(child.name, `${row[1]} is refused: ${row[3]}`);
+    // A handler that refuses says why itself; a refused keyword without one is refused here.
+    else if (row?.[2] === 'refused' && !known) this.sink.error(child.name, `${row[1]} is refused: ${row[3]}`);
     else if (!known) this.sink.warning(child.name, `unknown keyword '${child.name.text}' in ${label}`);
   }
 

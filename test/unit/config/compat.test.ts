@@ -194,12 +194,18 @@ describe('every "parsed, not supported" keyword is warned at its position', () =
     expect(d.message).toContain('is parsed but not acted on by floatlb');
   });
 
-  test('auth_type AH: warned at the value, as it sends no authentication', () => {
+  test('refused keywords: auth_type AH and BFD_CHECK are errors at their position', () => {
     const text =
       'vrrp_instance V {\n interface eth0\n virtual_router_id 1\n authentication {\n  auth_type AH\n }\n}\n';
     const r = parseConfigText(text, { file: 'a.conf', configId: 'x', ...noFiles });
-    expect(r.diagnostics).toContainEqual(
-      expect.objectContaining({ unsupported: 'auth_type AH', line: 5, column: 13, severity: 'warning' }),
-    );
+    expect(r.ok).toBe(false);
+    expect(r.diagnostics).toContainEqual(expect.objectContaining({ line: 5, severity: 'error' }));
+    const refused = KEYWORD_ROWS.filter((x) => x[2] === 'refused').map((x) => `${x[0]} ${x[1]}`);
+    expect(refused).toContain('real_server BFD_CHECK');
+    const bfd =
+      'virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n  BFD_CHECK {\n   name b\n  }\n }\n}\n';
+    const b = parseConfigText(bfd, { file: 'b.conf', configId: 'x', ...noFiles });
+    expect(b.ok).toBe(false);
+    expect(b.diagnostics).toContainEqual(expect.objectContaining({ line: 4, severity: 'error' }));
   });
 });

@@ -161,8 +161,8 @@ describe('refused where keepalived refuses', () => {
   });
 });
 
-test('auth_type with no value after an AH one: a positioned error, not a TypeError', () => {
-  const r = parse(instance(' authentication {\n  auth_type AH\n  auth_type\n }'));
+test('auth_type with no value: a positioned error, not a TypeError', () => {
+  const r = parse(instance(' authentication {\n  auth_type PASS\n  auth_type\n }'));
   expect(r.ok).toBe(false);
   expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([
     expect.objectContaining({ line: 6, column: 3 }),
@@ -172,13 +172,13 @@ test('auth_type with no value after an AH one: a positioned error, not a TypeErr
 describe('config check', () => {
   test('summarises the keywords parsed but not acted on; --strict refuses on any warning', () => {
     const r = parse(
-      'global_defs {\n vrrp_strict\n lvs_timeouts tcp 10\n}\n' +
+      'global_defs {\n vrrp_strict\n vrrp_garp_interval 1\n}\n' +
         instance(' use_vmac\n smtp_alert\n use_vmac'),
     );
     const report = checkReport('k.conf', r);
     expect(report.exitCode).toBe(0);
     expect(report.lines.at(-1)).toBe(
-      '4 keywords parsed but not acted on: vrrp_strict, lvs_timeouts, use_vmac, smtp_alert (see docs/compat.md)',
+      '4 keywords parsed but not acted on: vrrp_strict, vrrp_garp_interval, use_vmac, smtp_alert (see docs/compat.md)',
     );
     const strict = checkReport('k.conf', r, true);
     expect(strict.exitCode).toBe(1);
