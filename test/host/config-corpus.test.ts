@@ -13,6 +13,7 @@ import {
   oracleEntry,
 } from '../../lab/config-oracle.js';
 import { checkReport } from '../../src/cli/commands/config.js';
+import { KEYWORD_ROWS } from '../../src/config/compat.js';
 import { loadConfigSync } from '../../src/config/index.js';
 import { testRunId } from '../support/netns.js';
 import { requireRoot, requireTool } from '../support/require.js';
@@ -32,6 +33,10 @@ const sources = new Map(
     }),
 );
 
+const REFUSED = KEYWORD_ROWS.filter((r) => r[2] === 'refused').map((r) => r[1]);
+const byRefusedKeyword = (line: string): boolean =>
+  REFUSED.some((k) => line.split(': error: ')[1]?.startsWith(`${k} `));
+
 describe('config corpus', () => {
   test('every file has its source and its recorded verdict', () => {
     expect(files.length).toBeGreaterThanOrEqual(60);
@@ -42,10 +47,18 @@ describe('config corpus', () => {
 
   test('floatlb config check gives keepalived 2.2.7 its verdict on every file', () => {
     const differ: string[] = [];
+    const documented: string[] = [];
     for (const f of files) {
       const path = join(CORPUS_DIR, f);
       const ours = checkReport(path, loadConfigSync(path, { configId: CONFIG_ID }));
       const verdict = ours.exitCode === 0 ? 'accept' : 'refuse';
+      // A refusal the keyword table documents (status refused, e.g. auth_type AH) is deliberate:
+      // counted and printed, not hidden, but not an accidental disagreement.
+      const errors = ours.lines.filter((l) => l.includes(': error: '));
+      if (verdict === 'refuse' && oracle[f]!.verdict === 'accept' && errors.every(byRefusedKeyword)) {
+        documented.push(`${f}: ${errors[0]}`);
+        continue;
+      }
       if (verdict !== oracle[f]!.verdict) {
         const why = ours.lines.filter((l) => l.includes(': error: ')).slice(0, 2);
         differ.push(
@@ -57,7 +70,9 @@ describe('config corpus', () => {
     const summary =
       `corpus: ${files.length} files from ${new Set(sources.values()).size} sources ` +
       `(${files.length - refusals} accepted and ${refusals} refused by keepalived); ` +
-      `floatlb agrees on ${files.length - differ.length}`;
+      `floatlb agrees on ${files.length - differ.length - documented.length}; ` +
+      `${documented.length} refused by a keyword the table marks refused`;
+    if (documented.length) console.log(documented.join('\n'));
     console.log(summary);
     expect(differ, summary).toEqual([]);
   });

@@ -208,10 +208,15 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
     if (seen.has(key)) sink.warning(at, `virtual_server ${key.replace(/\|/g, ' ')} is defined twice`);
     seen.add(key);
     for (const rs of vs.realServers) {
-      for (const c of rs.checkers) {
-        if (c.type === 'FILE_CHECK' && !trackFiles.has(c.trackFile))
-          sink.error(at, `real_server ${rs.address}: FILE_CHECK track_file ${c.trackFile} is not defined`);
-      }
+      // keepalived reports a FILE_CHECK naming no track_file and drops that checker.
+      rs.checkers = rs.checkers.filter((c) => {
+        if (c.type !== 'FILE_CHECK' || trackFiles.has(c.trackFile)) return true;
+        sink.warning(
+          at,
+          `real_server ${rs.address}: FILE_CHECK track_file ${c.trackFile} is not defined: the checker is dropped, as keepalived does`,
+        );
+        return false;
+      });
     }
   }
 }

@@ -429,6 +429,12 @@ export const KEYWORD_ROWS: readonly KeywordRow[] = [
     D,
     'PASS acts; AH is refused: floatlb does not sign adverts with an IPsec AH header',
   ],
+  [
+    'authentication',
+    'auth_type AH',
+    R,
+    'floatlb does not sign adverts with an IPsec AH header: a keepalived peer using AH would drop them',
+  ],
   ['authentication', 'auth_pass', A, ''],
   ['real_server', 'weight', A, ''],
   ['real_server', 'lvs_method', A, ''],
