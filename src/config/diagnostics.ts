@@ -8,6 +8,8 @@ export interface Diagnostic {
   line: number;
   column: number;
   message: string;
+  /** Set on the warning for a keyword floatlb parses but does not act on: the keyword. */
+  unsupported?: string;
 }
 
 export interface Position {
@@ -38,13 +40,20 @@ export class DiagnosticSink {
     this.add('warning', at, message);
   }
 
-  add(severity: Severity, at: Position, message: string): void {
+  add(severity: Severity, at: Position, message: string, unsupported?: string): void {
     if (this.counts[severity] >= this.cap) {
       this.dropped++;
       return;
     }
     this.counts[severity]++;
-    this.items.push({ severity, file: at.file, line: at.line, column: at.column, message });
+    const d: Diagnostic = { severity, file: at.file, line: at.line, column: at.column, message };
+    if (unsupported !== undefined) d.unsupported = unsupported;
+    this.items.push(d);
+  }
+
+  /** A keyword floatlb parses but does not act on. */
+  unsupported(at: Position, keyword: string, message: string): void {
+    this.add('warning', at, message, keyword);
   }
 
   /** Diagnostics in file order (files in order of first mention), then line and column. */

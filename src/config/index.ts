@@ -7,8 +7,9 @@ import { type Diagnostic, DiagnosticSink } from './diagnostics.js';
 import type { FloatlbConfig } from './model.js';
 import { TreeBuilder } from './parser.js';
 import { Preprocessor, type SourceAccess } from './preprocess.js';
-import type { Environment } from './values.js';
+import type { Environment, TableObserver } from './values.js';
 
+export { keywordRow, renderCompatMarkdown } from './compat.js';
 export type { Diagnostic, Severity } from './diagnostics.js';
 export { formatDiagnostic } from './diagnostics.js';
 export type * from './model.js';
@@ -31,6 +32,8 @@ export interface ParseOptions {
   readFile?: (path: string) => string;
   /** Lists a directory for wildcard includes; the default reads the file system. */
   listDir?: (dir: string) => string[] | null;
+  /** Sees each keyword table the parser dispatches through (the keyword-table test uses it). */
+  observeTables?: TableObserver;
 }
 
 export function defaultConfigId(): string {
@@ -68,8 +71,14 @@ const hostEnvironment: Environment = {
 };
 
 /** Wires preprocessor -> tree builder -> model builder so lines stream through. */
-function pipeline(sink: DiagnosticSink, configId: string, access: SourceAccess, env: Environment | null) {
-  const model = new ConfigBuilder(sink, env);
+function pipeline(
+  sink: DiagnosticSink,
+  configId: string,
+  access: SourceAccess,
+  env: Environment | null,
+  observer: TableObserver | null = null,
+) {
+  const model = new ConfigBuilder(sink, env, observer);
   const tree = new TreeBuilder(sink, (n) => model.add(n));
   const pre = new Preprocessor((tokens) => tree.line(tokens), access, configId, sink);
   const finish = (): ConfigResult => {
@@ -92,6 +101,7 @@ export function parseConfigText(text: string, opts: ParseOptions = {}): ConfigRe
     opts.configId ?? defaultConfigId(),
     access,
     opts.readFile ? null : hostEnvironment,
+    opts.observeTables ?? null,
   );
   pre.processMain(text, file);
   return finish();

@@ -44,9 +44,9 @@ function parseNumber(s: string): number | null {
 export function expandLoop(body: string, ctx: LoopContext): void {
   const m = /^~(SEQx?|LST)\(/.exec(body);
   if (!m) {
-    ctx.sink.error(
+    ctx.sink.warning(
       ctx.at,
-      `unknown loop '${body.split(/\s/)[0]}': accepted are ~SEQ(...), ~SEQx(...), ~LST(...)`,
+      `unknown loop '${body.split(/\s/)[0]}': accepted are ~SEQ(...), ~SEQx(...), ~LST(...); the line is ignored`,
     );
     return;
   }
@@ -60,7 +60,7 @@ export function expandLoop(body: string, ctx: LoopContext): void {
     }
   }
   if (close < 0) {
-    ctx.sink.error(ctx.at, `${m[1]} has no closing ')'`);
+    ctx.sink.warning(ctx.at, `${m[1]} has no closing ')'`);
     return;
   }
   const args = splitArgs(body.slice(m[0].length, close));
@@ -73,7 +73,7 @@ function expandSeq(hex: boolean, args: string[], rest: string, ctx: LoopContext)
   const name = args[0] ?? '';
   const nums = args.slice(1).map(parseNumber);
   if (!/^[A-Za-z_]\w*$/.test(name) || nums.length < 1 || nums.length > 3 || nums.some((n) => n === null)) {
-    ctx.sink.error(
+    ctx.sink.warning(
       ctx.at,
       `invalid ~SEQ(${args.join(', ')}): expected ~SEQ(VAR, [START,] [STEP,] END) with integers`,
     );
@@ -84,7 +84,7 @@ function expandSeq(hex: boolean, args: string[], rest: string, ctx: LoopContext)
   const start = n.length >= 2 ? n[0]! : end >= 0 ? 1 : -1;
   const step = n.length === 3 ? n[1]! : end >= start ? 1 : -1;
   if (step === 0 || (step > 0 && start > end) || (step < 0 && start < end)) {
-    if (step === 0) ctx.sink.error(ctx.at, `~SEQ step is 0: the loop would never end`);
+    if (step === 0) ctx.sink.warning(ctx.at, `~SEQ step is 0: the loop would never end`);
     return;
   }
   const count = Math.floor((end - start) / step) + 1;
@@ -99,14 +99,14 @@ function expandSeq(hex: boolean, args: string[], rest: string, ctx: LoopContext)
 
 function expandList(args: string[], rest: string, ctx: LoopContext): void {
   if (args.length < 2) {
-    ctx.sink.error(ctx.at, `~LST needs a variable and at least one value`);
+    ctx.sink.warning(ctx.at, `~LST needs a variable and at least one value`);
     return;
   }
   const names = unbrace(args[0]!);
   for (const group of args.slice(1)) {
     const values = unbrace(group);
     if (values.length !== names.length) {
-      ctx.sink.error(
+      ctx.sink.warning(
         ctx.at,
         `~LST value ${group} does not give ${names.length} values for {${names.join(', ')}}`,
       );

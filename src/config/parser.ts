@@ -60,7 +60,10 @@ export class TreeBuilder {
           this.sink.error(at, `blocks nested deeper than ${MAX_NESTING} levels`);
           stack.push({ children: [], open: at, owner: '' });
         } else if (!target) {
-          this.sink.error(at, `unexpected '{' with no keyword before it`);
+          this.sink.warning(
+            at,
+            `unexpected '{' with no keyword before it: its block is ignored, as keepalived does`,
+          );
           stack.push({ children: [], open: at, owner: '' });
         } else {
           target.children = [];
@@ -70,9 +73,9 @@ export class TreeBuilder {
         this.previous = null;
       } else if (kind === CLOSE) {
         if (stack.length === 1) {
-          this.sink.error(
+          this.sink.warning(
             { file: buf.file, line: buf.line, column: buf.columns[k]! },
-            `extra '}' with no open block`,
+            `extra '}' with no open block: ignored, as keepalived does`,
           );
         } else stack.pop();
         current = null;
@@ -95,7 +98,11 @@ export class TreeBuilder {
   finish(): void {
     for (let i = this.stack.length - 1; i > 0; i--) {
       const frame = this.stack[i]!;
-      this.sink.error(frame.open!, `'{' of ${frame.owner || 'block'} is never closed: missing '}'`);
+      // keepalived reports the missing '}' and keeps what the block held.
+      this.sink.warning(
+        frame.open!,
+        `'{' of ${frame.owner || 'block'} is never closed: missing '}'; the block ends at the end of the file`,
+      );
     }
     this.stack.length = 1;
     this.flush();

@@ -86,7 +86,7 @@ export class Preprocessor {
       if (end < 0) end = text.length;
       line++;
       if (this.pendingDef || !this.plainLine(text, start, end, frame, line)) {
-        this.slowLine(decomment(text.slice(start, end)), frame, line);
+        this.slowLine(text.slice(start, end), frame, line);
       }
       start = end + 1;
     }
@@ -96,12 +96,16 @@ export class Preprocessor {
     }
   }
 
-  private slowLine(raw: string, frame: Frame, line: number): void {
+  private slowLine(physical: string, frame: Frame, line: number): void {
+    const raw = decomment(physical);
     const def = this.pendingDef;
     if (!def) {
       this.processLine(raw, frame, line, 0, true);
       return;
     }
+    // As in keepalived, a comment-only line inside a multi-line definition is
+    // skipped and the definition goes on; an empty line ends it.
+    if (raw.trim() === '' && physical.trim() !== '') return;
     const trimmed = raw.trim();
     const more = trimmed.endsWith('\\');
     def.parts.push(more ? trimmed.slice(0, -1).trim() : trimmed);
@@ -120,7 +124,15 @@ export class Preprocessor {
     return true;
   }
 
-  private processLine(text: string, frame: Frame, line: number, depth: number, physical: boolean): void {
+  /** chain: the definitions being expanded on the way to this line, so a cycle is caught at once. */
+  private processLine(
+    text: string,
+    frame: Frame,
+    line: number,
+    depth: number,
+    physical: boolean,
+    chain: readonly string[] = [],
+  ): void {
     let body = text.trim();
     if (body === '') return;
     const at = { file: frame.file, line, column: text.indexOf(body[0]!) + 1 };
@@ -150,6 +162,7 @@ export class Preprocessor {
       }
     }
     if (body.startsWith(LOOP_PREFIX)) {
+      body = this.substituteLoopArgs(body, frame, at);
       expandLoop(body, {
         at,
         sink: this.sink,
@@ -161,17 +174,19 @@ export class Preprocessor {
             return false;
           }
           this.defs.set(name, value);
-          this.processLine(rest, frame, line, depth + 1, false);
+          this.processLine(rest, frame, line, depth + 1, false, chain);
           return true;
         },
       });
       return;
     }
     if (body.includes('$')) {
-      const replaced = this.substitute(body, frame, at);
+      const used: string[] = [];
+      const replaced = this.substitute(body, frame, at, chain, used);
       if (replaced === null) return;
       if (replaced !== body) {
-        for (const part of replaced.split('\n')) this.processLine(part, frame, line, depth + 1, false);
+        const next = used.length ? [...chain, ...used] : chain;
+        for (const part of replaced.split('\n')) this.processLine(part, frame, line, depth + 1, false, next);
         return;
       }
     }
@@ -183,7 +198,7 @@ export class Preprocessor {
     if (inc) {
       // Taken raw: braces in the pattern are alternatives, not blocks.
       const at = { file: frame.file, line, column: indent + 1 };
-      this.include(inc[1]!, inc[2]!.trim().replace(/^(["'])(.*)\1$/, '$2'), frame, at);
+      this.include(inc[1]!, (inc[2] ?? '').trim().replace(/^(["'])(.*)\1$/, '$2'), frame, at);
       return;
     }
     this.tokenize(body, 0, body.length, frame.file, line, indent);
@@ -200,12 +215,39 @@ export class Preprocessor {
     const buf = this.buf;
     buf.start(file, line);
     const err = tokenizeRange(text, start, end, indent, buf);
-    if (err) this.sink.error({ file, line, column: indent + 1 }, err);
+    // keepalived reports an unterminated quote and takes the rest of the line as quoted.
+    if (err) this.sink.warning({ file, line, column: indent + 1 }, `${err}: it runs to the end of the line`);
     if (buf.length > 0) this.onLine(buf);
   }
 
+  /**
+   * keepalived replaces $NAME in a loop's numbers (`~SEQ(I, $START, $END)`) before
+   * it reads them; the variable and the rest of the line are left to each iteration.
+   */
+  private substituteLoopArgs(body: string, frame: Frame, at: Position): string {
+    const open = body.indexOf('(');
+    const close = body.indexOf(')', open + 1);
+    const comma = body.indexOf(',', open + 1);
+    if (open < 0 || close < 0 || comma < 0 || comma > close) return body;
+    const args = body.slice(comma, close);
+    if (!args.includes('$')) return body;
+    let replaced = args;
+    for (let depth = 0; replaced.includes('$') && depth < MAX_SUBST_DEPTH; depth++) {
+      const next = this.substitute(replaced, frame, at);
+      if (next === null || next === replaced) break;
+      replaced = next;
+    }
+    return body.slice(0, comma) + replaced + body.slice(close);
+  }
+
   /** One round of replacement of $NAME / ${NAME}; callers re-process the result. */
-  private substitute(text: string, frame: Frame, at: Position): string | null {
+  private substitute(
+    text: string,
+    frame: Frame,
+    at: Position,
+    chain: readonly string[] = [],
+    used: string[] = [],
+  ): string | null {
     let out = '';
     let i = 0;
     while (i < text.length) {
@@ -229,10 +271,16 @@ export class Preprocessor {
         end = dollar + 1;
         while (end < text.length && NAME_CHAR.test(text[end]!)) end++;
         name = text.slice(dollar + 1, end);
-        // Unbraced references count only when followed by whitespace or the end.
-        if (end < text.length && !/\s/.test(text[end]!)) name = '';
+        // Unbraced references count only when followed by whitespace, ',', ')' or the end, as in keepalived.
+        if (end < text.length && !/[\s,)]/.test(text[end]!)) name = '';
       }
-      const value = name ? this.lookup(name, frame, braced) : null;
+      let value = name ? this.lookup(name, frame, braced) : null;
+      if (value !== null && chain.includes(name)) {
+        // A definition that reaches itself would expand without end (and exponentially
+        // through loops): refused, and left as written.
+        this.sink.error(at, `$${name} refers to itself (${[...chain, name].join(' -> ')}): not expanded`);
+        value = null;
+      } else if (value !== null && this.defs.has(name)) used.push(name);
       if (value === null) out += text.slice(dollar, end);
       else out += value;
       i = end;
@@ -263,13 +311,10 @@ export class Preprocessor {
 
   private include(kind: string, pattern: string, frame: Frame, at: Position): void {
     if (pattern === '') {
-      this.sink.error(at, `${kind} needs a file name`);
+      // keepalived takes a bare include for an unknown keyword and goes on.
+      this.sink.warning(at, `${kind} needs a file name: ignored, as keepalived does`);
       return;
     }
-    const checkReadable = kind === 'includer' || kind === 'includea';
-    const checkMatch = kind === 'includem' || kind === 'includea';
-    const checkWildcard = kind === 'includew' || kind === 'includea';
-    const checkBrace = kind === 'includeb' || kind === 'includea';
     const abs = pattern.startsWith('/') ? pattern : posix.join(frame.dir, pattern);
     const alternatives = expandBraces(abs);
     const files: string[] = [];
@@ -279,24 +324,26 @@ export class Preprocessor {
         : hasWildcard(alt)
           ? []
           : [alt];
-      const existing = hasWildcard(alt) ? found : found.filter((f) => this.exists(f));
-      if (existing.length === 0) {
-        if ((checkWildcard && hasWildcard(alt)) || (checkBrace && alternatives.length > 1)) {
-          this.sink.error(at, `${kind}: no file matches ${alt}`);
-        }
-      }
       append(files, hasWildcard(alt) ? found : [alt]);
     }
     const readable = files.filter((f) => this.exists(f));
     if (readable.length === 0) {
-      if (checkMatch || checkReadable)
-        this.sink.error(at, `${kind}: no configuration file matches ${pattern}`);
-      else this.sink.warning(at, `include: no configuration file matches ${pattern}`);
+      // What keepalived 2.2.7 refuses when nothing matches (it then does not
+      // start): includea always; includeb for a brace pattern; includem and
+      // includew for a pattern without braces. Plain include and includer go on.
+      const brace = alternatives.length > 1;
+      const refuse =
+        kind === 'includea' ||
+        (kind === 'includeb' && brace) ||
+        ((kind === 'includem' || kind === 'includew') && !brace);
+      if (refuse) this.sink.error(at, `${kind}: no configuration file matches ${pattern}`);
+      else this.sink.warning(at, `${kind}: no configuration file matches ${pattern}: nothing included`);
       return;
     }
     for (const f of files) {
       if (!this.exists(f)) {
-        if (checkReadable) this.sink.error(at, `${kind}: cannot read ${f}`);
+        if (kind === 'includea') this.sink.error(at, `${kind}: cannot read ${f}`);
+        else this.sink.warning(at, `${kind}: cannot read ${f}: skipped`);
         continue;
       }
       this.processFile(f, at);

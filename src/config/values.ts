@@ -2,6 +2,7 @@
 // offending token naming what was found and what is accepted, and returns
 // null so the caller keeps the default.
 import { type Ip, parseIp } from '../kernel/vocabulary.js';
+import { keywordRow, unsupportedMessage } from './compat.js';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import type { Token } from './lexer.js';
 import type { ConfigNode } from './parser.js';
@@ -24,35 +25,71 @@ export interface Environment {
   commandExists(command: string): boolean;
 }
 
+/** Sees every keyword table the parser dispatches through, with the block's label (for tests and docs). */
+export type TableObserver = (label: string, keywords: string[]) => void;
+
 export class Reader {
   constructor(
     readonly sink: DiagnosticSink,
     readonly env: Environment | null = null,
+    readonly observer: TableObserver | null = null,
   ) {}
 
   /** Dispatches each child statement; unknown keywords are warnings, as keepalived treats them. */
   block(node: ConfigNode, table: Table, label: string): void {
+    this.observer?.(label, Object.keys(table));
     for (const child of node.children ?? []) this.statement(child, table, label);
   }
 
   /** Like block() with a table shared by all blocks of a kind: the hot path for large configs. */
   blockWith<S>(node: ConfigNode, table: StaticTable<S>, label: string, state: S): void {
+    this.observer?.(label, Object.keys(table));
     for (const child of node.children ?? []) {
       const handler = table[child.name.text];
       if (handler) handler(this, child, state);
-      else this.sink.warning(child.name, `unknown keyword '${child.name.text}' in ${label}`);
+      this.checkKeyword(child, label, handler !== undefined);
     }
   }
 
   statement(child: ConfigNode, table: Table, label: string): void {
     const handler = Object.hasOwn(table, child.name.text) ? table[child.name.text] : undefined;
     if (handler) handler(child);
-    else this.sink.warning(child.name, `unknown keyword '${child.name.text}' in ${label}`);
+    this.checkKeyword(child, label, handler !== undefined);
   }
 
-  /** Reports a value problem at tok. */
+  /** Nothing silent: a keyword that does nothing in floatlb is warned, one it refuses is an error. */
+  private checkKeyword(child: ConfigNode, label: string, known: boolean): void {
+    const row = keywordRow(label, child.name.text);
+    if (row?.[2] === 'unsupported') this.sink.unsupported(child.name, row[1], unsupportedMessage(row));
+    // A handler that refuses says why itself; a refused keyword without one is refused here.
+    else if (row?.[2] === 'refused' && !known) this.sink.error(child.name, `${row[1]} is refused: ${row[3]}`);
+    else if (!known) this.sink.warning(child.name, `unknown keyword '${child.name.text}' in ${label}`);
+  }
+
+  /**
+   * Reports a value problem at tok. keepalived reports such a value and goes on
+   * without it (keeping the default, or dropping the item), so this warns and
+   * the caller does the same.
+   */
   invalid(tok: Position & { text: string }, what: string, accepted: string): null {
-    this.sink.error(tok, `invalid ${what} '${tok.text}': expected ${accepted}`);
+    this.sink.warning(tok, `invalid ${what} '${tok.text}': expected ${accepted}; ignored`);
+    return null;
+  }
+
+  /** A keyword keepalived treats as a switch that any argument leaves on (virtual_server alpha, omega...). */
+  flag(node: ConfigNode): true {
+    const tok = node.args[0];
+    if (tok && !TRUE_WORDS.has(tok.text.toLowerCase()))
+      this.sink.warning(
+        tok,
+        `${node.name.text} takes no value: keepalived ignores '${tok.text}', so it is on`,
+      );
+    return true;
+  }
+
+  /** A structural problem keepalived reports before dropping the item; what says what is dropped and why. */
+  dropped(at: Position, what: string): null {
+    this.sink.warning(at, what);
     return null;
   }
 
@@ -167,7 +204,7 @@ export class Reader {
   /** Requires a block; reports a statement used where a block was expected. */
   needsBlock(node: ConfigNode): boolean {
     if (node.children !== null) return true;
-    this.sink.error(node.name, `${node.name.text} needs a block '{ ... }'`);
+    this.sink.warning(node.name, `${node.name.text} needs a block '{ ... }': ignored, as keepalived does`);
     return false;
   }
 }

@@ -194,6 +194,8 @@ export class Director {
     this.configWarnings = r.diagnostics
       .filter((d) => d.severity === 'warning')
       .map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`);
+    // Every warning reaches the log, so a keyword that does nothing is never silent.
+    for (const w of this.configWarnings) log.warn(`config: ${w}`);
     await this.opts.health.setTargets(plan.targets.map((t) => t.config));
     this.targets = new Map(plan.targets.map((t) => [t.config.id, t]));
     this.config = config;

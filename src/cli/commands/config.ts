@@ -1,6 +1,6 @@
 // `floatlb config check -f FILE [--config-id ID] [--dump json] [--strict]`
 import type { Argv, CommandModule } from 'yargs';
-import { formatDiagnostic, loadConfig } from '../../config/index.js';
+import { type ConfigResult, formatDiagnostic, loadConfig } from '../../config/index.js';
 import { CliError } from '../errors.js';
 
 interface CheckArgs {
@@ -8,6 +8,35 @@ interface CheckArgs {
   'config-id'?: string;
   dump?: string;
   strict?: boolean;
+}
+
+export interface CheckReport {
+  /** 0 usable; 1 refused (an error, or any warning with strict). */
+  exitCode: 0 | 1;
+  /** Diagnostics, then the summary of keywords floatlb parses but does not act on. */
+  lines: string[];
+  /** The closing verdict line. */
+  verdict: string;
+}
+
+/** The verdict of `config check` on a loaded file: what the command prints and how it exits. */
+export function checkReport(file: string, result: ConfigResult, strict = false): CheckReport {
+  // --strict makes every warning an error, and says so in each line.
+  const lines = result.diagnostics.map((d) => formatDiagnostic(strict ? { ...d, severity: 'error' } : d));
+  const unsupported = [...new Set(result.diagnostics.flatMap((d) => (d.unsupported ? [d.unsupported] : [])))];
+  if (unsupported.length > 0) {
+    const n = unsupported.length;
+    lines.push(
+      `${n} keyword${n === 1 ? '' : 's'} parsed but not acted on: ${unsupported.join(', ')} (see docs/compat.md)`,
+    );
+  }
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = result.diagnostics.length - errors;
+  if (!result.ok)
+    return { exitCode: 1, lines, verdict: `${file}: not usable (${errors} errors, ${warnings} warnings)` };
+  if (strict && warnings > 0)
+    return { exitCode: 1, lines, verdict: `${file}: ${warnings} warnings, refused by --strict` };
+  return { exitCode: 0, lines, verdict: `${file}: usable (${warnings} warnings)` };
 }
 
 const check: CommandModule<object, CheckArgs> = {
@@ -24,18 +53,15 @@ const check: CommandModule<object, CheckArgs> = {
       .option('dump', { type: 'string', choices: ['json'], describe: 'print the normalized model' })
       .option('strict', {
         type: 'boolean',
-        describe: 'treat warnings as failures too, like keepalived -t',
+        describe: 'refuse on any warning too (every warning becomes an error)',
       }) as Argv<CheckArgs>,
   handler: async (args) => {
     const result = await loadConfig(args.file, args['config-id'] ? { configId: args['config-id'] } : {});
-    for (const d of result.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    const report = checkReport(args.file, result, args.strict ?? false);
+    for (const line of report.lines) process.stderr.write(`${line}\n`);
     if (args.dump === 'json' && result.config)
       process.stdout.write(`${JSON.stringify(result.config, null, 2)}\n`);
-    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-    const warnings = result.diagnostics.length - errors;
-    if (!result.ok)
-      throw new CliError(`${args.file}: not usable (${errors} errors, ${warnings} warnings)`, 1);
-    if (args.strict && warnings > 0) throw new CliError(`${args.file}: ${warnings} warnings (--strict)`, 1);
+    if (report.exitCode !== 0) throw new CliError(report.verdict, report.exitCode);
   },
 };
 

@@ -192,10 +192,7 @@ function readUrl(r: Reader, node: ConfigNode): HttpUrl | null {
     },
     'url',
   );
-  if (!u.path) {
-    r.sink.error(node.name, `url needs a path`);
-    return null;
-  }
+  if (!u.path) return r.dropped(node.name, `url has no path: dropped, as keepalived does`);
   if (u.statusCodes.length === 0) u.statusCodes.push([200, 299]);
   return u;
 }
@@ -203,8 +200,7 @@ function readUrl(r: Reader, node: ConfigNode): HttpUrl | null {
 export function readChecker(r: Reader, node: ConfigNode, d: CheckerDefaults): Checker | null {
   const type = node.name.text as CheckerType;
   if (node.children === null) {
-    r.sink.error(node.name, `${type} needs a block '{ ... }'`);
-    return null;
+    return r.dropped(node.name, `${type} needs a block '{ ... }': ignored, as keepalived does`);
   }
   const t = new Common();
   if (type === 'FILE_CHECK') return readFileCheck(r, node);
@@ -341,10 +337,7 @@ function readMisc(r: Reader, node: ConfigNode, d: CheckerDefaults): Checker | nu
     },
     'MISC_CHECK',
   );
-  if (!m.path) {
-    r.sink.error(node.name, `MISC_CHECK needs misc_path`);
-    return null;
-  }
+  if (!m.path) return r.dropped(node.name, `MISC_CHECK has no misc_path: dropped, as keepalived does`);
   const c = common(t, d, 'MISC_CHECK');
   return {
     type: 'MISC_CHECK',
@@ -387,9 +380,6 @@ function readFileCheck(r: Reader, node: ConfigNode): Checker | null {
     },
     'FILE_CHECK',
   );
-  if (!f.trackFile) {
-    r.sink.error(node.name, `FILE_CHECK needs track_file`);
-    return null;
-  }
+  if (!f.trackFile) return r.dropped(node.name, `FILE_CHECK has no track_file: dropped, as keepalived does`);
   return { type: 'FILE_CHECK', ...f };
 }

@@ -1,8 +1,8 @@
 // Top level: dispatches blocks, then checks references between them.
 import type { DiagnosticSink } from '../diagnostics.js';
-import type { FloatlbConfig } from '../model.js';
+import type { FloatlbConfig, VrrpInstance } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import { type Environment, Reader, type Table } from '../values.js';
+import { type Environment, Reader, type Table, type TableObserver } from '../values.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
 import { readTrackFile } from './track-file.js';
@@ -14,7 +14,6 @@ import { readVirtualServerGroup } from './vsg.js';
 const IGNORED_TOP = [
   'static_ipaddress',
   'static_rules',
-  'static_track_group',
   'linkbeat_interfaces',
   'garp_group',
   'bfd_instance',
@@ -26,8 +25,6 @@ const IGNORED_TOP = [
   'use_pid_dir',
   'linkbeat_use_polling',
   'child_wait_time',
-  'vrrp_gna_interval',
-  'vrrp_garp_interval',
 ];
 
 const DEFERRED = new Set(['global_defs', 'vrrp_instance', 'vrrp_sync_group']);
@@ -55,8 +52,9 @@ export class ConfigBuilder {
   constructor(
     private readonly sink: DiagnosticSink,
     env: Environment | null = null,
+    observer: TableObserver | null = null,
   ) {
-    const r = new Reader(sink, env);
+    const r = new Reader(sink, env, observer);
     this.r = r;
     const config = this.config;
     const g = config.globalDefs;
@@ -73,7 +71,11 @@ export class ConfigBuilder {
       vrrp_track_file: push(config.vrrpTrackFiles, (n) => readTrackFile(r, n)),
       vrrp_track_process: push(config.vrrpTrackProcesses, (n) => readTrackProcess(r, n)),
       vrrp_instance: push(config.vrrpInstances, (n) =>
-        readVrrpInstance(r, n, { version: g.vrrpVersion, garp: g.garp }),
+        readVrrpInstance(r, n, {
+          version: g.vrrpVersion,
+          garp: g.garp,
+          defaultInterface: g.defaultInterface,
+        }),
       ),
       vrrp_sync_group: push(config.vrrpSyncGroups, (n) => readSyncGroup(r, n)),
       virtual_server_group: push(config.virtualServerGroups, (n) => readVirtualServerGroup(r, n)),
@@ -84,6 +86,7 @@ export class ConfigBuilder {
   }
 
   add(node: ConfigNode): void {
+    this.r.observer?.('the top level', Object.keys(this.table));
     if (DEFERRED.has(node.name.text)) this.deferred.push(node);
     else this.r.statement(node, this.table, 'the top level');
   }
@@ -125,6 +128,45 @@ function checkRoutes(r: Reader, node: ConfigNode): void {
   }
 }
 
+/**
+ * keepalived's rule for instances sharing a VRID: unicast and multicast are
+ * separate spaces; two unicast instances clash only on one interface, from one
+ * source address, with a peer in common; two multicast ones clash on one
+ * interface. `keepalived -t` reports a clash like any warning, and its VRRP
+ * process then refuses to start; floatlb warns and runs the first instance only.
+ */
+function dropVridClashes(list: VrrpInstance[], sink: DiagnosticSink): VrrpInstance[] {
+  const family = (v: VrrpInstance) =>
+    (v.virtualIpaddress[0]?.address ?? v.unicastPeer[0]?.address ?? '').includes(':') ? 6 : 4;
+  const sharePeer = (a: VrrpInstance, b: VrrpInstance) =>
+    a.unicastPeer.some((p) => b.unicastPeer.some((q) => q.address === p.address));
+  const byKey = new Map<string, VrrpInstance[]>();
+  const kept: VrrpInstance[] = [];
+  for (const v of list) {
+    const key = `${v.virtualRouterId}/${family(v)}/${v.interface}/${v.unicastPeer.length > 0}`;
+    const same = byKey.get(key) ?? [];
+    const unicast = v.unicastPeer.length > 0;
+    const clash = same.find(
+      (o) =>
+        !unicast ||
+        (sharePeer(v, o) && (!v.unicastSrcIp || !o.unicastSrcIp || v.unicastSrcIp === o.unicastSrcIp)),
+    );
+    if (clash) {
+      const how = unicast ? 'from the same source to a common peer' : 'over multicast';
+      sink.warning(
+        { file: v.source.file, line: v.source.line, column: 1 },
+        `vrrp_instance ${v.name} uses virtual_router_id ${v.virtualRouterId} on ${v.interface} ${how}, ` +
+          `as ${clash.name} does: keepalived's VRRP process refuses to start with this; floatlb drops ${v.name}`,
+      );
+      continue;
+    }
+    same.push(v);
+    byKey.set(key, same);
+    kept.push(v);
+  }
+  return kept;
+}
+
 function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticSink): void {
   const nodeFor = (kind: string, i: number): ConfigNode =>
     tree.filter((n) => n.name.text === kind && n.children !== null)[i] ?? tree[0]!;
@@ -132,17 +174,11 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
   const trackFiles = new Set(config.vrrpTrackFiles.map((f) => f.name));
   const trackProcs = new Set(config.vrrpTrackProcesses.map((p) => p.name));
   const instances = new Map<string, number>();
-  const vrids = new Map<string, string>();
+  config.vrrpInstances = dropVridClashes(config.vrrpInstances, sink);
   config.vrrpInstances.forEach((v, i) => {
     const at = { file: v.source.file, line: v.source.line, column: 1 };
-    if (instances.has(v.name)) sink.error(at, `vrrp_instance ${v.name} is defined twice`);
+    if (instances.has(v.name)) sink.warning(at, `vrrp_instance ${v.name} is defined twice`);
     instances.set(v.name, i);
-    const family = v.virtualIpaddress[0]?.address.includes(':') ? 6 : 4;
-    const key = `${v.interface}/${v.virtualRouterId}/${family}`;
-    const other = vrids.get(key);
-    if (other && v.virtualRouterId) {
-      sink.error(at, `virtual_router_id ${v.virtualRouterId} on ${v.interface} is also used by ${other}`);
-    } else vrids.set(key, v.name);
     for (const t of v.trackScript) {
       if (!scripts.has(t.name))
         sink.warning(at, `vrrp_instance ${v.name} tracks unknown vrrp_script ${t.name}`);
@@ -173,7 +209,7 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
     const at = { file: vs.source.file, line: vs.source.line, column: 1 };
     const t = vs.target;
     if (t.kind === 'group' && !groups.has(t.group))
-      sink.error(at, `virtual_server_group ${t.group} is not defined`);
+      sink.warning(at, `virtual_server_group ${t.group} is not defined: the virtual server has no addresses`);
     const key =
       t.kind === 'ip'
         ? `${t.address}|${t.port}|${vs.protocol}`
@@ -183,10 +219,15 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
     if (seen.has(key)) sink.warning(at, `virtual_server ${key.replace(/\|/g, ' ')} is defined twice`);
     seen.add(key);
     for (const rs of vs.realServers) {
-      for (const c of rs.checkers) {
-        if (c.type === 'FILE_CHECK' && !trackFiles.has(c.trackFile))
-          sink.error(at, `real_server ${rs.address}: FILE_CHECK track_file ${c.trackFile} is not defined`);
-      }
+      // keepalived reports a FILE_CHECK naming no track_file and drops that checker.
+      rs.checkers = rs.checkers.filter((c) => {
+        if (c.type !== 'FILE_CHECK' || trackFiles.has(c.trackFile)) return true;
+        sink.warning(
+          at,
+          `real_server ${rs.address}: FILE_CHECK track_file ${c.trackFile} is not defined: the checker is dropped, as keepalived does`,
+        );
+        return false;
+      });
     }
   }
 }

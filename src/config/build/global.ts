@@ -55,13 +55,6 @@ const IGNORED = [
   'smtp_alert_checker',
   'checker_log_all_failures',
   'no_email_faults',
-  'net_namespace',
-  'net_namespace_ipvs',
-  'namespace_with_ipsets',
-  'instance',
-  'use_pid_dir',
-  'linkbeat_use_polling',
-  'child_wait_time',
   'dynamic_interfaces',
   'vrrp_garp_interval',
   'vrrp_gna_interval',
@@ -178,7 +171,7 @@ export function readGlobalDefs(r: Reader, node: ConfigNode, g: GlobalDefs): void
       g.lvsSyncDaemon = readSyncDaemon(r, n);
     },
     lvs_flush: (n) => {
-      g.lvsFlush = r.bool(n) ?? g.lvsFlush;
+      g.lvsFlush = r.flag(n);
     },
     lvs_flush_on_stop: () => {
       g.lvsFlushOnStop = true;

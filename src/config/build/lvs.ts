@@ -148,10 +148,10 @@ const VS_TABLE: StaticTable<VsState> = staticTable<VsState>(
       vs.sorryServerForwarding = readForwarding(r, n);
     },
     omega: (r, n, vs) => {
-      vs.omega = r.bool(n) ?? vs.omega;
+      vs.omega = r.flag(n);
     },
     ha_suspend: (r, n, vs) => {
-      vs.haSuspend = r.bool(n) ?? vs.haSuspend;
+      vs.haSuspend = r.flag(n);
     },
     smtp_alert: (r, n, vs) => {
       vs.smtpAlert = r.bool(n);
@@ -170,6 +170,15 @@ const VS_TABLE: StaticTable<VsState> = staticTable<VsState>(
   TIMING,
   { lb_algo: lvsSched, lb_kind: lvsMethod },
   Object.fromEntries(FLAGS.map((f) => [f, flag(f)])),
+  {
+    // In virtual_server (not real_server) keepalived ignores these switches' arguments.
+    alpha: (r, n, vs) => {
+      vs.own.alpha = r.flag(n);
+    },
+    inhibit_on_failure: (r, n, vs) => {
+      vs.own.inhibitOnFailure = r.flag(n);
+    },
+  },
 );
 
 export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | null {
@@ -195,9 +204,10 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
   if (target.kind === 'ip') {
     target.protocol = proto;
     if (target.port === 0 && vs.persistenceTimeout === null) {
-      r.sink.error(
+      vs.persistenceTimeout = 360_000;
+      r.sink.warning(
         node.args[0]!,
-        `a virtual server without a port must be persistent (set persistence_timeout)`,
+        `a virtual server without a port must be persistent: using persistence_timeout 360, as keepalived does`,
       );
     }
   }

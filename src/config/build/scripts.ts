@@ -7,7 +7,13 @@ export function readScript(r: Reader, node: ConfigNode): ScriptRef | null {
   const cmd = r.arg(node, 0, 'a script');
   if (!cmd) return null;
   if (node.args.length > 3) {
-    r.sink.error(node.args[3]!, `${node.name.text}: too many words; quote a script that takes arguments`);
+    // keepalived reads the second and third words as user and group, finds no such
+    // user, and drops the script; so does floatlb.
+    r.sink.warning(
+      node.args[1]!,
+      `${node.name.text}: several unquoted words: keepalived reads '${node.args[1]!.text}' as the user to run ` +
+        `it as, and drops the script; it is not run (quote a command that takes arguments)`,
+    );
     return null;
   }
   return { command: cmd.text, user: node.args[1]?.text ?? null, group: node.args[2]?.text ?? null };

@@ -30,11 +30,13 @@ export function readTrackFile(r: Reader, node: ConfigNode): VrrpTrackFile | null
         f.initFile = { value, overwrite };
       },
     },
-    'track_file',
+    node.name.text,
   );
   if (!f.file) {
-    r.sink.error(node.name, `track_file ${f.name} has no file`);
-    return null;
+    return r.dropped(
+      node.name,
+      `track_file ${f.name} has no file: dropped, as keepalived does; instances that track it ignore it`,
+    );
   }
   return f;
 }

@@ -65,18 +65,23 @@ export function readTrackProcess(r: Reader, node: ConfigNode): VrrpTrackProcess 
     },
     'vrrp_track_process',
   );
+  // keepalived reports both of these and goes on: the tracker is dropped, or
+  // quorum_max is ignored.
   if (!p.process) {
-    r.sink.error(node.name, `vrrp_track_process ${p.name} has no process`);
+    r.sink.warning(
+      node.name,
+      `vrrp_track_process ${p.name} has no process; dropped: instances that track it ignore it`,
+    );
     return null;
   }
   // quorum_max 0 alone means: up only while no such process runs.
   if (!quorumSet && p.quorumMax < p.quorum) p.quorum = p.quorumMax;
   if (p.quorumMax < p.quorum) {
-    r.sink.error(
+    r.sink.warning(
       node.name,
-      `vrrp_track_process ${p.name}: quorum_max ${p.quorumMax} is below quorum ${p.quorum}`,
+      `vrrp_track_process ${p.name}: quorum_max ${p.quorumMax} is below quorum ${p.quorum}; quorum_max ignored`,
     );
-    return null;
+    p.quorumMax = COUNT_MAX;
   }
   // Parameters, or param_match alone (meaning: no parameters at all), match the command line.
   p.matchParams = p.params.length > 0 || paramMatchSet;

@@ -62,8 +62,12 @@ export function readVrrpScript(r: Reader, node: ConfigNode): VrrpScript | null {
     },
     'vrrp_script',
   );
-  if (!s.script) r.sink.error(node.name, `vrrp_script ${s.name} has no script`);
-  else {
+  if (!s.script) {
+    return r.dropped(
+      node.name,
+      `vrrp_script ${s.name} has no script: dropped, as keepalived does; instances that track it ignore it`,
+    );
+  } else {
     // Like keepalived, a script whose program is missing is disabled, not fatal.
     const program = s.script.trim().split(/\s+/)[0]!;
     if (r.env && /^[/\w]/.test(program) && !r.env.commandExists(program)) {
@@ -131,7 +135,8 @@ function readVips(r: Reader, node: ConfigNode): VirtualIp[] {
         if (a.text === 'dev') vip.dev = v.text;
         else if (a.text === 'label') vip.label = v.text;
         else if (a.text === 'scope') vip.scope = v.text;
-        else if (a.text === 'brd') vip.brd = r.ipToken(v, 'brd address');
+        else if (a.text === 'brd')
+          vip.brd = v.text === '+' || v.text === '-' ? computedBrd(vip, v.text) : r.ipToken(v, 'brd address');
         else if (a.text === 'peer') vip.peer = r.ipToken(v, 'peer address');
       } else if (VIP_FLAGS.has(a.text)) {
         if (a.text === 'no_track') vip.noTrack = true;
@@ -143,6 +148,15 @@ function readVips(r: Reader, node: ConfigNode): VirtualIp[] {
   return out;
 }
 
+/** iproute2's `brd +` (host bits set) and `brd -` (host bits clear), which keepalived passes on; IPv4 only. */
+function computedBrd(vip: { address: string; prefix: number }, sign: string): string | null {
+  if (!vip.address.includes('.') || vip.address.includes(':')) return null;
+  const n = vip.address.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const host = vip.prefix >= 32 ? 0 : 2 ** (32 - vip.prefix) - 1;
+  const b = sign === '+' ? n - (n % (host + 1)) + host : n - (n % (host + 1));
+  return [b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join('.');
+}
+
 function rawLines(node: ConfigNode): string[][] {
   return (node.children ?? []).map((c) => [c.name.text, ...c.args.map((a) => a.text)]);
 }
@@ -150,6 +164,8 @@ function rawLines(node: ConfigNode): string[][] {
 export interface VrrpGlobals {
   version: 2 | 3;
   garp: GarpSettings;
+  /** global_defs default_interface; keepalived's own default is eth0. */
+  defaultInterface?: string | null;
 }
 
 function garpTable(r: Reader, g: GarpSettings, prefix: string): Table {
@@ -346,8 +362,18 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
   };
   for (const k of IGNORED_INSTANCE_KEYWORDS) table[k] = () => {};
   r.block(node, table, 'vrrp_instance');
-  if (!vridSet) r.sink.error(node.name, `vrrp_instance ${v.name} needs virtual_router_id (1..255)`);
-  if (!v.interface) r.sink.error(node.name, `vrrp_instance ${v.name} needs an interface`);
+  if (!vridSet)
+    return r.dropped(
+      node.name,
+      `vrrp_instance ${v.name} has no valid virtual_router_id (1..255): dropped, as keepalived does; it does not run`,
+    );
+  if (!v.interface) {
+    v.interface = g.defaultInterface ?? 'eth0';
+    r.sink.warning(
+      node.name,
+      `vrrp_instance ${v.name} has no interface: using ${v.interface} (default_interface), as keepalived does`,
+    );
+  }
   if (v.version === 2 && v.advertInt % 1000 !== 0 && advertTok) {
     r.sink.warning(advertTok, `VRRPv2 advert_int must be whole seconds: rounding ${v.advertInt / 1000}s`);
     v.advertInt = Math.max(1000, Math.round(v.advertInt / 1000) * 1000);
@@ -440,6 +466,9 @@ export function readSyncGroup(r: Reader, node: ConfigNode): VrrpSyncGroup | null
     'vrrp_sync_group',
   );
   if (s.group.length === 0)
-    r.sink.error(node.name, `vrrp_sync_group ${s.name} has no group { } of instances`);
+    return r.dropped(
+      node.name,
+      `vrrp_sync_group ${s.name} has no group { } of instances: dropped, as keepalived does`,
+    );
   return s;
 }

@@ -91,7 +91,7 @@ describe('mutated samples', () => {
     );
   }, 120_000);
 
-  test('unbalanced braces always produce an error', () => {
+  test('unbalanced braces always produce a warning at a brace, as in keepalived', () => {
     fc.assert(
       fc.property(fc.constantFrom(...texts), fc.nat(), fc.boolean(), (text, pos, open) => {
         const lines = text.split('\n');
@@ -99,8 +99,9 @@ describe('mutated samples', () => {
         lines.splice(i, 0, open ? 'extra_block {' : '}');
         const r = parseConfigText(lines.join('\n'), { file: 'b.conf', configId: 'x', ...noFiles });
         wellFormed(r);
-        expect(r.ok).toBe(false);
-        expect(r.diagnostics.some((d) => /never closed|extra '}'/.test(d.message))).toBe(true);
+        expect(
+          r.diagnostics.some((d) => d.severity === 'warning' && /never closed|extra '}'/.test(d.message)),
+        ).toBe(true);
       }),
       { numRuns: 200 },
     );
@@ -141,9 +142,16 @@ describe('includes', () => {
 
   test('self-recursive definitions and huge loops end with an error', () => {
     const r1 = parseConfigText('$A=x $A\n$A\n', { file: 'd.conf', configId: 'x', ...noFiles });
-    expect(r1.diagnostics.map((d) => d.message)).toEqual([
-      'parameter substitution nested deeper than 32 levels',
-    ]);
+    expect(r1.diagnostics.map((d) => d.message)).toContain('$A refers to itself (A -> A): not expanded');
+    // Through a loop, a cycle would grow exponentially before any depth limit: caught at once.
+    const r4 = parseConfigText('$RS=x $VS\n$VS=~SEQ(I, 1, 3) $RS\n$VS\n', {
+      file: 'd.conf',
+      configId: 'x',
+      ...noFiles,
+    });
+    expect(r4.diagnostics.map((d) => d.message)).toContain(
+      '$VS refers to itself (VS -> RS -> VS): not expanded',
+    );
     const r2 = parseConfigText('~SEQ(I, 0, 1, 5000000) x\n', { file: 'l.conf', configId: 'x', ...noFiles });
     expect(r2.diagnostics.map((d) => d.message)).toEqual([
       '~SEQ would expand to 5000001 lines: the limit is 1000000',

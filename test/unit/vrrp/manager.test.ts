@@ -297,13 +297,13 @@ vrrp_instance VI_2 {
     ]);
   });
 
-  it('refuses a track_file without a file, and warns of a reference to an unknown one', () => {
+  it('drops a track_file without a file, as keepalived does, and warns of a reference to an unknown one', () => {
     const r = parseConfigText(
       'track_file t {\n  weight 2\n}\nvrrp_instance V {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  virtual_ipaddress {\n    10.0.0.1\n  }\n  track_file {\n    nope\n  }\n}\n',
       { file: 'bad.conf' },
     );
     expect(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.severity} ${d.message}`)).toEqual([
-      '1:1 error track_file t has no file',
+      '1:1 warning track_file t has no file: dropped, as keepalived does; instances that track it ignore it',
       '4:1 warning vrrp_instance V tracks unknown track_file nope',
     ]);
   });

@@ -151,15 +151,15 @@ describe('vrrp_track_process config', () => {
     expect(r.config?.vrrpInstances[1]?.trackProcess).toEqual([{ name: 'web', weight: 10, reverse: true }]);
   });
 
-  it('refuses a bad block with file:line:column, and warns of an unknown reference', () => {
+  it('warns of a bad block at file:line:column as keepalived does, and of an unknown reference', () => {
     const text =
       'vrrp_track_process a {\n  quorum 1\n}\nvrrp_track_process b {\n  process x\n  quorum 3\n  quorum_max 2\n  param_match full\n}\n' +
       'vrrp_instance V {\n  interface eth0\n  virtual_router_id 1\n  virtual_ipaddress {\n    10.0.0.1\n  }\n  track_process {\n    nope\n  }\n}\n';
     const r = parseConfigText(text, { file: 'bad.conf' });
     expect(r.diagnostics.map((d) => `${d.line}:${d.column} ${d.severity} ${d.message}`)).toEqual([
-      '1:1 error vrrp_track_process a has no process',
-      '4:1 error vrrp_track_process b: quorum_max 2 is below quorum 3',
-      "8:15 error invalid param_match 'full': expected one of initial|partial",
+      '1:1 warning vrrp_track_process a has no process; dropped: instances that track it ignore it',
+      '4:1 warning vrrp_track_process b: quorum_max 2 is below quorum 3; quorum_max ignored',
+      "8:15 warning invalid param_match 'full': expected one of initial|partial; ignored",
       '10:1 warning vrrp_instance V tracks unknown vrrp_track_process nope',
     ]);
   });

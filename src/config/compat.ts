@@ -1,0 +1,89 @@
+// What floatlb does with each keepalived keyword: lookups into the keyword
+// table for the parser, and the docs/compat.md it is rendered to.
+import { KEYWORD_ROWS, type KeywordRow, type KeywordStatus } from './build/keywords.js';
+
+export { KEYWORD_ROWS, type KeywordRow, type KeywordStatus };
+
+/** Blocks that take the common checker keywords (the 'checker' rows). */
+export const CHECKER_BLOCKS = new Set([
+  'TCP_CHECK',
+  'HTTP_GET',
+  'SSL_GET',
+  'SMTP_CHECK',
+  'DNS_CHECK',
+  'MISC_CHECK',
+  'UDP_CHECK',
+  'PING_CHECK',
+  'FILE_CHECK',
+  'BFD_CHECK',
+]);
+
+const byKey = new Map<string, KeywordRow>();
+for (const row of KEYWORD_ROWS) byKey.set(`${row[0]} ${row[1]}`, row);
+
+/** The parser's label for a block, as the table names it. */
+export function contextOf(label: string): string {
+  return label === 'the top level' ? 'top' : label;
+}
+
+export function keywordRow(label: string, keyword: string): KeywordRow | undefined {
+  const context = contextOf(label);
+  return (
+    byKey.get(`${context} ${keyword}`) ??
+    (CHECKER_BLOCKS.has(context) ? byKey.get(`checker ${keyword}`) : undefined)
+  );
+}
+
+export function unsupportedMessage(row: KeywordRow): string {
+  const where = row[0] === 'top' ? '' : ` in ${row[0]}`;
+  return `${row[1]}${where} is parsed but not acted on by floatlb: ${row[3]}`;
+}
+
+const STATUS_TEXT: Record<KeywordStatus, string> = {
+  acts: 'acts',
+  differs: 'acts, differs',
+  unsupported: 'parsed, not supported',
+  refused: 'refused',
+};
+
+/** docs/compat.md: the table, block by block. */
+export function renderCompatMarkdown(): string {
+  const out = [
+    '# keepalived.conf keywords in floatlb',
+    '',
+    '<!-- Generated from src/config/build/keywords.ts by `npm run gen:compat`; edit the table there. -->',
+    '',
+    'Every keyword of keepalived.conf(5) (keepalived 2.2.x) and what floatlb does with it:',
+    '',
+    '- **acts**: it works as in keepalived;',
+    '- **acts, differs**: it works, with the difference the note gives;',
+    '- **parsed, not supported**: the file loads, and floatlb warns with file:line:column',
+    "  (in `floatlb config check`, which also lists them at the end, and in `floatlb run`'s log)",
+    '  that the keyword does nothing;',
+    '- **refused**: the file is refused, and the error says why.',
+    '',
+    '`checker` rows apply to every checker block (TCP_CHECK, HTTP_GET, ...) that has no row of its own.',
+    '',
+  ];
+  const counts: Record<KeywordStatus, number> = { acts: 0, differs: 0, unsupported: 0, refused: 0 };
+  for (const r of KEYWORD_ROWS) counts[r[2]]++;
+  out.push(
+    `${KEYWORD_ROWS.length} rows: ${counts.acts} acts, ${counts.differs} acts with a difference, ` +
+      `${counts.unsupported} parsed but not supported, ${counts.refused} refused.`,
+    '',
+  );
+  const contexts = [...new Set(KEYWORD_ROWS.map((r) => r[0]))];
+  for (const context of contexts) {
+    out.push(
+      `## ${context === 'top' ? 'Top level' : context}`,
+      '',
+      '| keyword | status | note |',
+      '| --- | --- | --- |',
+    );
+    for (const r of KEYWORD_ROWS.filter((x) => x[0] === context)) {
+      out.push(`| \`${r[1]}\` | ${STATUS_TEXT[r[2]]} | ${r[3].replace(/\|/g, '\\|')} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
