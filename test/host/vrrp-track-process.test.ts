@@ -97,7 +97,7 @@ describe('track_process against keepalived', () => {
     const detectMs = Math.round(moved.at - killAt);
     // The delay is a lower bound whatever the machine's speed: the scan only starts it.
     expect(detectMs).toBeGreaterThanOrEqual(DELAY_MS);
-    expect(subject.output()).toMatch(/track process changed/);
+    expect(subject.output()).toMatch(/tracked process:\S+ failed/);
 
     const restartAt = performance.now();
     startProc();
