@@ -60,7 +60,31 @@ function counts(jsonFile) {
     failed: j.numFailedTests + (j.numFailedTestSuites ?? 0) * (j.numFailedTests ? 0 : 1),
     skipped: j.numPendingTests + (j.numTodoTests ?? 0),
     total: j.numTotalTests,
+    failures: failuresOf(j),
   };
+}
+
+// The failing tests by file and name, with the first lines of each error, so
+// the closing summary (the part a CI log keeps) says what broke.
+function failuresOf(j) {
+  const out = [];
+  for (const file of j.testResults ?? []) {
+    const rel = String(file.name ?? '').replace(root, '');
+    if (file.status === 'failed' && (file.assertionResults ?? []).every((a) => a.status !== 'failed')) {
+      out.push(
+        `${rel}: ${String(file.message ?? 'the file failed to run')
+          .split('\n')
+          .slice(0, 4)
+          .join(' | ')}`,
+      );
+    }
+    for (const a of file.assertionResults ?? []) {
+      if (a.status !== 'failed') continue;
+      const msg = (a.failureMessages ?? []).join('\n').split('\n').slice(0, 4).join(' | ');
+      out.push(`${rel} > ${a.fullName ?? a.title}: ${msg.slice(0, 600)}`);
+    }
+  }
+  return out;
 }
 
 for (const tier of tiers) {
@@ -102,6 +126,7 @@ for (const tier of tiers) {
       failed: a.failed + b.failed,
       skipped: a.skipped + b.skipped,
       total: a.total + b.total,
+      failures: [...(a.failures ?? []), ...(b.failures ?? [])],
     }));
   if (c.total === 0) c.failed = Math.max(c.failed, 1);
   results.push({ tier, ...c, code });
@@ -115,6 +140,7 @@ for (const r of results) {
   console.log(
     `${r.tier.padEnd(7)} ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped (exit ${r.code})`,
   );
+  for (const f of r.failures ?? []) console.log(`  FAILED ${f}`);
   passed += r.passed;
   failed += r.failed + (r.code !== 0 && r.failed === 0 ? 1 : 0);
   skipped += r.skipped;
