@@ -360,6 +360,7 @@ export class Lab {
       intervalMs: every,
       results,
       async stop() {
+        c.stdin!.on('error', () => {}); // the client may have gone already
         c.stdin!.end();
         await Promise.race([exited, sleep(3000)]);
         if (c.exitCode === null) c.kill('SIGKILL');

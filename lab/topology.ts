@@ -220,6 +220,8 @@ function run(cmd: string, args: string[], stdin?: string[]): Promise<void> {
     c.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`)),
     );
+    // `ip -batch` stops reading at its first failing line; its exit code says so, not EPIPE.
+    c.stdin.on('error', () => {});
     c.stdin.end(stdin ? `${stdin.join('\n')}\n` : '');
   });
 }
