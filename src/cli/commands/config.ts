@@ -30,14 +30,16 @@ export function checkReport(file: string, result: ConfigResult, strict = false):
       `${n} keyword${n === 1 ? '' : 's'} parsed but not acted on: ${unsupported.join(', ')} (see docs/compat.md)`,
     );
   }
-  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = result.diagnostics.length - errors;
-  if (!result.ok)
-    return { exitCode: 1, lines, verdict: `${file}: not usable (${errors} errors, ${warnings} warnings)` };
-  if (strict && warnings > 0)
-    return { exitCode: 1, lines, verdict: `${file}: ${warnings} warnings, refused by --strict` };
-  return { exitCode: 0, lines, verdict: `${file}: usable (${warnings} warnings)` };
+  const nErrors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  const errors = count(nErrors, 'error');
+  const warnings = count(result.diagnostics.length - nErrors, 'warning');
+  if (!result.ok) return { exitCode: 1, lines, verdict: `${file}: not usable (${errors}, ${warnings})` };
+  if (strict && result.diagnostics.length > nErrors)
+    return { exitCode: 1, lines, verdict: `${file}: ${warnings}, refused by --strict` };
+  return { exitCode: 0, lines, verdict: `${file}: usable (${warnings})` };
 }
+
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 const check: CommandModule<object, CheckArgs> = {
   command: 'check',
