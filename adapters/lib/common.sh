@@ -9,7 +9,10 @@
 # twice, tr once and stat once (docs/adapters.md).
 
 ADAPT_CONNECT_TIMEOUT=${ADAPT_CONNECT_TIMEOUT:-1}
-ADAPT_MAX_TIME=${ADAPT_MAX_TIME:-2}
+# A check reads the director's memory; a link waits for the kernel to take
+# the change, which a loaded director may take seconds to do.
+ADAPT_CHECK_MAX_TIME=${ADAPT_CHECK_MAX_TIME:-2}
+ADAPT_CHANGE_MAX_TIME=${ADAPT_CHANGE_MAX_TIME:-10}
 ADAPT_LOG_MAX_BYTES=${ADAPT_LOG_MAX_BYTES:-10485760}
 ADAPT_LOG_KEEP=${ADAPT_LOG_KEEP:-5}
 NL='
@@ -67,7 +70,7 @@ adapt_read_directors() {
 adapt_call() {
   _rc=0 _out='' _e=$1
   set -- -sS -g -X "$adapt_method" -H 'Accept: text/plain' --connect-timeout "$ADAPT_CONNECT_TIMEOUT" \
-    -m "$ADAPT_MAX_TIME" -w '\n%{http_code}'
+    -m "$adapt_max_time" -w '\n%{http_code}'
   case $_e in
     /*) _out=$(curl "$@" --unix-socket "$_e" "http://localhost$adapt_path" 2>/dev/null) || _rc=$? ;;
     *)
@@ -225,8 +228,9 @@ adapt_main() {
   if ! adapt_parse "$@"; then
     adapt_code=$_fail adapt_result="malformed arguments: $adapt_error"
   else
-    adapt_method=POST adapt_path="/v1/pools/$2/members/$3/$adapt_action"
-    [ "$adapt_action" = check ] && adapt_method=GET adapt_path="/v1/pools/$2/members/$3/state"
+    adapt_method=POST adapt_path="/v1/pools/$2/members/$3/$adapt_action" adapt_max_time=$ADAPT_CHANGE_MAX_TIME
+    [ "$adapt_action" = check ] &&
+      adapt_method=GET adapt_path="/v1/pools/$2/members/$3/state" adapt_max_time=$ADAPT_CHECK_MAX_TIME
     if adapt_read_directors && adapt_ask_all; then adapt_verdict
     else adapt_code=$_fail adapt_result="configuration: $adapt_error"; fi
   fi
