@@ -126,6 +126,7 @@ export async function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: num
           nl = buf.indexOf('\n');
         }
       });
+      p.once('exit', (code, signal) => lab.log.push({ msg: 'director exited', code, signal }));
       const exited = new Promise<never>((_, reject) =>
         p.once('exit', (code) =>
           reject(new Error(`director exited with ${code}: ${JSON.stringify(lab.log.slice(-5))}`)),

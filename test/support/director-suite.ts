@@ -47,16 +47,20 @@ ${rs(1, 9000, false)}
 ${extra}`;
 }
 
+/** The director's last log lines, for a timeout's message. */
+let lastLog: () => string = () => '';
+
 async function waitFor<T>(
   what: string,
   fn: () => T | null | undefined | false,
-  timeoutMs = 30_000,
+  timeoutMs = 120_000,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = fn();
     if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end)
+      throw new Error(`timed out waiting for ${what}; the director's log ends:\n${lastLog()}`);
     await sleep(20);
   }
 }
@@ -95,6 +99,11 @@ export function directorSuite(plane: 'ipvs' | 'nftables'): void {
 
     beforeAll(async () => {
       lab = await buildDirectorLab(plane, 2);
+      lastLog = () =>
+        lab.log
+          .slice(-12)
+          .map((l) => JSON.stringify(l))
+          .join('\n');
       lab.startBackend(0);
       lab.startBackend(1);
       lab.writeConfig(config([1, 1]));
