@@ -33,7 +33,7 @@ export interface EndpointAddr {
 
 export interface CheckerCommon {
   /** Connection target; defaults to the real server's address/port. */
-  connectIp: string;
+  connectIp: Ip;
   connectPort: number;
   bindTo: string | null;
   bindIf: string | null;
@@ -72,7 +72,7 @@ export interface TcpChecker extends CheckerCommon {
   type: 'TCP_CHECK';
 }
 export interface SmtpHost {
-  connectIp: string;
+  connectIp: Ip;
   connectPort: number;
   bindTo: string | null;
 }
@@ -258,8 +258,8 @@ export interface VrrpInstance {
   /** Kept as written; floatlb does not program routes or rules yet. */
   virtualRoutes: string[][];
   virtualRules: string[][];
-  mcastSrcIp: string | null;
-  unicastSrcIp: string | null;
+  mcastSrcIp: Ip | null;
+  unicastSrcIp: Ip | null;
   unicastPeer: UnicastPeer[];
   trackInterface: TrackRef[];
   trackScript: TrackRef[];

@@ -50,7 +50,7 @@ export interface DesiredService {
 }
 
 export interface MemberStatus {
-  readonly node: string;
+  readonly node: Ip;
   readonly port: number;
   readonly link: LinkState;
   readonly healthy: boolean;
@@ -61,9 +61,9 @@ export interface MemberStatus {
 export interface PoolStatus {
   /** The virtual server's id (see virtualServerId). */
   readonly id: string;
-  readonly vip: string | null;
+  readonly vip: Ip | null;
   readonly activeStandby: boolean;
-  readonly active: string | null;
+  readonly active: Ip | null;
   readonly members: readonly MemberStatus[];
   readonly quorumUp: boolean;
   readonly sorryServerInUse: boolean;
@@ -90,7 +90,7 @@ export function realServerKey(vs: VirtualServer, rs: Pick<RealServer, 'address' 
 }
 
 /** The VIP a virtual server answers on, for pools addressed by LB IP. */
-export function virtualServerVip(vs: VirtualServer): string | null {
+export function virtualServerVip(vs: VirtualServer): Ip | null {
   return vs.target.kind === 'ip' ? vs.target.address : null;
 }
 

@@ -16,6 +16,7 @@ import {
 } from './netlink/codec.js';
 import { NETLINK_ROUTE, NetlinkSocket, type NetlinkSocketOptions } from './netlink/socket.js';
 import { AF_INET, AF_INET6, bytesToIp, formatMac, ipToBytes } from './sockaddr.js';
+import type { Ip } from './vocabulary.js';
 
 const RTM_GETLINK = 18;
 const RTM_NEWADDR = 20;
@@ -65,6 +66,8 @@ export interface AddressSpec {
 }
 
 export interface Address extends AddressSpec {
+  /** Decoded from the kernel's bytes, so canonical. */
+  readonly address: Ip;
   readonly family: 'inet' | 'inet6';
   readonly flags: number;
   readonly scope: number;

@@ -2,6 +2,7 @@
 // speaks from.
 import { isIPv4 } from 'node:net';
 import type { Rtnl } from '../kernel/rtnetlink.js';
+import type { Ip } from '../kernel/vocabulary.js';
 import type { Vip } from './settings.js';
 import type { VipManager } from './speaker.js';
 
@@ -68,7 +69,7 @@ export async function discoverSrcIp(
   ifname: string,
   family: 4 | 6,
   vips: readonly Vip[],
-): Promise<string> {
+): Promise<Ip> {
   const link = await rtnl.link(ifname);
   const mine = new Set(vips.map((v) => v.address));
   const addrs = await rtnl.addresses({ ifindex: link.index, family: family === 4 ? 'inet' : 'inet6' });

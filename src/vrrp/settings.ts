@@ -1,9 +1,10 @@
 // The speaker's input: one VRRP instance as plain data, so the director can
 // build it from the config model and tests can write it by hand.
+import { canonicalIp, type Ip } from '../kernel/vocabulary.js';
 import type { PeerTtl } from './packet.js';
 
 export interface Vip {
-  readonly address: string;
+  readonly address: Ip;
   readonly prefixLen: number;
   /** Defaults to the instance's interface. */
   readonly ifname?: string;
@@ -56,17 +57,17 @@ export interface VrrpInstanceSettings {
   readonly interface: string;
   readonly family: 4 | 6;
   /** Source of our adverts (mcast_src_ip / unicast_src_ip). Discovered from the interface when absent. */
-  readonly srcIp?: string;
+  readonly srcIp?: Ip;
   readonly vips: readonly Vip[];
   /** virtual_ipaddress_excluded: held while master like the VIPs, but not named in adverts. */
   readonly excludedVips?: readonly Vip[];
-  readonly unicastPeers: readonly string[];
+  readonly unicastPeers: readonly Ip[];
   /**
    * Per-peer TTL bounds (keepalived's `min_ttl`/`max_ttl`, given for any
    * peer): every peer with its range, 0..255 where unset, and adverts from
    * other sources dropped. Absent: the TTL must be 255.
    */
-  readonly unicastPeerTtl?: readonly (Omit<PeerTtl, 'address'> & { readonly address: string })[];
+  readonly unicastPeerTtl?: readonly (Omit<PeerTtl, 'address'> & { readonly address: Ip })[];
   /** Version 2 only: auth_type PASS with auth_pass. */
   readonly authPass?: string;
   readonly initialState: 'MASTER' | 'BACKUP';
@@ -81,17 +82,31 @@ export interface VrrpInstanceSettings {
   readonly skipCheckAdvAddr?: boolean;
 }
 
-/** Fills keepalived's defaults around the fields a caller must give. */
-export function instanceSettings(
-  s: Pick<VrrpInstanceSettings, 'name' | 'vrid' | 'priority' | 'interface' | 'vips'> &
-    Partial<VrrpInstanceSettings>,
-): VrrpInstanceSettings {
-  const family = s.family ?? (s.vips[0]?.address.includes(':') ? 6 : 4);
+/** Settings as a caller writes them: addresses in any spelling. */
+export type SettingsInput = Pick<VrrpInstanceSettings, 'name' | 'vrid' | 'priority' | 'interface'> &
+  Partial<
+    Omit<VrrpInstanceSettings, 'vips' | 'excludedVips' | 'srcIp' | 'unicastPeers' | 'unicastPeerTtl'>
+  > & {
+    readonly vips: readonly (Omit<Vip, 'address'> & { readonly address: string })[];
+    readonly excludedVips?: readonly (Omit<Vip, 'address'> & { readonly address: string })[];
+    readonly srcIp?: string;
+    readonly unicastPeers?: readonly string[];
+    readonly unicastPeerTtl?: readonly (Omit<PeerTtl, 'address'> & { readonly address: string })[];
+  };
+
+/**
+ * Fills keepalived's defaults around the fields a caller must give, and
+ * turns every address into its canonical text (throws on one that is not an
+ * address), so the speaker compares what the kernel reports.
+ */
+export function instanceSettings(input: SettingsInput): VrrpInstanceSettings {
+  const { vips: rawVips, excludedVips, srcIp, unicastPeers, unicastPeerTtl, ...s } = input;
+  const vip = <T extends { readonly address: string }>(v: T) => ({ ...v, address: canonicalIp(v.address) });
+  const vips = rawVips.map(vip);
+  const family = s.family ?? (vips[0]?.address.includes(':') ? 6 : 4);
   return {
     version: family === 6 ? 3 : 2,
     advertIntMs: 1000,
-    family,
-    unicastPeers: [],
     initialState: 'BACKUP',
     preempt: true,
     preemptDelayMs: 0,
@@ -99,6 +114,12 @@ export function instanceSettings(
     garp: GARP_DEFAULTS,
     notify: {},
     ...s,
+    family,
+    vips,
+    ...(excludedVips ? { excludedVips: excludedVips.map(vip) } : {}),
+    ...(srcIp !== undefined ? { srcIp: canonicalIp(srcIp) } : {}),
+    unicastPeers: (unicastPeers ?? []).map((p) => canonicalIp(p)),
+    ...(unicastPeerTtl ? { unicastPeerTtl: unicastPeerTtl.map(vip) } : {}),
   };
 }
 

@@ -12,7 +12,7 @@ import { ifNameToIndex, inNetns, SOCK_RAW, Sock } from '../../src/kernel/sock.js
 import { sockaddrIn, sockaddrLl } from '../../src/kernel/sockaddr.js';
 import { type GratuitousArpInfo, parseArp } from '../../src/vrrp/arp.js';
 import { inetChecksum } from '../../src/vrrp/checksum.js';
-import type { VrrpInstanceSettings } from '../../src/vrrp/settings.js';
+import type { SettingsInput } from '../../src/vrrp/settings.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -169,7 +169,7 @@ export interface Speaker {
 
 export function startFloat(
   ns: Netns,
-  settings: Partial<VrrpInstanceSettings>,
+  settings: Partial<SettingsInput>,
 ): Speaker & { stats(): Promise<Record<string, unknown>> } {
   const dir = mkdtempSync(join(tmpdir(), 'vrfl-'));
   const file = join(dir, 'instance.json');

@@ -1,6 +1,7 @@
 // Health checker blocks inside real_server. Values not set on the checker
 // come from the real server, then the virtual server, then keepalived's
 // per-checker defaults.
+import type { Ip } from '../../kernel/vocabulary.js';
 import type { Token } from '../lexer.js';
 import type {
   Checker,
@@ -29,7 +30,7 @@ export const CHECKER_TYPES: readonly CheckerType[] = [
 
 /** Settings a checker inherits; null where nothing upstream set them. */
 export interface CheckerDefaults {
-  address: string;
+  address: Ip;
   port: number;
   connectTimeout: number | null;
   retry: number | null;
@@ -45,7 +46,7 @@ const HTTP_PROTOCOLS = ['1.0', '1.0C', '1.1'] as const;
 
 /** What a checker block sets itself; null where it does not. One shape for all, so no literal per block. */
 class Common {
-  connectIp: string | null = null;
+  connectIp: Ip | null = null;
   connectPort: number | null = null;
   bindTo: string | null = null;
   bindIf: string | null = null;

@@ -79,7 +79,7 @@ class Defaults implements CheckerDefaults {
   readonly virtualhost: string | null;
 
   constructor(
-    readonly address: string,
+    readonly address: Ip,
     readonly port: number,
     own: Inherited,
   ) {

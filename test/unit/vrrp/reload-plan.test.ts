@@ -2,10 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
 import { planInstance, planInstances } from '../../../src/vrrp/reload-plan.js';
-import { instanceSettings, type VrrpInstanceSettings } from '../../../src/vrrp/settings.js';
+import {
+  instanceSettings,
+  type SettingsInput,
+  type VrrpInstanceSettings,
+} from '../../../src/vrrp/settings.js';
 import { planTracks, trackSet } from '../../../src/vrrp/track-plan.js';
 
-const base = (over: Partial<VrrpInstanceSettings> = {}): VrrpInstanceSettings =>
+const base = (over: Partial<SettingsInput> = {}): VrrpInstanceSettings =>
   instanceSettings({
     name: 'VI_A',
     vrid: 61,
@@ -55,7 +59,7 @@ describe('planInstance', () => {
   });
 
   it('restarts only for what a running speaker cannot change, and says why', () => {
-    const cases: Array<[Partial<VrrpInstanceSettings>, string]> = [
+    const cases: Array<[Partial<SettingsInput>, string]> = [
       [{ interface: 'eth1' }, 'interface eth0 -> eth1'],
       [{ vrid: 62 }, 'virtual_router_id 61 -> 62'],
       [{ version: 3 }, 'version 2 -> 3'],

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalIp } from '../../../src/kernel/vocabulary.js';
 import type { VrrpDatagram } from '../../../src/kernel/vrrp-socket.js';
 import { parseArp } from '../../../src/vrrp/arp.js';
 import { notifyCommands, splitCommand } from '../../../src/vrrp/notify.js';
@@ -74,7 +75,7 @@ function world(
         vips.add(v.address);
       },
       remove: async (v: Vip) => void vips.delete(v.address),
-      list: async () => [...vips].map((address) => ({ address, prefixLen: 32 })),
+      list: async () => [...vips].map((address) => ({ address: canonicalIp(address), prefixLen: 32 })),
     },
     scripts: { run: (argv) => scripts.push([...argv]) },
     onState: (s) => states.push(s),
@@ -270,9 +271,9 @@ describe('notify and GARP helpers', () => {
 });
 
 describe('reload in place', () => {
-  const newVips = [
-    { address: '10.0.0.100', prefixLen: 32 },
-    { address: '10.0.0.102', prefixLen: 32 },
+  const newVips: Vip[] = [
+    { address: canonicalIp('10.0.0.100'), prefixLen: 32 },
+    { address: canonicalIp('10.0.0.102'), prefixLen: 32 },
   ];
 
   it('a master keeps its state: new VIPs added and announced, the new priority on the next advert', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
 import type { AddressSpec, Rtnl } from '../../../src/kernel/rtnetlink.js';
+import { canonicalIp } from '../../../src/kernel/vocabulary.js';
 import { vrrpSettingsFromConfig } from '../../../src/vrrp/from-config.js';
 import { RtnlVipManager } from '../../../src/vrrp/rtnl-vips.js';
 
@@ -73,7 +74,11 @@ describe('VIP labels', () => {
 
   it('drops a label on an IPv6 VIP, which the kernel cannot carry', async () => {
     const { rtnl, added } = fakeRtnl();
-    await new RtnlVipManager(rtnl, 'eth0').add({ address: 'fd00::1', prefixLen: 64, label: 'eth0:v6' });
+    await new RtnlVipManager(rtnl, 'eth0').add({
+      address: canonicalIp('fd00::1'),
+      prefixLen: 64,
+      label: 'eth0:v6',
+    });
     expect(added[0]).toMatchObject({ address: 'fd00::1', nodad: true });
     expect(added[0]!.label).toBeUndefined();
   });
