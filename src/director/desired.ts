@@ -9,6 +9,7 @@ import type {
 import {
   type DestSpec,
   destId,
+  destRefusal,
   type Forwarding,
   type ServiceKey,
   type ServiceSpec,
@@ -154,7 +155,7 @@ function serviceSpec(vs: VirtualServer, key: ServiceKey): ServiceSpec {
         ? null
         : {
             timeoutSec: Math.round(vs.persistenceTimeout / 1000),
-            // A group's IPv6 prefix cannot be longer than an IPv4 member's address.
+            // A group's IPv6 prefix is at most /32 on its IPv4 services (the config warns).
             prefix: Math.min(vs.persistenceGranularity ?? max, max),
           },
   };
@@ -264,7 +265,8 @@ export function computeDesired(inp: DesiredInputs): Desired {
           if (sorryInUse) dests[clash] = spec;
         } else dests.push(spec);
       }
-      services.push({ spec: serviceSpec(vs, key), dests });
+      // A group of both families: an untunnelled server serves its own family (the config says so).
+      services.push({ spec: serviceSpec(vs, key), dests: dests.filter((d) => destRefusal(key, d) === null) });
     }
 
     pools.push({

@@ -8,6 +8,7 @@ import {
   formatEndpoint,
   type Ip,
   type Protocol,
+  refusedDestAddress,
   type SchedFlags,
   type Scheduler,
 } from './vocabulary.js';
@@ -57,6 +58,25 @@ export interface DestSpec {
   readonly upperThreshold: number;
   readonly lowerThreshold: number;
   readonly tunnel?: TunnelSpec;
+}
+
+/**
+ * Why the kernel refuses this destination in this service with EINVAL, or
+ * null: IPVS takes only unicast real servers, and forwards across address
+ * families only through a tunnel. The config refuses these first, so the
+ * kernel's bare EINVAL never reaches the operator; the fake plane refuses
+ * them as the kernel does.
+ */
+export function destRefusal(
+  key: ServiceKey,
+  d: Pick<DestSpec, 'address' | 'family' | 'forwarding'>,
+): string | null {
+  const bad = refusedDestAddress(d.address);
+  if (bad) return `${d.address} is ${bad}; IPVS takes only unicast real servers`;
+  if (d.family !== key.family && d.forwarding !== 'tun') {
+    return `${d.address} is ${d.family === 'inet' ? 'IPv4' : 'IPv6'} but the service is ${key.family === 'inet' ? 'IPv4' : 'IPv6'}; IPVS forwards across address families only with lvs_method TUN`;
+  }
+  return null;
 }
 
 export interface Stats {

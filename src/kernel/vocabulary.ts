@@ -90,6 +90,27 @@ export function formatIp(b: Uint8Array): Ip {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}` as Ip;
 }
 
+/**
+ * Why IPVS refuses this address as a real server (EINVAL from ip_vs_new_dest,
+ * which takes only unicast addresses), or null. Link-local IPv6 addresses are
+ * not named: the kernel takes those that are local to the director.
+ */
+export function refusedDestAddress(ip: Ip): string | null {
+  const b = ipToBytes(ip);
+  if (b.length === 4) {
+    if (b.every((x) => x === 0)) return 'the unspecified address';
+    if (b.every((x) => x === 255)) return 'the broadcast address';
+    if ((b[0]! & 0xf0) === 0xe0) return 'a multicast address';
+    return null;
+  }
+  if (b.every((x) => x === 0)) return 'the unspecified address';
+  if (b[0] === 0xff) return 'a multicast address';
+  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) {
+    return `an IPv4-mapped IPv6 address (IPv4 ${Array.from(b.subarray(12)).join('.')})`;
+  }
+  return null;
+}
+
 /** "[2001:db8::1]:80" or "10.0.0.1:80". */
 export function formatEndpoint(ip: Ip, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;

@@ -1,6 +1,7 @@
 // An in-memory DataPlane for unit tests of the director. It behaves like the
 // kernel where a reconciler can go wrong: EEXIST on duplicate adds, ENOENT on
-// changes to things that are not there, and addresses stored as bytes, so
+// changes to things that are not there, EINVAL on a real server IPVS does not
+// take (see destRefusal), and addresses stored as bytes, so
 // list() reports them canonical whatever spelling apply() was given.
 import {
   type ApplyResult,
@@ -8,6 +9,7 @@ import {
   type DataPlaneOp,
   type DestState,
   destId,
+  destRefusal,
   type ServiceKey,
   type ServiceState,
   serviceId,
@@ -64,7 +66,8 @@ export class FakeDataPlane implements DataPlane {
           if (op.op === 'delete-dest') {
             if (!exists) fail(op, 'ENOENT');
             else this.services.set(id, { ...cur, dests: others });
-          } else if (op.op === 'add-dest' && exists) fail(op, 'EEXIST');
+          } else if (destRefusal(key, op.dest)) fail(op, 'EINVAL');
+          else if (op.op === 'add-dest' && exists) fail(op, 'EEXIST');
           else if (op.op === 'update-dest' && !exists) fail(op, 'ENOENT');
           else {
             const d: DestState = {

@@ -3,6 +3,7 @@ import type { DiagnosticSink } from '../diagnostics.js';
 import type { FloatlbConfig, VrrpInstance } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { type Environment, Reader, type Table, type TableObserver } from '../values.js';
+import { checkGroupFamilies } from './families.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
 import { readTrackFile } from './track-file.js';
@@ -203,13 +204,15 @@ function crossCheck(config: FloatlbConfig, tree: ConfigNode[], sink: DiagnosticS
         sink.warning(node.name, `vrrp_sync_group ${s.name} tracks unknown vrrp_track_process ${t.name}`);
     }
   });
-  const groups = new Set(config.virtualServerGroups.map((g) => g.name));
+  const groups = new Map(config.virtualServerGroups.map((g) => [g.name, g]));
   const seen = new Set<string>();
   for (const vs of config.virtualServers) {
     const at = { file: vs.source.file, line: vs.source.line, column: 1 };
     const t = vs.target;
-    if (t.kind === 'group' && !groups.has(t.group))
+    const group = t.kind === 'group' ? groups.get(t.group) : undefined;
+    if (t.kind === 'group' && !group)
       sink.warning(at, `virtual_server_group ${t.group} is not defined: the virtual server has no addresses`);
+    if (group) checkGroupFamilies(sink, vs, group);
     const key =
       t.kind === 'ip'
         ? `${t.address}|${t.port}|${vs.protocol}`

@@ -21,6 +21,7 @@ import type {
 } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { type Reader, type StaticTable, staticTable } from '../values.js';
+import { granularityAt, inferredFamily, type PlacedServer, serverFits } from './families.js';
 import { NAT, readForwarding } from './forwarding.js';
 import { Inherited, readRealServer, TIMING, type WithInherited } from './real.js';
 import { readScript } from './scripts.js';
@@ -67,6 +68,7 @@ class VsState implements WithInherited {
   protocol: Protocol | null = null;
   protocolTok: Token | null = null;
   family: 'inet' | 'inet6' = 'inet';
+  familySet = false;
   persistenceTimeout: number | null = null;
   granularityTok: Token | null = null;
   persistenceEngine: string | null = null;
@@ -75,6 +77,7 @@ class VsState implements WithInherited {
   quorumUp: ScriptRef | null = null;
   quorumDown: ScriptRef | null = null;
   sorryServer: EndpointAddr | null = null;
+  sorryTok: Token | null = null;
   sorryServerForwarding: Forwarding | null = null;
   sorryServerInhibit = false;
   omega = false;
@@ -140,6 +143,7 @@ const VS_TABLE: StaticTable<VsState> = staticTable<VsState>(
     },
     sorry_server: (r, n, vs) => {
       vs.sorryServer = endpoint(r, n, 0);
+      vs.sorryTok = n.args[0] ?? null;
     },
     sorry_server_inhibit: (r, n, vs) => {
       vs.sorryServerInhibit = r.bool(n) ?? vs.sorryServerInhibit;
@@ -157,7 +161,11 @@ const VS_TABLE: StaticTable<VsState> = staticTable<VsState>(
       vs.smtpAlert = r.bool(n);
     },
     ip_family: (r, n, vs) => {
-      vs.family = r.oneOf(n, ['inet', 'inet6'] as const) ?? vs.family;
+      const f = r.oneOf(n, ['inet', 'inet6'] as const);
+      if (f) {
+        vs.family = f;
+        vs.familySet = true;
+      }
     },
     snmp_name: () => {},
     real_server: (_r, n, vs) => {
@@ -193,7 +201,6 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
   if (!vs.methodSet)
     r.sink.warning(node.name, `virtual_server has no lvs_method: using NAT, as keepalived does`);
   if (target.kind === 'fwmark') {
-    target.family = vs.family;
     if (protocolTok) r.sink.warning(protocolTok, `protocol is ignored for a fwmark virtual server`);
   }
   // keepalived 2.2.7 defaults an unset protocol to UDP (and says so).
@@ -211,16 +218,31 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
       );
     }
   }
-  const realServers: RealServer[] = [];
+  const read: Array<{ rs: RealServer; placed: PlacedServer }> = [];
   for (const rn of vs.realNodes) {
     const rs = readRealServer(r, rn, inherited, vs.forwarding, target.kind === 'ip' ? target.port : 0);
-    if (rs) realServers.push(rs);
+    if (rs) read.push({ rs, placed: { address: rs.address, forwarding: rs.forwarding, at: rn.args[0]! } });
   }
+  const sorry =
+    vs.sorryServer && vs.sorryTok
+      ? { ...vs.sorryServer, forwarding: vs.sorryServerForwarding ?? vs.forwarding, at: vs.sorryTok }
+      : null;
+  const family =
+    target.kind === 'ip'
+      ? ipFamily(target.address)
+      : target.kind === 'fwmark' && vs.familySet
+        ? vs.family
+        : inferredFamily([...read.map((x) => x.placed), ...(sorry ? [sorry] : [])]);
+  if (target.kind === 'fwmark') target.family = family ?? 'inet';
+  const realServers = read
+    .filter((x) => serverFits(r.sink, 'real_server', x.placed, family))
+    .map((x) => x.rs);
+  if (sorry && !serverFits(r.sink, 'sorry_server', sorry, family)) vs.sorryServer = null;
   if (realServers.length === 0 && !vs.sorryServer) {
     r.sink.warning(node.name, `virtual_server has no real servers: keepalived ignores it`);
   }
   if (vs.activeStandby) checkActiveStandby(r, node, realServers);
-  return {
+  const built: VirtualServer = {
     target,
     protocol: proto,
     scheduler: vs.scheduler,
@@ -248,6 +270,8 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
     realServers,
     source: { file: node.name.file, line: node.name.line },
   };
+  if (vs.granularityTok) granularityAt.set(built, vs.granularityTok);
+  return built;
 }
 
 /** The netmask as a prefix length: a contiguous dotted quad (IPv4) or a prefix length. */
@@ -259,7 +283,7 @@ function granularity(r: Reader, vs: VsState, target: VirtualServerTarget): numbe
     target.kind === 'ip'
       ? ipFamily(target.address)
       : target.kind === 'fwmark'
-        ? vs.family
+        ? target.family
         : tok.text.includes('.')
           ? 'inet'
           : 'inet6';
