@@ -34,6 +34,42 @@ function layerOf(path: string): string {
   return parts[0] === 'src' ? parts[1]!.replace(/\.ts$/, '') : parts[0]!;
 }
 
+/** Commands that change kernel state; only src/kernel (and native/) may run them. */
+const KERNEL_TOOLS = ['ip', 'nft', 'ipvsadm', 'sysctl', 'modprobe', 'iptables', 'ip6tables', 'tc', 'ethtool'];
+const SPAWN = /\b(?:spawn|spawnSync|exec|execSync|execFile|execFileSync|fork)\(\s*(['"`])([^'"`]+)\1/g;
+/** The one file outside src/kernel that may reach lab/, and the lab modules it may reach. */
+const LAB_DOOR = 'src/cli/commands/demo.ts';
+
+/** Kernel access outside src/kernel: a kernel tool run as a child process, or a write under /proc/sys or /sys. */
+function kernelAccess(file: string, text: string): string[] {
+  if (layerOf(file) === 'kernel') return [];
+  const rel = relative(ROOT, file);
+  const out: string[] = [];
+  for (const m of text.matchAll(SPAWN)) {
+    const cmd = m[2].split(/\s+/)[0].split('/').pop()!;
+    if (KERNEL_TOOLS.includes(cmd)) out.push(`${rel}: runs ${cmd}: only src/kernel may`);
+  }
+  if (/['"`]\/(?:proc\/sys|sys)\//.test(text))
+    out.push(`${rel}: names a path under /proc/sys or /sys: only src/kernel may`);
+  return out;
+}
+
+/** lab/ reached from src/ anywhere but the demo command, or its VM part reached at all. */
+function labImports(file: string, text: string): string[] {
+  const rel = relative(ROOT, file);
+  return ts
+    .preProcessFile(text, true, true)
+    .importedFiles.map((i) => i.fileName)
+    .filter((spec) => spec.startsWith('.') && layerOf(resolve(dirname(file), spec)) === 'lab')
+    .flatMap((spec) => {
+      const to = relative(ROOT, resolve(dirname(file), spec));
+      if (rel !== LAB_DOOR) return [`${rel}: import '${spec}': only ${LAB_DOOR} may reach lab/`];
+      if (/^lab\/(?:vm|vm-test|cli)\b/.test(to))
+        return [`${rel}: import '${spec}': the lab VM stays out of the product`];
+      return [];
+    });
+}
+
 interface Violation {
   readonly file: string;
   readonly specifier: string;
@@ -87,6 +123,44 @@ describe('layering (docs/architecture.md)', () => {
     const found = tsFiles(join(ROOT, 'src')).flatMap((f) => violations(f, readFileSync(f, 'utf8'), rules));
     const lines = found.map((v) => `${v.file}: import '${v.specifier}': ${v.why}`);
     expect(lines, lines.join('\n')).toEqual([]);
+  });
+
+  it('only src/kernel runs kernel tools or writes /proc/sys and /sys', () => {
+    const found = tsFiles(join(ROOT, 'src')).flatMap((f) => kernelAccess(f, readFileSync(f, 'utf8')));
+    expect(found, found.join('\n')).toEqual([]);
+  });
+
+  it('reaches lab/ only through the demo command, and never its VM part', () => {
+    const found = tsFiles(join(ROOT, 'src')).flatMap((f) => labImports(f, readFileSync(f, 'utf8')));
+    expect(found, found.join('\n')).toEqual([]);
+  });
+
+  it('catches a kernel tool, a sysctl write and a lab import out of place', () => {
+    const vrrp = join(ROOT, 'src/vrrp/x.ts');
+    expect(
+      kernelAccess(
+        vrrp,
+        [
+          "import { execFileSync, spawn } from 'node:child_process';",
+          "execFileSync('ip', ['addr', 'add', '10.0.0.1/32', 'dev', 'eth0']);",
+          "spawn(`/usr/sbin/nft`, ['-f', '-']);",
+          "spawn('/bin/sh', ['-c', script]);",
+          "writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');",
+        ].join('\n'),
+      ),
+    ).toEqual([
+      'src/vrrp/x.ts: runs ip: only src/kernel may',
+      'src/vrrp/x.ts: runs nft: only src/kernel may',
+      'src/vrrp/x.ts: names a path under /proc/sys or /sys: only src/kernel may',
+    ]);
+    expect(kernelAccess(join(ROOT, 'src/kernel/x.ts'), "execFileSync('sysctl', ['-w', 'a=1']);")).toEqual([]);
+    expect(labImports(join(ROOT, 'src/api/x.ts'), "import { x } from '../../lab/netns.js';")).toEqual([
+      "src/api/x.ts: import '../../lab/netns.js': only src/cli/commands/demo.ts may reach lab/",
+    ]);
+    expect(labImports(join(ROOT, LAB_DOOR), "import { x } from '../../../lab/vm/launch.js';")).toEqual([
+      "src/cli/commands/demo.ts: import '../../../lab/vm/launch.js': the lab VM stays out of the product",
+    ]);
+    expect(labImports(join(ROOT, LAB_DOOR), "import { x } from '../../../lab/demo.js';")).toEqual([]);
   });
 
   it('catches an upward arrow, a dynamic import and a package out of place, naming file and import', () => {
