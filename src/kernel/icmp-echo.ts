@@ -13,9 +13,10 @@ import {
   parseIcmp4,
   parseIcmp6,
 } from './icmp-codec.js';
+import { elapsed, type ProbeResult, ProbesInFlight } from './probes-in-flight.js';
 import { ifNameToIndex, SOCK_RAW, Sock } from './sock.js';
 import { AF_INET, AF_INET6, decodeSockaddrIp } from './sockaddr.js';
-import { bucketOf, DeadlineQueue, encodeTarget, parseIpTarget } from './tcp-connect-plan.js';
+import { encodeTarget, parseIpTarget } from './tcp-connect-plan.js';
 
 const IPPROTO_ICMP = 1;
 const IPPROTO_ICMPV6 = 58;
@@ -31,26 +32,7 @@ export interface EchoOptions {
   readonly bindAddr?: string;
 }
 
-export interface EchoResult {
-  readonly ok: boolean;
-  readonly error?: string;
-  readonly timedOut?: boolean;
-  readonly aborted?: boolean;
-  readonly latencyMs: number;
-}
-
-interface Pending {
-  readonly key: number;
-  readonly target: string;
-  readonly t0: number;
-  readonly deadline: number;
-  settled: boolean;
-  resolve: (r: EchoResult) => void;
-  signal: AbortSignal | null;
-  onAbort: (() => void) | null;
-}
-
-const elapsed = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
+export type EchoResult = ProbeResult;
 
 /** Types let through the socket's filter: echo replies and the errors that quote a request. */
 function installFilter(sock: Sock, family: 4 | 6): void {
@@ -69,10 +51,8 @@ function installFilter(sock: Sock, family: 4 | 6): void {
 
 class Pinger {
   private readonly sock: Sock;
-  private readonly byKey = new Map<number, Pending>();
-  private readonly deadlines = new DeadlineQueue<Pending>();
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Number.POSITIVE_INFINITY;
+  /** By (identifier << 16 | sequence), holding the target a reply must come from. */
+  private readonly flight: ProbesInFlight<number, string>;
   private counter: number;
   private readonly payload = Buffer.alloc(16);
 
@@ -99,10 +79,15 @@ class Pinger {
     this.payload.write('floatlb-ping', 0);
     this.sock.onReceive((d) => this.receive(d.data, d.from));
     this.sock.unref();
+    const sock = this.sock;
+    this.flight = new ProbesInFlight(
+      { busy: () => sock.ref(), idle: () => sock.unref() },
+      SWEEP_GRANULARITY_MS,
+    );
   }
 
   get inFlight(): number {
-    return this.byKey.size;
+    return this.flight.size;
   }
 
   start(host: string, opts: EchoOptions, signal?: AbortSignal): Promise<EchoResult> {
@@ -111,7 +96,7 @@ class Pinger {
     const t = parseIpTarget(host);
     if (!t) throw new TypeError(`not an IP address: ${JSON.stringify(host)}`);
     let key = this.counter;
-    while (this.byKey.has(key)) key = (key + 1) >>> 0;
+    while (this.flight.has(key)) key = (key + 1) >>> 0;
     this.counter = (key + 1) >>> 0;
     const packet = encodeEchoRequest(this.family, key >>> 16, key & 0xffff, this.payload);
     try {
@@ -120,28 +105,7 @@ class Pinger {
       const code = (e as { code?: string }).code ?? (e as Error).message;
       return Promise.resolve({ ok: false, error: code, latencyMs: elapsed(t0) });
     }
-    return new Promise<EchoResult>((resolve) => {
-      const p: Pending = {
-        key,
-        target: t.ip,
-        t0,
-        deadline: t0 + opts.timeoutMs,
-        settled: false,
-        resolve,
-        signal: null,
-        onAbort: null,
-      };
-      if (signal) {
-        p.signal = signal;
-        p.onAbort = () =>
-          this.settle(p, { ok: false, error: 'ABORTED', aborted: true, latencyMs: elapsed(t0) });
-        signal.addEventListener('abort', p.onAbort, { once: true });
-      }
-      this.byKey.set(key, p);
-      if (this.byKey.size === 1) this.sock.ref();
-      this.deadlines.push(p, opts.timeoutMs);
-      this.armAt(bucketOf(p.deadline, SWEEP_GRANULARITY_MS));
-    });
+    return this.flight.wait(key, t.ip, t0, opts.timeoutMs, signal);
   }
 
   private receive(data: Buffer, from: Buffer): void {
@@ -152,48 +116,15 @@ class Pinger {
       ev = src ? parseIcmp6(data, src.ip) : null;
     }
     if (!ev) return;
-    const p = this.byKey.get(((ev.id << 16) | ev.seq) >>> 0);
-    if (!p || p.target !== ev.target) return;
-    if (ev.kind === 'reply') this.settle(p, { ok: true, latencyMs: elapsed(p.t0) });
+    const p = this.flight.get(((ev.id << 16) | ev.seq) >>> 0);
+    if (!p || p.data !== ev.target) return;
+    if (ev.kind === 'reply') this.flight.settle(p, { ok: true, latencyMs: elapsed(p.t0) });
     else
-      this.settle(p, {
+      this.flight.settle(p, {
         ok: false,
         error: describeIcmpError(this.family, ev.type, ev.code),
         latencyMs: elapsed(p.t0),
       });
-  }
-
-  private sweep(): void {
-    this.timer = null;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    for (const p of this.deadlines.expire(performance.now())) {
-      this.settle(p, { ok: false, error: 'ETIMEDOUT', timedOut: true, latencyMs: elapsed(p.t0) });
-    }
-    const next = this.deadlines.next();
-    if (next !== undefined) this.armAt(bucketOf(next, SWEEP_GRANULARITY_MS));
-  }
-
-  private armAt(at: number): void {
-    if (at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(() => this.sweep(), Math.max(0, at - performance.now()) + 1);
-  }
-
-  private settle(p: Pending, r: EchoResult): void {
-    if (p.settled) return;
-    p.settled = true;
-    this.byKey.delete(p.key);
-    if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
-    p.signal = null;
-    p.onAbort = null;
-    if (this.byKey.size === 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      this.sock.unref();
-    }
-    p.resolve(r);
   }
 }
 

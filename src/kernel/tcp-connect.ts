@@ -7,14 +7,8 @@
 // queue, not one timer per probe. No Socket objects, no per-probe handles.
 import { performance } from 'node:perf_hooks';
 import * as libc from '../../native/libc.js';
-import {
-  anyAddress,
-  bucketOf,
-  DeadlineQueue,
-  encodeTarget,
-  type IpTarget,
-  parseIpTarget,
-} from './tcp-connect-plan.js';
+import { elapsed, type ProbeResult, ProbesInFlight } from './probes-in-flight.js';
+import { anyAddress, encodeTarget, type IpTarget, parseIpTarget } from './tcp-connect-plan.js';
 
 export interface TcpConnectOptions {
   /** Give up after this long (connect_timeout). */
@@ -25,14 +19,7 @@ export interface TcpConnectOptions {
   readonly bindPort?: number;
 }
 
-export interface TcpConnectResult {
-  readonly ok: boolean;
-  /** Why it failed: an errno name (ECONNREFUSED, EADDRNOTAVAIL...), ETIMEDOUT on timeout, or ABORTED. */
-  readonly error?: string;
-  readonly timedOut?: boolean;
-  readonly aborted?: boolean;
-  readonly latencyMs: number;
-}
+export type TcpConnectResult = ProbeResult;
 
 const SOCK_STREAM = 1;
 const SOL_SOCKET = 1;
@@ -42,20 +29,6 @@ const EINPROGRESS = 115;
 export const SWEEP_GRANULARITY_MS = 5;
 /** Events harvested per epoll_wait call. */
 const BATCH = 512;
-
-interface Pending {
-  readonly fd: number;
-  readonly t0: number;
-  readonly deadline: number;
-  settled: boolean;
-  resolve: (r: TcpConnectResult) => void;
-  signal: AbortSignal | null;
-  onAbort: (() => void) | null;
-}
-
-function elapsed(t0: number): number {
-  return Math.round((performance.now() - t0) * 1000) / 1000;
-}
 
 /** Address literals are parsed and encoded once; the cache is cleared when it grows large. */
 const targets = new Map<string, IpTarget | null>();
@@ -83,23 +56,30 @@ function sockaddrFor(host: string, port: number): { family: number; addr: Buffer
 /** One epoll instance, one poll handle and one sweep timer for every probe in the process. */
 class Connector {
   private readonly epfd: number;
-  private readonly poll: libc.PollHandle;
   private readonly events = Buffer.alloc(BATCH * libc.EPOLL_EVENT_SIZE);
-  private readonly byFd = new Map<number, Pending>();
-  private readonly deadlines = new DeadlineQueue<Pending>();
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt = Number.POSITIVE_INFINITY;
-  private refd = false;
+  /** By socket fd. */
+  private readonly flight: ProbesInFlight<number, null>;
 
   constructor() {
     this.epfd = libc.epollCreate();
-    this.poll = libc.pollReadable(this.epfd, () => this.harvest());
-    this.poll.unref();
+    const poll = libc.pollReadable(this.epfd, () => this.harvest());
+    poll.unref();
+    this.flight = new ProbesInFlight<number, null>(
+      {
+        busy: () => poll.ref(),
+        idle: () => poll.unref(),
+        // Closing also removes the fd from the epoll set. A completed connection
+        // is reset rather than closed, so no TIME_WAIT builds up at thousands of
+        // probes a second; an unfinished one sends nothing.
+        release: (p, r) => (r.ok ? libc.closeWithReset(p.key) : libc.closeQuiet(p.key)),
+      },
+      SWEEP_GRANULARITY_MS,
+    );
   }
 
   /** Probes in flight. */
   get inFlight(): number {
-    return this.byFd.size;
+    return this.flight.size;
   }
 
   start(
@@ -127,30 +107,7 @@ class Connector {
       libc.closeQuiet(fd);
       return failNow(err, t0);
     }
-    return new Promise<TcpConnectResult>((resolve) => {
-      const p: Pending = {
-        fd,
-        t0,
-        deadline: t0 + opts.timeoutMs,
-        settled: false,
-        resolve,
-        signal: null,
-        onAbort: null,
-      };
-      if (signal) {
-        p.signal = signal;
-        p.onAbort = () =>
-          this.settle(p, { ok: false, error: 'ABORTED', aborted: true, latencyMs: elapsed(t0) });
-        signal.addEventListener('abort', p.onAbort, { once: true });
-      }
-      this.byFd.set(fd, p);
-      this.deadlines.push(p, opts.timeoutMs);
-      this.armAt(bucketOf(p.deadline, SWEEP_GRANULARITY_MS));
-      if (!this.refd) {
-        this.refd = true;
-        this.poll.ref();
-      }
-    });
+    return this.flight.wait(fd, null, t0, opts.timeoutMs, signal);
   }
 
   /** The epoll fd is readable: collect every finished connect. */
@@ -158,60 +115,16 @@ class Connector {
     for (;;) {
       const n = libc.epollWaitNow(this.epfd, this.events);
       for (let i = 0; i < n; i++) {
-        const p = this.byFd.get(libc.epollFdAt(this.events, i));
+        const p = this.flight.get(libc.epollFdAt(this.events, i));
         if (!p) continue;
         // Writable without an error flag means connected: SO_ERROR is only
         // read (to name the error) when the kernel flags one.
         const ev = libc.epollEventsAt(this.events, i);
-        const err = ev & (libc.EPOLLERR | libc.EPOLLHUP) ? libc.socketError(p.fd) : 0;
-        this.settle(p, err === 0 ? { ok: true, latencyMs: elapsed(p.t0) } : failure(err, p.t0));
+        const err = ev & (libc.EPOLLERR | libc.EPOLLHUP) ? libc.socketError(p.key) : 0;
+        this.flight.settle(p, err === 0 ? { ok: true, latencyMs: elapsed(p.t0) } : failure(err, p.t0));
       }
       if (n < BATCH) return;
     }
-  }
-
-  private sweep(): void {
-    this.timer = null;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    for (const p of this.deadlines.expire(now)) {
-      this.settle(p, { ok: false, error: 'ETIMEDOUT', timedOut: true, latencyMs: elapsed(p.t0) });
-    }
-    const next = this.deadlines.next();
-    if (next !== undefined) this.armAt(bucketOf(next, SWEEP_GRANULARITY_MS));
-  }
-
-  private armAt(at: number): void {
-    if (at >= this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    // +1: libuv's loop time may lag performance.now(); a sweep that still
-    // comes early finds nothing due and re-arms.
-    this.timer = setTimeout(() => this.sweep(), Math.max(0, at - performance.now()) + 1);
-  }
-
-  private settle(p: Pending, r: TcpConnectResult): void {
-    if (p.settled) return;
-    p.settled = true;
-    this.byFd.delete(p.fd);
-    // Closing also removes the fd from the epoll set. A completed connection
-    // is reset rather than closed, so no TIME_WAIT builds up at thousands of
-    // probes a second; an unfinished one sends nothing.
-    if (r.ok) libc.closeWithReset(p.fd);
-    else libc.closeQuiet(p.fd);
-    if (p.signal && p.onAbort) p.signal.removeEventListener('abort', p.onAbort);
-    p.signal = null;
-    p.onAbort = null;
-    if (this.byFd.size === 0) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      this.timerAt = Number.POSITIVE_INFINITY;
-      if (this.refd) {
-        this.refd = false;
-        this.poll.unref();
-      }
-    }
-    p.resolve(r);
   }
 }
 
