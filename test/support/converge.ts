@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { parseConfigText } from '../../src/config/index.js';
 import { Director, type ReconcileReport } from '../../src/director/director.js';
 import type { DataPlane, ServiceState } from '../../src/kernel/dataplane.js';
@@ -66,4 +67,23 @@ export async function converge(plane: DataPlane, reader: DataPlane = plane): Pro
     await d.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The verdict every tier gives: everything applied once without an error,
+ * read back canonical, nothing on a second pass or on either reload, and
+ * flag-2 under mh read back as the kernel's SCHED2 bit with a /24 mask.
+ */
+export function expectConverged(r: Convergence): void {
+  expect(r.first.errors).toEqual([]);
+  expect(r.first.ops).toHaveLength(6 + 8);
+  expect(r.table).toEqual(CANONICAL_TABLE);
+  expect(r.again.ops).toEqual([]);
+  expect(r.reloads.map((x) => x.ops)).toEqual([[], []]);
+  expect(r.reloads.flatMap((x) => x.errors)).toEqual([]);
+  const mh = r.listed.find((s) => s.key.kind === 'ip' && s.key.port === 8080);
+  expect({ flags: mh?.flags, persistence: mh?.persistence }).toEqual({
+    flags: 0x10,
+    persistence: { timeoutSec: 300, prefix: 24 },
+  });
 }
