@@ -6,12 +6,11 @@
 import { type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  attempts,
+  clientRecovered,
   compose,
   composeEnvironment,
-  DOCKER,
+  holdsVip as holds,
   leftovers,
-  run,
   summary,
   waitFor,
 } from './support.js';
@@ -25,10 +24,7 @@ describe.each(['floatlb', 'haproxy'])('docker-compose.seed-003.yml, profile %s',
   const directors = [`${profile}-d1`, `${profile}-d2`];
   let env: StartedDockerComposeEnvironment | undefined;
 
-  const holdsVip = async (service: string) => {
-    const r = await env?.getContainer(name(service)).exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
-    return r?.exitCode === 0 && r.output.includes(` ${VIP}/32 `);
-  };
+  const holdsVip = (service: string) => holds(env, name(service), VIP);
 
   afterAll(async () => {
     if ((await leftovers(project)).length) {
@@ -69,18 +65,7 @@ describe.each(['floatlb', 'haproxy'])('docker-compose.seed-003.yml, profile %s',
     const kill = await compose(project, FILE, ['--profile', profile, 'kill', holder]);
     expect(kill.code, kill.stderr).toBe(0);
     await waitFor(`the VIP on ${other}`, () => holdsVip(other), 30_000);
-    let after: ReturnType<typeof attempts> = [];
-    await waitFor(
-      'the client answered by both nodes after the takeover',
-      async () => {
-        const logs = await run(DOCKER, ['logs', name('client')]);
-        after = attempts(logs.stdout).filter((a) => a.t > killedAt);
-        const lastFail = Math.max(0, ...after.filter((a) => !a.ok).map((a) => a.t));
-        const since = after.filter((a) => a.ok && a.t > lastFail);
-        return since.length >= 20 && new Set(since.map((a) => a.who)).size === 2;
-      },
-      60_000,
-    );
+    const after = await clientRecovered(name('client'), killedAt, 2, 20);
     const failed = after.filter((a) => !a.ok);
     console.log(
       `seed 003 ${profile}: ${holder} killed, ${failed.length} attempts failed before ${other} answered`,

@@ -6,10 +6,11 @@
 import { type StartedDockerComposeEnvironment, Wait } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  attempts,
+  clientRecovered,
   compose,
   composeEnvironment,
   DOCKER,
+  holdsVip as holds,
   leftovers,
   run,
   summary,
@@ -23,10 +24,7 @@ const name = (service: string) => `${project}_${service}_1`;
 
 let env: StartedDockerComposeEnvironment | undefined;
 
-async function holdsVip(service: string): Promise<boolean> {
-  const r = await env?.getContainer(name(service)).exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
-  return r?.exitCode === 0 && r.output.includes(` ${VIP}/32 `);
-}
+const holdsVip = (service: string) => holds(env, name(service), VIP);
 
 describe('docker-compose.yml (seed 004) on the Docker engine', () => {
   beforeAll(async () => {
@@ -85,18 +83,7 @@ describe('docker-compose.yml (seed 004) on the Docker engine', () => {
 
     // The client's own loop (lab/docker/client.sh): answers from all three
     // servers again after the takeover.
-    let after: ReturnType<typeof attempts> = [];
-    await waitFor(
-      'the client answered by all three servers through d2',
-      async () => {
-        const logs = await run(DOCKER, ['logs', name('client')]);
-        after = attempts(logs.stdout).filter((a) => a.t > killedAt);
-        const lastFail = Math.max(0, ...after.filter((a) => !a.ok).map((a) => a.t));
-        const since = after.filter((a) => a.ok && a.t > lastFail);
-        return since.length >= 30 && new Set(since.map((a) => a.who)).size === 3;
-      },
-      60_000,
-    );
+    const after = await clientRecovered(name('client'), killedAt, 3, 30);
     const ok = after.filter((a) => a.ok);
     const failed = after.filter((a) => !a.ok);
     const gap = failed.length ? Math.max(...failed.map((a) => a.t)) - Math.min(...failed.map((a) => a.t)) : 0;

@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { DockerComposeEnvironment } from 'testcontainers';
+import { DockerComposeEnvironment, type StartedDockerComposeEnvironment } from 'testcontainers';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 /** Debian's client, which matches the engine lab/setup.sh installs. */
@@ -98,4 +98,40 @@ export async function waitFor(what: string, check: () => Promise<boolean>, ms: n
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Whether the container holds the VIP (as a /32) on eth0. */
+export async function holdsVip(
+  env: StartedDockerComposeEnvironment | undefined,
+  container: string,
+  vip: string,
+): Promise<boolean> {
+  const r = await env?.getContainer(container).exec(['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+  return r?.exitCode === 0 && r.output.includes(` ${vip}/32 `);
+}
+
+/**
+ * Waits until the client container's own loop, since `since`, has had at
+ * least `minOk` answers after its last failure, from all `servers` servers;
+ * returns every attempt since `since`.
+ */
+export async function clientRecovered(
+  client: string,
+  since: number,
+  servers: number,
+  minOk: number,
+): Promise<Attempt[]> {
+  let after: Attempt[] = [];
+  await waitFor(
+    `the client answered by all ${servers} servers after the takeover`,
+    async () => {
+      const logs = await run(DOCKER, ['logs', client]);
+      after = attempts(logs.stdout).filter((a) => a.t > since);
+      const lastFail = Math.max(0, ...after.filter((a) => !a.ok).map((a) => a.t));
+      const ok = after.filter((a) => a.ok && a.t > lastFail);
+      return ok.length >= minOk && new Set(ok.map((a) => a.who)).size === servers;
+    },
+    60_000,
+  );
+  return after;
 }
