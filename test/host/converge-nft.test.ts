@@ -1,7 +1,7 @@
 // Host tier: the nftables plane on this machine's kernel converges on a
 // keepalived.conf whose addresses are not in the kernel's spelling (the same
 // file keepalived -t accepts in config-keepalived-agreement.test.ts).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Netns } from '../../lab/netns.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/index.js';
 import { converge, expectConverged } from '../support/converge.js';

@@ -1,19 +1,17 @@
 // Host-test lab for VRRP: a LAN of two directors and a client on a bridge,
-// floatlb's standalone speaker and keepalived as peers, an ICMP prober that
-// tells the responders apart by their default TTL, and an ARP listener.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+// floatlb's standalone speaker and keepalived as peers. What the tests
+// observe on the wire (ICMP prober, ARP listener, silencing) is in vrrp-wire.ts.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { Netns } from '../../lab/netns.js';
 import { buildTopology, type Topology, type TopologySpec } from '../../lab/topology.js';
-import { ifNameToIndex, inNetns, SOCK_RAW, Sock } from '../../src/kernel/sock.js';
-import { sockaddrIn, sockaddrLl } from '../../src/kernel/sockaddr.js';
-import { type GratuitousArpInfo, parseArp } from '../../src/vrrp/arp.js';
-import { inetChecksum } from '../../src/vrrp/checksum.js';
 import type { SettingsInput } from '../../src/vrrp/settings.js';
+import { LineProcess } from '../support/line-process.js';
 import { requireRoot, requireTool } from '../support/require.js';
+
+export { ArpListener, nft, Pinger, type Reply, silenceVrrp, unsilenceVrrp } from './vrrp-wire.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const BUNDLE = join(ROOT, 'node_modules/.cache/floatlb-vrrp/standalone.mjs');
@@ -99,62 +97,6 @@ export async function lan(): Promise<Lan> {
   };
 }
 
-interface Line {
-  readonly at: number;
-  readonly text: string;
-}
-
-/** A child process whose output lines are kept with the monotonic time they arrived. */
-class Proc {
-  readonly child: ChildProcess;
-  readonly lines: Line[] = [];
-  private waiters: Array<() => void> = [];
-
-  constructor(child: ChildProcess) {
-    this.child = child;
-    let buf = '';
-    const onData = (d: Buffer) => {
-      buf += d.toString();
-      const parts = buf.split('\n');
-      buf = parts.pop() ?? '';
-      for (const text of parts) this.lines.push({ at: performance.now(), text });
-      for (const w of this.waiters.splice(0)) w();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-  }
-
-  /** Resolves with the first line (at or after index `from`) that matches. */
-  async waitLine(re: RegExp, timeoutMs: number, from = 0): Promise<Line> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const hit = this.lines.slice(from).find((l) => re.test(l.text));
-      if (hit) return hit;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`no line matching ${re} within ${timeoutMs} ms; got:\n${this.tail()}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-
-  tail(n = 15): string {
-    return this.lines
-      .slice(-n)
-      .map((l) => l.text)
-      .join('\n');
-  }
-
-  exited(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return Promise.resolve();
-    return new Promise((r) => this.child.once('exit', () => r()));
-  }
-}
-
 export interface Speaker {
   readonly kind: 'floatlb' | 'keepalived';
   readonly ns: Netns;
@@ -183,7 +125,7 @@ export function startFloat(
       ...settings,
     }),
   );
-  const p = new Proc(
+  const p = new LineProcess(
     spawn('ip', ['netns', 'exec', ns.name, process.execPath, buildStandalone(), file], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, FLOATLB_LOG_LEVEL: 'info' },
@@ -257,7 +199,7 @@ export function startKeepalived(ns: Netns, o: KaOptions): Speaker {
   const conf = join(dir, 'keepalived.conf');
   writeFileSync(conf, keepalivedConf(o));
   const pid = (n: string) => join(dir, n);
-  const p = new Proc(
+  const p = new LineProcess(
     spawn(
       'ip',
       [
@@ -315,102 +257,6 @@ export function startKeepalived(ns: Netns, o: KaOptions): Speaker {
     },
     output: () => p.tail(40),
   };
-}
-
-export function nft(ns: Netns, script: string): void {
-  execFileSync('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], { input: script });
-}
-
-/** Drops VRRP both ways in a namespace, so its speaker neither hears nor is heard. */
-export function silenceVrrp(ns: Netns): void {
-  nft(
-    ns,
-    `table inet vrsilence {
-  chain in { type filter hook input priority -300; ip protocol 112 drop; }
-  chain out { type filter hook output priority -300; ip protocol 112 drop; }
-}`,
-  );
-}
-
-export function unsilenceVrrp(ns: Netns): void {
-  nft(ns, 'delete table inet vrsilence');
-}
-
-export interface Reply {
-  readonly at: number;
-  readonly ttl: number;
-}
-
-/** ICMP echo to the VIP every intervalMs from the client; each reply is kept with its TTL. */
-export class Pinger {
-  readonly replies: Reply[] = [];
-  private readonly sock: Sock;
-  private readonly timer: NodeJS.Timeout;
-  private seq = 0;
-  private readonly id = process.pid & 0xffff;
-
-  constructor(ns: Netns, target: string, intervalMs = 10) {
-    this.sock = Sock.open(2, SOCK_RAW, 1, { netns: ns.name });
-    this.sock.onReceive((d) => {
-      const ihl = (d.data[0]! & 0x0f) * 4;
-      if (d.data[ihl] === 0 && d.data.readUInt16BE(ihl + 4) === this.id) {
-        this.replies.push({ at: performance.now(), ttl: d.data[8]! });
-      }
-    });
-    const dst = sockaddrIn(target);
-    this.timer = setInterval(() => {
-      const b = Buffer.alloc(16);
-      b[0] = 8;
-      b.writeUInt16BE(this.id, 4);
-      b.writeUInt16BE(this.seq++ & 0xffff, 6);
-      b.writeUInt16BE(inetChecksum(b), 2);
-      try {
-        this.sock.sendto(b, dst);
-      } catch {
-        // no route/ARP yet: keep probing
-      }
-    }, intervalMs);
-  }
-
-  /** The first reply from a responder (by TTL) after time t. */
-  async firstFrom(ttl: number, after: number, timeoutMs: number): Promise<number> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const r = this.replies.find((x) => x.at > after && x.ttl === ttl);
-      if (r) return r.at;
-      if (performance.now() > deadline) {
-        const last = this.replies.at(-1);
-        throw new Error(`no reply with TTL ${ttl} within ${timeoutMs} ms (last reply TTL ${last?.ttl})`);
-      }
-      await new Promise((res) => setTimeout(res, 10));
-    }
-  }
-
-  close(): void {
-    clearInterval(this.timer);
-    this.sock.close();
-  }
-}
-
-/** Every ARP frame seen on the client's interface. */
-export class ArpListener {
-  readonly frames: Array<GratuitousArpInfo & { at: number }> = [];
-  private readonly sock: Sock;
-
-  constructor(ns: Netns, ifname = 'eth0') {
-    const ETH_P_ARP_BE = 0x0608; // htons(0x0806) as the socket() protocol argument
-    this.sock = Sock.open(17, SOCK_RAW, ETH_P_ARP_BE, { netns: ns.name });
-    const ifindex = inNetns(ns.name, () => ifNameToIndex(ifname));
-    this.sock.bind(sockaddrLl(ifindex, 0x0806));
-    this.sock.onReceive((d) => {
-      const a = parseArp(d.data);
-      if (a) this.frames.push({ ...a, at: performance.now() });
-    });
-  }
-
-  close(): void {
-    this.sock.close();
-  }
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

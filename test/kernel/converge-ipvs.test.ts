@@ -1,7 +1,7 @@
 // Kernel tier (lab VM): the IPVS plane converges on a keepalived.conf whose
 // addresses are not in the kernel's spelling. A second pass or a reload that
 // re-added a real server would fail here with EEXIST.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import type { Netns } from '../../lab/netns.js';
 import { IpvsDataPlane } from '../../src/kernel/ipvs/client.js';
 import { converge, expectConverged } from '../support/converge.js';
