@@ -15,11 +15,6 @@ import { NLM_F_DUMP } from '../netlink/codec.js';
 import { GenlSocket } from '../netlink/genl.js';
 import { NetlinkError, type NlRequest } from '../netlink/socket.js';
 import {
-  decodeConfig,
-  decodeDaemon,
-  decodeDest,
-  decodeInfo,
-  decodeService,
   type IpvsDest,
   type IpvsInfo,
   type IpvsService,
@@ -28,6 +23,7 @@ import {
   type SyncDaemon,
 } from './codec.js';
 import { IPVS_GENL_NAME } from './constants.js';
+import { decodeConfig, decodeDaemon, decodeDest, decodeInfo, decodeService } from './decode.js';
 import { describeKey, explainKernelError, IpvsError, validateOp } from './validate.js';
 
 export interface IpvsClientOptions {

@@ -10,6 +10,13 @@ import {
 } from '../../../src/kernel/dataplane.js';
 import {
   daemonAttrs,
+  destAttrs,
+  type IpvsService,
+  requests,
+  type SyncDaemon,
+  serviceAttrs,
+} from '../../../src/kernel/ipvs/codec.js';
+import {
   decodeConfig,
   decodeDaemon,
   decodeDaemonAttrs,
@@ -18,12 +25,7 @@ import {
   decodeInfo,
   decodeService,
   decodeServiceAttrs,
-  destAttrs,
-  type IpvsService,
-  requests,
-  type SyncDaemon,
-  serviceAttrs,
-} from '../../../src/kernel/ipvs/codec.js';
+} from '../../../src/kernel/ipvs/decode.js';
 import { encodeAttrs, encodeGenl, NetlinkDecodeError } from '../../../src/kernel/netlink/codec.js';
 import { canonicalIp as asIp, SCHED_FLAG_BIT, SCHED_FLAGS_MASK } from '../../../src/kernel/vocabulary.js';
 
