@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // The lab's own entry point, apart from the shipped CLI:
-//   npm run lab -- list | up SCENARIO | down [ID] | test SCENARIO...
+//   npm run lab -- list | up SCENARIO | down [ID] | test SCENARIO... | demo
 // runs the scenarios of lab/scenarios in network namespaces, or in the lab VM
-// for those that need IPVS.
+// for those that need IPVS; `demo` (npm run demo) is the README's walk-through.
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { printSummary, runDemo } from './demo.js';
 import { down, downOwned, findScenario, REPORT_MARK, runningLabs, upScenario } from './runner.js';
 import type { Check, Report } from './scenario.js';
 import { scenarios } from './scenarios/index.js';
@@ -36,10 +37,13 @@ function printReport(r: Report): void {
 
 const labCommand = {
   command: '$0 <action> [scenario..]',
-  describe: 'Lab scenarios in network namespaces: list, up, down, test',
+  describe: 'Lab scenarios in network namespaces: list, up, down, test; and the demo',
   builder: (y: Argv) =>
     y
-      .positional('action', { choices: ['list', 'up', 'down', 'test'] as const, describe: 'what to do' })
+      .positional('action', {
+        choices: ['list', 'up', 'down', 'test', 'demo'] as const,
+        describe: 'what to do',
+      })
       .positional('scenario', {
         type: 'string',
         array: true,
@@ -77,6 +81,18 @@ const labCommand = {
         );
       }
       if (!gone.length) say(names[0] ? `no lab ${names[0]} is up` : 'no lab is up');
+      return;
+    }
+    if (action === 'demo') {
+      const stop = () => {
+        downOwned();
+        process.exit(130);
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const s = await runDemo(ROOT, say);
+      printSummary(s);
+      if (s.leftBehind.length || s.failed >= s.attempts) process.exitCode = 1;
       return;
     }
     if (!names.length) throw new Error(`lab ${action} needs a scenario; npm run lab -- list shows them`);

@@ -1,8 +1,8 @@
 // The demo: the seed-004 lab with HTTP. Traffic is split across three web
 // servers, the master director is killed, the VIP moves, traffic continues.
 // It narrates as it goes, prints a summary of what it measured and removes
-// everything it created. The shipped CLI's `floatlb demo` runs it, so nothing
-// here may reach the lab VM (test/unit/cli-bundle.test.ts checks the bundle).
+// everything it created. `npm run demo` (the lab's own entry point) runs it;
+// it needs only network namespaces, never the lab VM.
 import { sleep, waitFor } from './lab.js';
 import { analyze, fmtShares } from './measure.js';
 import { listNetns } from './netns.js';
@@ -77,4 +77,18 @@ export async function runDemo(root: string, say: (line: string) => void): Promis
   ];
   summary.totalMs = Date.now() - t0;
   return summary;
+}
+
+/** The summary the README shows, one figure a line. */
+export function printSummary(s: DemoSummary, w: NodeJS.WritableStream = process.stdout): void {
+  w.write('\nSummary\n');
+  w.write(`  traffic split over ${s.splitRequests} requests:  ${fmtShares(s.split)} (weights 40/30/30)\n`);
+  w.write(`  VIP move after the master was killed:   ${(s.vipMoveMs / 1000).toFixed(2)} s\n`);
+  w.write(`  service gap seen by the client:         ${(s.gapMs / 1000).toFixed(2)} s\n`);
+  w.write(`  failed requests (new connection/20 ms): ${s.failed} of ${s.attempts}\n`);
+  w.write(`  served by the backup after failover:    ${fmtShares(s.afterFailover)}\n`);
+  w.write(
+    `  left behind:                            ${s.leftBehind.length ? s.leftBehind.join(', ') : 'nothing'}\n`,
+  );
+  w.write(`  total time:                             ${(s.totalMs / 1000).toFixed(1)} s\n`);
 }

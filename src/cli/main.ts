@@ -5,7 +5,6 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { configCommand } from './commands/config.js';
 import { controlCommands } from './commands/control.js';
-import { demoCommand } from './commands/demo.js';
 import { ipvsCommand } from './commands/ipvs.js';
 import { nftCommand } from './commands/nft.js';
 import { runCommand } from './commands/run.js';
@@ -17,7 +16,6 @@ const commands: CommandModule[] = [
   ipvsCommand as CommandModule,
   runCommand as CommandModule,
   ...controlCommands,
-  demoCommand,
   nftCommand as CommandModule,
 ];
 

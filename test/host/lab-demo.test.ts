@@ -1,4 +1,4 @@
-// The README's main command, as a new user runs it: `floatlb demo` reaches
+// The README's main command, as a new user runs it: `npm run demo` reaches
 // its summary within about a minute and leaves nothing behind.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -7,12 +7,12 @@ import { listNetns } from '../../lab/netns.js';
 import { requireRoot } from '../support/require.js';
 import { REPO_ROOT } from '../support/root.js';
 
-describe('floatlb demo', () => {
+describe('npm run demo', () => {
   it('runs to its summary with the split, the VIP move and failed requests, and cleans up', () => {
     requireRoot();
     const before = listNetns().filter((n) => n.startsWith('lab-demo-'));
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/src/cli/main.js'), 'demo'], {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/lab/cli.js'), 'demo'], {
       encoding: 'utf8',
       timeout: 120_000,
     });

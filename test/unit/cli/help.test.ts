@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configCommand } from '../../../src/cli/commands/config.js';
 import { controlCommands } from '../../../src/cli/commands/control.js';
-import { demoCommand } from '../../../src/cli/commands/demo.js';
 import { ipvsCommand } from '../../../src/cli/commands/ipvs.js';
 import { nftCommand } from '../../../src/cli/commands/nft.js';
 import { runCommand } from '../../../src/cli/commands/run.js';
@@ -17,8 +16,8 @@ const BUNDLE = join(REPO_ROOT, 'dist/src/cli/main.js');
 // The top level and the commands with the longest lines (the others share their options block).
 const SCREENS = [[], ['config', 'check'], ['ipvs'], ['run'], ['rs'], ['nft']];
 const WIDTHS = [60, 80, 110];
-const SUMMARIES = [configCommand, ipvsCommand, runCommand, ...controlCommands, demoCommand, nftCommand].map(
-  (c) => String(c.describe),
+const SUMMARIES = [configCommand, ipvsCommand, runCommand, ...controlCommands, nftCommand].map((c) =>
+  String(c.describe),
 );
 
 function help(args: string[], width?: number): Promise<string> {
