@@ -41,12 +41,14 @@ export const TIMING: StaticTable<WithInherited> = {
   connect_timeout: (r, n, s) => {
     s.own.connectTimeout = r.timer(n) ?? s.own.connectTimeout;
   },
+  // keepalived 2.2.7 takes retry 0 in a checker block only: here it is invalid
+  // (warned) and the inherited value stays.
   retry: (r, n, s) => {
-    s.own.retry = r.int(n, 0, 2147483647) ?? s.own.retry;
+    s.own.retry = r.int(n, 1, 2147483647) ?? s.own.retry;
   },
   nb_get_retry: (r, n, s) => {
     r.sink.warning(n.name, `nb_get_retry is deprecated: use retry`);
-    s.own.retry = r.int(n, 0, 2147483647) ?? s.own.retry;
+    s.own.retry = r.int(n, 1, 2147483647) ?? s.own.retry;
   },
   delay_before_retry: (r, n, s) => {
     s.own.delayBeforeRetry = r.timer(n) ?? s.own.delayBeforeRetry;

@@ -96,6 +96,22 @@ describe('accepted with the same meaning as keepalived', () => {
     expect(warnings(r).some((d) => d.line === 9 && /digest/.test(d.message))).toBe(true);
   });
 
+  test('retry 0 is invalid outside a checker and the default stays; inside one it counts', () => {
+    const r = parse(
+      'virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind NAT\n retry 0\n' +
+        ' real_server 10.0.0.2 80 {\n  retry 0\n  TCP_CHECK {\n  }\n }\n' +
+        ' real_server 10.0.0.3 80 {\n  TCP_CHECK {\n   retry 0\n  }\n }\n}\n',
+    );
+    expect(r.ok).toBe(true);
+    expect(warnings(r).map((d) => [d.line, d.column, /invalid retry '0'/.test(d.message)])).toEqual([
+      [5, 8, true],
+      [7, 9, true],
+    ]);
+    const [a, b] = r.config!.virtualServers[0]!.realServers;
+    expect(a!.checkers[0]).toMatchObject({ retry: 1 });
+    expect(b!.checkers[0]).toMatchObject({ retry: 0 });
+  });
+
   test('two unicast instances share a VRID on one interface with different sources and peers', () => {
     const a = instance(' unicast_src_ip 10.0.0.1\n unicast_peer {\n  10.0.0.2\n }', 'A', 7);
     const b = instance(' unicast_src_ip 10.0.1.1\n unicast_peer {\n  10.0.1.2\n }', 'B', 7);
