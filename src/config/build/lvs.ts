@@ -23,6 +23,7 @@ import type { ConfigNode } from '../parser.js';
 import { type Reader, type StaticTable, staticTable } from '../values.js';
 import { granularityAt, inferredFamily, type PlacedServer, serverFits } from './families.js';
 import { NAT, readForwarding } from './forwarding.js';
+import { applyKeepalivedCorrections } from './lvs-corrections.js';
 import { Inherited, readRealServer, TIMING, type WithInherited } from './real.js';
 import { readScript } from './scripts.js';
 
@@ -238,6 +239,16 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
     .filter((x) => serverFits(r.sink, 'real_server', x.placed, family))
     .map((x) => x.rs);
   if (sorry && !serverFits(r.sink, 'sorry_server', sorry, family)) vs.sorryServer = null;
+  const fixed = {
+    target,
+    forwarding: vs.forwarding,
+    realServers,
+    sorryServer: vs.sorryServer,
+    sorryServerForwarding: vs.sorryServerForwarding,
+    quorum: vs.quorum,
+    hysteresis: vs.hysteresis,
+  };
+  applyKeepalivedCorrections(r, node.name, fixed);
   if (realServers.length === 0 && !vs.sorryServer) {
     r.sink.warning(node.name, `virtual_server has no real servers: keepalived ignores it`);
   }
@@ -252,11 +263,11 @@ export function readVirtualServer(r: Reader, node: ConfigNode): VirtualServer | 
     persistenceTimeout: vs.persistenceTimeout,
     persistenceGranularity: granularity(r, vs, target),
     persistenceEngine: vs.persistenceEngine,
-    quorum: vs.quorum,
-    hysteresis: vs.hysteresis,
+    quorum: fixed.quorum,
+    hysteresis: fixed.hysteresis,
     quorumUp: vs.quorumUp,
     quorumDown: vs.quorumDown,
-    sorryServer: vs.sorryServer,
+    sorryServer: fixed.sorryServer,
     sorryServerForwarding: vs.sorryServerForwarding,
     sorryServerInhibit: vs.sorryServerInhibit,
     omega: vs.omega,

@@ -107,9 +107,35 @@ describe('accepted with the same meaning as keepalived', () => {
       [5, 8, true],
       [7, 9, true],
     ]);
-    const [a, b] = r.config!.virtualServers[0]!.realServers;
+    const [a, b] = r.config.virtualServers[0]!.realServers;
     expect(a!.checkers[0]).toMatchObject({ retry: 1 });
     expect(b!.checkers[0]).toMatchObject({ retry: 0 });
+  });
+
+  test('outside NAT, real and sorry servers take the service port (none for fwmark); quorum and hysteresis are lowered', () => {
+    const rs = (a: string, p: number, kind = '') => ` real_server ${a} ${p} {\n  weight 2\n${kind}}\n`;
+    const r = parse(
+      'virtual_server fwmark 5 {\n lb_algo rr\n lb_kind DR\n quorum 9\n hysteresis 4\n sorry_server 10.0.0.9 80\n' +
+        rs('10.0.0.2', 80) +
+        rs('10.0.0.3', 8080, '  lvs_method NAT\n') +
+        '}\nvirtual_server 10.0.0.1 443 {\n protocol TCP\n lb_algo rr\n lb_kind TUN\n' +
+        rs('10.0.0.4', 8443) +
+        '}\n',
+    );
+    expect(r.ok).toBe(true);
+    const [fw, ip] = r.config!.virtualServers;
+    expect(fw!.realServers.map((x) => x.port)).toEqual([0, 8080]);
+    expect(fw!.sorryServer).toEqual({ address: '10.0.0.9', port: 0 });
+    expect([fw!.quorum, fw!.hysteresis]).toEqual([4, 3]);
+    expect(ip!.realServers.map((x) => x.port)).toEqual([443]);
+    const msgs = warnings(r).map((d) => `${d.line}:${d.message.split(';')[0]}`);
+    expect(msgs).toEqual([
+      "1:real server 10.0.0.2 port 80: a fwmark virtual server's DR real servers have no port",
+      '1:sorry_server 10.0.0.9 port 80: cleared for DR forwarding, as keepalived does',
+      "1:quorum 9 exceeds the real servers' total weight 4",
+      '1:hysteresis 4 is not below quorum 4',
+      "15:real server 10.0.0.4 port 8443 differs from the virtual server's 443, which TUN forwarding keeps",
+    ]);
   });
 
   test('two unicast instances share a VRID on one interface with different sources and peers', () => {
