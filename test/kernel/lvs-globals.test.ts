@@ -3,12 +3,12 @@
 // same settings in another namespace: lvs_flush removes a service that was
 // there before, lvs_timeouts reach IPVS's set-timeout, persistence_engine sip
 // reaches the service. Both tables are read with ipvsadm and compared.
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Netns } from '../../lab/netns.js';
 import { buildDirectorLab, type DirectorLab, serverIp, VIP } from '../support/director-lab.js';
+import { spawnKeepalivedLvs, until } from '../support/keepalived.js';
 import { testNetns } from '../support/netns.js';
 import { requireIpvs, requireRoot, requireTool } from '../support/require.js';
 
@@ -32,16 +32,6 @@ virtual_server ${vip} 5060 {
 }
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, fn: () => boolean, ms = 120_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 beforeAll(async () => {
   requireRoot();
   requireIpvs();
@@ -62,26 +52,7 @@ beforeAll(async () => {
   ka.exec('ipvsadm', '-A', '-t', '10.99.0.1:99', '-s', 'wlc');
   const kconf = join(lab.dir, 'ka.conf');
   writeFileSync(kconf, conf(VIP));
-  const p = spawn(
-    'ip',
-    [
-      'netns',
-      'exec',
-      ka.name,
-      'keepalived',
-      '-n',
-      '-C',
-      '-l',
-      '-f',
-      kconf,
-      '-p',
-      join(lab.dir, 'ka.pid'),
-      '-c',
-      join(lab.dir, 'kac.pid'),
-    ],
-    { stdio: 'ignore' },
-  );
-  p.unref();
+  spawnKeepalivedLvs(ka, kconf, lab.dir);
   await until('keepalived programmed IPVS', () => ka.exec('ipvsadm', '-S', '-n').includes(':5060'));
 });
 

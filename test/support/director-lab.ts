@@ -82,57 +82,9 @@ export async function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: num
       writeFileSync(lab.configPath, text);
     },
     async startDirector() {
-      const p = spawn(
-        'ip',
-        [
-          'netns',
-          'exec',
-          director.name,
-          process.execPath,
-          join(ROOT, 'dist/src/cli/main.js'),
-          'run',
-          '-f',
-          lab.configPath,
-          '--plane',
-          plane,
-          '--state-dir',
-          join(dir, 'state'),
-          '--api-socket',
-          join(dir, 'api.sock'),
-          '--pid-file',
-          join(dir, 'floatlb.pid'),
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOATLB_LOG_LEVEL: 'info' } },
-      );
-      lab.proc = p;
-      let buf = '';
-      let ready: () => void;
-      const started = new Promise<void>((r) => {
-        ready = r;
-      });
-      p.stderr!.on('data', (b: Buffer) => {
-        buf += b.toString();
-        let nl = buf.indexOf('\n');
-        while (nl >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          try {
-            const j = JSON.parse(line) as Record<string, unknown>;
-            lab.log.push(j);
-            if (j.msg === 'API on unix socket') ready();
-          } catch {
-            lab.log.push({ raw: line });
-          }
-          nl = buf.indexOf('\n');
-        }
-      });
-      p.once('exit', (code, signal) => lab.log.push({ msg: 'director exited', code, signal }));
-      const exited = new Promise<never>((_, reject) =>
-        p.once('exit', (code) =>
-          reject(new Error(`director exited with ${code}: ${JSON.stringify(lab.log.slice(-5))}`)),
-        ),
-      );
-      await Promise.race([started, exited]);
+      const run = spawnFloatlbRun(director, lab.configPath, dir, plane, lab.log);
+      lab.proc = run.proc;
+      await run.started;
     },
     startBackend(i) {
       backends.set(
@@ -171,6 +123,76 @@ export async function buildDirectorLab(plane: 'ipvs' | 'nftables', nServers: num
     },
   };
   return lab;
+}
+
+export interface FloatlbRun {
+  readonly proc: ChildProcess;
+  /** Resolves when the API socket is up; rejects if the process exits first. */
+  readonly started: Promise<void>;
+}
+
+/**
+ * `floatlb run -f configPath` in a namespace, as an operator starts it; its
+ * JSON log lines are parsed into `log`. State, API socket and pid file live in dir.
+ */
+export function spawnFloatlbRun(
+  ns: Netns,
+  configPath: string,
+  dir: string,
+  plane: 'ipvs' | 'nftables',
+  log: Array<Record<string, unknown>>,
+): FloatlbRun {
+  const p = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns.name,
+      process.execPath,
+      join(ROOT, 'dist/src/cli/main.js'),
+      'run',
+      '-f',
+      configPath,
+      '--plane',
+      plane,
+      '--state-dir',
+      join(dir, 'state'),
+      '--api-socket',
+      join(dir, 'api.sock'),
+      '--pid-file',
+      join(dir, 'floatlb.pid'),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOATLB_LOG_LEVEL: 'info' } },
+  );
+  let buf = '';
+  let ready: () => void;
+  const started = new Promise<void>((r) => {
+    ready = r;
+  });
+  p.stderr!.on('data', (b: Buffer) => {
+    buf += b.toString();
+    let nl = buf.indexOf('\n');
+    while (nl >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      try {
+        const j = JSON.parse(line) as Record<string, unknown>;
+        log.push(j);
+        if (j.msg === 'API on unix socket') ready();
+      } catch {
+        log.push({ raw: line });
+      }
+      nl = buf.indexOf('\n');
+    }
+  });
+  p.once('exit', (code, signal) => log.push({ msg: 'director exited', code, signal }));
+  const exited = new Promise<never>((_, reject) =>
+    p.once('exit', (code) =>
+      reject(new Error(`director exited with ${code}: ${JSON.stringify(log.slice(-5))}`)),
+    ),
+  );
+  exited.catch(() => {});
+  return { proc: p, started: Promise.race([started, exited]) };
 }
 
 /** One HTTP request on a new connection from the client namespace. */

@@ -107,7 +107,7 @@ describe('accepted with the same meaning as keepalived', () => {
       [5, 8, true],
       [7, 9, true],
     ]);
-    const [a, b] = r.config.virtualServers[0]!.realServers;
+    const [a, b] = r.config?.virtualServers[0]?.realServers ?? [];
     expect(a!.checkers[0]).toMatchObject({ retry: 1 });
     expect(b!.checkers[0]).toMatchObject({ retry: 0 });
   });
