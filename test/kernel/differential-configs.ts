@@ -30,7 +30,7 @@ function rs(addr: string, port: number, check: string, weight = 1): string {
 }
 
 function vs(target: string, body: string, servers: string): string {
-  return `virtual_server ${target} {\n  delay_loop 1\n${body
+  return `virtual_server ${target} {\n  delay_loop 3\n${body
     .split(';')
     .map((l) => `  ${l.trim()}`)
     .join('\n')}\n${servers}}\n`;

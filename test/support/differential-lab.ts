@@ -9,7 +9,7 @@
 // A fault is made once, on the shared real servers, so both directors see
 // exactly the same fault at the same moment.
 import type { ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,10 +21,12 @@ import { buildTestTopology } from './netns.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-/** FLOATLB_KDIFF_TRACE=FILE: progress lines appended to FILE (vitest holds a file's output until it ends). */
+/**
+ * FLOATLB_KDIFF_TRACE=1: progress lines on stderr as they happen (vitest holds
+ * a file's console output until the file ends).
+ */
 export function trace(msg: string): void {
-  const f = process.env.FLOATLB_KDIFF_TRACE;
-  if (f) appendFileSync(f, `${new Date().toISOString()} ${msg}\n`);
+  if (process.env.FLOATLB_KDIFF_TRACE) process.stderr.write(`kdiff ${new Date().toISOString()} ${msg}\n`);
 }
 
 /** Real server i (1-based) by family. */
@@ -156,10 +158,20 @@ export async function buildDifferentialLab(
       const run = spawnFloatlbRun(fl, confPath, join(dir, 'fl'), 'ipvs', flLog);
       flProc = run.proc;
       trace('directors started');
-      await run.started;
-      trace('floatlb API up');
-      await until('keepalived programmed IPVS', () => ipvsRules(ka).length > 0);
-      trace('keepalived programmed IPVS');
+      const tick = setInterval(
+        () =>
+          trace(
+            `waiting: floatlb said ${JSON.stringify(flLog.at(-1))}; keepalived has ${ipvsRules(ka).length} rules`,
+          ),
+        10_000,
+      );
+      // Programmed tables, not the API, are what the comparisons need.
+      const programmed = Promise.all([
+        until('floatlb programmed IPVS', () => ipvsRules(fl).length > 0, 600_000, 1000),
+        until('keepalived programmed IPVS', () => ipvsRules(ka).length > 0, 600_000, 1000),
+      ]);
+      await Promise.race([programmed, run.exited]).finally(() => clearInterval(tick));
+      trace('both directors programmed IPVS');
     },
     reload(conf) {
       writeFileSync(confPath, conf);

@@ -129,6 +129,8 @@ export interface FloatlbRun {
   readonly proc: ChildProcess;
   /** Resolves when the API socket is up; rejects if the process exits first. */
   readonly started: Promise<void>;
+  /** Rejects when the process exits. */
+  readonly exited: Promise<never>;
 }
 
 /**
@@ -192,7 +194,7 @@ export function spawnFloatlbRun(
     ),
   );
   exited.catch(() => {});
-  return { proc: p, started: Promise.race([started, exited]) };
+  return { proc: p, started: Promise.race([started, exited]), exited };
 }
 
 /** One HTTP request on a new connection from the client namespace. */
