@@ -13,17 +13,17 @@ const blk = (name: string, ...lines: string[]) => {
   return `${name} {\n      ${all.join('\n      ')}\n    }`;
 };
 const tcp = (port = 9000, ...extra: string[]) =>
-  blk('TCP_CHECK', `connect_port ${port}`, 'connect_timeout 2', ...extra);
+  blk('TCP_CHECK', `connect_port ${port}`, 'connect_timeout 5', ...extra);
 const http = (kind = 'HTTP_GET', port = 80) =>
   blk(
     kind,
     'url {\n        path /\n        status_code 200\n      }',
     `connect_port ${port}`,
-    'connect_timeout 2',
+    'connect_timeout 5',
   );
-const ping = () => blk('PING_CHECK', 'connect_timeout 1');
-const smtp = () => blk('SMTP_CHECK', 'connect_timeout 2', 'helo_name kdiff.test');
-const dns = () => blk('DNS_CHECK', 'type A', 'name kdiff.test', 'connect_timeout 2');
+const ping = () => blk('PING_CHECK', 'connect_timeout 2');
+const smtp = () => blk('SMTP_CHECK', 'connect_timeout 5', 'helo_name kdiff.test');
+const dns = () => blk('DNS_CHECK', 'type A', 'name kdiff.test', 'connect_timeout 5');
 
 function rs(addr: string, port: number, check: string, weight = 1): string {
   return `  real_server ${addr} ${port} {\n    weight ${weight}\n    ${check}\n  }\n`;
@@ -75,12 +75,12 @@ ${vs(
 ${vs(
   `${vip(8)} 7`,
   'lb_algo sh; sh-port; sh-fallback; ops; lb_kind NAT; protocol UDP',
-  rs(R(7), 7, blk('UDP_CHECK', 'connect_timeout 2', 'payload 6b64696666', 'require_reply 6b64696666')) +
-    rs(R(8), 7, blk('UDP_CHECK', 'connect_timeout 2')),
+  rs(R(7), 7, blk('UDP_CHECK', 'connect_timeout 5', 'payload 6b64696666', 'require_reply 6b64696666')) +
+    rs(R(8), 7, blk('UDP_CHECK', 'connect_timeout 5')),
 )}
 ${vs(`${vip(9)} 80`, 'lb_algo sed; lb_kind NAT; protocol TCP', rs(R(1), 80, file(1)) + rs(R(2), 80, file(2)))}
 ${vs(`${vip(10)} 9000`, 'lb_algo nq; lb_kind NAT; protocol TCP; inhibit_on_failure', rs(R(3), 9000, tcp()) + rs(R(4), 9000, tcp()))}
-${vs(`${vip(11)} 80`, 'lb_algo fo; lb_kind NAT; protocol TCP', rs(R(1), 80, http(), 2) + rs(R(2), 80, http()))}
+${vs(`${vip(11)} 80`, 'lb_algo fo; lb_kind NAT; protocol TCP', rs(R(1), 80, '', 2) + rs(R(2), 80, ''))}
 ${vs(
   `${vip(12)} 9000`,
   'lb_algo ovf; lb_kind NAT; protocol TCP',
@@ -92,11 +92,7 @@ ${vs(
   'lb_algo mh; mh-port; mh-fallback; lb_kind NAT; protocol TCP; alpha',
   rs(R(5), 80, http()) + rs(R(6), 80, http()) + rs(R(9), 80, http()),
 )}
-${vs(
-  'fwmark 10',
-  'lb_algo wrr; lb_kind DR; persistence_timeout 60',
-  rs(R(7), 80, tcp(9000), 2) + rs(R(8), 80, tcp(9000)),
-)}
+${vs('fwmark 10', 'lb_algo wrr; lb_kind DR; persistence_timeout 60', rs(R(7), 80, '', 2) + rs(R(8), 80, ''))}
 ${vs(
   `${vip(15)} 9000`,
   `lb_algo rr; lb_kind NAT; protocol TCP; quorum 3; hysteresis 1; omega; sorry_server ${R(8)} 9000`,
