@@ -1,4 +1,5 @@
-// Lab VM, on demand (npm run test:differential; docs/ipvs.md says why it is not in the kernel tier yet):
+// Lab VM, on demand (npm run test:differential; docs/ipvs.md says why it is not in
+// the kernel tier yet): the differential test against keepalived 2.2.7 on
 // IPVS. keepalived runs in one namespace and `floatlb run -f` in another, on
 // the same keepalived.conf, checking the same real servers. A fault schedule
 // (servers stopped, wrong HTTP status, failing scripts and files, dropped
