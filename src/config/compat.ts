@@ -18,8 +18,14 @@ export const CHECKER_BLOCKS = new Set([
   'BFD_CHECK',
 ]);
 
-const byKey = new Map<string, KeywordRow>();
-for (const row of KEYWORD_ROWS) byKey.set(`${row[0]} ${row[1]}`, row);
+/** context -> keyword -> row: two lookups per statement, no key string built. */
+const byContext = new Map<string, Map<string, KeywordRow>>();
+for (const row of KEYWORD_ROWS) {
+  const rows = byContext.get(row[0]) ?? new Map<string, KeywordRow>();
+  byContext.set(row[0], rows);
+  rows.set(row[1], row);
+}
+const CHECKER_ROWS = byContext.get('checker');
 
 /** The parser's label for a block, as the table names it. */
 export function contextOf(label: string): string {
@@ -29,8 +35,8 @@ export function contextOf(label: string): string {
 export function keywordRow(label: string, keyword: string): KeywordRow | undefined {
   const context = contextOf(label);
   return (
-    byKey.get(`${context} ${keyword}`) ??
-    (CHECKER_BLOCKS.has(context) ? byKey.get(`checker ${keyword}`) : undefined)
+    byContext.get(context)?.get(keyword) ??
+    (CHECKER_BLOCKS.has(context) ? CHECKER_ROWS?.get(keyword) : undefined)
   );
 }
 

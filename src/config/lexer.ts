@@ -31,11 +31,14 @@ export class LineBuffer {
   readonly columns: number[] = [];
   /** WORD, QUOTED, OPEN or CLOSE. */
   readonly kinds: number[] = [];
+  /** The line's tokens made once, when it repeats (a loop body): token() hands them out. */
+  tokens: Token[] | null = null;
 
   start(file: string, line: number): void {
     this.file = file;
     this.line = line;
     this.length = 0;
+    this.tokens = null;
   }
 
   push(text: string, kind: number, column: number): void {
@@ -46,7 +49,42 @@ export class LineBuffer {
   }
 
   token(k: number): Token {
+    const made = this.tokens;
+    if (made !== null) return made[k]!;
     return new Token(this.texts[k]!, this.kinds[k] === QUOTED, this.file, this.line, this.columns[k]!);
+  }
+}
+
+/** A lexed line kept for reuse: a loop body yields the same lines, at the same positions, each round. */
+export class LexedLine {
+  readonly texts: string[];
+  readonly kinds: number[];
+  readonly columns: number[];
+  readonly tokens: Token[];
+  constructor(
+    buf: LineBuffer,
+    readonly indent: number,
+    readonly error: string | null,
+  ) {
+    const n = buf.length;
+    this.texts = buf.texts.slice(0, n);
+    this.kinds = buf.kinds.slice(0, n);
+    this.columns = buf.columns.slice(0, n);
+    this.tokens = new Array<Token>(n);
+    for (let k = 0; k < n; k++) this.tokens[k] = buf.token(k);
+  }
+
+  matches(file: string, line: number, indent: number): boolean {
+    const t = this.tokens[0];
+    return indent === this.indent && (t === undefined || (t.file === file && t.line === line));
+  }
+
+  /** Refills buf with this line. */
+  replay(buf: LineBuffer, file: string, line: number): void {
+    buf.start(file, line);
+    const n = this.texts.length;
+    for (let k = 0; k < n; k++) buf.push(this.texts[k]!, this.kinds[k]!, this.columns[k]!);
+    buf.tokens = this.tokens;
   }
 }
 

@@ -31,7 +31,8 @@ class Node extends Token implements ConfigNode {
 const MAX_NESTING = 64;
 
 interface Frame {
-  children: ConfigNode[];
+  /** null for a block whose contents are dropped (it has no keyword): nothing of it is kept. */
+  children: ConfigNode[] | null;
   open: Position | null;
   owner: string;
 }
@@ -40,6 +41,8 @@ export class TreeBuilder {
   private readonly root: ConfigNode[] = [];
   private readonly stack: Frame[] = [{ children: this.root, open: null, owner: '' }];
   private previous: ConfigNode | null = null;
+  /** Blocks opened past MAX_NESTING: counted, so their '}' match, but never held. */
+  private overflow = 0;
 
   constructor(
     private readonly sink: DiagnosticSink,
@@ -56,15 +59,15 @@ export class TreeBuilder {
         const at = { file: buf.file, line: buf.line, column: buf.columns[k]! };
         const prev = this.previous;
         const target = current ?? (prev && prev.children === null ? prev : null);
-        if (stack.length > MAX_NESTING) {
+        if (stack.length > MAX_NESTING || this.overflow > 0) {
           this.sink.error(at, `blocks nested deeper than ${MAX_NESTING} levels`);
-          stack.push({ children: [], open: at, owner: '' });
+          this.overflow++;
         } else if (!target) {
           this.sink.warning(
             at,
             `unexpected '{' with no keyword before it: its block is ignored, as keepalived does`,
           );
-          stack.push({ children: [], open: at, owner: '' });
+          stack.push({ children: null, open: at, owner: '' });
         } else {
           target.children = [];
           stack.push({ children: target.children, open: at, owner: target.name.text });
@@ -72,7 +75,8 @@ export class TreeBuilder {
         current = null;
         this.previous = null;
       } else if (kind === CLOSE) {
-        if (stack.length === 1) {
+        if (this.overflow > 0) this.overflow--;
+        else if (stack.length === 1) {
           this.sink.warning(
             { file: buf.file, line: buf.line, column: buf.columns[k]! },
             `extra '}' with no open block: ignored, as keepalived does`,
@@ -88,7 +92,8 @@ export class TreeBuilder {
         const args: Token[] = end === k + 1 ? [] : new Array<Token>(end - k - 1);
         for (let a = k + 1; a < end; a++) args[a - k - 1] = buf.token(a);
         current = new Node(buf, k, args);
-        stack[stack.length - 1]!.children.push(current);
+        // Statements past the nesting limit or in an ignored block are dropped with it.
+        if (this.overflow === 0) stack[stack.length - 1]!.children?.push(current);
         k = end - 1;
       }
     }
@@ -105,6 +110,7 @@ export class TreeBuilder {
       );
     }
     this.stack.length = 1;
+    this.overflow = 0;
     this.flush();
   }
 

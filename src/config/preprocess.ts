@@ -4,7 +4,7 @@
 import { posix } from 'node:path';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import { expandBraces, globPath, hasWildcard } from './glob.js';
-import { decomment, LineBuffer, lexPlainLine, tokenizeRange } from './lexer.js';
+import { decomment, LexedLine, LineBuffer, lexPlainLine, tokenizeRange } from './lexer.js';
 import { expandLoop, LOOP_PREFIX } from './loops.js';
 import { append } from './values.js';
 
@@ -21,10 +21,14 @@ export const FLOATLB_CONFIG_ID = 'floatlb';
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_SUBST_DEPTH = 32;
 const MAX_LINE_LENGTH = 1 << 20;
-const MAX_LOOP_ITERATIONS = 1_000_000;
+/** Logical lines all ~SEQ/~LST loops of a config may produce together (keepalived has no such bound). */
+export const MAX_LOOP_LINES = 500_000;
 const INCLUDE_RE = /^(include[rmwba]?)(?:\s+(.*))?$/;
 const DEF_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
-const NAME_CHAR = /[A-Za-z0-9_]/;
+/** [A-Za-z0-9_] by char code, without a regex test per character. */
+function isNameChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
 
 interface Frame {
   file: string;
@@ -35,8 +39,16 @@ export class Preprocessor {
   private readonly defs = new Map<string, string>();
   private readonly stack: string[] = [];
   private pendingDef: { name: string; parts: string[] } | null = null;
-  private loopIterations = 0;
+  /** Lines emitted from inside loops, counted against MAX_LOOP_LINES. */
+  private loopLines = 0;
+  private loopDepth = 0;
+  /** The outermost loop line being expanded: where the limit is reported. */
+  private loopAt: Position | null = null;
   private loopLimitReported = false;
+  /** Lines of multi-line definition values, split once per value rather than once per use. */
+  private readonly splitCache = new Map<string, string[]>();
+  /** Lines a loop produced, lexed once: most lines of a loop body are the same every round. */
+  private readonly lexedCache = new Map<string, LexedLine>();
   private readonly buf = new LineBuffer();
 
   constructor(
@@ -132,6 +144,8 @@ export class Preprocessor {
     depth: number,
     physical: boolean,
     chain: readonly string[] = [],
+    /** A line of a multi-line definition's value, unchanged: a loop yields it again each round. */
+    repeated = false,
   ): void {
     let body = text.trim();
     if (body === '') return;
@@ -162,22 +176,22 @@ export class Preprocessor {
       }
     }
     if (body.startsWith(LOOP_PREFIX)) {
+      if (this.loopLimitReported) return;
       body = this.substituteLoopArgs(body, frame, at);
-      expandLoop(body, {
-        at,
-        sink: this.sink,
-        iterate: (name, value, rest) => {
-          if (++this.loopIterations > MAX_LOOP_ITERATIONS) {
-            if (!this.loopLimitReported)
-              this.sink.error(at, `~SEQ/~LST expand to more than ${MAX_LOOP_ITERATIONS} lines`);
-            this.loopLimitReported = true;
-            return false;
-          }
-          this.defs.set(name, value);
-          this.processLine(rest, frame, line, depth + 1, false, chain);
-          return true;
-        },
-      });
+      if (this.loopDepth++ === 0) this.loopAt = at;
+      try {
+        expandLoop(body, {
+          at,
+          sink: this.sink,
+          iterate: (name, value, rest) => {
+            this.defs.set(name, value);
+            this.processLine(rest, frame, line, depth + 1, false, chain);
+            return !this.loopLimitReported;
+          },
+        });
+      } finally {
+        this.loopDepth--;
+      }
       return;
     }
     if (body.includes('$')) {
@@ -186,14 +200,37 @@ export class Preprocessor {
       if (replaced === null) return;
       if (replaced !== body) {
         const next = used.length ? [...chain, ...used] : chain;
-        for (const part of replaced.split('\n')) this.processLine(part, frame, line, depth + 1, false, next);
+        if (!replaced.includes('\n')) this.processLine(replaced, frame, line, depth + 1, false, next);
+        else
+          for (const part of this.lines(replaced))
+            this.processLine(part, frame, line, depth + 1, false, next, true);
         return;
       }
     }
-    this.emit(body, frame, line, at.column - 1);
+    this.emit(body, frame, line, at.column - 1, repeated);
   }
 
-  private emit(body: string, frame: Frame, line: number, indent: number): void {
+  /** The lines of a substituted multi-line value; a loop body repeats the same ones. */
+  private lines(text: string): string[] {
+    let parts = this.splitCache.get(text);
+    if (!parts) {
+      parts = text.split('\n');
+      if (this.splitCache.size > 1000) this.splitCache.clear();
+      this.splitCache.set(text, parts);
+    }
+    return parts;
+  }
+
+  private emit(body: string, frame: Frame, line: number, indent: number, repeated = false): void {
+    if (this.loopDepth > 0 && ++this.loopLines > MAX_LOOP_LINES) {
+      if (!this.loopLimitReported)
+        this.sink.error(
+          this.loopAt!,
+          `~SEQ/~LST loops expand to more than ${MAX_LOOP_LINES} lines: expansion stopped there`,
+        );
+      this.loopLimitReported = true;
+      return;
+    }
     const inc = INCLUDE_RE.exec(body);
     if (inc) {
       // Taken raw: braces in the pattern are alternatives, not blocks.
@@ -201,7 +238,7 @@ export class Preprocessor {
       this.include(inc[1]!, (inc[2] ?? '').trim().replace(/^(["'])(.*)\1$/, '$2'), frame, at);
       return;
     }
-    this.tokenize(body, 0, body.length, frame.file, line, indent);
+    this.tokenize(body, 0, body.length, frame.file, line, indent, repeated && this.loopDepth > 0);
   }
 
   private tokenize(
@@ -211,10 +248,24 @@ export class Preprocessor {
     file: string,
     line: number,
     indent: number,
+    reuse = false,
   ): void {
     const buf = this.buf;
-    buf.start(file, line);
-    const err = tokenizeRange(text, start, end, indent, buf);
+    const known = reuse ? this.lexedCache.get(text) : undefined;
+    let err: string | null;
+    if (known?.matches(file, line, indent)) {
+      known.replay(buf, file, line);
+      err = known.error;
+    } else {
+      buf.start(file, line);
+      err = tokenizeRange(text, start, end, indent, buf);
+      if (reuse) {
+        if (this.lexedCache.size >= 4096) this.lexedCache.clear();
+        const lexed = new LexedLine(buf, indent, err);
+        this.lexedCache.set(text, lexed);
+        buf.tokens = lexed.tokens;
+      }
+    }
     // keepalived reports an unterminated quote and takes the rest of the line as quoted.
     if (err) this.sink.warning({ file, line, column: indent + 1 }, `${err}: it runs to the end of the line`);
     if (buf.length > 0) this.onLine(buf);
@@ -269,7 +320,7 @@ export class Preprocessor {
         braced = true;
       } else {
         end = dollar + 1;
-        while (end < text.length && NAME_CHAR.test(text[end]!)) end++;
+        while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
         name = text.slice(dollar + 1, end);
         // Unbraced references count only when followed by whitespace, ',', ')' or the end, as in keepalived.
         if (end < text.length && !/[\s,)]/.test(text[end]!)) name = '';

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { type ConfigResult, parseConfigText } from '../../../src/config/index.js';
+import { MAX_LOOP_LINES } from '../../../src/config/preprocess.js';
 
 const SAMPLES = '/work/shared/keepalived-samples';
 const texts = readdirSync(SAMPLES)
@@ -163,7 +164,23 @@ describe('includes', () => {
     });
     expect(r3.ok).toBe(false);
     expect(r3.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([
-      '~SEQ/~LST expand to more than 1000000 lines',
+      `~SEQ/~LST loops expand to more than ${MAX_LOOP_LINES} lines: expansion stopped there`,
     ]);
+    // The bound counts the lines a loop produces, not its rounds: a 3-line definition
+    // repeated 200,000 times is 600,000 lines. Reported once, at the loop's line.
+    const r5 = parseConfigText(
+      '$RS= \\\n  real_server 10.0.0.1 80 { \\\n weight 1 \\\n }\n\n  ~SEQ(I, 1, 200000) $RS\n',
+      { file: 'm.conf', configId: 'x', ...noFiles },
+    );
+    const errors = r5.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`)).toEqual([
+      `m.conf:6:3: ~SEQ/~LST loops expand to more than ${MAX_LOOP_LINES} lines: expansion stopped there`,
+    ]);
+    // Under the bound nothing is said: 150,000 rounds of 3 lines.
+    const r6 = parseConfigText(
+      '$RS= \\\n  real_server 10.0.0.1 80 { \\\n weight 1 \\\n }\n\n  ~SEQ(I, 1, 150000) $RS\n',
+      { file: 'm.conf', configId: 'x', ...noFiles },
+    );
+    expect(r6.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   }, 60_000);
 });
