@@ -35,7 +35,13 @@ export function readTrackProcess(r: Reader, node: ConfigNode): VrrpTrackProcess 
         p.params = n.args.slice(1).map((a) => a.text);
       },
       param_match: (n) => {
-        p.paramMatch = r.oneOf(n, ['initial', 'partial'] as const) ?? p.paramMatch;
+        // As keepalived: alone it means an exact match; any form compares the full command line.
+        // An unknown type is reported and ignored.
+        const tok = n.args[0];
+        const how = tok ? r.oneOfToken(tok, ['initial', 'partial'] as const, 'param_match') : null;
+        if (tok && !how) return;
+        p.paramMatch = how;
+        p.fullCommand = true;
         paramMatchSet = true;
       },
       full_command: () => {
