@@ -134,6 +134,28 @@ vrrp_instance VI_2 {
 `;
 
 describe('vrrp_track_process config', () => {
+  it('takes param_match alone as an exact match of the full command line, as keepalived does', () => {
+    const r = parseConfigText('vrrp_track_process sshd {\n  process /usr/sbin/sshd\n  param_match\n}\n', {
+      file: 'q.conf',
+    });
+    expect(r.diagnostics).toEqual([]);
+    const p = r.config?.vrrpTrackProcesses[0]!;
+    expect([p.paramMatch, p.matchParams, p.fullCommand]).toEqual([null, true, true]);
+    // An unknown type is reported and ignored (keepalived: "Invalid param_match type ... - ignoring").
+    const bad = parseConfigText(
+      'vrrp_track_process sshd {\n  process /usr/sbin/sshd\n  param_match exact\n}\n',
+      {
+        file: 'q.conf',
+      },
+    );
+    expect(bad.ok).toBe(true);
+    expect(bad.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
+      "3:15 invalid param_match 'exact': expected one of initial|partial; ignored",
+    ]);
+    const q = bad.config?.vrrpTrackProcesses[0]!;
+    expect([q.matchParams, q.fullCommand]).toEqual([false, false]);
+  });
+
   it('reads the block and the per-reference weight', () => {
     const r = parseConfigText(CONF, { file: 'p.conf' });
     expect(r.diagnostics).toEqual([]);
@@ -145,6 +167,8 @@ describe('vrrp_track_process config', () => {
         params: ['-f', '/etc/h.cfg'],
         paramMatch: 'partial',
         matchParams: true,
+        // keepalived: any param_match compares the full command line.
+        fullCommand: true,
         weight: 0,
       }),
     ]);
