@@ -139,8 +139,8 @@ describe('vrrp_track_process config', () => {
       file: 'q.conf',
     });
     expect(r.diagnostics).toEqual([]);
-    const p = r.config?.vrrpTrackProcesses[0]!;
-    expect([p.paramMatch, p.matchParams, p.fullCommand]).toEqual([null, true, true]);
+    const [p] = r.config!.vrrpTrackProcesses;
+    expect([p?.paramMatch, p?.matchParams, p?.fullCommand]).toEqual([null, true, true]);
     // An unknown type is reported and ignored (keepalived: "Invalid param_match type ... - ignoring").
     const bad = parseConfigText(
       'vrrp_track_process sshd {\n  process /usr/sbin/sshd\n  param_match exact\n}\n',
@@ -152,8 +152,8 @@ describe('vrrp_track_process config', () => {
     expect(bad.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`)).toEqual([
       "3:15 invalid param_match 'exact': expected one of initial|partial; ignored",
     ]);
-    const q = bad.config?.vrrpTrackProcesses[0]!;
-    expect([q.matchParams, q.fullCommand]).toEqual([false, false]);
+    const [q] = bad.config!.vrrpTrackProcesses;
+    expect([q?.matchParams, q?.fullCommand]).toEqual([false, false]);
   });
 
   it('reads the block and the per-reference weight', () => {
