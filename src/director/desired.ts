@@ -197,97 +197,112 @@ function chooseActive(members: MemberPlan[], pool: Readonly<Record<string, LinkS
   return { active, disagreement };
 }
 
+/** What one configured virtual server wants: its services, its pool status and its quorum. */
+export interface VirtualServerDesired {
+  readonly services: readonly DesiredService[];
+  readonly pool: PoolStatus;
+  readonly quorumUp: boolean;
+}
+
 export function computeDesired(inp: DesiredInputs): Desired {
   const services: DesiredService[] = [];
   const pools: PoolStatus[] = [];
   const quorum = new Map<string, boolean>();
-
   for (const vs of inp.config.virtualServers) {
-    const id = virtualServerId(vs);
-    const vip = virtualServerVip(vs);
-    const pool = vip ? inp.admin.links[vip] : undefined;
-    const members: MemberPlan[] = vs.realServers.map((rs) => {
-      const key = realServerKey(vs, rs);
-      const h = inp.health.get(key);
-      const role = inp.roles.get(key);
-      const link: LinkState = pool?.[rs.address] ?? (vs.activeStandby ? 'unlinked' : 'linked');
-      return {
-        rs,
-        key,
-        healthy: h ? h.up : rs.checkers.length === 0,
-        link,
-        roleUp: role === undefined ? null : role,
-        weight: null,
-      };
-    });
-
-    const { active, disagreement } = vs.activeStandby
-      ? chooseActive(members, pool)
-      : { active: null, disagreement: null };
-
-    for (const m of members) {
-      const o = inp.admin.overrides[m.key];
-      const h = inp.health.get(m.key);
-      let w = clampWeight((h?.weight ?? m.rs.weight) + (h?.weightDelta ?? 0));
-      if (o?.weight !== undefined) w = o.weight;
-      const carries = vs.activeStandby ? m === active : m.link === 'linked';
-      if (!carries || o?.drain) w = 0;
-      if (!m.healthy) m.weight = m.rs.inhibitOnFailure || vs.inhibitOnFailure ? 0 : null;
-      else m.weight = w;
-    }
-
-    // Quorum with hysteresis, as keepalived: a new service starts up when the
-    // live weight reaches quorum + h; it is lost below quorum - h (or at no
-    // live weight at all) and regained at quorum + h.
-    const total = members.reduce((s, m) => s + (m.healthy && m.weight ? m.weight : 0), 0);
-    const wasUp = inp.quorum.get(id) ?? total >= vs.quorum + vs.hysteresis;
-    const up = total > 0 && (wasUp ? total >= vs.quorum - vs.hysteresis : total >= vs.quorum + vs.hysteresis);
-    quorum.set(id, up);
-
-    const sorry = vs.sorryServer;
-    const sorryInUse = sorry !== null && !up;
-    // keepalived: without quorum, the sorry server replaces every live real
-    // server (inhibited failed ones stay at weight 0). An active/standby pool
-    // keeps its members at weight 0 beside it, so a link can take over at once.
-    if (sorryInUse && !vs.activeStandby) for (const m of members) if (m.healthy) m.weight = null;
-    for (const key of expandKeys(vs, inp.config)) {
-      const dests: DestSpec[] = [];
-      for (const m of members) {
-        if (m.weight === null) continue;
-        dests.push(destSpec(m.rs.address, m.rs.port, m.rs.forwarding, m.weight, m.rs));
-      }
-      if (sorry && (sorryInUse || vs.sorryServerInhibit)) {
-        const fwd = vs.sorryServerForwarding ?? vs.forwarding;
-        const clash = dests.findIndex((d) => d.address === sorry.address && d.port === sorry.port);
-        const spec = destSpec(sorry.address, sorry.port, fwd, sorryInUse ? 1 : 0, null);
-        // A sorry server that is also a real server stays that real server while quorum holds.
-        if (clash >= 0) {
-          if (sorryInUse) dests[clash] = spec;
-        } else dests.push(spec);
-      }
-      // A group of both families: an untunnelled server serves its own family (the config says so).
-      services.push({ spec: serviceSpec(vs, key), dests: dests.filter((d) => destRefusal(key, d) === null) });
-    }
-
-    pools.push({
-      id,
-      vip,
-      activeStandby: vs.activeStandby,
-      active: active?.rs.address ?? null,
-      members: members.map((m) => ({
-        node: m.rs.address,
-        port: m.rs.port,
-        link: vs.activeStandby ? (m === active ? 'linked' : 'unlinked') : m.link,
-        healthy: m.healthy,
-        roleUp: m.roleUp,
-        weight: m.weight,
-      })),
-      quorumUp: up,
-      sorryServerInUse: sorryInUse,
-      disagreement,
-    });
+    const r = desiredForVirtualServer(vs, inp);
+    services.push(...r.services);
+    pools.push(r.pool);
+    quorum.set(r.pool.id, r.quorumUp);
   }
   return { services, pools, quorum };
+}
+
+/** One virtual server alone: the director recomputes only those whose inputs changed. */
+export function desiredForVirtualServer(vs: VirtualServer, inp: DesiredInputs): VirtualServerDesired {
+  const services: DesiredService[] = [];
+  const id = virtualServerId(vs);
+  const vip = virtualServerVip(vs);
+  const links = vip ? inp.admin.links[vip] : undefined;
+  const members: MemberPlan[] = vs.realServers.map((rs) => {
+    const key = realServerKey(vs, rs);
+    const h = inp.health.get(key);
+    const role = inp.roles.get(key);
+    const link: LinkState = links?.[rs.address] ?? (vs.activeStandby ? 'unlinked' : 'linked');
+    return {
+      rs,
+      key,
+      healthy: h ? h.up : rs.checkers.length === 0,
+      link,
+      roleUp: role === undefined ? null : role,
+      weight: null,
+    };
+  });
+
+  const { active, disagreement } = vs.activeStandby
+    ? chooseActive(members, links)
+    : { active: null, disagreement: null };
+
+  for (const m of members) {
+    const o = inp.admin.overrides[m.key];
+    const h = inp.health.get(m.key);
+    let w = clampWeight((h?.weight ?? m.rs.weight) + (h?.weightDelta ?? 0));
+    if (o?.weight !== undefined) w = o.weight;
+    const carries = vs.activeStandby ? m === active : m.link === 'linked';
+    if (!carries || o?.drain) w = 0;
+    if (!m.healthy) m.weight = m.rs.inhibitOnFailure || vs.inhibitOnFailure ? 0 : null;
+    else m.weight = w;
+  }
+
+  // Quorum with hysteresis, as keepalived: a new service starts up when the
+  // live weight reaches quorum + h; it is lost below quorum - h (or at no
+  // live weight at all) and regained at quorum + h.
+  const total = members.reduce((s, m) => s + (m.healthy && m.weight ? m.weight : 0), 0);
+  const wasUp = inp.quorum.get(id) ?? total >= vs.quorum + vs.hysteresis;
+  const up = total > 0 && (wasUp ? total >= vs.quorum - vs.hysteresis : total >= vs.quorum + vs.hysteresis);
+
+  const sorry = vs.sorryServer;
+  const sorryInUse = sorry !== null && !up;
+  // keepalived: without quorum, the sorry server replaces every live real
+  // server (inhibited failed ones stay at weight 0). An active/standby pool
+  // keeps its members at weight 0 beside it, so a link can take over at once.
+  if (sorryInUse && !vs.activeStandby) for (const m of members) if (m.healthy) m.weight = null;
+  for (const key of expandKeys(vs, inp.config)) {
+    const dests: DestSpec[] = [];
+    for (const m of members) {
+      if (m.weight === null) continue;
+      dests.push(destSpec(m.rs.address, m.rs.port, m.rs.forwarding, m.weight, m.rs));
+    }
+    if (sorry && (sorryInUse || vs.sorryServerInhibit)) {
+      const fwd = vs.sorryServerForwarding ?? vs.forwarding;
+      const clash = dests.findIndex((d) => d.address === sorry.address && d.port === sorry.port);
+      const spec = destSpec(sorry.address, sorry.port, fwd, sorryInUse ? 1 : 0, null);
+      // A sorry server that is also a real server stays that real server while quorum holds.
+      if (clash >= 0) {
+        if (sorryInUse) dests[clash] = spec;
+      } else dests.push(spec);
+    }
+    // A group of both families: an untunnelled server serves its own family (the config says so).
+    services.push({ spec: serviceSpec(vs, key), dests: dests.filter((d) => destRefusal(key, d) === null) });
+  }
+
+  const pool: PoolStatus = {
+    id,
+    vip,
+    activeStandby: vs.activeStandby,
+    active: active?.rs.address ?? null,
+    members: members.map((m) => ({
+      node: m.rs.address,
+      port: m.rs.port,
+      link: vs.activeStandby ? (m === active ? 'linked' : 'unlinked') : m.link,
+      healthy: m.healthy,
+      roleUp: m.roleUp,
+      weight: m.weight,
+    })),
+    quorumUp: up,
+    sorryServerInUse: sorryInUse,
+    disagreement,
+  };
+  return { services, pool, quorumUp: up };
 }
 
 const clampWeight = (w: number): number => Math.min(65535, Math.max(0, w));

@@ -40,15 +40,20 @@ export interface DiffResult {
 }
 
 /**
- * actual: what the kernel holds. ownedBefore: services floatlb created
- * earlier, which it may delete when they leave the config.
+ * actual: what the kernel holds (by serviceId, or listed). ownedBefore:
+ * services floatlb created earlier, which it may delete when they leave the
+ * config; null for a partial diff of only the services given, which deletes
+ * no service.
  */
 export function diffServices(
   desired: readonly DesiredService[],
-  actual: readonly ServiceState[],
-  ownedBefore: ReadonlySet<string>,
+  actual: readonly ServiceState[] | ReadonlyMap<string, ServiceState>,
+  ownedBefore: ReadonlySet<string> | null,
 ): DiffResult {
-  const byId = new Map(actual.map((s) => [serviceId(s.key), s]));
+  const byId: ReadonlyMap<string, ServiceState> =
+    actual instanceof Map
+      ? actual
+      : new Map((actual as readonly ServiceState[]).map((s) => [serviceId(s.key), s]));
   const adds: DataPlaneOp[] = [];
   const updates: DataPlaneOp[] = [];
   const removals: DataPlaneOp[] = [];
@@ -79,8 +84,19 @@ export function diffServices(
         removals.push({ op: 'delete-dest', key: d.spec.key, dest: { address: c.address, port: c.port } });
     }
   }
-  for (const [id, s] of byId) {
-    if (!owned.has(id) && ownedBefore.has(id)) removals.push({ op: 'delete-service', key: s.key });
-  }
+  if (ownedBefore)
+    for (const [id, s] of byId) {
+      if (!owned.has(id) && ownedBefore.has(id)) removals.push({ op: 'delete-service', key: s.key });
+    }
   return { ops: [...adds, ...updates, ...removals], owned };
+}
+
+export function describeOp(op: DataPlaneOp): string {
+  const svc = 'service' in op ? serviceId(op.service.key) : serviceId(op.key);
+  if (op.op === 'add-dest' || op.op === 'update-dest') {
+    return `${op.op} ${svc} -> ${destId(op.dest)} ${op.dest.forwarding} w=${op.dest.weight}`;
+  }
+  if (op.op === 'delete-dest') return `${op.op} ${svc} -> ${destId(op.dest)}`;
+  if (op.op === 'delete-service') return `${op.op} ${svc}`;
+  return `${op.op} ${svc} ${op.service.scheduler}`;
 }

@@ -1,16 +1,13 @@
 // The director: config × health × admin state → desired kernel state, applied
 // as a minimal diff. One reconcile runs at a time; requests that arrive while
-// it runs are coalesced into one more pass.
+// it runs are coalesced into one more pass. "Actual" is the last committed
+// state held in memory (committed.ts), read from the kernel only at start,
+// after a failed apply and on the periodic resync. A health event or an admin
+// change recomputes only the virtual servers it touches.
 import type { ConfigResult, FloatlbConfig } from '../config/index.js';
 import type { VirtualServer } from '../config/model.js';
 import type { StateEvent, TargetConfig, TargetState } from '../health/index.js';
-import {
-  type DataPlane,
-  type DataPlaneOp,
-  destId,
-  type LvsTimeouts,
-  serviceId,
-} from '../kernel/dataplane.js';
+import { type DataPlane, type DataPlaneOp, type LvsTimeouts, serviceId } from '../kernel/dataplane.js';
 import { logger } from '../util/log.js';
 import {
   type AdminState,
@@ -25,16 +22,13 @@ import {
   withOwned,
 } from './admin-state.js';
 import { healthTargets, type PlannedTarget } from './checks.js';
-import {
-  computeDesired,
-  type HealthResult,
-  type PoolStatus,
-  realServerKey,
-  virtualServerId,
-} from './desired.js';
-import { diffServices } from './diff.js';
+import { Committed } from './committed.js';
+import { type PoolStatus, realServerKey, virtualServerId } from './desired.js';
+import { DesiredState } from './desired-state.js';
+import { describeOp, diffServices } from './diff.js';
 import { applyLvsGlobals } from './lvs-globals.js';
 import {
+  applyHaSuspend,
   defaultScriptRunner,
   HA_SUSPEND_POLL_MS,
   hostAddresses,
@@ -42,7 +36,7 @@ import {
   scriptFor,
 } from './vs-scripts.js';
 
-export type { ScriptRunner };
+export { describeOp, type ScriptRunner };
 
 const log = logger('director');
 
@@ -70,7 +64,11 @@ export interface DirectorOptions {
   readonly runScript?: ScriptRunner;
   /** This host's addresses, for ha_suspend; default: the interfaces Node sees. */
   readonly localAddresses?: () => ReadonlySet<string>;
+  /** How often the kernel is read back to find drift (ms); default 10 minutes, 0: never. */
+  readonly resyncMs?: number;
 }
+
+export const DEFAULT_RESYNC_MS = 600_000;
 
 export class DirectorError extends Error {
   readonly status: number;
@@ -90,11 +88,14 @@ export interface ReconcileReport {
 export class Director {
   private config: FloatlbConfig | null = null;
   private admin: AdminState = EMPTY_ADMIN_STATE;
-  private quorum = new Map<string, boolean>();
   /** What each health target is about, by the checker's id. */
   private targets = new Map<string, PlannedTarget>();
-  private pools: readonly PoolStatus[] = [];
-  private refused = new Map<string, string>();
+  private readonly desired = new DesiredState((vs, up) => this.runQuorumScript(vs, up));
+  /** What the kernel holds as far as the director knows; null: read it at the next pass. */
+  private committed: Committed | null = null;
+  private dirty: Set<number> | 'all' = 'all';
+  private resyncing = false;
+  private resyncTimer: NodeJS.Timeout | null = null;
   private timeouts: LvsTimeouts | null = null;
   /** Global LVS settings the plane could not apply. */
   globalWarnings: string[] = [];
@@ -106,7 +107,17 @@ export class Director {
   private readonly suspended = new Set<string>();
   /** Quorum scripts still running; stop() waits for them. */
   private readonly scripts = new Set<Promise<void>>();
-  readonly counters = { reconciles: 0, opsApplied: 0, opErrors: 0, reloads: 0, reloadFailures: 0 };
+  readonly counters = {
+    reconciles: 0,
+    opsApplied: 0,
+    opErrors: 0,
+    reloads: 0,
+    reloadFailures: 0,
+    /** Full reads of the kernel (start, after errors, resync). */
+    kernelReads: 0,
+    /** Resyncs that found the kernel different from the committed state. */
+    drifts: 0,
+  };
   lastReconcile: ReconcileReport | null = null;
   configWarnings: string[] = [];
 
@@ -130,13 +141,15 @@ export class Director {
     const r = await this.mustLoad();
     await this.applyGlobals(r.config!, true);
     await this.applyConfig(r);
-    this.unsubscribe = this.opts.health.onState((ev) => {
-      log.info({ target: ev.target, up: ev.up, reason: ev.reason }, 'health changed');
-      void this.reconcile();
-    });
+    this.unsubscribe = this.opts.health.onState((ev) => this.onHealth(ev));
     this.opts.health.start();
     this.suspendTimer = setInterval(() => this.applySuspension(), HA_SUSPEND_POLL_MS);
     this.suspendTimer.unref();
+    const every = this.opts.resyncMs ?? DEFAULT_RESYNC_MS;
+    if (every > 0) {
+      this.resyncTimer = setInterval(() => void this.resync().catch(() => undefined), every);
+      this.resyncTimer.unref();
+    }
     return this.reconcile();
   }
 
@@ -159,6 +172,7 @@ export class Director {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.suspendTimer) clearInterval(this.suspendTimer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.opts.health.stop();
     if (this.running) await this.running.catch(() => undefined);
     await this.omega();
@@ -199,33 +213,17 @@ export class Director {
     await this.opts.health.setTargets(plan.targets.map((t) => t.config));
     this.targets = new Map(plan.targets.map((t) => [t.config.id, t]));
     this.config = config;
+    this.desired.index(config);
+    this.dirty = 'all';
     this.suspended.clear();
     this.applySuspension();
   }
 
-  /**
-   * ha_suspend: a virtual server whose address this host does not hold (the
-   * VRRP backup) has its checks paused; they resume when the address comes.
-   */
+  /** ha_suspend: checks paused while this host does not hold the VIP (the VRRP backup). */
   private applySuspension(): void {
     const set = this.opts.health.setSuspended?.bind(this.opts.health);
-    if (!this.config || !set) return;
-    const withSuspend = this.config.virtualServers.filter((v) => v.haSuspend && v.target.kind === 'ip');
-    if (!withSuspend.length) return;
-    const local = (this.opts.localAddresses ?? hostAddresses)();
-    for (const vs of withSuspend) {
-      const id = virtualServerId(vs);
-      const vip = vs.target.kind === 'ip' ? vs.target.address : '';
-      const suspend = !local.has(vip);
-      if (suspend === this.suspended.has(id)) continue;
-      if (suspend) this.suspended.add(id);
-      else this.suspended.delete(id);
-      log.info(
-        { virtualServer: id, vip },
-        suspend ? 'ha_suspend: checks paused' : 'ha_suspend: checks resumed',
-      );
-      for (const rs of vs.realServers) set(realServerKey(vs, rs), suspend);
-    }
+    if (this.config && set)
+      applyHaSuspend(this.config, this.suspended, set, this.opts.localAddresses ?? hostAddresses);
   }
 
   private runQuorumScript(vs: VirtualServer, up: boolean): void {
@@ -241,26 +239,12 @@ export class Director {
     this.scripts.add(run);
   }
 
-  /** Quorum scripts for the transitions of one reconcile; a new service that starts without quorum counts as one. */
-  private quorumTransitions(before: ReadonlyMap<string, boolean>, after: ReadonlyMap<string, boolean>): void {
-    for (const vs of this.config?.virtualServers ?? []) {
-      const id = virtualServerId(vs);
-      const now = after.get(id);
-      if (now === undefined) continue;
-      const was = before.get(id);
-      if (was === undefined ? !now : was !== now) {
-        log.info({ virtualServer: id }, now ? 'quorum gained' : 'quorum lost');
-        this.runQuorumScript(vs, now);
-      }
-    }
-  }
-
   /** omega: at shutdown, quorum_down for services that hold quorum, notify_down for live servers. */
   private async omega(): Promise<void> {
     const ids = new Set<string>();
     for (const vs of this.config?.virtualServers ?? []) {
       if (!vs.omega) continue;
-      if (this.quorum.get(virtualServerId(vs))) this.runQuorumScript(vs, false);
+      if (this.desired.quorum.get(virtualServerId(vs))) this.runQuorumScript(vs, false);
       for (const rs of vs.realServers) ids.add(realServerKey(vs, rs));
     }
     if (ids.size) await this.opts.health.notifyDownAll?.(ids, 'shutdown (omega)');
@@ -273,8 +257,14 @@ export class Director {
     this.globalWarnings = r.warnings;
   }
 
-  /** Runs a reconcile now, or once more after the one in progress. */
-  reconcile(): Promise<ReconcileReport> {
+  /**
+   * Runs a reconcile now, or once more after the one in progress. Without
+   * `only` every virtual server is recomputed; with it, only those (by index
+   * in the config), diffed against the committed state.
+   */
+  reconcile(only?: Iterable<number>): Promise<ReconcileReport> {
+    if (only === undefined) this.dirty = 'all';
+    else if (this.dirty !== 'all') for (const i of only) this.dirty.add(i);
     if (this.running) {
       this.again = true;
       return this.running;
@@ -292,50 +282,38 @@ export class Director {
     return this.running;
   }
 
-  private healthMaps(): { health: Map<string, HealthResult>; roles: Map<string, boolean> } {
-    const health = new Map<string, HealthResult>();
-    const roles = new Map<string, boolean>();
-    for (const s of this.opts.health.states()) {
-      const t = this.targets.get(s.id);
-      if (!t) continue; // a target of a config being replaced
-      if (t.purpose === 'role') roles.set(t.realServer, s.up);
-      else
-        health.set(t.realServer, {
-          up: s.up,
-          ...(s.weight === undefined ? {} : { weight: s.weight }),
-          ...(s.weightDelta === undefined ? {} : { weightDelta: s.weightDelta }),
-        });
-    }
-    return { health, roles };
+  /** Reads the kernel back and repairs whatever differs from the committed state. */
+  resync(): Promise<ReconcileReport> {
+    this.committed = null;
+    this.resyncing = true;
+    return this.reconcile();
+  }
+
+  private onHealth(ev: StateEvent): void {
+    log.info({ target: ev.target, up: ev.up, reason: ev.reason }, 'health changed');
+    const t = this.targets.get(ev.target);
+    if (!t) return void this.reconcile();
+    void this.reconcile(this.desired.setResult(t, ev));
   }
 
   private async reconcileOnce(): Promise<ReconcileReport> {
-    if (!this.config) return { ops: [], errors: [], transactions: 0 };
-    const { health, roles } = this.healthMaps();
-    const desired = computeDesired({
-      config: this.config,
-      health,
-      roles,
-      admin: this.admin,
-      quorum: this.quorum,
-    });
-    this.quorumTransitions(this.quorum, desired.quorum);
-    this.quorum = new Map(desired.quorum);
-    this.pools = desired.pools;
-    // A service the plane cannot program is refused alone: the others are
-    // programmed, and whatever the kernel already holds for it stays as it is.
-    const refused = new Map<string, string>();
-    const wanted = desired.services.filter((s) => {
-      const why = this.plane.refusal?.(s.spec, s.dests) ?? null;
-      if (why !== null) refused.set(serviceId(s.spec.key), why);
-      return why === null;
-    });
-    for (const [id, why] of refused)
-      if (this.refused.get(id) !== why)
-        log.error({ service: id, reason: why }, 'service refused by the data plane');
-    this.refused = refused;
-    const actual = (await this.plane.list()).filter((s) => !refused.has(serviceId(s.key)));
-    const diff = diffServices(wanted, actual, new Set(this.admin.ownedServices));
+    const config = this.config;
+    if (!config) return { ops: [], errors: [], transactions: 0 };
+    let scope = this.dirty;
+    this.dirty = new Set();
+    const resync = this.resyncing;
+    this.resyncing = false;
+    if (!this.committed) {
+      this.committed = new Committed(await this.plane.list());
+      this.counters.kernelReads++;
+      scope = 'all';
+    }
+    const full = scope === 'all';
+    if (full) this.desired.readResults(this.opts.health.states(), this.targets);
+    const wanted = this.desired.compute(config, this.admin, scope === 'all' ? null : scope, this.plane);
+    // A refused service floatlb owned is left as the kernel holds it, not deleted.
+    const owned = full ? new Set(this.admin.ownedServices.filter((id) => !this.desired.isRefused(id))) : null;
+    const diff = diffServices(wanted, this.committed.services, owned);
     let errors: string[] = [];
     let transactions = 0;
     if (diff.ops.length) {
@@ -346,10 +324,17 @@ export class Director {
       for (const e of errors) log.error({ error: e }, 'operation failed');
       this.counters.opsApplied += res.applied;
       this.counters.opErrors += res.errors.length;
+      // What the kernel holds after a failure is unknown: read it at the next pass.
+      if (res.errors.length) this.committed = null;
+      else this.committed.fold(diff.ops);
     }
-    const owned = withOwned(this.admin, diff.owned);
-    if (owned !== this.admin) {
-      this.admin = owned;
+    if (resync && diff.ops.length) {
+      this.counters.drifts++;
+      log.warn({ operations: diff.ops.length }, 'the kernel differed from the committed state; repaired');
+    }
+    const ownedNow = full ? withOwned(this.admin, diff.owned) : this.admin;
+    if (ownedNow !== this.admin) {
+      this.admin = ownedNow;
       saveAdminState(this.opts.adminStatePath, this.admin);
     }
     this.counters.reconciles++;
@@ -362,17 +347,22 @@ export class Director {
   // means an acknowledged change survives a kill -9.
 
   poolsStatus(): readonly PoolStatus[] {
-    return this.pools;
+    return this.desired.pools();
   }
 
   /** Services the data plane cannot program, with why and the nearest setting it can. */
   refusedServices(): Array<{ service: string; reason: string }> {
-    return [...this.refused].map(([service, reason]) => ({ service, reason }));
+    return this.desired.refusedServices();
   }
 
   /** Pools answering on a VIP (several ports of one LB IP form one pool). */
   poolsForVip(vip: string): PoolStatus[] {
-    return this.pools.filter((p) => p.vip === vip);
+    return this.desired.poolsForVip(vip);
+  }
+
+  /** Virtual servers computed since start (a change recomputes only its own). */
+  get virtualServersComputed(): number {
+    return this.desired.computed;
   }
 
   async setLink(vip: string, node: string, state: LinkState): Promise<ReconcileReport> {
@@ -383,7 +373,7 @@ export class Director {
     }
     const exclusive = pools.some((p) => p.activeStandby);
     this.persist(withLink(this.admin, vip, node, state, exclusive));
-    return this.reconcile();
+    return this.reconcile(this.desired.byVipAddress(vip));
   }
 
   async setOverride(
@@ -403,21 +393,11 @@ export class Director {
     const key = realServerKey(vs, rs);
     const merged = o === null ? null : { ...this.admin.overrides[key], ...o };
     this.persist(withOverride(this.admin, key, merged));
-    return this.reconcile();
+    return this.reconcile(this.desired.byId(virtualServer));
   }
 
   private persist(next: AdminState): void {
     saveAdminState(this.opts.adminStatePath, next);
     this.admin = next;
   }
-}
-
-export function describeOp(op: DataPlaneOp): string {
-  const svc = 'service' in op ? serviceId(op.service.key) : serviceId(op.key);
-  if (op.op === 'add-dest' || op.op === 'update-dest') {
-    return `${op.op} ${svc} -> ${destId(op.dest)} ${op.dest.forwarding} w=${op.dest.weight}`;
-  }
-  if (op.op === 'delete-dest') return `${op.op} ${svc} -> ${destId(op.dest)}`;
-  if (op.op === 'delete-service') return `${op.op} ${svc}`;
-  return `${op.op} ${svc} ${op.service.scheduler}`;
 }

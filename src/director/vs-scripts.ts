@@ -2,10 +2,12 @@
 // quorum_up/quorum_down scripts (as their user, under script security), and
 // the host's addresses that ha_suspend looks at.
 import { networkInterfaces } from 'node:os';
+import type { FloatlbConfig } from '../config/index.js';
 import type { ScriptRef } from '../config/model.js';
 import type { NotifyScript } from '../health/index.js';
 import { runNotifyScript } from '../health/notify.js';
 import { logger } from '../util/log.js';
+import { realServerKey, virtualServerId } from './desired.js';
 
 const log = logger('director');
 
@@ -40,4 +42,33 @@ export function hostAddresses(): ReadonlySet<string> {
   const out = new Set<string>();
   for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
   return out;
+}
+
+/**
+ * ha_suspend: a virtual server whose address this host does not hold (the
+ * VRRP backup) has its checks paused; they resume when the address comes.
+ * `suspended` holds the virtual servers paused now and is updated.
+ */
+export function applyHaSuspend(
+  config: FloatlbConfig,
+  suspended: Set<string>,
+  set: (target: string, suspend: boolean) => void,
+  localAddresses: () => ReadonlySet<string>,
+): void {
+  const withSuspend = config.virtualServers.filter((v) => v.haSuspend && v.target.kind === 'ip');
+  if (!withSuspend.length) return;
+  const local = localAddresses();
+  for (const vs of withSuspend) {
+    const id = virtualServerId(vs);
+    const vip = vs.target.kind === 'ip' ? vs.target.address : '';
+    const suspend = !local.has(vip);
+    if (suspend === suspended.has(id)) continue;
+    if (suspend) suspended.add(id);
+    else suspended.delete(id);
+    log.info(
+      { virtualServer: id, vip },
+      suspend ? 'ha_suspend: checks paused' : 'ha_suspend: checks resumed',
+    );
+    for (const rs of vs.realServers) set(realServerKey(vs, rs), suspend);
+  }
 }
