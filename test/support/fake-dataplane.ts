@@ -26,8 +26,11 @@ export class FakeDataPlane implements DataPlane {
   readonly services = new Map<string, ServiceState>();
   readonly log: DataPlaneOp[] = [];
   applyCalls = 0;
+  /** Full reads of the table: what the director should do only at start, after errors and on resync. */
+  listCalls = 0;
 
   async list(): Promise<ServiceState[]> {
+    this.listCalls++;
     return [...this.services.values()].map((s) => ({ ...s, dests: [...s.dests] }));
   }
 
