@@ -5,7 +5,9 @@
 //     which the director sends after the kernel transaction committed;
 //   - reload: the config file rewritten with one weight changed, then
 //     POST /v1/reload, timed the same way.
-// Health checks are stubbed as all-up: what is timed is config -> kernel.
+// Health checks are stubbed as all-up (every target reports up, so every real
+// server is programmed): what is timed is config -> kernel. Every sample is
+// checked to have changed exactly one real server in the kernel.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,17 +17,23 @@ import { createMetrics } from '../../src/api/metrics.js';
 import { ApiServer } from '../../src/api/server.js';
 import { loadConfigSync } from '../../src/config/index.js';
 import { Director, type HealthSource } from '../../src/director/director.js';
+import type { TargetConfig } from '../../src/health/index.js';
 import type { DataPlane } from '../../src/kernel/dataplane.js';
 import { directorReload } from '../../test/support/api-context.js';
 import { generateConfig } from '../config-scale.js';
 
-const healthy: HealthSource = {
-  async setTargets() {},
-  onState: () => () => undefined,
-  states: () => [],
-  start() {},
-  async stop() {},
-};
+function healthy(): HealthSource {
+  let targets: TargetConfig[] = [];
+  return {
+    async setTargets(list) {
+      targets = list;
+    },
+    onState: () => () => undefined,
+    states: () => targets.map((t) => ({ id: t.id, up: true, reason: 'bench', checks: [] })),
+    start() {},
+    async stop() {},
+  };
+}
 
 export interface DirectorBench {
   readonly services: number;
@@ -51,7 +59,7 @@ export async function benchDirector(
   writeFileSync(file, base);
   const director = new Director({
     plane,
-    health: healthy,
+    health: healthy(),
     adminStatePath: join(dir, 'admin.json'),
     loadConfig: async () => loadConfigSync(file),
   });
@@ -77,6 +85,9 @@ export async function benchDirector(
       });
       weightMs.push(performance.now() - t);
       if (r.status !== 200) throw new Error(`weight change: ${r.status} ${JSON.stringify(r.body)}`);
+      const ops = director.lastReconcile?.ops ?? [];
+      if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
+        throw new Error(`weight change applied ${ops.length} operations, not one update-dest`);
     }
     // back to the config's own weight, so a reload only sees the edited line
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });

@@ -74,7 +74,7 @@ export class NftablesDataPlane implements DataPlane {
   private async applyNow(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
     if (!this.model) await this.read();
     const prev = this.model!;
-    const next = new Map(prev);
+    const next = new TouchedMap(prev);
     for (const op of ops) {
       try {
         foldOp(next, op);
@@ -98,7 +98,8 @@ export class NftablesDataPlane implements DataPlane {
           : fixPost +
             renderDiff(base, next, this.render, {
               base: !this.tableExists,
-              stale: await this.staleFor(base, next),
+              stale: await this.staleFor(base, next, next.touched),
+              ...(attempt === 0 ? { only: next.touched } : {}),
             });
       if (script === '') {
         this.model = next;
@@ -121,9 +122,15 @@ export class NftablesDataPlane implements DataPlane {
   }
 
   /** Affinity entries that point at destinations leaving a persistent service. */
-  private async staleFor(prev: PlaneModel, next: PlaneModel): Promise<Map<string, StaleAffinity>> {
+  private async staleFor(
+    prev: PlaneModel,
+    next: PlaneModel,
+    touched: ReadonlySet<string>,
+  ): Promise<Map<string, StaleAffinity>> {
     const out = new Map<string, StaleAffinity>();
-    for (const [id, old] of prev) {
+    for (const id of touched) {
+      const old = prev.get(id);
+      if (!old) continue;
       const now = next.get(id);
       if (!old.spec.persistence || !now?.spec.persistence) continue;
       const gone = new Set([...old.dests.keys()].filter((d) => !now.dests.has(d)));
@@ -143,4 +150,18 @@ export class NftablesDataPlane implements DataPlane {
   }
 
   close(): void {}
+}
+
+/** A copy of the model that records which services the operations set or deleted: only those are rendered. */
+class TouchedMap<K, V> extends Map<K, V> {
+  // initialised after the base constructor has copied the entries in
+  readonly touched = new Set<K>();
+  override set(k: K, v: V): this {
+    this.touched?.add(k);
+    return super.set(k, v);
+  }
+  override delete(k: K): boolean {
+    this.touched?.add(k);
+    return super.delete(k);
+  }
 }

@@ -63,12 +63,6 @@ export function renderBase(o: RenderOptions): string {
     l.push(`  map ${dispatchMap(f)} { type ${a} . inet_proto . inet_service : verdict; }`);
     l.push(`  map ${weightMap(f)} { type ${a} . inet_proto . inet_service . ${a} . inet_service : mark; }`);
     l.push(`  set ${destSet(f)} { type ${a} . inet_proto . inet_service . ${a} . inet_service; counter; }`);
-    for (const p of PROTOCOLS) {
-      // one map per protocol: the key names `tcp dport`, so dnat gets its port context
-      const key = `${ip} daddr . ${p} dport . numgen inc mod 2`;
-      l.push(`  map ${selMap(p, f)} { typeof ${key} : ${ip} daddr . ${p} dport; flags interval; }`);
-      l.push(`  map ${vselMap(p, f)} { typeof ${key} : verdict; flags interval; }`);
-    }
   }
   const dispatch = FAMILIES.map(
     (f) => `    ${ipKw(f)} daddr . meta l4proto . th dport vmap @${dispatchMap(f)}`,
@@ -94,6 +88,17 @@ const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): string
 // concatenated interval key in host order on add but network order on
 // delete, so single values could never be deleted; ranges are consistent.
 const slotKey = (k: IpServiceKey, lo: number, hi: number): string => `${k.address} . ${k.port} . ${lo}-${hi}`;
+
+/** Creates the service's selection-map shard if absent (`add map` of an existing one changes nothing). */
+function selMapDecl(k: IpServiceKey, persistent: boolean): string {
+  const ip = ipKw(k.family);
+  const p = k.protocol;
+  // one map per protocol: the key names `tcp dport`, so dnat gets its port context
+  const key = `${ip} daddr . ${p} dport . numgen inc mod 2`;
+  return persistent
+    ? `add map ${T} ${vselMap(k)} { typeof ${key} : verdict; flags interval; }`
+    : `add map ${T} ${selMap(k)} { typeof ${key} : ${ip} daddr . ${p} dport; flags interval; }`;
+}
 
 /** The mask of a prefix length as an address nft reads: a dotted quad or full IPv6 groups. */
 export function maskOf(family: Family, prefix: number): string {
@@ -139,12 +144,10 @@ function serviceRules(s: SvcModel, sel: Selection): string[] {
   }
   if (sel.modulus === 0) rules.push(`counter ${comment}`);
   else if (pers)
-    rules.push(
-      `${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} vmap @${vselMap(p, k.family)} ${comment}`,
-    );
+    rules.push(`${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} vmap @${vselMap(k)} ${comment}`);
   else {
     rules.push(
-      `dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} map @${selMap(p, k.family)} ${comment}`,
+      `dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} map @${selMap(k)} ${comment}`,
     );
   }
   return rules;
@@ -196,7 +199,7 @@ export function renderServiceDiff(
   // Deletions first: elements that reference chains, then the chains.
   if (old) {
     const oldSel = selection(old, o.mhSize);
-    const selName = persistent(old) ? vselMap(k.protocol, f) : selMap(k.protocol, f);
+    const selName = persistent(old) ? vselMap(k) : selMap(k);
     const oldKeys = oldSel.ranges.map((r) => slotKey(k, r.lo, r.hi));
     elems('delete', selName, oldKeys, del);
     if (!next) del.push(`delete element ${T} ${dispatchMap(f)} { ${vipTuple(k)} }`);
@@ -226,6 +229,7 @@ export function renderServiceDiff(
   }
   if (next) {
     const sel = selection(next, o.mhSize);
+    if (!old || persistent(old) !== persistent(next)) add.push(selMapDecl(k, persistent(next)));
     add.push(`add chain ${T} ${chain}`);
     if (persistent(next) && !(old && persistent(old))) {
       // one map per persistent service: a shared one keyed by VIP . port .
@@ -247,12 +251,7 @@ export function renderServiceDiff(
       }
     }
     for (const r of serviceRules(next, sel)) add.push(`add rule ${T} ${chain} ${r}`);
-    elems(
-      'add',
-      persistent(next) ? vselMap(k.protocol, f) : selMap(k.protocol, f),
-      selElements(next, sel),
-      add,
-    );
+    elems('add', persistent(next) ? vselMap(k) : selMap(k), selElements(next, sel), add);
     const weights: string[] = [];
     const fresh: string[] = [];
     for (const [id, d] of next.dests) {
@@ -272,11 +271,16 @@ export function renderDiff(
   prev: PlaneModel,
   next: PlaneModel,
   o: RenderOptions,
-  opts: { base: boolean; stale?: ReadonlyMap<string, StaleAffinity> } = { base: false },
+  opts: {
+    base: boolean;
+    stale?: ReadonlyMap<string, StaleAffinity>;
+    /** The only services that may differ (the plane knows which its operations named). */
+    only?: ReadonlySet<string>;
+  } = { base: false },
 ): string {
   const del: string[] = [];
   const add: string[] = [];
-  const ids = new Set([...prev.keys(), ...next.keys()]);
+  const ids = opts.only ?? new Set([...prev.keys(), ...next.keys()]);
   for (const id of ids) {
     const a = prev.get(id) ?? null;
     const b = next.get(id) ?? null;

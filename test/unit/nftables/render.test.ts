@@ -39,9 +39,10 @@ describe('render', () => {
       { op: 'add-dest', key, dest: dest(3, 0) },
     ]);
     expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
-      "add chain inet floatlb s4_tcp_10_0_0_1_80
-      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb sel_tcp4 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
+      "add map inet floatlb sel_tcp4_30 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
+      add chain inet floatlb s4_tcp_10_0_0_1_80
+      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4_30 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb sel_tcp4_30 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 3, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 1, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 comment "floatlb:d nat 0 0" : 0 }
       add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 }
       add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
@@ -57,12 +58,12 @@ describe('render', () => {
     ]);
     const b = model([{ op: 'update-dest', key, dest: dest(2, 0) }], a);
     expect(renderDiff(a, b, O)).toMatchInlineSnapshot(`
-      "delete element inet floatlb sel_tcp4 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
+      "delete element inet floatlb sel_tcp4_30 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
       delete element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 }
       flush chain inet floatlb s4_tcp_10_0_0_1_80
       add chain inet floatlb s4_tcp_10_0_0_1_80
-      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb sel_tcp4 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
+      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4_30 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb sel_tcp4_30 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 0 }
       "
     `);
@@ -81,14 +82,15 @@ describe('render', () => {
       { op: 'add-dest', key, dest: dest(1, 1) },
     ]);
     expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
-      "add chain inet floatlb s4_tcp_10_0_0_1_80
+      "add map inet floatlb vsel_tcp4_30 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
+      add chain inet floatlb s4_tcp_10_0_0_1_80
       add map inet floatlb s4_tcp_10_0_0_1_80_p { typeof ip saddr : ip daddr . tcp dport; flags dynamic,timeout; size 1048576; }
       add chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
       flush chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
       add rule inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080 meta l4proto tcp update @s4_tcp_10_0_0_1_80_p { (ip saddr & 255.255.255.0) timeout 300s : 10.1.0.1 . 8080 } dnat ip to 10.1.0.1:8080
       add rule inet floatlb s4_tcp_10_0_0_1_80 meta l4proto tcp dnat ip addr . port to (ip saddr & 255.255.255.0) map @s4_tcp_10_0_0_1_80_p
-      add rule inet floatlb s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
-      add element inet floatlb vsel_tcp4 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
+      add rule inet floatlb s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4_30 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
+      add element inet floatlb vsel_tcp4_30 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 1 }
       add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 }
       add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
@@ -102,21 +104,9 @@ describe('render', () => {
         map svc4 { type ipv4_addr . inet_proto . inet_service : verdict; }
         map weight4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : mark; }
         set dest4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service; counter; }
-        map sel_tcp4 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
-        map vsel_tcp4 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
-        map sel_udp4 { typeof ip daddr . udp dport . numgen inc mod 2 : ip daddr . udp dport; flags interval; }
-        map vsel_udp4 { typeof ip daddr . udp dport . numgen inc mod 2 : verdict; flags interval; }
-        map sel_sctp4 { typeof ip daddr . sctp dport . numgen inc mod 2 : ip daddr . sctp dport; flags interval; }
-        map vsel_sctp4 { typeof ip daddr . sctp dport . numgen inc mod 2 : verdict; flags interval; }
         map svc6 { type ipv6_addr . inet_proto . inet_service : verdict; }
         map weight6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service : mark; }
         set dest6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service; counter; }
-        map sel_tcp6 { typeof ip6 daddr . tcp dport . numgen inc mod 2 : ip6 daddr . tcp dport; flags interval; }
-        map vsel_tcp6 { typeof ip6 daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
-        map sel_udp6 { typeof ip6 daddr . udp dport . numgen inc mod 2 : ip6 daddr . udp dport; flags interval; }
-        map vsel_udp6 { typeof ip6 daddr . udp dport . numgen inc mod 2 : verdict; flags interval; }
-        map sel_sctp6 { typeof ip6 daddr . sctp dport . numgen inc mod 2 : ip6 daddr . sctp dport; flags interval; }
-        map vsel_sctp6 { typeof ip6 daddr . sctp dport . numgen inc mod 2 : verdict; flags interval; }
         chain prerouting {
           type nat hook prerouting priority dstnat; policy accept;
           ip daddr . meta l4proto . th dport vmap @svc4
