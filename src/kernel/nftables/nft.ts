@@ -1,7 +1,12 @@
-// The one place that runs the nft binary. A script goes to `nft -f -` on
-// stdin: one run is one netlink batch, which the kernel commits atomically.
-// A netlink batch transport could replace this module behind the same API.
+// The one place that runs nft. A script is one netlink batch, which the
+// kernel commits atomically. Small scripts (a weight change, a health event)
+// run through libnftables in this process; large ones, and every listing, go
+// to the nft binary (`nft -f -` on stdin), which keeps the event loop free.
 import { spawn } from 'node:child_process';
+import { libnftablesAvailable, runNftScript } from '../../../native/libnftables.js';
+
+/** Scripts up to this size run in process (synchronously); larger ones run the binary. */
+export const IN_PROCESS_MAX_BYTES = 16 * 1024;
 
 export interface NftOptions {
   /** Named network namespace (/run/netns/NAME) to act in; the caller's own when absent. */
@@ -25,6 +30,8 @@ export class Nft {
   /** How many times nft ran; each `run` is one transaction. */
   invocations = 0;
   transactions = 0;
+  /** Transactions run through libnftables in this process. */
+  inProcess = 0;
 
   constructor(opts: NftOptions = {}) {
     this.opts = opts;
@@ -59,7 +66,13 @@ export class Nft {
 
   /** Applies a script as one atomic transaction. */
   async run(script: string): Promise<void> {
-    await this.exec(['-f', '-'], script, 'nft transaction failed');
+    const small = script.length <= IN_PROCESS_MAX_BYTES && !this.opts.nftPath;
+    if (small && libnftablesAvailable()) {
+      this.invocations++;
+      const err = runNftScript(script, this.opts.netns);
+      if (err !== null) throw new NftError('nft transaction failed', err);
+      this.inProcess++;
+    } else await this.exec(['-f', '-'], script, 'nft transaction failed');
     this.transactions++;
   }
 

@@ -58,7 +58,6 @@ export function renderPostrouting(o: RenderOptions): string {
 export function renderBase(o: RenderOptions): string {
   const l: string[] = [`table ${T} {`];
   for (const f of FAMILIES) {
-    const ip = ipKw(f);
     const a = addrType(f);
     l.push(`  map ${dispatchMap(f)} { type ${a} . inet_proto . inet_service : verdict; }`);
     l.push(`  map ${weightMap(f)} { type ${a} . inet_proto . inet_service . ${a} . inet_service : mark; }`);
