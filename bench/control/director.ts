@@ -38,8 +38,13 @@ function healthy(): HealthSource {
 export interface DirectorBench {
   readonly services: number;
   readonly startSec: number;
+  readonly plane: string;
   /** API call to reply (kernel committed), ms, one per sample. */
   readonly weightMs: number[];
+  /** Of which plane.apply (the kernel transaction), ms, one per sample. */
+  readonly weightPlaneMs: number[];
+  /** director.resync(): the whole table read back and diffed, s (null: not measured). */
+  readonly resyncSec: number | null;
   /** Reload of a config differing in one line, ms. */
   readonly reloadMs: number[];
   readonly reloadOps: number[];
@@ -51,8 +56,17 @@ const RS0 = '172.16.0.1:8080';
 
 export async function benchDirector(
   plane: DataPlane,
-  o: { services: number; weightSamples: number; reloadSamples: number },
+  o: { services: number; weightSamples: number; reloadSamples: number; resync?: boolean },
 ): Promise<DirectorBench> {
+  // times each kernel transaction, to split a weight change into kernel and the rest
+  const applied: number[] = [];
+  const apply = plane.apply.bind(plane);
+  plane.apply = async (ops) => {
+    const t = performance.now();
+    const r = await apply(ops);
+    applied.push(performance.now() - t);
+    return r;
+  };
   const dir = mkdtempSync(join(tmpdir(), 'bnc-director-'));
   const file = join(dir, 'keepalived.conf');
   const base = generateConfig(o.services, 8);
@@ -76,7 +90,11 @@ export async function benchDirector(
   const ep = { target: sock, timeoutMs: 600_000 };
   try {
     const weightMs: number[] = [];
+    const weightPlaneMs: number[] = [];
+    // warm-up: the first change of a run pays for loading code paths; not a sample
+    await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
     for (let i = 0; i < o.weightSamples; i++) {
+      applied.length = 0;
       const t = performance.now();
       const r = await callApi(ep, 'POST', '/v1/realservers/weight', {
         virtualServer: VS0,
@@ -88,6 +106,7 @@ export async function benchDirector(
       const ops = director.lastReconcile?.ops ?? [];
       if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
         throw new Error(`weight change applied ${ops.length} operations, not one update-dest`);
+      weightPlaneMs.push(applied.reduce((a, b) => a + b, 0));
     }
     // back to the config's own weight, so a reload only sees the edited line
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });
@@ -106,7 +125,23 @@ export async function benchDirector(
         throw new Error(`reload: ${r.status} ${JSON.stringify(r.body)}`);
       reloadOps.push(body.operations ?? -1);
     }
-    return { services: o.services, startSec, weightMs, reloadMs, reloadOps };
+    let resyncSec: number | null = null;
+    if (o.resync) {
+      const t = performance.now();
+      const r = await director.resync();
+      resyncSec = (performance.now() - t) / 1000;
+      if (r.ops.length) throw new Error(`resync found ${r.ops.length} operations of drift`);
+    }
+    return {
+      plane: plane.kind,
+      services: o.services,
+      startSec,
+      weightMs,
+      weightPlaneMs,
+      resyncSec,
+      reloadMs,
+      reloadOps,
+    };
   } finally {
     await api.close();
     await director.stop({ flush: false });

@@ -73,6 +73,13 @@ export async function runPhase(
       try {
         run = await c.start(topo);
         await ready(topo, c.target);
+        // warm-up, not a sample: caches, conntrack, ARP and the proxy's first accepts
+        await runWrk(topo.client, `http://${c.target}:${HTTP_PORT}/`, {
+          seconds: 1,
+          connections: o.connections,
+          close: true,
+          pids: () => [],
+        });
         for (const mode of ['close', 'keepalive'] as const) {
           const m = await runWrk(topo.client, `http://${c.target}:${HTTP_PORT}/`, {
             seconds: o.seconds,
