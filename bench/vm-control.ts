@@ -38,13 +38,16 @@ async function main(): Promise<void> {
       const plane = await IpvsDataPlane.open({ netns: NS });
       const c = await benchDirector(plane, {
         services: n,
-        weightSamples: 50,
+        weightSamples: Number(opt('samples', '50')),
         reloadSamples: n >= 10_000 ? 1 : 3,
         resync: n >= 10_000,
       });
       control.push(c);
       plane.close();
       const w = [...c.weightMs].sort((a, b) => a - b);
+      // written after each size, so a run cut short by the VM's timeout keeps what it measured
+      const partial = { finishedAt: new Date().toISOString(), wallSec: (Date.now() - t0) / 1000, control };
+      writeFileSync(outFile, `${JSON.stringify(partial, null, 1)}\n`);
       process.stderr.write(
         `ipvs ${n}: start ${c.startSec.toFixed(1)} s, weight p50 ${w[w.length >> 1]!.toFixed(1)} ms max ${w.at(-1)!.toFixed(1)} ms\n`,
       );
@@ -52,8 +55,6 @@ async function main(): Promise<void> {
       ip('netns', 'del', NS);
     }
   }
-  const out = { finishedAt: new Date().toISOString(), wallSec: (Date.now() - t0) / 1000, control };
-  writeFileSync(outFile, `${JSON.stringify(out, null, 1)}\n`);
 }
 
 main().catch((e: unknown) => {
