@@ -88,7 +88,8 @@ async function count(fn: () => Promise<unknown>) {
   };
 }
 
-describe('director: one change at 10,000 services', () => {
+// Full passes over 10,000 services take seconds on a loaded machine: the timeout is a liveness bound only.
+describe('director: one change at 10,000 services', { timeout: 120_000 }, () => {
   it('start read the kernel once and programmed every service', () => {
     expect(plane.listCalls).toBe(1);
     expect(d.counters.kernelReads).toBe(1);
