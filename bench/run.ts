@@ -148,6 +148,7 @@ async function main(): Promise<void> {
     seconds: Number(opt('seconds', smoke ? '1' : '3')),
     connections: 32,
     bulkSeconds: smoke ? 1 : 2,
+    warmupSeconds: smoke ? 0 : 1,
     scaleServices: smoke ? 50 : 10_000,
   };
   const notes: string[] = [];

@@ -28,6 +28,8 @@ export interface PhaseOptions {
   readonly seconds: number;
   readonly connections: number;
   readonly bulkSeconds: number;
+  /** Per candidate start, not a sample; 0 for none (the smoke run). */
+  readonly warmupSeconds?: number;
   readonly log: (line: string) => void;
 }
 
@@ -74,12 +76,13 @@ export async function runPhase(
         run = await c.start(topo);
         await ready(topo, c.target);
         // warm-up, not a sample: caches, conntrack, ARP and the proxy's first accepts
-        await runWrk(topo.client, `http://${c.target}:${HTTP_PORT}/`, {
-          seconds: 1,
-          connections: o.connections,
-          close: true,
-          pids: () => [],
-        });
+        if ((o.warmupSeconds ?? 1) > 0)
+          await runWrk(topo.client, `http://${c.target}:${HTTP_PORT}/`, {
+            seconds: o.warmupSeconds ?? 1,
+            connections: o.connections,
+            close: true,
+            pids: () => [],
+          });
         for (const mode of ['close', 'keepalive'] as const) {
           const m = await runWrk(topo.client, `http://${c.target}:${HTTP_PORT}/`, {
             seconds: o.seconds,
