@@ -2,6 +2,7 @@
 // filled in. Every time value is in MILLISECONDS. Absent optional values are
 // null, never undefined, so JSON round-trips exactly.
 
+import type { RouteSpec, RuleSpec } from '../kernel/routes.js';
 import type { Ip, Protocol, SchedFlags, Scheduler } from '../kernel/vocabulary.js';
 
 // Addresses, protocols, schedulers and flags are the data plane's vocabulary:
@@ -255,9 +256,9 @@ export interface VrrpInstance {
   authentication: { type: 'PASS' | 'AH'; pass: string } | null;
   virtualIpaddress: VirtualIp[];
   virtualIpaddressExcluded: VirtualIp[];
-  /** Kept as written; floatlb does not program routes or rules yet. */
-  virtualRoutes: string[][];
-  virtualRules: string[][];
+  /** Installed while master, removed on leaving it. */
+  virtualRoutes: RouteSpec[];
+  virtualRules: RuleSpec[];
   mcastSrcIp: Ip | null;
   unicastSrcIp: Ip | null;
   unicastPeer: UnicastPeer[];

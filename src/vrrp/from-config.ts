@@ -44,6 +44,8 @@ export function vrrpSettingsFromConfig(
     interface: inst.interface,
     vips,
     ...(excluded.length ? { excludedVips: excluded } : {}),
+    ...(inst.virtualRoutes.length ? { routes: inst.virtualRoutes } : {}),
+    ...(inst.virtualRules.length ? { rules: inst.virtualRules } : {}),
     family,
     // IPv6 VRRP exists only in version 3.
     version: family === 6 ? 3 : inst.version,

@@ -2,6 +2,7 @@
 // gratuitous ARP and unsolicited NA, and VIPs over rtnetlink. Shared by the
 // director and the standalone runner.
 import { FrameSender } from '../kernel/garp.js';
+import { KernelRouteTable } from '../kernel/routes.js';
 import type { Rtnl } from '../kernel/rtnetlink.js';
 import { VrrpSocket } from '../kernel/vrrp-socket.js';
 import { discoverSrcIp, RtnlVipManager } from './rtnl-vips.js';
@@ -26,6 +27,7 @@ export async function openKernelSpeaker(
     transport,
     frames,
     vips: new RtnlVipManager(rtnl, settings.interface),
+    routes: new KernelRouteTable(rtnl),
     srcIp,
     ...events,
   });

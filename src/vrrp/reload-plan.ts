@@ -51,6 +51,8 @@ const IN_PLACE: ReadonlyArray<keyof VrrpInstanceSettings> = [
   'initialState',
   'syncGroup',
   'skipCheckAdvAddr',
+  'routes',
+  'rules',
 ];
 
 export function planInstance(a: VrrpInstanceSettings, b: VrrpInstanceSettings): InstancePlan {

@@ -1,6 +1,7 @@
 // The speaker's input: one VRRP instance as plain data, so the director can
 // build it from the config model and tests can write it by hand.
 import { canonicalIp, type Ip } from '../kernel/vocabulary.js';
+import type { RouteSpec, RuleSpec } from '../kernel/routes.js';
 import type { PeerTtl } from './packet.js';
 
 export interface Vip {
@@ -59,6 +60,9 @@ export interface VrrpInstanceSettings {
   /** Source of our adverts (mcast_src_ip / unicast_src_ip). Discovered from the interface when absent. */
   readonly srcIp?: Ip;
   readonly vips: readonly Vip[];
+  /** virtual_routes / virtual_rules: installed while master, after the VIPs. */
+  readonly routes?: readonly RouteSpec[];
+  readonly rules?: readonly RuleSpec[];
   /** virtual_ipaddress_excluded: held while master like the VIPs, but not named in adverts. */
   readonly excludedVips?: readonly Vip[];
   readonly unicastPeers: readonly Ip[];

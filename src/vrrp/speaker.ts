@@ -2,6 +2,7 @@
 // a clock, a VIP manager, a frame sender and notify scripts. Every seam is an
 // interface; src/vrrp/open-speaker.ts wires the real ones.
 import { performance } from 'node:perf_hooks';
+import type { RouteTable } from '../kernel/routes.js';
 import { canonicalIp } from '../kernel/vocabulary.js';
 import type { VrrpDatagram } from '../kernel/vrrp-socket.js';
 import { logger } from '../util/log.js';
@@ -28,6 +29,7 @@ import {
   type Vip,
   type VrrpInstanceSettings,
 } from './settings.js';
+import { applyRoutes, diffRoutes, type HeldRoutes } from './virtual-routes.js';
 
 const log = logger('vrrp');
 
@@ -72,6 +74,8 @@ export interface SpeakerDeps {
   readonly transport: AdvertTransport;
   readonly frames: FrameTransport;
   readonly vips: VipManager;
+  /** Where virtual_routes and virtual_rules go; absent: an instance with some refuses to start. */
+  readonly routes?: RouteTable;
   /** This router's address on the interface (see VrrpInstanceSettings.srcIp). */
   readonly srcIp: string;
   readonly clock?: SpeakerClock;
@@ -103,12 +107,13 @@ export interface SpeakerStats {
   dropped: Partial<Record<DropReason, number>>;
   garpSent: number;
   vipErrors: number;
+  routeErrors: number;
 }
 
 export class VrrpSpeaker {
   private current: VrrpInstanceSettings;
   readonly machine: VrrpMachine;
-  readonly stats: SpeakerStats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0 };
+  readonly stats: SpeakerStats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0, routeErrors: 0 };
   private readonly deps: SpeakerDeps;
   private readonly clock: SpeakerClock;
   private want: AdvertExpectations;
@@ -120,6 +125,8 @@ export class VrrpSpeaker {
   constructor(settings: VrrpInstanceSettings, deps: SpeakerDeps) {
     this.current = settings;
     this.deps = deps;
+    if ((settings.routes?.length || settings.rules?.length) && !deps.routes)
+      throw new Error(`${settings.name}: virtual_routes/virtual_rules need a route table`);
     this.clock = deps.clock ?? realClock;
     this.machine = new VrrpMachine({
       name: settings.name,
@@ -147,6 +154,7 @@ export class VrrpSpeaker {
    * removed where they differ, and the new ones announced, when master.
    */
   reconfigure(next: VrrpInstanceSettings, plan: Extract<InstancePlan, { action: 'update' }>): void {
+    const routes = diffRoutes(heldRoutes(this.current), heldRoutes(next));
     this.current = next;
     this.want = expectations(next);
     this.step({
@@ -162,6 +170,7 @@ export class VrrpSpeaker {
     });
     if (this.machine.state !== 'MASTER') return;
     const onIf = (v: Vip) => ({ ...v, ifname: v.ifname ?? next.interface });
+    this.routeOp('remove', routes.removed);
     if (plan.vipsRemoved.length) this.vipOp('remove', plan.vipsRemoved.map(onIf));
     if (plan.vipsAdded.length) {
       const added = plan.vipsAdded.map(onIf);
@@ -169,6 +178,7 @@ export class VrrpSpeaker {
       const round = garpRound(next.garp.masterRepeat, next.garp.intervalMs);
       this.scheduleGarps(round, false, added);
     }
+    this.routeOp('add', routes.added);
   }
 
   /** A tracked input is gone (a reload dropped it). */
@@ -288,9 +298,11 @@ export class VrrpSpeaker {
         break;
       case 'add-vips':
         this.vipOp('add');
+        this.routeOp('add');
         break;
       case 'remove-vips':
         this.cancelMasterTimers();
+        this.routeOp('remove');
         this.vipOp('remove');
         break;
       case 'send-garp':
@@ -369,6 +381,16 @@ export class VrrpSpeaker {
     });
   }
 
+  /** Routes and rules, queued behind the VIP changes so a route's source address is in place. */
+  private routeOp(op: 'add' | 'remove', only?: HeldRoutes): void {
+    const held = only ?? heldRoutes(this.settings);
+    const table = this.deps.routes;
+    if (!table || (!held.routes.length && !held.rules.length)) return;
+    this.vipChain = this.vipChain.then(async () => {
+      this.stats.routeErrors += await applyRoutes(table, op, held, this.settings.name);
+    });
+  }
+
   /**
    * A master without its VIP black-holes the traffic it claims (a busy
    * rtnetlink, an interface renamed under it): try again while still master,
@@ -439,4 +461,8 @@ export class VrrpSpeaker {
     this.timer = null;
     this.cancelMasterTimers();
   }
+}
+
+function heldRoutes(s: VrrpInstanceSettings): HeldRoutes {
+  return { routes: s.routes ?? [], rules: s.rules ?? [] };
 }

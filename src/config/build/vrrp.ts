@@ -13,6 +13,7 @@ import type {
 import type { ConfigNode } from '../parser.js';
 import { append, type Reader, type Table } from '../values.js';
 import { readScript } from './scripts.js';
+import { readRoutes, readRules } from './vrrp-routes.js';
 
 export function readVrrpScript(r: Reader, node: ConfigNode): VrrpScript | null {
   const name = r.arg(node, 0, 'a script name');
@@ -155,10 +156,6 @@ function computedBrd(vip: { address: string; prefix: number }, sign: string): st
   const host = vip.prefix >= 32 ? 0 : 2 ** (32 - vip.prefix) - 1;
   const b = sign === '+' ? n - (n % (host + 1)) + host : n - (n % (host + 1));
   return [b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join('.');
-}
-
-function rawLines(node: ConfigNode): string[][] {
-  return (node.children ?? []).map((c) => [c.name.text, ...c.args.map((a) => a.text)]);
 }
 
 export interface VrrpGlobals {
@@ -323,8 +320,8 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
     },
     virtual_ipaddress: (n) => append(v.virtualIpaddress, readVips(r, n)),
     virtual_ipaddress_excluded: (n) => append(v.virtualIpaddressExcluded, readVips(r, n)),
-    virtual_routes: (n) => append(v.virtualRoutes, rawLines(n)),
-    virtual_rules: (n) => append(v.virtualRules, rawLines(n)),
+    virtual_routes: (n) => append(v.virtualRoutes, readRoutes(r, n)),
+    virtual_rules: (n) => append(v.virtualRules, readRules(r, n)),
     mcast_src_ip: (n) => {
       v.mcastSrcIp = r.ip(n);
     },

@@ -294,7 +294,11 @@ describe('VRRP samples', () => {
 
   test('routes and static addresses are kept as written', () => {
     const c = sample('vrrp.routes');
-    expect(c.vrrpInstances[0]!.virtualRoutes[5]).toEqual(['blackhole', '192.168.113.1/32']);
+    expect(c.vrrpInstances[0]!.virtualRoutes[5]).toEqual({
+      family: 4,
+      type: 'blackhole',
+      dst: { address: '192.168.113.1', prefix: 32 },
+    });
     expect(c.vrrpInstances[0]!.virtualIpaddress[1]).toMatchObject({ address: '192.168.200.17', dev: 'eth1' });
     const t = sample('track_interface');
     expect(t.vrrpInstances[0]!.interface).toBe('eth0.1');
