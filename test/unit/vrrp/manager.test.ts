@@ -88,7 +88,7 @@ class FakeSpeaker implements SpeakerHandle {
       splitBrain: 0,
     },
   };
-  readonly stats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0 };
+  readonly stats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0, routeErrors: 0 };
   readonly synced: Array<'MASTER' | 'BACKUP'> = [];
   constructor(
     readonly settings: VrrpInstanceSettings,
