@@ -23,6 +23,7 @@ ${rules}
 
 function parse(routes: string, rules = '') {
   const r = parseConfigText(conf(routes, rules), { file: 'r.conf' });
+  if (!r.config) throw new Error('no config');
   return {
     inst: r.config.vrrpInstances[0]!,
     diags: r.diagnostics.map((d) => `${d.line}:${d.column} ${d.severity} ${d.message}`),
