@@ -54,7 +54,7 @@ export interface RouteSpec {
   /** Next hop (`via` / `gw`). */
   readonly via?: string;
   readonly dev?: string;
-  /** rtm_scope; absent: link for a unicast route with no gateway, else global (as `ip route add`). */
+  /** rtm_scope; absent: global, as keepalived leaves it (not `ip route add`'s link for a gateway-less route). */
   readonly scope?: number;
   readonly table?: number;
   readonly metric?: number;
@@ -74,10 +74,9 @@ export interface RuleSpec {
   readonly fwmask?: number;
 }
 
-/** The scope `ip route add` gives a route that names none. */
+/** The scope of a route that names none: global, as keepalived 2.2.7 installs it. */
 export function routeScope(r: RouteSpec): number {
-  if (r.scope !== undefined) return r.scope;
-  return r.type === 'unicast' && !r.via && r.dev ? SCOPES.link : SCOPES.global;
+  return r.scope ?? SCOPES.global;
 }
 
 /** Pure: the rtmsg and attributes; dev is resolved by the caller. */

@@ -1,9 +1,9 @@
 // VRRP keywords that act on the kernel or the wire, through `floatlb run` beside keepalived 2.2.7.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ArpListener, type Lan, lan, sleep } from './vrrp-lab.js';
-import { Sampler, startFloatlbRun, startKeepalivedRun, tempDir } from './vrrp-reload-lab.js';
+import { describe, expect, it } from 'vitest';
+import { ArpListener, sleep } from './vrrp-lab.js';
+import { runLab } from './vrrp-run-lab.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -22,27 +22,15 @@ vrrp_instance VI_A {
 }
 `;
 
-let net: Lan | null = null;
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  net?.destroy();
-  net = null;
-});
+const lab = runLab();
 
 describe('VRRP features on the kernel and the wire', () => {
   it('virtual_ipaddress_excluded: on the master with a GARP, and out of the adverts keepalived checks', async () => {
-    net = await lan();
-    const { d1, d2, client } = net;
-    const tmp = tempDir();
-    cleanups.push(() => tmp.remove());
+    const { d1, d2, client } = await lab.lan();
     const arp = new ArpListener(client);
-    cleanups.push(() => arp.close());
-    const sampler = new Sampler(d1, d2);
-    cleanups.push(() => sampler.close());
-    const c = tmp.write('fl.conf', conf({ router: 'fl', prio: 150, excluded: '10.7.0.150/32' }));
-    const fl = startFloatlbRun(d1, c, tmp.dir);
-    cleanups.push(() => fl.stop());
+    lab.defer(() => arp.close());
+    const sampler = lab.sampler(d1, d2);
+    lab.floatlb(d1, conf({ router: 'fl', prio: 150, excluded: '10.7.0.150/32' }));
     await sampler.until(
       'both addresses on floatlb',
       (s) => s.subject.has('10.7.0.100') && s.subject.has('10.7.0.150'),
@@ -50,14 +38,7 @@ describe('VRRP features on the kernel and the wire', () => {
     );
     // keepalived checks the address list of every advert (no vrrp_skip_check_adv_addr): had
     // floatlb named the excluded address, keepalived would drop its adverts and take over.
-    const peerDir = tempDir();
-    cleanups.push(() => peerDir.remove());
-    const ka = startKeepalivedRun(
-      d2,
-      peerDir.write('ka.conf', conf({ router: 'ka', prio: 100 })),
-      peerDir.dir,
-    );
-    cleanups.push(() => ka.stop());
+    const ka = lab.keepalived(d2, conf({ router: 'ka', prio: 100 }));
     const from = sampler.samples.length;
     await sleep(6000); // well past keepalived's Master_Down_Interval (3.6 s)
     const seen = sampler.samples.slice(from);
@@ -69,9 +50,8 @@ describe('VRRP features on the kernel and the wire', () => {
   });
 
   it('auth_type AH: floatlb run refuses the config, naming file:line:column, and sends nothing', async () => {
-    net = await lan();
-    const tmp = tempDir();
-    cleanups.push(() => tmp.remove());
+    const net = await lab.lan();
+    const tmp = lab.tempDir();
     const c = tmp.write('ah.conf', conf({ router: 'fl', prio: 150, auth: 'AH' }));
     const r = spawnSync(
       'ip',

@@ -7,9 +7,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Lan, lan } from './vrrp-lab.js';
-import { Sampler, startFloatlbRun, startKeepalivedRun, tempDir } from './vrrp-reload-lab.js';
+import { describe, expect, it } from 'vitest';
+import type { Sampler } from './vrrp-reload-lab.js';
+import { runLab } from './vrrp-run-lab.js';
 
 const VIP = '10.7.0.150';
 const DELAY_MS = 1000;
@@ -39,20 +39,12 @@ ${tracked}vrrp_instance VI_P {
 `;
 }
 
-let net: Lan | null = null;
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  net?.destroy();
-  net = null;
-});
+const lab = runLab();
 
 describe('track_process against keepalived', () => {
   it('a killed tracked process moves the VIP to keepalived after the delay; restarted, floatlb preempts it back', async () => {
-    net = await lan();
-    const { d1, d2 } = net;
-    const tmp = tempDir();
-    cleanups.push(() => tmp.remove());
+    const { d1, d2 } = await lab.lan();
+    const tmp = lab.tempDir();
     // comm is the file name: unique per test run, at most 15 bytes.
     const name = `fltp${process.pid % 100000}`;
     const bin = `${tmp.dir}/${name}`;
@@ -62,30 +54,17 @@ describe('track_process against keepalived', () => {
       child = spawn(bin, ['600'], { stdio: 'ignore' });
     };
     const killProc = () => child?.kill('SIGKILL');
-    cleanups.push(() => void killProc());
+    lab.defer(() => void killProc());
     startProc();
 
-    const sampler = new Sampler(d1, d2);
-    cleanups.push(() => sampler.close());
-    const subject = startFloatlbRun(
-      d1,
-      tmp.write('subject.conf', conf({ router: 's', prio: 150, proc: name })),
-      tmp.dir,
-    );
-    cleanups.push(() => subject.stop());
+    const sampler = lab.sampler(d1, d2);
+    const subject = lab.floatlb(d1, conf({ router: 's', prio: 150, proc: name }));
     const until = (what: string, ok: Parameters<Sampler['until']>[1]) =>
       sampler.until(what, ok, 20_000).catch((e: Error) => {
         throw new Error(`${e.message}\n${subject.output()}`);
       });
     await until('floatlb master', (s) => s.subject.has(VIP));
-    const peerDir = tempDir();
-    cleanups.push(() => peerDir.remove());
-    const peer = startKeepalivedRun(
-      d2,
-      peerDir.write('peer.conf', conf({ router: 'p', prio: 100, proc: null })),
-      peerDir.dir,
-    );
-    cleanups.push(() => peer.stop());
+    lab.keepalived(d2, conf({ router: 'p', prio: 100, proc: null }));
     const settled = sampler.samples.length;
     await new Promise((r) => setTimeout(r, 2500));
     // While the process runs, keepalived never holds the VIP.

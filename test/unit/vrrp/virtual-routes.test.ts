@@ -123,12 +123,12 @@ describe('virtual_rules words', () => {
 });
 
 describe('rtnetlink payloads', () => {
-  it('a route: rtmsg with keepalived’s protocol, link scope when no gateway, table > 255 in RTA_TABLE', () => {
+  it('a route: rtmsg with keepalived’s protocol, global scope unless given, table > 255 in RTA_TABLE', () => {
     const b = encodeRoute(
       { family: 4, type: 'unicast', dst: { address: '10.9.1.0', prefix: 24 }, dev: 'eth0', table: 1000 },
       7,
     );
-    expect([...b.subarray(0, 8)]).toEqual([2, 24, 0, 0, 0, 18, 253, 1]);
+    expect([...b.subarray(0, 8)]).toEqual([2, 24, 0, 0, 0, 18, 0, 1]);
     const attrs = new Map(decodeAttrs(b.subarray(12)).map((a) => [a.type, a.value]));
     expect(attrs.get(15)!.readUInt32LE(0)).toBe(1000); // RTA_TABLE
     expect([...attrs.get(1)!]).toEqual([10, 9, 1, 0]); // RTA_DST
