@@ -8,8 +8,11 @@ import type { NotifySettings } from './settings.js';
 
 const log = logger('vrrp');
 
+/** Which of an instance's scripts a command line comes from. */
+export type NotifyKind = keyof NotifySettings;
+
 export interface ScriptRunner {
-  run(argv: readonly string[]): void;
+  run(argv: readonly string[], kind?: NotifyKind): void;
 }
 
 /** Splits "path 'an arg' b" the way keepalived splits a script line. */
@@ -26,12 +29,17 @@ export function notifyCommands(
   name: string,
   state: NotifyState,
   priority: number,
-): string[][] {
-  const specific = { MASTER: n.master, BACKUP: n.backup, FAULT: n.fault, STOP: n.stop }[state];
-  const out: string[][] = [];
-  if (specific) out.push(splitCommand(specific));
-  if (n.generic) out.push([...splitCommand(n.generic), 'INSTANCE', name, state, String(priority)]);
-  return out.filter((a) => a.length > 0);
+): Array<{ kind: NotifyKind; argv: string[] }> {
+  const kind = ({ MASTER: 'master', BACKUP: 'backup', FAULT: 'fault', STOP: 'stop' } as const)[state];
+  const out: Array<{ kind: NotifyKind; argv: string[] }> = [];
+  const specific = n[kind];
+  if (specific) out.push({ kind, argv: splitCommand(specific) });
+  if (n.generic)
+    out.push({
+      kind: 'generic',
+      argv: [...splitCommand(n.generic), 'INSTANCE', name, state, String(priority)],
+    });
+  return out.filter((a) => a.argv.length > 0);
 }
 
 /** Runs scripts detached; a failing script is logged, never awaited. */

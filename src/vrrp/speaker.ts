@@ -314,8 +314,8 @@ export class VrrpSpeaker {
           { instance: name, state: a.state, priority: a.priority },
           `(${name}) entering ${a.state} state`,
         );
-        for (const argv of notifyCommands(this.settings.notify, name, a.state, a.priority)) {
-          (this.deps.scripts ?? spawnRunner).run(argv);
+        for (const c of notifyCommands(this.settings.notify, name, a.state, a.priority)) {
+          (this.deps.scripts ?? spawnRunner).run(c.argv, c.kind);
         }
         this.deps.onState?.(a.state, a.priority);
         break;

@@ -70,7 +70,8 @@ export interface Director {
   readonly pid: () => number;
   reload(): void;
   stop(): Promise<void>;
-  output(): string;
+  /** The last n lines (default 30). */
+  output(n?: number): string;
 }
 
 function proc(child: ChildProcess): { lines: string[]; exited: () => Promise<void> } {
@@ -107,7 +108,7 @@ export function startFloatlbRun(ns: Netns, conf: string, dir: string): Director 
       child.kill('SIGTERM');
       await p.exited();
     },
-    output: () => p.lines.slice(-30).join('\n'),
+    output: (n = 30) => p.lines.slice(-n).join('\n'),
   };
 }
 
@@ -131,7 +132,7 @@ export function startKeepalivedRun(ns: Netns, conf: string, dir: string): Direct
       child.kill('SIGTERM');
       await p.exited();
     },
-    output: () => p.lines.slice(-30).join('\n'),
+    output: (n = 30) => p.lines.slice(-n).join('\n'),
   };
 }
 

@@ -243,8 +243,8 @@ describe('notify and GARP helpers', () => {
   it('splits script lines and builds keepalived arguments', () => {
     expect(splitCommand(`/x/y 'a b' c "d e"`)).toEqual(['/x/y', 'a b', 'c', 'd e']);
     expect(notifyCommands({ fault: '/f', generic: '/g x' }, 'VI', 'FAULT', 90)).toEqual([
-      ['/f'],
-      ['/g', 'x', 'INSTANCE', 'VI', 'FAULT', '90'],
+      { kind: 'fault', argv: ['/f'] },
+      { kind: 'generic', argv: ['/g', 'x', 'INSTANCE', 'VI', 'FAULT', '90'] },
     ]);
     expect(notifyCommands({}, 'VI', 'STOP', 0)).toEqual([]);
   });

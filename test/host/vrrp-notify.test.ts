@@ -1,0 +1,140 @@
+// Instance notify scripts run as keepalived 2.2.7 runs them, side by side on
+// the same config: floatlb on d1, keepalived on d2, VRRP silenced in both so
+// each is master alone. The script appends its arguments and `id -u`/`id -g`
+// to a file: script_user is the default identity, a script's own user wins,
+// and enable_script_security refuses a root script in a directory anyone may
+// write to, while the same script run as script_user still runs.
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Netns } from '../../lab/netns.js';
+import { nft, sleep } from './vrrp-lab.js';
+import type { Director } from './vrrp-reload-lab.js';
+import { runLab, type TempDir } from './vrrp-run-lab.js';
+
+const lab = runLab();
+
+/** Each director hears no adverts, so each is master alone; its own still go out. */
+function deaf(...ns: Netns[]): void {
+  for (const n of ns)
+    nft(n, 'table inet vrdeaf { chain in { type filter hook input priority -300; ip protocol 112 drop; }\n}');
+}
+
+/** S/id.sh (safe: root-owned, 0755 all the way up) and U/id.sh (U is 0777, no sticky bit); both log to S/out/log. */
+function scripts(t: TempDir): { safe: string; unsafe: string; log: () => string[] } {
+  chmodSync(t.dir, 0o755);
+  const out = join(t.dir, 'out');
+  mkdirSync(out, { mode: 0o777 });
+  chmodSync(out, 0o777);
+  // Root and nobody both append to it, whoever writes first.
+  writeFileSync(join(out, 'log'), '', { mode: 0o666 });
+  chmodSync(join(out, 'log'), 0o666);
+  const safe = join(t.dir, 'id.sh');
+  writeFileSync(safe, `#!/bin/sh\necho "$* uid=$(id -u) gid=$(id -g)" >> ${out}/log\n`, { mode: 0o755 });
+  const u = join(t.dir, 'unsafe');
+  mkdirSync(u);
+  chmodSync(u, 0o777);
+  const unsafe = join(u, 'id.sh');
+  copyFileSync(safe, unsafe);
+  chmodSync(unsafe, 0o755);
+  const log = () => {
+    try {
+      return readFileSync(join(out, 'log'), 'utf8').split('\n').filter(Boolean).sort();
+    } catch {
+      return [];
+    }
+  };
+  return { safe, unsafe, log };
+}
+
+const instance = (name: string, vrid: number, vip: string, notify: string) => `vrrp_instance ${name} {
+  state MASTER
+  interface eth0
+  virtual_router_id ${vrid}
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    ${vip}/32
+  }
+${notify}
+}
+`;
+
+/** Waits until both logs hold n lines, then a little longer so a late (refused) script would show. */
+async function logs(
+  a: () => string[],
+  b: () => string[],
+  n: number,
+  ds: Director[],
+): Promise<[string[], string[]]> {
+  const end = Date.now() + 20_000;
+  while (a().length < n || b().length < n) {
+    if (Date.now() > end)
+      throw new Error(
+        `notify logs: ${JSON.stringify([a(), b()])}\n${ds
+          .map((d) =>
+            d
+              .output(300)
+              .split('\n')
+              .filter((l) => /script|notify/i.test(l))
+              .join('\n'),
+          )
+          .join('\n')}`,
+      );
+    await sleep(200);
+  }
+  await sleep(1500);
+  return [a(), b()];
+}
+
+describe('notify scripts as keepalived runs them', () => {
+  it('script_user, a script’s own user, and enable_script_security refusing an unsafe root script', async () => {
+    const { d1, d2 } = await lab.lan();
+    deaf(d1, d2);
+    const conf = (s: ReturnType<typeof scripts>) => `global_defs {
+  router_id n
+  script_user nobody
+  enable_script_security
+}
+${instance('VI_N', 91, '10.7.0.100', `  notify_master "${s.safe} master"\n  notify "${s.safe} generic" root`)}
+${instance('VI_U', 92, '10.7.0.101', `  notify_master "${s.unsafe} unsafe-root" root\n  notify "${s.unsafe} unsafe-default"`)}`;
+    const [fs, ks] = [scripts(lab.tempDir()), scripts(lab.tempDir())];
+    const fl = lab.floatlb(d1, conf(fs));
+    const ka = lab.keepalived(d2, conf(ks));
+    const [flLog, kaLog] = await logs(fs.log, ks.log, 5, [fl, ka]);
+    const paths = (s: ReturnType<typeof scripts>, lines: string[]) =>
+      lines.map((l) => l.replace(s.safe, 'S').replace(s.unsafe, 'U'));
+    const expected = [
+      'generic INSTANCE VI_N BACKUP 100 uid=0 gid=0',
+      'generic INSTANCE VI_N MASTER 100 uid=0 gid=0',
+      'master uid=65534 gid=65534',
+      'unsafe-default INSTANCE VI_U BACKUP 100 uid=65534 gid=65534',
+      'unsafe-default INSTANCE VI_U MASTER 100 uid=65534 gid=65534',
+    ];
+    expect(paths(ks, kaLog)).toEqual(expected);
+    expect(paths(fs, flLog)).toEqual(expected);
+    expect(fl.output(200)).toMatch(/refused by script security: .*unsafe is world-writable/);
+  });
+
+  it('without script_user: root, with keepalived’s warnings (no keepalived_script user, no script security)', async () => {
+    const { d1, d2 } = await lab.lan();
+    deaf(d1, d2);
+    const conf = (s: ReturnType<typeof scripts>) => `global_defs {
+  router_id n
+}
+${instance('VI_N', 91, '10.7.0.100', `  notify_master "${s.safe} master"`)}`;
+    const [fs, ks] = [scripts(lab.tempDir()), scripts(lab.tempDir())];
+    const fl = lab.floatlb(d1, conf(fs));
+    const ka = lab.keepalived(d2, conf(ks));
+    const [flLog, kaLog] = await logs(fs.log, ks.log, 1, [fl, ka]);
+    expect(kaLog).toEqual(['master uid=0 gid=0']);
+    expect(flLog).toEqual(kaLog);
+    for (const warning of [
+      /Script user 'keepalived_script' does not exist/,
+      /SECURITY VIOLATION - scripts are being executed but script_security not enabled/,
+    ]) {
+      expect(ka.output(500)).toMatch(warning);
+      expect(fl.output(500)).toMatch(warning);
+    }
+  });
+});
