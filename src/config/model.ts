@@ -261,6 +261,8 @@ export interface VrrpInstance {
   virtualRules: RuleSpec[];
   mcastSrcIp: Ip | null;
   unicastSrcIp: Ip | null;
+  /** IP TTL / hop limit of unicast adverts; null: 255. */
+  unicastTtl: number | null;
   unicastPeer: UnicastPeer[];
   trackInterface: TrackRef[];
   trackScript: TrackRef[];

@@ -46,6 +46,10 @@ export interface VrrpSocketOptions {
   readonly srcIp: string;
   /** Unicast mode when non-empty: adverts go to each peer, and only unicast to srcIp is received. */
   readonly unicastPeers?: readonly string[];
+  /** TTL (hop limit) of unicast adverts (keepalived's unicast_ttl); default 255. */
+  readonly unicastTtl?: number;
+  /** The multicast group adverts go to and are received on (vrrp_mcast_group4/6); default the IANA group. */
+  readonly group?: string;
 }
 
 /**
@@ -76,6 +80,7 @@ export class VrrpSocket {
   readonly ifindex: number;
   readonly srcIp: string;
   readonly unicastPeers: readonly string[];
+  readonly group: string;
   private readonly sock: Sock;
   private readonly rx6: MsgReceiver | null;
   private poll: PollHandle | null = null;
@@ -85,6 +90,7 @@ export class VrrpSocket {
     this.ifindex = ifindex;
     this.srcIp = opts.srcIp;
     this.unicastPeers = opts.unicastPeers ?? [];
+    this.group = opts.group ?? (opts.family === 4 ? VRRP_GROUP4 : VRRP_GROUP6);
     this.sock = sock;
     this.rx6 = opts.family === 6 ? new MsgReceiver(1 << 12) : null;
   }
@@ -101,24 +107,29 @@ export class VrrpSocket {
       sock.setsockopt(SOL_SOCKET, SO_BINDTODEVICE, Buffer.from(`${opts.ifname}\0`));
       sock.setsockopt(SOL_SOCKET, SO_RCVBUF, 1 << 18);
       const unicast = (opts.unicastPeers ?? []).length > 0;
+      const ttl = unicast ? (opts.unicastTtl ?? 255) : 255;
       if (opts.family === 4) {
-        sock.setsockopt(IPPROTO_IP, IP_TTL, 255);
+        sock.setsockopt(IPPROTO_IP, IP_TTL, ttl);
         if (unicast) sock.bind(sockaddrIn(opts.srcIp));
         else {
-          sock.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, mreqn(VRRP_GROUP4, '0.0.0.0', ifindex));
+          sock.setsockopt(
+            IPPROTO_IP,
+            IP_ADD_MEMBERSHIP,
+            mreqn(opts.group ?? VRRP_GROUP4, '0.0.0.0', ifindex),
+          );
           // ip_mreqn's address sets the source of our multicast: the VIP must never be it.
           sock.setsockopt(IPPROTO_IP, IP_MULTICAST_IF, mreqn('0.0.0.0', opts.srcIp, ifindex));
           sock.setsockopt(IPPROTO_IP, IP_MULTICAST_TTL, 255);
           sock.setsockopt(IPPROTO_IP, IP_MULTICAST_LOOP, 0);
         }
       } else {
-        sock.setsockopt(IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255);
+        sock.setsockopt(IPPROTO_IPV6, IPV6_UNICAST_HOPS, ttl);
         sock.setsockopt(IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
         sock.setsockopt(IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
         if (unicast) sock.bind(sockaddrIn6(opts.srcIp, 0, opts.srcIp.startsWith('fe80') ? ifindex : 0));
         else {
           const mreq = Buffer.alloc(20);
-          ipToBytes(VRRP_GROUP6).copy(mreq, 0);
+          ipToBytes(opts.group ?? VRRP_GROUP6).copy(mreq, 0);
           mreq.writeInt32LE(ifindex, 16);
           sock.setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq);
           sock.setsockopt(IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex);
@@ -136,11 +147,11 @@ export class VrrpSocket {
   /** Where adverts go: the VRRP group, or every unicast peer. */
   destinations(): readonly string[] {
     if (this.unicastPeers.length > 0) return this.unicastPeers;
-    return [this.family === 4 ? VRRP_GROUP4 : VRRP_GROUP6];
+    return [this.group];
   }
 
   sendTo(payload: Buffer, dst: string): void {
-    const scoped = dst.startsWith('ff02') || dst.startsWith('fe80');
+    const scoped = /^ff.2|^fe80/.test(dst);
     const addr = this.family === 4 ? sockaddrIn(dst) : sockaddrIn6(dst, 0, scoped ? this.ifindex : 0);
     // Raw sockets take the protocol number in the port field on IPv6: leave it 0.
     this.sock.sendto(payload, addr);

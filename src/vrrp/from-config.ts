@@ -12,13 +12,15 @@ export function instancesFromConfig(config: FloatlbConfig): VrrpInstanceSettings
     vrrpSettingsFromConfig(inst, {
       syncGroup: config.vrrpSyncGroups.some((g) => g.group.includes(inst.name)),
       skipCheckAdvAddr: config.globalDefs.vrrpSkipCheckAdvAddr,
+      mcastGroup4: config.globalDefs.vrrpMcastGroup4,
+      mcastGroup6: config.globalDefs.vrrpMcastGroup6,
     }),
   );
 }
 
 export function vrrpSettingsFromConfig(
   inst: VrrpInstance,
-  ctx: { syncGroup?: boolean; skipCheckAdvAddr?: boolean } = {},
+  ctx: { syncGroup?: boolean; skipCheckAdvAddr?: boolean; mcastGroup4?: string; mcastGroup6?: string } = {},
 ): VrrpInstanceSettings {
   const toVip = (v: VrrpInstance['virtualIpaddress'][number]) => ({
     address: v.address,
@@ -30,6 +32,8 @@ export function vrrpSettingsFromConfig(
   const excluded = inst.virtualIpaddressExcluded.map(toVip);
   const family = vips[0]?.address.includes(':') ? 6 : 4;
   const srcIp = inst.unicastSrcIp ?? inst.mcastSrcIp;
+  const group = family === 4 ? ctx.mcastGroup4 : ctx.mcastGroup6;
+  const standard = family === 4 ? '224.0.0.18' : 'ff02::12';
   const notify = {
     ...(cmd(inst.notifyMaster) ? { master: cmd(inst.notifyMaster) } : {}),
     ...(cmd(inst.notifyBackup) ? { backup: cmd(inst.notifyBackup) } : {}),
@@ -52,6 +56,8 @@ export function vrrpSettingsFromConfig(
     advertIntMs: inst.advertInt,
     ...(srcIp ? { srcIp } : {}),
     unicastPeers: inst.unicastPeer.map((p) => p.address),
+    ...(inst.unicastTtl !== null && inst.unicastTtl !== 255 ? { unicastTtl: inst.unicastTtl } : {}),
+    ...(group && group !== standard ? { mcastGroup: group } : {}),
     // As keepalived: a bound on any peer turns on the source check, unset bounds are 0 and 255.
     ...(inst.unicastPeer.some((p) => p.minTtl !== null || p.maxTtl !== null)
       ? {

@@ -21,6 +21,8 @@ export async function openKernelSpeaker(
     ifname: settings.interface,
     srcIp,
     unicastPeers: settings.unicastPeers,
+    ...(settings.unicastTtl !== undefined ? { unicastTtl: settings.unicastTtl } : {}),
+    ...(settings.mcastGroup ? { group: settings.mcastGroup } : {}),
   });
   const frames = FrameSender.open({ ifname: settings.interface });
   const speaker = new VrrpSpeaker(settings, {

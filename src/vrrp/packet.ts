@@ -179,6 +179,8 @@ export interface AdvertExpectations {
    * its range; when absent, the TTL must be 255 (RFC 5798 5.1.1.3).
    */
   readonly peerTtl?: readonly PeerTtl[];
+  /** Unicast without peer bounds: keepalived checks no TTL, so a peer's unicast_ttl below 255 is accepted. */
+  readonly anyTtl?: boolean;
   /** vrrp_skip_check_adv_addr: adverts from this address (the current master) skip the address check. */
   readonly trustAddressesFrom?: string;
 }
@@ -191,7 +193,7 @@ export interface PeerTtl {
 
 /** The TTL check: 255, or within the sending peer's bounds when peers have them. */
 export function checkTtl(src: string | undefined, ttl: number, want: AdvertExpectations): DropReason | null {
-  if (!want.peerTtl) return ttl === VRRP_TTL ? null : 'bad-ttl';
+  if (!want.peerTtl) return want.anyTtl || ttl === VRRP_TTL ? null : 'bad-ttl';
   // src comes from the socket's sockaddr, already canonical.
   const peer = want.peerTtl.find((p) => p.address === src);
   if (!peer) return 'unknown-peer';

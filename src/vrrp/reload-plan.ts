@@ -32,6 +32,9 @@ export function restartReasons(a: VrrpInstanceSettings, b: VrrpInstanceSettings)
   const mode = (s: VrrpInstanceSettings) => (s.unicastPeers.length ? 'unicast' : 'multicast');
   if (mode(a) !== mode(b)) r.push(`${mode(a)} -> ${mode(b)}`);
   else if (!same(a.unicastPeers, b.unicastPeers)) r.push('unicast_peer list changed');
+  if (a.unicastTtl !== b.unicastTtl) r.push(`unicast_ttl ${a.unicastTtl ?? 255} -> ${b.unicastTtl ?? 255}`);
+  if (a.mcastGroup !== b.mcastGroup)
+    r.push(`multicast group ${a.mcastGroup ?? '(standard)'} -> ${b.mcastGroup ?? '(standard)'}`);
   if (a.srcIp !== b.srcIp)
     r.push(`source address ${a.srcIp ?? '(from the interface)'} -> ${b.srcIp ?? '(from the interface)'}`);
   return r;

@@ -66,6 +66,10 @@ export interface VrrpInstanceSettings {
   /** virtual_ipaddress_excluded: held while master like the VIPs, but not named in adverts. */
   readonly excludedVips?: readonly Vip[];
   readonly unicastPeers: readonly Ip[];
+  /** unicast_ttl: the TTL (hop limit) of unicast adverts; absent: 255. */
+  readonly unicastTtl?: number;
+  /** vrrp_mcast_group4/6: where multicast adverts go; absent: 224.0.0.18 or ff02::12. */
+  readonly mcastGroup?: string;
   /**
    * Per-peer TTL bounds (keepalived's `min_ttl`/`max_ttl`, given for any
    * peer): every peer with its range, 0..255 where unset, and adverts from

@@ -98,7 +98,9 @@ function expectations(s: VrrpInstanceSettings): AdvertExpectations {
     auth: s.version === 2 && s.authPass ? passwordAuth(s.authPass) : undefined,
     ...(s.unicastPeerTtl
       ? { peerTtl: s.unicastPeerTtl.map((p) => ({ ...p, address: canonicalIp(p.address) })) }
-      : {}),
+      : s.unicastPeers.length
+        ? { anyTtl: true }
+        : {}),
   };
 }
 

@@ -201,7 +201,6 @@ const IGNORED_INSTANCE_KEYWORDS = [
   'track_src_ip',
   'check_unicast_src',
   'unicast_fault_no_peer',
-  'unicast_ttl',
   'old_unicast_checksum',
   'garp_extra_if',
   'down_timer_adverts',
@@ -241,6 +240,7 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
     virtualRules: [],
     mcastSrcIp: null,
     unicastSrcIp: null,
+    unicastTtl: null,
     unicastPeer: [],
     trackInterface: [],
     trackScript: [],
@@ -329,6 +329,9 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
       v.unicastSrcIp = r.ip(n);
     },
     unicast_peer: (n) => append(v.unicastPeer, readPeers(r, n)),
+    unicast_ttl: (n) => {
+      v.unicastTtl = r.int(n, 0, 255) ?? v.unicastTtl;
+    },
     track_interface: (n) => append(v.trackInterface, readTrack(r, n, -253, 253)),
     track_script: (n) => append(v.trackScript, readTrack(r, n, -253, 253)),
     track_file: (n) => append(v.trackFile, readTrack(r, n, -254, 254)),
