@@ -277,7 +277,10 @@ export interface VrrpInstance {
   garp: GarpSettings;
   accept: boolean;
   smtpAlert: boolean | null;
+  /** use_vmac: the VMAC interface's name (default vrrp.VRID), or null. */
   useVmac: string | null;
+  /** vmac_xmit_base: adverts go out on the parent interface, not the VMAC one. */
+  vmacXmitBase: boolean;
   source: SourceRef;
 }
 

@@ -25,7 +25,11 @@ export function vrrpSettingsFromConfig(
   const toVip = (v: VrrpInstance['virtualIpaddress'][number]) => ({
     address: v.address,
     prefixLen: v.prefix,
-    ...(v.dev && v.dev !== inst.interface ? { ifname: v.dev } : {}),
+    ...(v.dev && v.dev !== inst.interface
+      ? { ifname: v.dev }
+      : inst.useVmac && !v.dev
+        ? { ifname: inst.useVmac }
+        : {}),
     ...(v.label ? { label: v.label } : {}),
   });
   const vips = inst.virtualIpaddress.map(toVip);
@@ -56,6 +60,7 @@ export function vrrpSettingsFromConfig(
     advertIntMs: inst.advertInt,
     ...(srcIp ? { srcIp } : {}),
     unicastPeers: inst.unicastPeer.map((p) => p.address),
+    ...(inst.useVmac ? { vmac: { name: inst.useVmac, xmitBase: inst.vmacXmitBase } } : {}),
     ...(inst.unicastTtl !== null && inst.unicastTtl !== 255 ? { unicastTtl: inst.unicastTtl } : {}),
     ...(group && group !== standard ? { mcastGroup: group } : {}),
     // As keepalived: a bound on any peer turns on the source check, unset bounds are 0 and 255.

@@ -32,6 +32,7 @@ export function restartReasons(a: VrrpInstanceSettings, b: VrrpInstanceSettings)
   const mode = (s: VrrpInstanceSettings) => (s.unicastPeers.length ? 'unicast' : 'multicast');
   if (mode(a) !== mode(b)) r.push(`${mode(a)} -> ${mode(b)}`);
   else if (!same(a.unicastPeers, b.unicastPeers)) r.push('unicast_peer list changed');
+  if (!same(a.vmac, b.vmac)) r.push(`use_vmac ${a.vmac?.name ?? 'off'} -> ${b.vmac?.name ?? 'off'}`);
   if (a.unicastTtl !== b.unicastTtl) r.push(`unicast_ttl ${a.unicastTtl ?? 255} -> ${b.unicastTtl ?? 255}`);
   if (a.mcastGroup !== b.mcastGroup)
     r.push(`multicast group ${a.mcastGroup ?? '(standard)'} -> ${b.mcastGroup ?? '(standard)'}`);

@@ -68,6 +68,8 @@ export interface VrrpInstanceSettings {
   readonly unicastPeers: readonly Ip[];
   /** unicast_ttl: the TTL (hop limit) of unicast adverts; absent: 255. */
   readonly unicastTtl?: number;
+  /** use_vmac: VIPs without a dev go on this macvlan, and adverts leave from it unless xmitBase. */
+  readonly vmac?: { readonly name: string; readonly xmitBase: boolean };
   /** vrrp_mcast_group4/6: where multicast adverts go; absent: 224.0.0.18 or ff02::12. */
   readonly mcastGroup?: string;
   /**

@@ -84,6 +84,8 @@ export interface SpeakerDeps {
   readonly onState?: (state: NotifyState, priority: number) => void;
   /** A sync-group member would become master if its group agrees. */
   readonly onWantMaster?: () => void;
+  /** After a stop has released everything (the VMAC interface goes here). */
+  readonly afterStop?: () => Promise<void>;
 }
 
 /** What the receive checks expect, from the settings. */
@@ -215,6 +217,7 @@ export class VrrpSpeaker {
     await this.vipChain;
     this.deps.transport.close();
     this.deps.frames.close();
+    await this.deps.afterStop?.();
   }
 
   private onDatagram(d: VrrpDatagram, now: number): void {

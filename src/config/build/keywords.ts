@@ -229,8 +229,8 @@ export const KEYWORD_ROWS: readonly KeywordRow[] = [
   [
     'vrrp_instance',
     'use_vmac',
-    U,
-    'no VRRP virtual MAC or ipvlan interface is created; the VIPs go on the interface',
+    D,
+    'the macvlan VRRP virtual MAC interface is created and holds the VIPs; a MAC address given after the name is not supported (warned)',
   ],
   [
     'vrrp_instance',
@@ -238,12 +238,7 @@ export const KEYWORD_ROWS: readonly KeywordRow[] = [
     U,
     'no VRRP virtual MAC or ipvlan interface is created; the VIPs go on the interface',
   ],
-  [
-    'vrrp_instance',
-    'vmac_xmit_base',
-    U,
-    'no VRRP virtual MAC or ipvlan interface is created; the VIPs go on the interface',
-  ],
+  ['vrrp_instance', 'vmac_xmit_base', A, ''],
   [
     'vrrp_instance',
     'use_ipvlan',
@@ -293,8 +288,8 @@ export const KEYWORD_ROWS: readonly KeywordRow[] = [
   [
     'vrrp_instance',
     'no_accept',
-    D,
-    'no firewall rule drops traffic to the VIPs, as in keepalived without vrrp_iptables or vrrp_nftables',
+    U,
+    'not enforced: keepalived 2.2.7 adds nftables rules that drop traffic to the VIPs of a master that is not their owner; floatlb adds none, so the VIPs accept traffic',
   ],
   ['vrrp_instance', 'skip_check_adv_addr', U, 'not implemented'],
   ['vrrp_instance', 'strict_mode', U, 'not implemented'],

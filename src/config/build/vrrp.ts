@@ -193,7 +193,6 @@ export { garpTable };
 const IGNORED_INSTANCE_KEYWORDS = [
   'vrf',
   'use_vmac_addr',
-  'vmac_xmit_base',
   'use_ipvlan',
   'native_ipv6',
   'track_bfd',
@@ -256,6 +255,7 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
     accept: false,
     smtpAlert: null,
     useVmac: null,
+    vmacXmitBase: false,
     source: { file: node.name.file, line: node.name.line },
   };
   let acceptSet = false;
@@ -356,7 +356,17 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
       v.smtpAlert = r.bool(n);
     },
     use_vmac: (n) => {
-      v.useVmac = n.args[0]?.text ?? `vrrp.${v.virtualRouterId}`;
+      // The default name needs the VRID, which may come later in the block.
+      v.useVmac = n.args[0]?.text ?? '';
+      const mac = n.args[1];
+      if (mac)
+        r.sink.warning(
+          mac,
+          `use_vmac MAC address ${mac.text} is not supported: the VMAC is 00:00:5e:00:01:VRID`,
+        );
+    },
+    vmac_xmit_base: () => {
+      v.vmacXmitBase = true;
     },
     ...garpTable(r, v.garp, ''),
   };
@@ -367,6 +377,7 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
       node.name,
       `vrrp_instance ${v.name} has no valid virtual_router_id (1..255): dropped, as keepalived does; it does not run`,
     );
+  if (v.useVmac === '') v.useVmac = `vrrp.${v.virtualRouterId}`;
   if (!v.interface) {
     v.interface = g.defaultInterface ?? 'eth0';
     r.sink.warning(

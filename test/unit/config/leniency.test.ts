@@ -220,7 +220,7 @@ describe('config check', () => {
     const report = checkReport('k.conf', r);
     expect(report.exitCode).toBe(0);
     expect(report.lines.at(-1)).toBe(
-      '4 keywords parsed but not acted on: vrrp_strict, vrrp_garp_interval, use_vmac, smtp_alert (see docs/compat.md)',
+      '3 keywords parsed but not acted on: vrrp_strict, vrrp_garp_interval, smtp_alert (see docs/compat.md)',
     );
     const strict = checkReport('k.conf', r, true);
     expect(strict.exitCode).toBe(1);
