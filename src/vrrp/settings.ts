@@ -1,7 +1,8 @@
 // The speaker's input: one VRRP instance as plain data, so the director can
 // build it from the config model and tests can write it by hand.
-import { canonicalIp, type Ip } from '../kernel/vocabulary.js';
+
 import type { RouteSpec, RuleSpec } from '../kernel/routes.js';
+import { canonicalIp, type Ip } from '../kernel/vocabulary.js';
 import type { PeerTtl } from './packet.js';
 
 export interface Vip {

@@ -161,7 +161,7 @@ describe('model and diagnostics stay identical', () => {
         "agreement/bad-includea.conf b6f824c8d70f6ed1",
         "agreement/bad-missing-brace.conf 4c01bf92e816fdad",
         "agreement/bad-mixed-family.conf b3eb7f592aec5e3a",
-        "agreement/bad-no-interface.conf 9a359c1fc5f42129",
+        "agreement/bad-no-interface.conf 31abf36d2e4705c3",
         "agreement/bad-no-vrid.conf 0d6abf924f664766",
         "agreement/bad-priority.conf bc53e7c24160ebe1",
         "agreement/bad-scheduler.conf 7446def0b7f41d56",
