@@ -137,7 +137,7 @@ describe('unicast VRRPv3 across a router with keepalived', () => {
 
   it('without TTL bounds floatlb accepts the routed adverts (TTL 254), as keepalived does, and stays backup', async () => {
     // keepalived checks the TTL of unicast adverts only against min_ttl/max_ttl
-    // (vrrp-wire.test.ts shows it accepting TTL 9 from floatlb without bounds).
+    // (vrrp-ttl-group.test.ts shows it accepting TTL 9 from floatlb without bounds).
     const { fl, ka } = await routed();
     const k = startKeepalived(ka, kaUnicast(150));
     speakers.push(k);
