@@ -6,8 +6,8 @@
 // added and removed. Both sides' addresses are sampled every 20 ms, and the
 // client listens for gratuitous ARP. Figures are printed and recorded in docs/vrrp.md.
 import { performance } from 'node:perf_hooks';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ArpListener, type Lan, lan, sleep } from './vrrp-lab.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ArpListener, sleep } from './vrrp-lab.js';
 import {
   type Director,
   peerConf,
@@ -17,8 +17,8 @@ import {
   startFloatlbRun,
   startKeepalivedRun,
   subjectConf,
-  tempDir,
 } from './vrrp-reload-lab.js';
+import { runLab } from './vrrp-run-lab.js';
 
 const A = [100];
 const TRUE = { script: '/bin/true', interval: 1 };
@@ -68,27 +68,20 @@ interface Run {
   readonly timeouts: string[];
 }
 
-let net: Lan | null = null;
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  net?.destroy();
-  net = null;
-});
+const lab = runLab();
 
 async function runSchedule(kind: 'floatlb' | 'keepalived'): Promise<Run> {
-  net = await lan();
+  const net = await lab.lan();
   const { d1, d2, client } = net;
-  const tmp = tempDir();
-  cleanups.push(() => tmp.remove());
+  const tmp = lab.tempDir();
   const conf = tmp.write('subject.conf', subjectConf(SCHEDULE[0]!));
   const arp = new ArpListener(client);
-  cleanups.push(() => arp.close());
+  lab.defer(() => arp.close());
   const sampler = new Sampler(d1, d2);
-  cleanups.push(() => sampler.close());
+  lab.defer(() => sampler.close());
   const start = kind === 'floatlb' ? startFloatlbRun : startKeepalivedRun;
   const subject: Director = start(d1, conf, tmp.dir);
-  cleanups.push(() => subject.stop());
+  lab.defer(() => subject.stop());
   const timeouts: string[] = [];
   const wait = async (what: string, ok: (s: Sample) => boolean, ms: number) => {
     try {
@@ -104,10 +97,9 @@ async function runSchedule(kind: 'floatlb' | 'keepalived'): Promise<Run> {
     (s) => s.subject.has(ip(100)) && s.subject.has(ip(200)),
     20_000,
   );
-  const peerDir = tempDir();
-  cleanups.push(() => peerDir.remove());
+  const peerDir = lab.tempDir();
   const peer = startKeepalivedRun(d2, peerDir.write('peer.conf', peerConf(SCHEDULE[0]!)), peerDir.dir);
-  cleanups.push(() => peer.stop());
+  lab.defer(() => peer.stop());
   await sleep(2500);
   const reloadAt = [performance.now()];
   let backAt = Number.POSITIVE_INFINITY;

@@ -7,9 +7,9 @@
 // subjects' logs are compared line for line.
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type Lan, lan } from './vrrp-lab.js';
-import { type Director, Sampler, startFloatlbRun, startKeepalivedRun, tempDir } from './vrrp-reload-lab.js';
+import { describe, expect, it } from 'vitest';
+import { type Director, Sampler, startFloatlbRun, startKeepalivedRun, } from './vrrp-reload-lab.js';
+import { runLab } from './vrrp-run-lab.js';
 
 function conf(o: { router: string; prio: number; dir: string; notify: boolean }): string {
   const inst = (name: string, vrid: number, vip: string, track: boolean) => `
@@ -53,27 +53,20 @@ ${inst('VI_B', 62, '10.7.0.200', false)}
 
 const NOTIFY = '#!/bin/sh\necho "$*" >> "$(dirname "$0")/notify.log"\n';
 
-let net: Lan | null = null;
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  net?.destroy();
-  net = null;
-});
+const lab = runLab();
 
 async function scenario(kind: 'floatlb' | 'keepalived'): Promise<{ notify: string[]; detectMs: number }> {
-  net = await lan();
+  const net = await lab.lan();
   const { d1, d2 } = net;
-  const tmp = tempDir();
-  cleanups.push(() => tmp.remove());
+  const tmp = lab.tempDir();
   tmp.write('ok', '');
   const script = tmp.write('notify.sh', NOTIFY);
   chmodSync(script, 0o755);
   const sampler = new Sampler(d1, d2);
-  cleanups.push(() => sampler.close());
+  lab.defer(() => sampler.close());
   const c = tmp.write('subject.conf', conf({ router: 'subject', prio: 150, dir: tmp.dir, notify: true }));
   const subject: Director = (kind === 'floatlb' ? startFloatlbRun : startKeepalivedRun)(d1, c, tmp.dir);
-  cleanups.push(() => subject.stop());
+  lab.defer(() => subject.stop());
   const both = (s: ReadonlySet<string>) => s.has('10.7.0.100') && s.has('10.7.0.200');
   const none = (s: ReadonlySet<string>) => !s.has('10.7.0.100') && !s.has('10.7.0.200');
   const until = (what: string, ok: Parameters<Sampler['until']>[1]) =>
@@ -81,15 +74,14 @@ async function scenario(kind: 'floatlb' | 'keepalived'): Promise<{ notify: strin
       throw new Error(`${kind}: ${e.message}\n${subject.output()}`);
     });
   await until('the subject master of both', (s) => both(s.subject));
-  const peerDir = tempDir();
-  cleanups.push(() => peerDir.remove());
+  const peerDir = lab.tempDir();
   peerDir.write('ok', '');
   const peerConf = peerDir.write(
     'peer.conf',
     conf({ router: 'peer', prio: 100, dir: peerDir.dir, notify: false }),
   );
   const peer = startKeepalivedRun(d2, peerConf, peerDir.dir);
-  cleanups.push(() => peer.stop());
+  lab.defer(() => peer.stop());
   await new Promise((r) => setTimeout(r, 2500));
   // VI_A's tracked script fails: the group moves, both VIPs with it.
   const failAt = performance.now();
