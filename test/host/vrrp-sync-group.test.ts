@@ -8,7 +8,7 @@
 import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { type Director, Sampler, startFloatlbRun, startKeepalivedRun, } from './vrrp-reload-lab.js';
+import { type Director, Sampler, startFloatlbRun, startKeepalivedRun } from './vrrp-reload-lab.js';
 import { runLab } from './vrrp-run-lab.js';
 
 function conf(o: { router: string; prio: number; dir: string; notify: boolean }): string {
