@@ -281,6 +281,8 @@ export interface VrrpInstance {
   useVmac: string | null;
   /** vmac_xmit_base: adverts go out on the parent interface, not the VMAC one. */
   vmacXmitBase: boolean;
+  /** strict_mode, or global_defs vrrp_strict when the instance does not set it. */
+  strict: boolean;
   source: SourceRef;
 }
 
@@ -392,4 +394,8 @@ export interface FloatlbConfig {
   vrrpSyncGroups: VrrpSyncGroup[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
+  /** static_ipaddress, static_routes, static_rules: held from start to stop, whatever the VRRP state. */
+  staticIpaddress: VirtualIp[];
+  staticRoutes: RouteSpec[];
+  staticRules: RuleSpec[];
 }

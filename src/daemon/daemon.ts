@@ -14,12 +14,15 @@ import { Director, describeOp } from '../director/director.js';
 import { natRealServers, preflightWarnings } from '../director/preflight.js';
 import { HealthChecker } from '../health/index.js';
 import type { DataPlane } from '../kernel/dataplane.js';
+import { KernelRouteTable } from '../kernel/routes.js';
 import { Rtnl } from '../kernel/rtnetlink.js';
 import { openDataPlane, type PlaneRequest } from '../kernel/select-plane.js';
 import { logger } from '../util/log.js';
 import { VrrpManager } from '../vrrp/manager.js';
+import { RtnlVipManager } from '../vrrp/rtnl-vips.js';
 import { SyncDaemonFollower, wantedSyncDaemon } from '../vrrp/sync-daemon.js';
 import { hostFacts } from './host-facts.js';
+import { StaticNetwork, staticFromConfig } from './static-net.js';
 import { kernelVrrpDeps } from './vrrp-kernel.js';
 
 const log = logger('daemon');
@@ -101,6 +104,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   if (natRealServers(config()).length > 0) {
     for (const w of preflightWarnings(config(), await hostFacts(rtnl))) log.warn(w);
   }
+  // static_* entries are held whatever the VRRP state, from before the instances start.
+  const statics = new StaticNetwork(new RtnlVipManager(rtnl, 'eth0'), new KernelRouteTable(rtnl));
+  await statics.apply(staticFromConfig(config()));
   const startVrrp = async (c: FloatlbConfig) => {
     if (!c.vrrpInstances.length) return null;
     const m = new VrrpManager(
@@ -142,6 +148,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   // VRRP reloads by difference, instance by instance: nothing unchanged is touched.
   const reloadVrrp = async () => {
     const c = config();
+    await statics.apply(staticFromConfig(c));
     if (vrrp) await vrrp.update(c);
     else vrrp = await startVrrp(c);
     await sync?.poke();
@@ -218,6 +225,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // Release the VIP first (priority 0), so the peer takes over at once.
         clearInterval(sampler);
         await vrrp?.stop();
+        await statics.release();
         await sync?.poke();
         sync?.close();
         rtnl.close();

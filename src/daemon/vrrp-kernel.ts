@@ -7,10 +7,12 @@ import { checkScript } from '../health/script-security.js';
 import { resolveIdentity } from '../health/users.js';
 import { scanProcesses } from '../kernel/proc-scan.js';
 import type { Rtnl } from '../kernel/rtnetlink.js';
+import { NftVipFirewall } from '../kernel/vip-firewall.js';
 import { logger } from '../util/log.js';
 import type { VrrpDeps } from '../vrrp/manager.js';
 import type { NotifyKind, ScriptRunner } from '../vrrp/notify.js';
 import { openKernelSpeaker } from '../vrrp/open-speaker.js';
+import { VipDropRules } from '../vrrp/vip-drop.js';
 
 const log = logger('vrrp');
 
@@ -114,6 +116,9 @@ export function kernelVrrpDeps(
   onRole: NonNullable<VrrpDeps['onRole']>,
 ): VrrpDeps {
   warnScriptUsers(config());
+  const drops = new VipDropRules(new NftVipFirewall());
+  // Rules a previous run left (it stopped without releasing its VIPs) go before any instance starts.
+  if (config().vrrpInstances.some((i) => !i.accept && i.priority !== 255)) void drops.set('', []);
   return {
     async createSpeaker(settings, events) {
       const scripts: ScriptRunner = {
@@ -129,6 +134,7 @@ export function kernelVrrpDeps(
           onState: (s, p) => events.onState(s, p),
           onWantMaster: () => events.onWantMaster(),
           scripts,
+          drops,
         })
       ).speaker;
     },

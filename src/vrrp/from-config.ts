@@ -91,5 +91,6 @@ export function vrrpSettingsFromConfig(
     notify,
     ...(ctx.syncGroup ? { syncGroup: true } : {}),
     ...(ctx.skipCheckAdvAddr ? { skipCheckAdvAddr: true } : {}),
+    ...(inst.strict ? { lowerPrioNoAdvert: true } : {}),
   });
 }

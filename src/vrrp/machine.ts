@@ -32,6 +32,8 @@ export interface MachineConfig {
    * master ('want-master'); the group decides, so that all members move together.
    */
   readonly syncGroup?: boolean;
+  /** lower_prio_no_advert (implied by strict mode): a master does not answer a lower-priority advert. */
+  readonly lowerPrioNoAdvert?: boolean;
 }
 
 export type MachineEvent =
@@ -52,7 +54,7 @@ export type MachineEvent =
 /** What a reload may change without restarting the instance. */
 export type ReconfigurableSettings = Pick<
   MachineConfig,
-  'priority' | 'advertIntMs' | 'preempt' | 'preemptDelayMs' | 'accept' | 'syncGroup'
+  'priority' | 'advertIntMs' | 'preempt' | 'preemptDelayMs' | 'accept' | 'syncGroup' | 'lowerPrioNoAdvert'
 >;
 
 export type MachineAction =
@@ -287,8 +289,8 @@ export class VrrpMachine {
       this.toBackup(now, out);
       return;
     }
-    // A lower-priority master: assert ourselves and re-point the segment's caches.
-    this.sendAdvert(now, out);
+    // A lower-priority master: assert ourselves (unless strict) and re-point the segment's caches.
+    if (!this.cfg.lowerPrioNoAdvert) this.sendAdvert(now, out);
     out.push({ type: 'send-garp', reason: 'lower-priority-master' });
   }
 

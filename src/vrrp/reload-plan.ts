@@ -55,6 +55,7 @@ const IN_PLACE: ReadonlyArray<keyof VrrpInstanceSettings> = [
   'initialState',
   'syncGroup',
   'skipCheckAdvAddr',
+  'lowerPrioNoAdvert',
   'routes',
   'rules',
 ];

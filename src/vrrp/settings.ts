@@ -91,6 +91,8 @@ export interface VrrpInstanceSettings {
   readonly syncGroup?: boolean;
   /** vrrp_skip_check_adv_addr: the current master's adverts are not checked against our VIP list. */
   readonly skipCheckAdvAddr?: boolean;
+  /** Strict mode: a master does not answer a lower-priority master's advert with one of its own. */
+  readonly lowerPrioNoAdvert?: boolean;
 }
 
 /** Settings as a caller writes them: addresses in any spelling. */

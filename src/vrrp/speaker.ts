@@ -29,6 +29,7 @@ import {
   type Vip,
   type VrrpInstanceSettings,
 } from './settings.js';
+import type { VipDrops } from './vip-drop.js';
 import { applyRoutes, diffRoutes, type HeldRoutes } from './virtual-routes.js';
 
 const log = logger('vrrp');
@@ -86,6 +87,8 @@ export interface SpeakerDeps {
   readonly onWantMaster?: () => void;
   /** After a stop has released everything (the VMAC interface goes here). */
   readonly afterStop?: () => Promise<void>;
+  /** no_accept: where the drop rules for a master's VIPs go; absent: none are set. */
+  readonly drops?: VipDrops;
 }
 
 /** What the receive checks expect, from the settings. */
@@ -144,6 +147,7 @@ export class VrrpSpeaker {
       primaryIp: deps.srcIp,
       accept: settings.accept,
       syncGroup: settings.syncGroup ?? false,
+      lowerPrioNoAdvert: settings.lowerPrioNoAdvert ?? false,
     });
     this.want = expectations(settings);
   }
@@ -170,12 +174,15 @@ export class VrrpSpeaker {
         preemptDelayMs: next.preemptDelayMs,
         accept: next.accept,
         syncGroup: next.syncGroup ?? false,
+        lowerPrioNoAdvert: next.lowerPrioNoAdvert ?? false,
       },
     });
     if (this.machine.state !== 'MASTER') return;
     const onIf = (v: Vip) => ({ ...v, ifname: v.ifname ?? next.interface });
     this.routeOp('remove', routes.removed);
     if (plan.vipsRemoved.length) this.vipOp('remove', plan.vipsRemoved.map(onIf));
+    // After the old VIPs are gone and before the new ones come: only the difference changes.
+    this.dropOp(true);
     if (plan.vipsAdded.length) {
       const added = plan.vipsAdded.map(onIf);
       this.vipOp('add', added);
@@ -302,6 +309,7 @@ export class VrrpSpeaker {
         this.sendAdvert(a.priority);
         break;
       case 'add-vips':
+        this.dropOp(true);
         this.vipOp('add');
         this.routeOp('add');
         break;
@@ -309,6 +317,7 @@ export class VrrpSpeaker {
         this.cancelMasterTimers();
         this.routeOp('remove');
         this.vipOp('remove');
+        this.dropOp(false);
         break;
       case 'send-garp':
         if (a.reason === 'became-master') this.scheduleGarps(garpOnMaster(this.settings.garp), true);
@@ -384,6 +393,19 @@ export class VrrpSpeaker {
       }
       if (failed.length > 0) this.retryVipAdd(failed);
     });
+  }
+
+  /**
+   * no_accept: the drop rules go in before the VIPs and come out after them,
+   * so no packet to a VIP is taken in between. The address owner (priority
+   * 255) always accepts.
+   */
+  private dropOp(holding: boolean): void {
+    const drops = this.deps.drops;
+    if (!drops) return;
+    const s = this.settings;
+    const addrs = holding && !s.accept && s.priority !== 255 ? this.held().map((v) => v.address) : [];
+    this.vipChain = this.vipChain.then(() => drops.set(s.name, addrs));
   }
 
   /** Routes and rules, queued behind the VIP changes so a route's source address is in place. */

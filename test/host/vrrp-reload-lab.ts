@@ -166,6 +166,8 @@ export class Sampler {
       const step = this.step;
       Promise.all([vips(this.rt[0]), vips(this.rt[1])])
         .then(([subject, peer]) => this.samples.push({ at: performance.now(), step, subject, peer }))
+        // A dump in flight when close() shuts the sockets is not a sample.
+        .catch(() => undefined)
         .finally(() => {
           this.busy = false;
         });

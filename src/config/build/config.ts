@@ -2,19 +2,18 @@
 import type { DiagnosticSink } from '../diagnostics.js';
 import type { FloatlbConfig, VrrpInstance } from '../model.js';
 import type { ConfigNode } from '../parser.js';
-import { type Environment, Reader, type Table, type TableObserver } from '../values.js';
+import { append, type Environment, Reader, type Table, type TableObserver } from '../values.js';
 import { checkGroupFamilies } from './families.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
 import { readTrackFile } from './track-file.js';
 import { readTrackProcess } from './track-process.js';
-import { readSyncGroup, readVrrpInstance, readVrrpScript } from './vrrp.js';
+import { readSyncGroup, readVips, readVrrpInstance, readVrrpScript } from './vrrp.js';
+import { readRoutes, readRules } from './vrrp-routes.js';
 import { readVirtualServerGroup } from './vsg.js';
 
 /** Top-level keywords keepalived knows that floatlb accepts without modelling. */
 const IGNORED_TOP = [
-  'static_ipaddress',
-  'static_rules',
   'linkbeat_interfaces',
   'garp_group',
   'bfd_instance',
@@ -45,6 +44,9 @@ export class ConfigBuilder {
     vrrpSyncGroups: [],
     virtualServerGroups: [],
     virtualServers: [],
+    staticIpaddress: [],
+    staticRoutes: [],
+    staticRules: [],
   };
   private readonly r: Reader;
   private readonly deferred: ConfigNode[] = [];
@@ -76,12 +78,18 @@ export class ConfigBuilder {
           version: g.vrrpVersion,
           garp: g.garp,
           defaultInterface: g.defaultInterface,
+          strict: g.vrrpStrict,
         }),
       ),
       vrrp_sync_group: push(config.vrrpSyncGroups, (n) => readSyncGroup(r, n)),
       virtual_server_group: push(config.virtualServerGroups, (n) => readVirtualServerGroup(r, n)),
       virtual_server: push(config.virtualServers, (n) => readVirtualServer(r, n)),
-      static_routes: (n) => checkRoutes(r, n),
+      static_ipaddress: (n) => append(config.staticIpaddress, readVips(r, n)),
+      static_routes: (n) => {
+        checkRoutes(r, n);
+        append(config.staticRoutes, readRoutes(r, n));
+      },
+      static_rules: (n) => append(config.staticRules, readRules(r, n)),
     };
     for (const k of IGNORED_TOP) this.table[k] = () => {};
   }

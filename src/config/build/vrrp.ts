@@ -14,6 +14,7 @@ import type { ConfigNode } from '../parser.js';
 import { append, type Reader, type Table } from '../values.js';
 import { readScript } from './scripts.js';
 import { readRoutes, readRules } from './vrrp-routes.js';
+import { applyStrict } from './vrrp-strict.js';
 
 export function readVrrpScript(r: Reader, node: ConfigNode): VrrpScript | null {
   const name = r.arg(node, 0, 'a script name');
@@ -111,7 +112,7 @@ const VIP_FLAGS = new Set([
   'use_vmac',
 ]);
 
-function readVips(r: Reader, node: ConfigNode): VirtualIp[] {
+export function readVips(r: Reader, node: ConfigNode): VirtualIp[] {
   const out: VirtualIp[] = [];
   for (const c of node.children ?? []) {
     const pre = r.prefixed(c.name, 'virtual IP address');
@@ -163,6 +164,8 @@ export interface VrrpGlobals {
   garp: GarpSettings;
   /** global_defs default_interface; keepalived's own default is eth0. */
   defaultInterface?: string | null;
+  /** global_defs vrrp_strict: the default of each instance's strict_mode. */
+  strict?: boolean;
 }
 
 function garpTable(r: Reader, g: GarpSettings, prefix: string): Table {
@@ -207,7 +210,6 @@ const IGNORED_INSTANCE_KEYWORDS = [
   'higher_prio_send_advert',
   'promote_secondaries',
   'skip_check_adv_addr',
-  'strict_mode',
   'debug',
   'notify_master_rx_lower_pri',
   'notify_priority_changes',
@@ -256,6 +258,7 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
     smtpAlert: null,
     useVmac: null,
     vmacXmitBase: false,
+    strict: g.strict ?? false,
     source: { file: node.name.file, line: node.name.line },
   };
   let acceptSet = false;
@@ -368,6 +371,9 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
     vmac_xmit_base: () => {
       v.vmacXmitBase = true;
     },
+    strict_mode: (n) => {
+      v.strict = r.bool(n) ?? v.strict;
+    },
     ...garpTable(r, v.garp, ''),
   };
   for (const k of IGNORED_INSTANCE_KEYWORDS) table[k] = () => {};
@@ -397,8 +403,9 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
     r.sink.warning(node.name, `authentication is not part of VRRPv3: ignored`);
     v.authentication = null;
   }
-  // RFC 5798 owner rule; keepalived also makes address owners accept.
-  if (!acceptSet) v.accept = v.priority === 255;
+  if (v.strict) return applyStrict(r, node, v, acceptSet) ? v : null;
+  // keepalived's default outside strict mode: accept (and the owner always does).
+  if (!acceptSet) v.accept = true;
   return v;
 }
 

@@ -107,13 +107,13 @@ describe('model and diagnostics stay identical', () => {
     const r = parse(mixedConfig(600));
     expect(r.diagnostics.length).toBeGreaterThan(100);
     expect(r.config!.virtualServers.length).toBeGreaterThan(500);
-    expect(digest(r)).toBe('b6acb6e16c19ff7d4481a7b93e73b9b3d697e965681c24a1852c657d4c0bdd9d');
+    expect(digest(r)).toBe('ccbcc1c16d4bbd0537661e10e331632484f701656b7610dd011a1ad1d9094945');
   });
 
   test('the benchmark config, 300 x 8', () => {
     const r = parse(generateConfig(300, 8));
     expect(r.ok).toBe(true);
-    expect(digest(r)).toBe('6c0ddb786a9298d188742a3a3c23ddaa567545ea54f5b235ba1c677967bc5238');
+    expect(digest(r)).toBe('6a54dafb834ce60887af574f385382ca81f8545364b460cfdfcfce64852e6784');
   });
 
   const FIXTURES = new URL('../../fixtures/config/', import.meta.url).pathname;
@@ -136,51 +136,51 @@ describe('model and diagnostics stay identical', () => {
     all.sort();
     expect(all).toMatchInlineSnapshot(`
       [
-        "/README.md 419b1354013e080e",
-        "/keepalived.conf.HTTP_GET.port 337fd9281b2da35d",
-        "/keepalived.conf.IPv6 db382b2dc360893e",
-        "/keepalived.conf.PING_CHECK 70767f7c2d914021",
-        "/keepalived.conf.SMTP_CHECK 71c5738f7e6581c9",
-        "/keepalived.conf.fwmark 8967126153ab5cbf",
-        "/keepalived.conf.inhibit 6616dc7f1c4d1ec7",
-        "/keepalived.conf.misc_check efacc00a2046f904",
-        "/keepalived.conf.quorum a3e1b102970aee4f",
-        "/keepalived.conf.sample 36a5779433dfaa2c",
-        "/keepalived.conf.status_code d132cbdb3bdb27bf",
-        "/keepalived.conf.track_interface 2b4e93468f201519",
-        "/keepalived.conf.virtualhost cbceb6ddafca5646",
-        "/keepalived.conf.vrrp c28173092093adc5",
-        "/keepalived.conf.vrrp.localcheck 33d9fe387eb62516",
-        "/keepalived.conf.vrrp.routes 7fe6a4b05cb1ecab",
-        "/keepalived.conf.vrrp.scripts de995980f508ad74",
-        "/keepalived.conf.vrrp.static_ipaddress 87ac15ee7ed38697",
-        "/keepalived.conf.vrrp.sync ea97a07dc175398e",
-        "agreement/bad-address.conf 912a4ae85deb499f",
-        "agreement/bad-bool.conf 24391f2adc2f3ae8",
-        "agreement/bad-extra-brace.conf 141b81bc71f07b16",
-        "agreement/bad-includea.conf b6f824c8d70f6ed1",
-        "agreement/bad-missing-brace.conf 4c01bf92e816fdad",
-        "agreement/bad-mixed-family.conf b3eb7f592aec5e3a",
-        "agreement/bad-no-interface.conf 31abf36d2e4705c3",
-        "agreement/bad-no-vrid.conf 0d6abf924f664766",
-        "agreement/bad-priority.conf bc53e7c24160ebe1",
-        "agreement/bad-scheduler.conf 7446def0b7f41d56",
-        "agreement/bad-status.conf 51abeaf9ba2e01f2",
-        "agreement/bad-timer.conf 27c3f4845ca03161",
-        "agreement/bad-vrid.conf 05c93008f08dae64",
-        "agreement/bad-weight.conf 1e5d461ea6af61bb",
-        "agreement/ok-brace-next-line.conf a0c7208181d17edb",
-        "agreement/ok-conditional.conf 84e88cc1dbad7d2a",
-        "agreement/ok-extension.conf fefc54c2bc71ecf0",
-        "agreement/ok-lvs-dr.conf e7444e7421a4ded8",
-        "agreement/ok-noncanonical.conf 6ed4fd0fe7a101fd",
-        "agreement/ok-one-line-block.conf 77218a728c1b1e34",
-        "agreement/ok-seq.conf 55eeca7ab47018a4",
-        "agreement/ok-vrrp.conf 23bac2e3f83a9357",
-        "seed-001-lvs-dr.conf 8737f42fe761b1ea",
-        "seed-003-haproxy-backup.conf da2c1724402f93f8",
-        "seed-003-haproxy-master.conf 4fc264bb2356f8db",
-        "seed-004-nginx-master.conf 36c45d6e3d5ca0e6",
+        "/README.md 4ee1de222600037e",
+        "/keepalived.conf.HTTP_GET.port 38ba25c1703123eb",
+        "/keepalived.conf.IPv6 6b824680ab5e59ec",
+        "/keepalived.conf.PING_CHECK 48313fe20e12ddfb",
+        "/keepalived.conf.SMTP_CHECK ce7a51219745a4b0",
+        "/keepalived.conf.fwmark 66dfc7ea56dda945",
+        "/keepalived.conf.inhibit 02779fd8947a48df",
+        "/keepalived.conf.misc_check 796f3b092de1fd37",
+        "/keepalived.conf.quorum 6c2f73980e98a46c",
+        "/keepalived.conf.sample bdd354d2d6261ce2",
+        "/keepalived.conf.status_code 0cd88796736ba484",
+        "/keepalived.conf.track_interface dd02f52b09455504",
+        "/keepalived.conf.virtualhost 99764eddbfbb87a5",
+        "/keepalived.conf.vrrp cd0b50dcd9474261",
+        "/keepalived.conf.vrrp.localcheck 4d1d44ed40bd33f1",
+        "/keepalived.conf.vrrp.routes 84f4b93459982ed5",
+        "/keepalived.conf.vrrp.scripts 16d7317b95edfcbc",
+        "/keepalived.conf.vrrp.static_ipaddress d2d6f726b1163a87",
+        "/keepalived.conf.vrrp.sync 0522fc4795bcd37d",
+        "agreement/bad-address.conf 547527f825c7acec",
+        "agreement/bad-bool.conf 0d4288a3146091ba",
+        "agreement/bad-extra-brace.conf 6073c5ec3462f5fc",
+        "agreement/bad-includea.conf 541187f2a39a83d4",
+        "agreement/bad-missing-brace.conf ba1ab8577dee3a60",
+        "agreement/bad-mixed-family.conf 0881c0d0716998e2",
+        "agreement/bad-no-interface.conf 8dcc9f66b74badd9",
+        "agreement/bad-no-vrid.conf aa24df5093fd83a8",
+        "agreement/bad-priority.conf 9ac6b4ef8de038ef",
+        "agreement/bad-scheduler.conf 42eb282c3b8a9fa5",
+        "agreement/bad-status.conf 4183ef5c9cb70a77",
+        "agreement/bad-timer.conf 458965138bc21279",
+        "agreement/bad-vrid.conf ea01addc37a50d2a",
+        "agreement/bad-weight.conf 381af5b24ce4acf3",
+        "agreement/ok-brace-next-line.conf 71bbf2a69b64704c",
+        "agreement/ok-conditional.conf 4df4d74e84b228a7",
+        "agreement/ok-extension.conf a763a48c938cbf82",
+        "agreement/ok-lvs-dr.conf b0330a395b64945c",
+        "agreement/ok-noncanonical.conf 07a9b2f74e0da2f5",
+        "agreement/ok-one-line-block.conf de2990e22622d216",
+        "agreement/ok-seq.conf 399ad1a35b6c0185",
+        "agreement/ok-vrrp.conf 4de6577491009db7",
+        "seed-001-lvs-dr.conf b758a27603af3c76",
+        "seed-003-haproxy-backup.conf feea8e32b4f65b09",
+        "seed-003-haproxy-master.conf 9e53d04f8f50b021",
+        "seed-004-nginx-master.conf b649a5426bc57191",
       ]
     `);
   });

@@ -214,18 +214,18 @@ test('auth_type with no value: a positioned error, not a TypeError', () => {
 describe('config check', () => {
   test('summarises the keywords parsed but not acted on; --strict refuses on any warning', () => {
     const r = parse(
-      'global_defs {\n vrrp_strict\n vrrp_garp_interval 1\n}\n' +
+      'global_defs {\n vrrp_no_swap\n vrrp_garp_interval 1\n}\n' +
         instance(' use_vmac\n smtp_alert\n use_vmac'),
     );
     const report = checkReport('k.conf', r);
     expect(report.exitCode).toBe(0);
     expect(report.lines.at(-1)).toBe(
-      '3 keywords parsed but not acted on: vrrp_strict, vrrp_garp_interval, smtp_alert (see docs/compat.md)',
+      '3 keywords parsed but not acted on: vrrp_no_swap, vrrp_garp_interval, smtp_alert (see docs/compat.md)',
     );
     const strict = checkReport('k.conf', r, true);
     expect(strict.exitCode).toBe(1);
     expect(strict.lines[0]).toMatch(
-      /^k.conf:2:2: error: vrrp_strict in global_defs is parsed but not acted on/,
+      /^k.conf:2:2: error: vrrp_no_swap in global_defs is parsed but not acted on/,
     );
   });
 });
