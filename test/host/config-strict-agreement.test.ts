@@ -60,7 +60,7 @@ const CASES: Record<string, Case> = {
     keepalived: /xmit_base is incompatible with strict mode/,
     floatlb: 'vmac_xmit_base',
   },
-  'garp_lower_prio_repeat': {
+  garp_lower_prio_repeat: {
     body: `  priority 100\n  garp_lower_prio_repeat 2\n${VIP}`,
     keepalived: /Strict mode requires no repeat garps/,
     floatlb: 'garp_lower_prio_repeat',
@@ -152,7 +152,10 @@ describe('vrrp_strict agrees with keepalived 2.2.7', () => {
       return;
     }
     expect(ours.ok).toBe(true);
-    const line = text(c).split('\n').findIndex((l) => l.trim().split(/\s/)[0] === c.floatlb) + 1;
+    const line =
+      text(c)
+        .split('\n')
+        .findIndex((l) => l.trim().split(/\s/)[0] === c.floatlb) + 1;
     expect(reported.map((d) => `${d.line}:${d.severity}`)).toContain(`${line}:warning`);
   });
 });

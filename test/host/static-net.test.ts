@@ -18,7 +18,11 @@ interface Statics {
 
 const FIRST: Statics = {
   addresses: ['10.8.0.1/32 dev eth0', '10.8.1.1/24'],
-  routes: ['10.50.0.0/16 via 10.7.0.254 dev eth0', '10.51.0.0/16 dev eth0 table 100', 'blackhole 10.60.0.0/16'],
+  routes: [
+    '10.50.0.0/16 via 10.7.0.254 dev eth0',
+    '10.51.0.0/16 dev eth0 table 100',
+    'blackhole 10.60.0.0/16',
+  ],
   rules: ['from 10.8.0.1 table 100 priority 50', 'to 10.52.0.0/16 table 100 priority 51'],
 };
 
@@ -86,7 +90,11 @@ describe('static_ipaddress, static_routes and static_rules against keepalived', 
     const ka = lab.keepalived(d2, conf(200, FIRST));
     await sampler.until('keepalived master', (s) => s.peer.has(VIP), 20_000);
     const fl = lab.floatlb(d1, conf(100, FIRST));
-    await until('floatlb statics', () => programmed(d1).rules.length === 2, () => fl.output());
+    await until(
+      'floatlb statics',
+      () => programmed(d1).rules.length === 2,
+      () => fl.output(),
+    );
     const fromFloatlb = programmed(d1);
     expect(fromFloatlb.addresses).toEqual(['10.8.0.1/32', '10.8.1.1/24']);
     expect(fromFloatlb.routes).toHaveLength(3);
@@ -96,8 +104,16 @@ describe('static_ipaddress, static_routes and static_rules against keepalived', 
 
     writeFileSync(fl.conf, conf(100, SECOND));
     fl.reload();
-    await until('statics reloaded', () => programmed(d1).rules.length === 1, () => fl.output());
-    await until('routes reloaded', () => programmed(d1).routes.some((r) => r.includes('10.70.')), () => fl.output());
+    await until(
+      'statics reloaded',
+      () => programmed(d1).rules.length === 1,
+      () => fl.output(),
+    );
+    await until(
+      'routes reloaded',
+      () => programmed(d1).routes.some((r) => r.includes('10.70.')),
+      () => fl.output(),
+    );
     const reloaded = programmed(d1);
     expect(reloaded.addresses).toEqual(['10.8.0.1/32', '10.8.2.1/32']);
     expect(reloaded.routes.map((r) => r.split(' ')[0])).toEqual(['10.50.0.0/16', '10.70.0.0/16']);

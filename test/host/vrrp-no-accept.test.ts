@@ -78,9 +78,11 @@ describe('no_accept and vrrp_strict against keepalived', () => {
     for (const mode of ['vrrp_strict', 'no_accept', 'accept'] as const) {
       for (const who of ['floatlb', 'keepalived'] as const) {
         const d = who === 'floatlb' ? lab.floatlb(d1, conf(mode)) : lab.keepalived(d1, conf(mode));
-        await sampler.until(`${who} ${mode} master`, (s) => s.subject.has(VIP), 20_000).catch((e: Error) => {
-          throw new Error(`${e.message}\n${d.output()}`);
-        });
+        await sampler
+          .until(`${who} ${mode} master`, (s) => s.subject.has(VIP), 20_000)
+          .catch((e: Error) => {
+            throw new Error(`${e.message}\n${d.output()}`);
+          });
         seen[`${who} ${mode}`] = await reach(client, VIP);
         await d.stop();
         await sampler.until(`${who} released`, (s) => !s.subject.has(VIP), 20_000);
