@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Netns } from '../../lab/netns.js';
 import { VIP_FIREWALL_TABLE } from '../../src/kernel/vip-firewall.js';
+import { linkLocal } from './vrrp-ipv6-lab.js';
 import { nft } from './vrrp-lab.js';
 import { runLab } from './vrrp-run-lab.js';
 
@@ -67,6 +68,21 @@ function dropSet(ns: Netns): { handle: number | null; elements: string[] } {
   const elements = items.flatMap((i) => (i.set?.name === 'vips4' ? (i.set.elem ?? []) : []));
   return { handle, elements: [...elements].sort() };
 }
+
+const VIP6 = 'fd00:7::100';
+
+const conf6 = (mode: 'no_accept' | 'accept') => `vrrp_instance VI_6 {
+  interface eth0
+  virtual_router_id 72
+  priority 150
+  version 3
+  advert_int 0.1
+  ${mode}
+  virtual_ipaddress {
+    ${VIP6}/64
+  }
+}
+`;
 
 const lab = runLab();
 
@@ -133,5 +149,37 @@ describe('no_accept and vrrp_strict against keepalived', () => {
     await fl.stop();
     expect(dropSet(d1).handle).toBeNull();
     expect(d1.exec('nft', 'list', 'tables')).toContain('table inet bystander');
+  });
+
+  it('over IPv6 the VIP still answers neighbour discovery under no_accept, while echo is dropped, as keepalived does', async () => {
+    const { d1, client } = await lab.lan();
+    client.ip('addr', 'add', 'fd00:7::10/64', 'dev', 'eth0', 'nodad');
+    await linkLocal(d1);
+    await linkLocal(client);
+    const holds = () => d1.ip('-6', 'addr', 'show', 'eth0').includes(`${VIP6}/64`);
+    const seen: Record<string, unknown> = {};
+    for (const mode of ['no_accept', 'accept'] as const) {
+      for (const who of ['floatlb', 'keepalived'] as const) {
+        const d = who === 'floatlb' ? lab.floatlb(d1, conf6(mode)) : lab.keepalived(d1, conf6(mode));
+        const end = Date.now() + 20_000;
+        while (!holds()) {
+          if (Date.now() > end) throw new Error(`${who} ${mode}: no VIP\n${d.output()}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        client.ip('-6', 'neigh', 'flush', 'dev', 'eth0');
+        const ping =
+          (await exitCode(client, 'ping', '-6', '-n', '-q', '-c', '3', '-i', '0.2', '-w', '3', VIP6)) === 0;
+        // The echo may be dropped, but the solicitation for the VIP was answered.
+        const neigh = client.ip('-6', 'neigh', 'show', VIP6, 'dev', 'eth0');
+        seen[`${who} ${mode}`] = { ping, resolved: /lladdr/.test(neigh) };
+        await d.stop();
+      }
+    }
+    expect(seen).toEqual({
+      'floatlb no_accept': { ping: false, resolved: true },
+      'keepalived no_accept': { ping: false, resolved: true },
+      'floatlb accept': { ping: true, resolved: true },
+      'keepalived accept': { ping: true, resolved: true },
+    });
   });
 });
