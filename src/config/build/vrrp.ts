@@ -135,6 +135,11 @@ export function readVips(r: Reader, node: ConfigNode): VirtualIp[] {
           break;
         }
         if (a.text === 'dev') vip.dev = v.text;
+        else if (a.text === 'label' && vip.address.includes(':'))
+          r.sink.warning(
+            v,
+            `cannot give a label to an IPv6 address (${vip.address}): label ignored, as keepalived does`,
+          );
         else if (a.text === 'label') vip.label = v.text;
         else if (a.text === 'scope') vip.scope = v.text;
         else if (a.text === 'brd')

@@ -96,7 +96,7 @@ describe('strict mode', () => {
 describe('static_ipaddress, static_routes, static_rules', () => {
   test('read into the model, with what keepalived warns about', () => {
     const r = parse(
-      'static_ipaddress {\n 10.9.9.9/32 dev eth0\n 10.9.9.10/24\n}\n' +
+      'static_ipaddress {\n 10.9.9.9/32 dev eth0\n 10.9.9.10/24\n 2001:db8::9/64 label eth0:x\n}\n' +
         'static_routes {\n 10.50.0.0/16 via 10.0.0.254 dev eth0\n blackhole 10.60.0.0/16\n}\n' +
         'static_rules {\n from 10.9.9.9 table 100 priority 50\n}\n',
     );
@@ -105,6 +105,7 @@ describe('static_ipaddress, static_routes, static_rules', () => {
     expect(c.staticIpaddress.map((a) => [a.address, a.prefix, a.dev])).toEqual([
       ['10.9.9.9', 32, 'eth0'],
       ['10.9.9.10', 24, null],
+      ['2001:db8::9', 64, null],
     ]);
     expect(c.staticRoutes.map((x) => [x.type, x.dst.address, x.via ?? null])).toEqual([
       ['unicast', '10.50.0.0', '10.0.0.254'],
@@ -118,7 +119,7 @@ describe('static_ipaddress, static_routes, static_rules', () => {
         from: { address: '10.9.9.9', prefix: 32 },
       }),
     ]);
-    // keepalived: "cannot track route ... with no interface specified"
-    expect(r.diagnostics.map((d) => d.line)).toEqual([7]);
+    // keepalived: "Cannot specify label for IPv6 addresses", "cannot track route ... with no interface specified"
+    expect(r.diagnostics.map((d) => d.line)).toEqual([4, 8]);
   });
 });
