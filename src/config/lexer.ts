@@ -33,12 +33,18 @@ export class LineBuffer {
   readonly kinds: number[] = [];
   /** The line's tokens made once, when it repeats (a loop body): token() hands them out. */
   tokens: Token[] | null = null;
+  /** The line's end was dropped at an unterminated '"' (keepalived then drops a script it names). */
+  cut = false;
+  /** Column of the quote an error is about (0: none). */
+  errorColumn = 0;
 
   start(file: string, line: number): void {
     this.file = file;
     this.line = line;
     this.length = 0;
     this.tokens = null;
+    this.cut = false;
+    this.errorColumn = 0;
   }
 
   push(text: string, kind: number, column: number): void {
@@ -61,6 +67,7 @@ export class LexedLine {
   readonly kinds: number[];
   readonly columns: number[];
   readonly tokens: Token[];
+  readonly cut: boolean;
   constructor(
     buf: LineBuffer,
     readonly indent: number,
@@ -70,6 +77,7 @@ export class LexedLine {
     this.texts = buf.texts.slice(0, n);
     this.kinds = buf.kinds.slice(0, n);
     this.columns = buf.columns.slice(0, n);
+    this.cut = buf.cut;
     this.tokens = new Array<Token>(n);
     for (let k = 0; k < n; k++) this.tokens[k] = buf.token(k);
   }
@@ -85,6 +93,7 @@ export class LexedLine {
     const n = this.texts.length;
     for (let k = 0; k < n; k++) buf.push(this.texts[k]!, this.kinds[k]!, this.columns[k]!);
     buf.tokens = this.tokens;
+    buf.cut = this.cut;
   }
 }
 
@@ -152,7 +161,8 @@ function readEscape(text: string, i: number, end: number): [string, number] {
  * Splits text[start, end), an already de-commented line, into tokens. Quotes
  * group words and are removed; `abc" d "ef` is one token, as in keepalived.
  * Token columns count from start, plus indent; messages count from start alone.
- * Returns an error message for an unterminated quote (the token is kept).
+ * Returns a message for an unterminated quote: a '"' drops the rest of the line,
+ * as keepalived's word splitter does; a "'" runs to the end of the line.
  */
 export function tokenizeRange(
   text: string,
@@ -193,6 +203,7 @@ export function tokenizeRange(
       c = text.charCodeAt(i);
       if (isSpace(c) || c === LBRACE || c === RBRACE) break;
       if (c === DQUOTE || c === SQUOTE) {
+        const quoteAt = i;
         value += text.slice(seg, i);
         i++;
         let closed = false;
@@ -213,8 +224,19 @@ export function tokenizeRange(
           }
           i++;
         }
+        if (!closed && c === DQUOTE) {
+          // keepalived keeps the words before an unmatched '"' and drops it and the
+          // rest of the line (a keyword may then lack its value). A word glued to
+          // the quote (`abc"def`) ends at the quote.
+          const before = text.slice(wordStart, quoteAt);
+          if (value === before && before !== '') out.push(before, WORD, column);
+          out.cut = true;
+          out.errorColumn = quoteAt + base;
+          return `unterminated quoted string: the rest of the line is ignored, as keepalived does`;
+        }
         value += text.slice(seg, i);
-        if (!closed) error ??= `unterminated quoted string starting at column ${column - indent}`;
+        if (!closed && error === null) out.errorColumn = quoteAt + base;
+        if (!closed) error ??= `unterminated quoted string: it runs to the end of the line`;
         else i++;
         seg = i;
         continue;

@@ -10,11 +10,14 @@ export interface ConfigNode {
   args: Token[];
   /** null for a plain statement; a list (maybe empty) when a block followed. */
   children: ConfigNode[] | null;
+  /** Its line was cut at an unterminated '"': the words after it are lost. */
+  cut?: boolean;
 }
 
 /** A statement is its own name token: one object per statement instead of two. */
 class Node extends Token implements ConfigNode {
   children: ConfigNode[] | null = null;
+  cut = false;
   constructor(
     buf: LineBuffer,
     k: number,
@@ -60,7 +63,13 @@ export class TreeBuilder {
         const prev = this.previous;
         const target = current ?? (prev && prev.children === null ? prev : null);
         if (stack.length > MAX_NESTING || this.overflow > 0) {
-          this.sink.error(at, `blocks nested deeper than ${MAX_NESTING} levels`);
+          // keepalived nests only known blocks, so this depth is unknown blocks in unknown
+          // blocks: it warns about each and goes on; floatlb keeps none of it.
+          if (this.overflow === 0)
+            this.sink.warning(
+              at,
+              `blocks nested deeper than ${MAX_NESTING} levels: their contents are ignored`,
+            );
           this.overflow++;
         } else if (!target) {
           this.sink.warning(
@@ -92,6 +101,7 @@ export class TreeBuilder {
         const args: Token[] = end === k + 1 ? [] : new Array<Token>(end - k - 1);
         for (let a = k + 1; a < end; a++) args[a - k - 1] = buf.token(a);
         current = new Node(buf, k, args);
+        if (end === length && buf.cut) current.cut = true;
         // Statements past the nesting limit or in an ignored block are dropped with it.
         if (this.overflow === 0) stack[stack.length - 1]!.children?.push(current);
         k = end - 1;

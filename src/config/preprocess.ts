@@ -21,6 +21,12 @@ export const FLOATLB_CONFIG_ID = 'floatlb';
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_SUBST_DEPTH = 32;
 const MAX_LINE_LENGTH = 1 << 20;
+/**
+ * keepalived 2.2.7 reads a config with fgets into a 1024-byte buffer: a line of
+ * more than 1023 bytes is read as several lines of 1023 bytes, and a $NAME whose
+ * value would make the line 1024 bytes or more is left unexpanded.
+ */
+export const MAX_LINE_BYTES = 1023;
 /** Logical lines all ~SEQ/~LST loops of a config may produce together (keepalived has no such bound). */
 export const MAX_LOOP_LINES = 500_000;
 const INCLUDE_RE = /^(include[rmwba]?)(?:\s+(.*))?$/;
@@ -50,6 +56,8 @@ export class Preprocessor {
   /** Lines a loop produced, lexed once: most lines of a loop body are the same every round. */
   private readonly lexedCache = new Map<string, LexedLine>();
   private readonly buf = new LineBuffer();
+  /** Set by substitute() when a value did not fit in MAX_LINE_BYTES: the line is not substituted further. */
+  private capped = false;
 
   constructor(
     /** Receives each logical line's tokens as soon as it is read; the buffer is reused. */
@@ -97,6 +105,10 @@ export class Preprocessor {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
       line++;
+      if (end - start > MAX_LINE_BYTES / 3 && this.longLine(text.slice(start, end), frame, line)) {
+        start = end + 1;
+        continue;
+      }
       if (this.pendingDef || !this.plainLine(text, start, end, frame, line)) {
         this.slowLine(text.slice(start, end), frame, line);
       }
@@ -106,6 +118,31 @@ export class Preprocessor {
       this.defs.set(this.pendingDef.name, this.pendingDef.parts.join('\n'));
       this.pendingDef = null;
     }
+  }
+
+  /**
+   * A line of more than MAX_LINE_BYTES bytes goes on as keepalived reads it: in
+   * pieces of that many bytes, each a line of its own (a comment or a quote does
+   * not reach into the next piece). Each piece is padded to its column, so
+   * positions stay those of the file. False when the line fits.
+   */
+  private longLine(physical: string, frame: Frame, line: number): boolean {
+    const bytes = Buffer.from(physical, 'utf8');
+    if (bytes.length <= MAX_LINE_BYTES) return false;
+    let column = 0;
+    for (let b = 0; b < bytes.length; b += MAX_LINE_BYTES) {
+      const piece = bytes.subarray(b, b + MAX_LINE_BYTES).toString('utf8');
+      if (b > 0)
+        this.sink.warning(
+          { file: frame.file, line, column: column + 1 },
+          `line longer than ${MAX_LINE_BYTES} bytes: keepalived reads the rest, from here, as a new line, and so does floatlb`,
+        );
+      const padded = ' '.repeat(column) + piece;
+      if (this.pendingDef || !this.plainLine(padded, 0, padded.length, frame, line))
+        this.slowLine(padded, frame, line);
+      column += piece.length;
+    }
+    return true;
   }
 
   private slowLine(physical: string, frame: Frame, line: number): void {
@@ -196,8 +233,17 @@ export class Preprocessor {
     }
     if (body.includes('$')) {
       const used: string[] = [];
+      this.capped = false;
       const replaced = this.substitute(body, frame, at, chain, used);
       if (replaced === null) return;
+      if (this.capped) {
+        // keepalived stops substituting this line and reads it as it now stands.
+        for (const part of replaced.split('\n')) {
+          const trimmed = part.trim();
+          if (trimmed) this.emit(trimmed, frame, line, at.column - 1);
+        }
+        return;
+      }
       if (replaced !== body) {
         const next = used.length ? [...chain, ...used] : chain;
         if (!replaced.includes('\n')) this.processLine(replaced, frame, line, depth + 1, false, next);
@@ -233,9 +279,10 @@ export class Preprocessor {
     }
     const inc = INCLUDE_RE.exec(body);
     if (inc) {
-      // Taken raw: braces in the pattern are alternatives, not blocks.
+      // Taken raw: braces in the pattern are alternatives, not blocks, and quotes are
+      // part of the name (keepalived 2.2.7 looks for a file called "x.conf" with its quotes).
       const at = { file: frame.file, line, column: indent + 1 };
-      this.include(inc[1]!, (inc[2] ?? '').trim().replace(/^(["'])(.*)\1$/, '$2'), frame, at);
+      this.include(inc[1]!, (inc[2] ?? '').trim(), frame, at);
       return;
     }
     this.tokenize(body, 0, body.length, frame.file, line, indent, repeated && this.loopDepth > 0);
@@ -266,8 +313,8 @@ export class Preprocessor {
         buf.tokens = lexed.tokens;
       }
     }
-    // keepalived reports an unterminated quote and takes the rest of the line as quoted.
-    if (err) this.sink.warning({ file, line, column: indent + 1 }, `${err}: it runs to the end of the line`);
+    // keepalived reports an unterminated quote and goes on (what it keeps: see tokenizeRange).
+    if (err) this.sink.warning({ file, line, column: buf.errorColumn || indent + 1 }, err);
     if (buf.length > 0) this.onLine(buf);
   }
 
@@ -332,6 +379,14 @@ export class Preprocessor {
         this.sink.error(at, `$${name} refers to itself (${[...chain, name].join(' -> ')}): not expanded`);
         value = null;
       } else if (value !== null && this.defs.has(name)) used.push(name);
+      if (value !== null && this.overLong(out, value, text, end)) {
+        this.sink.warning(
+          at,
+          `$${name} would make the line longer than ${MAX_LINE_BYTES} bytes: it and the rest of the line are left unexpanded, as keepalived does`,
+        );
+        this.capped = true;
+        return out + text.slice(dollar);
+      }
       if (value === null) out += text.slice(dollar, end);
       else out += value;
       i = end;
@@ -342,6 +397,17 @@ export class Preprocessor {
     }
     out += text.slice(i);
     return out;
+  }
+
+  /** Whether out + value (its first line, for a multi-line value) + text from end pass MAX_LINE_BYTES bytes. */
+  private overLong(out: string, value: string, text: string, end: number): boolean {
+    const nl = value.indexOf('\n');
+    const first = nl < 0 ? value : value.slice(0, nl);
+    // A character is at most 3 bytes (a surrogate pair, 2 characters, is 4).
+    if ((out.length + first.length + text.length - end) * 3 <= MAX_LINE_BYTES) return false;
+    return (
+      Buffer.byteLength(out) + Buffer.byteLength(first) + Buffer.byteLength(text.slice(end)) > MAX_LINE_BYTES
+    );
   }
 
   private lookup(name: string, frame: Frame, braced: boolean): string | null {

@@ -4,6 +4,13 @@ import type { ConfigNode } from '../parser.js';
 import type { Reader } from '../values.js';
 
 export function readScript(r: Reader, node: ConfigNode): ScriptRef | null {
+  // keepalived splits a script line again, quotes and all; with a quote left open
+  // that fails, and it drops the script rather than refusing the file.
+  if (node.cut)
+    return r.dropped(
+      node.name,
+      `${node.name.text}: the script is cut at an unterminated quote: dropped, as keepalived does; it is not run`,
+    );
   const cmd = r.arg(node, 0, 'a script');
   if (!cmd) return null;
   if (node.args.length > 3) {
