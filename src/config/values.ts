@@ -2,7 +2,8 @@
 // offending token naming what was found and what is accepted, and returns
 // null so the caller keeps the default.
 import { type Ip, parseIp } from '../kernel/vocabulary.js';
-import { keywordRow, unsupportedMessage } from './compat.js';
+import { missingValue } from './build/missing-value.js';
+import { CHECKER_BLOCKS, contextOf, keywordRow, unsupportedMessage } from './compat.js';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import type { Token } from './lexer.js';
 import type { ConfigNode } from './parser.js';
@@ -46,15 +47,31 @@ export class Reader {
     this.observer?.(label, Object.keys(table));
     for (const child of node.children ?? []) {
       const handler = table[child.name.text];
-      if (handler) handler(this, child, state);
+      if (!this.bare(child, label) && handler) handler(this, child, state);
       this.checkKeyword(child, label, handler !== undefined);
     }
   }
 
   statement(child: ConfigNode, table: Table, label: string): void {
     const handler = Object.hasOwn(table, child.name.text) ? table[child.name.text] : undefined;
-    if (handler) handler(child);
+    if (!this.bare(child, label) && handler) handler(child);
     this.checkKeyword(child, label, handler !== undefined);
+  }
+
+  /**
+   * A keyword without its value that keepalived refuses, or ignores, by itself: true
+   * when handled here. A '{' right after it does not count as a value (keepalived
+   * reads the keyword alone, then skips the brace).
+   */
+  private bare(child: ConfigNode, label: string): boolean {
+    if (child.args.length > 0) return false;
+    const context = contextOf(label);
+    const rule = missingValue(context, child.name.text, CHECKER_BLOCKS.has(context));
+    if (rule === 'refuse')
+      this.sink.error(child.name, `${child.name.text} needs a value: keepalived refuses the file without it`);
+    else if (rule === 'ignore')
+      this.sink.warning(child.name, `${child.name.text} has no value: ignored, as keepalived does`);
+    return rule !== undefined;
   }
 
   /** Nothing silent: a keyword that does nothing in floatlb is warned, one it refuses is an error. */

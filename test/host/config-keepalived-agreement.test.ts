@@ -4,11 +4,14 @@
 // warnings included, so the comparison is "clean" (nothing reported) versus
 // "flagged"; for broken files floatlb must also report a problem, at a line
 // keepalived names when it names one, and refuse only what keepalived refuses.
+// agreement/refuse-*.conf are files keepalived refuses (it stops loading):
+// floatlb must refuse them too. Other files there (*.part) are only included.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { verdictOf } from '../../lab/config-oracle.js';
 import type { Netns } from '../../lab/netns.js';
 import { loadConfigSync } from '../../src/config/index.js';
 import { testNetns } from '../support/netns.js';
@@ -29,7 +32,9 @@ const corpus = [
   ...readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.conf'))
     .map((f) => join(FIXTURES, f)),
-  ...readdirSync(AGREEMENT).map((f) => join(AGREEMENT, f)),
+  ...readdirSync(AGREEMENT)
+    .filter((f) => f.endsWith('.conf'))
+    .map((f) => join(AGREEMENT, f)),
 ];
 
 let ns: Netns;
@@ -106,6 +111,10 @@ describe('agreement with keepalived -t', () => {
       expect(ours.ok).toBe(!(ka.rc === 6 && !securityOnly));
     }
     if (file.includes('/agreement/ok-')) expect(ka.rc).toBe(0);
+    if (file.includes('/agreement/refuse-')) {
+      expect({ file, keepalived: verdictOf(ka.rc, ka.output) }).toEqual({ file, keepalived: 'refuse' });
+      expect({ file, floatlbOk: ours.ok }).toEqual({ file, floatlbOk: false });
+    }
     if (ka.lines.length > 0) {
       const ourLines = new Set(reported.map((d) => d.line));
       expect(ka.lines.some((l) => ourLines.has(l))).toBe(true);

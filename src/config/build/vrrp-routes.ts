@@ -64,6 +64,16 @@ const RULE_IGNORED_WITH_VALUE = new Set([
 const RULE_IGNORED_FLAGS = new Set(['l3mdev', 'not', 'nop']);
 
 const familyOf = (a: string): 4 | 6 => (a.includes(':') ? 6 : 4);
+/** Route options keepalived 2.2.7 stops loading at when the line ends before their value (exit 2). */
+const VALUE_REQUIRED = new Set(['src', 'via', 'dev', 'scope', 'table', 'metric', 'mtu']);
+
+/** A route line ending in an option that needs a value: refused, as keepalived refuses it. */
+function routeValueMissing(r: Reader, words: readonly Token[]): boolean {
+  const last = words[words.length - 1];
+  if (words.length < 2 || !last || !VALUE_REQUIRED.has(last.text)) return false;
+  r.sink.error(last, `route option ${last.text} needs a value: keepalived refuses the file without it`);
+  return true;
+}
 
 function table(r: Reader, tok: Token | undefined, at: Token): number | null {
   if (!tok) return r.dropped(at, `${at.text} needs a routing table (a number, main, local or default)`);
@@ -91,7 +101,8 @@ export function readRoutes(r: Reader, node: ConfigNode): RouteSpec[] {
       const w = words[i]!;
       const next = () => words[++i];
       const t = w.text;
-      if (!dst && t in ROUTE_TYPES) type = t as RouteType;
+      if (i === words.length - 1 && routeValueMissing(r, words)) bad = true;
+      else if (!dst && t in ROUTE_TYPES) type = t as RouteType;
       else if (t === 'inet6' || t === 'no_track' || t === 'to') continue;
       else if (t === 'src') route.src = r.ipToken(next() ?? w, 'route src') ?? undefined;
       else if (t === 'via' || t === 'gw') {
@@ -122,7 +133,9 @@ export function readRoutes(r: Reader, node: ConfigNode): RouteSpec[] {
         dst = prefix(r, w, w, inet6);
         if (!dst) bad = true;
       } else {
+        // keepalived stops reading the route at a word it does not know.
         r.invalid(w, 'route option', 'src, via, gw, dev, scope, table, metric or a route type first');
+        break;
       }
     }
     if (bad) continue;

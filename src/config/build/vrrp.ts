@@ -131,7 +131,7 @@ export function readVips(r: Reader, node: ConfigNode): VirtualIp[] {
       if (VIP_OPTIONS_WITH_VALUE.has(a.text)) {
         const v = c.args[++i];
         if (!v) {
-          r.sink.error(a, `${a.text} needs a value`);
+          r.sink.warning(a, `${a.text} has no value: ignored, as keepalived does`);
           break;
         }
         if (a.text === 'dev') vip.dev = v.text;
@@ -435,8 +435,9 @@ function readPeers(r: Reader, node: ConfigNode): UnicastPeer[] {
 }
 
 export function readSyncGroup(r: Reader, node: ConfigNode): VrrpSyncGroup | null {
-  const name = r.arg(node, 0, 'a group name');
-  if (!name || !r.needsBlock(node)) return null;
+  const name = node.args[0];
+  if (!name) return r.dropped(node.name, 'vrrp_sync_group has no name: skipped, as keepalived does');
+  if (!r.needsBlock(node)) return null;
   const s: VrrpSyncGroup = {
     name: name.text,
     group: [],
