@@ -78,6 +78,7 @@ export function renderCompatMarkdown(): string {
       `${counts.unsupported} parsed but not supported, ${counts.refused} refused.`,
     '',
   );
+  out.push(...READING, '');
   const contexts = [...new Set(KEYWORD_ROWS.map((r) => r[0]))];
   for (const context of contexts) {
     out.push(
@@ -93,3 +94,41 @@ export function renderCompatMarkdown(): string {
   }
   return out.join('\n');
 }
+
+/** How the file is read, and where the verdict is not keepalived's on purpose: found by bench/config-verdicts.ts. */
+const READING = [
+  '## Reading the file as keepalived 2.2.7 does',
+  '',
+  '`npm run fuzz:verdicts` mutates real configs the way operators do and compares `keepalived -t` with',
+  '`floatlb config check` on each (see docs/config.md). What it found, and floatlb now does:',
+  '',
+  '- **Long lines.** keepalived reads 1023 bytes at a time: a longer line is read as several lines, and a',
+  '  comment or a quoted string does not reach into the next piece. floatlb reads it the same way, and',
+  '  warns at the cut (keepalived says nothing).',
+  '- **`$NAME` that would make a line longer than 1023 bytes** is left as written, with the rest of the',
+  '  line, as keepalived leaves it; floatlb warns.',
+  '- **An unterminated `"`.** The words before it stay; the quote and the rest of the line are dropped.',
+  '  A keyword left without its value is then treated as written without one. A script line',
+  '  (`notify*`, `quorum_up`/`quorum_down`, `notify_up`/`notify_down`) cut this way is dropped, with a warning.',
+  '- **Include names are taken literally**: `include "a.conf"` looks for a file whose name has the quotes.',
+  '- **A keyword without its value.** keepalived stops loading (exit 2) for most keywords and warns and',
+  '  goes on for some (`router_id`, `notification_email_from`, `script_user`, track-file `file`/`weight`,',
+  '  HTTP `virtualhost`, ...). floatlb follows it keyword by keyword (src/config/build/missing-value.ts).',
+  '  A `virtual_ipaddress` option without its value is a warning; a route option without its value',
+  '  (`dev`, `src`, `via`, `table`, `metric`, `scope`, `mtu`) is refused.',
+  '- **Blocks nested deeper than 64 levels** (only unknown blocks nest that deep) are warned and ignored.',
+  '',
+  '## Where the verdict is not keepalived\'s',
+  '',
+  '- **Refused keywords** (status `refused` below): floatlb cannot do them safely, so it refuses the file',
+  '  where keepalived would run it.',
+  '- **Inputs that crash keepalived 2.2.7** (it dies of SIGSEGV during `-t`, so it would not start):',
+  '  a `vrrp_script` whose `script` has an unterminated quote, `vrrp_instance` or `bfd_instance` without',
+  '  a name, `HTTP_GET`/`SSL_GET` without a block, some unbalanced multi-line `$NAME` definitions.',
+  '  floatlb does not copy a crash: it warns or refuses by the rules above.',
+  '- **Open: a block after an unknown keyword.** keepalived skips the `{` of an unknown keyword (or of a',
+  '  keyword that takes no block), reads what the block holds as part of the enclosing block, and lets',
+  '  the block\'s `}` close the enclosing one. floatlb ignores such a block with what it holds. The',
+  '  verdicts differ only when the contents, read keepalived\'s way, make it refuse: about 2 in 1,000',
+  '  mutants in the differential.',
+];
