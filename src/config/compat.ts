@@ -118,7 +118,7 @@ const READING = [
   '  (`dev`, `src`, `via`, `table`, `metric`, `scope`, `mtu`) is refused.',
   '- **Blocks nested deeper than 64 levels** (only unknown blocks nest that deep) are warned and ignored.',
   '',
-  '## Where the verdict is not keepalived\'s',
+  "## Where the verdict is not keepalived's",
   '',
   '- **Refused keywords** (status `refused` below): floatlb cannot do them safely, so it refuses the file',
   '  where keepalived would run it.',
@@ -128,7 +128,7 @@ const READING = [
   '  floatlb does not copy a crash: it warns or refuses by the rules above.',
   '- **Open: a block after an unknown keyword.** keepalived skips the `{` of an unknown keyword (or of a',
   '  keyword that takes no block), reads what the block holds as part of the enclosing block, and lets',
-  '  the block\'s `}` close the enclosing one. floatlb ignores such a block with what it holds. The',
-  '  verdicts differ only when the contents, read keepalived\'s way, make it refuse: about 2 in 1,000',
+  "  the block's `}` close the enclosing one. floatlb ignores such a block with what it holds. The",
+  "  verdicts differ only when the contents, read keepalived's way, make it refuse: about 2 in 1,000",
   '  mutants in the differential.',
 ];

@@ -39,14 +39,14 @@ describe('an unterminated double quote', () => {
   test('in a script line, drops the script with a warning, as keepalived does', () => {
     const r = parse(instance(' notify_master "/bin/true master'));
     expect(r.ok).toBe(true);
-    expect(r.config.vrrpInstances[0]!.notifyMaster).toBeNull();
+    expect(r.config?.vrrpInstances[0]?.notifyMaster).toBeNull();
     expect(warned(r, /notify_master: the script is cut at an unterminated quote: dropped/)).toBe(true);
   });
 
   test('keeps the words before it', () => {
     const r = parse(instance(' priority 50 "x'));
     expect(r.ok).toBe(true);
-    expect(r.config.vrrpInstances[0]!.priority).toBe(50);
+    expect(r.config?.vrrpInstances[0]?.priority).toBe(50);
   });
 });
 
@@ -92,7 +92,7 @@ describe('keywords without their value', () => {
   test('a virtual_ipaddress option without a value is a warning; a virtual route option is a refusal', () => {
     const vip = parse(instance('').replace('10.0.0.1/24', '10.0.0.1/24 dev'));
     expect(vip.ok).toBe(true);
-    expect(vip.config.vrrpInstances[0]!.virtualIpaddress).toHaveLength(1);
+    expect(vip.config?.vrrpInstances[0]?.virtualIpaddress).toHaveLength(1);
     const route = parse(instance(' virtual_routes {\n  10.1.0.0/16 via 10.0.0.254 dev\n }'));
     expect(route.ok).toBe(false);
     expect(errors(route)[0]!.message).toMatch(/route option dev needs a value/);
@@ -111,7 +111,7 @@ describe('line length: keepalived reads 1023 bytes at a time', () => {
     // n spaces + 'advert_int 1' (12): n = 1011 makes 1023 bytes.
     const fits = parse(padded(1011));
     expect(fits.ok).toBe(true);
-    expect(fits.config.vrrpInstances[0]!.advertInt).toBe(1000);
+    expect(fits.config?.vrrpInstances[0]?.advertInt).toBe(1000);
     const cut = parse(padded(1012));
     expect(cut.ok).toBe(false);
     expect(errors(cut)[0]).toMatchObject({ line: 4, column: 1013 });
@@ -138,9 +138,9 @@ describe('line length: keepalived reads 1023 bytes at a time', () => {
     // notify_master "/bin/echo ${P}": 30 bytes, less the 4 of ${P}, plus the value.
     const line = (n: number) => `$P=${'y'.repeat(n)}\n${instance(' notify_master "/bin/echo ${P}"')}`;
     const fits = parse(line(1023 - 26));
-    expect(fits.config.vrrpInstances[0]!.notifyMaster?.command).toBe(`/bin/echo ${'y'.repeat(997)}`);
+    expect(fits.config?.vrrpInstances[0]?.notifyMaster?.command).toBe(`/bin/echo ${'y'.repeat(997)}`);
     const over = parse(line(1024 - 26));
-    expect(over.config.vrrpInstances[0]!.notifyMaster?.command).toBe('/bin/echo ${P}');
+    expect(over.config?.vrrpInstances[0]?.notifyMaster?.command).toBe('/bin/echo ${P}');
     expect(warned(over, /\$P would make the line longer than 1023 bytes: .* left unexpanded/)).toBe(true);
   });
 });
