@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import { expandBraces, globPath, hasWildcard } from './glob.js';
 import { decomment, LexedLine, LineBuffer, lexPlainLine, tokenizeRange } from './lexer.js';
+import { linePieces, MAX_LINE_BYTES, overLong } from './line-bytes.js';
 import { expandLoop, LOOP_PREFIX } from './loops.js';
 import { append } from './values.js';
 
@@ -21,12 +22,7 @@ export const FLOATLB_CONFIG_ID = 'floatlb';
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_SUBST_DEPTH = 32;
 const MAX_LINE_LENGTH = 1 << 20;
-/**
- * keepalived 2.2.7 reads a config with fgets into a 1024-byte buffer: a line of
- * more than 1023 bytes is read as several lines of 1023 bytes, and a $NAME whose
- * value would make the line 1024 bytes or more is left unexpanded.
- */
-export const MAX_LINE_BYTES = 1023;
+export { MAX_LINE_BYTES };
 /** Logical lines all ~SEQ/~LST loops of a config may produce together (keepalived has no such bound). */
 export const MAX_LOOP_LINES = 500_000;
 const INCLUDE_RE = /^(include[rmwba]?)(?:\s+(.*))?$/;
@@ -127,20 +123,16 @@ export class Preprocessor {
    * positions stay those of the file. False when the line fits.
    */
   private longLine(physical: string, frame: Frame, line: number): boolean {
-    const bytes = Buffer.from(physical, 'utf8');
-    if (bytes.length <= MAX_LINE_BYTES) return false;
-    let column = 0;
-    for (let b = 0; b < bytes.length; b += MAX_LINE_BYTES) {
-      const piece = bytes.subarray(b, b + MAX_LINE_BYTES).toString('utf8');
-      if (b > 0)
+    const pieces = linePieces(physical);
+    if (pieces === null) return false;
+    for (const [k, padded] of pieces.entries()) {
+      if (k > 0)
         this.sink.warning(
-          { file: frame.file, line, column: column + 1 },
+          { file: frame.file, line, column: padded.length - padded.trimStart().length + 1 },
           `line longer than ${MAX_LINE_BYTES} bytes: keepalived reads the rest, from here, as a new line, and so does floatlb`,
         );
-      const padded = ' '.repeat(column) + piece;
       if (this.pendingDef || !this.plainLine(padded, 0, padded.length, frame, line))
         this.slowLine(padded, frame, line);
-      column += piece.length;
     }
     return true;
   }
@@ -379,7 +371,7 @@ export class Preprocessor {
         this.sink.error(at, `$${name} refers to itself (${[...chain, name].join(' -> ')}): not expanded`);
         value = null;
       } else if (value !== null && this.defs.has(name)) used.push(name);
-      if (value !== null && this.overLong(out, value, text, end)) {
+      if (value !== null && overLong(out, value, text, end)) {
         this.sink.warning(
           at,
           `$${name} would make the line longer than ${MAX_LINE_BYTES} bytes: it and the rest of the line are left unexpanded, as keepalived does`,
@@ -397,17 +389,6 @@ export class Preprocessor {
     }
     out += text.slice(i);
     return out;
-  }
-
-  /** Whether out + value (its first line, for a multi-line value) + text from end pass MAX_LINE_BYTES bytes. */
-  private overLong(out: string, value: string, text: string, end: number): boolean {
-    const nl = value.indexOf('\n');
-    const first = nl < 0 ? value : value.slice(0, nl);
-    // A character is at most 3 bytes (a surrogate pair, 2 characters, is 4).
-    if ((out.length + first.length + text.length - end) * 3 <= MAX_LINE_BYTES) return false;
-    return (
-      Buffer.byteLength(out) + Buffer.byteLength(first) + Buffer.byteLength(text.slice(end)) > MAX_LINE_BYTES
-    );
   }
 
   private lookup(name: string, frame: Frame, braced: boolean): string | null {

@@ -1,9 +1,9 @@
 // What keepalived 2.2.7 does with a keyword written without its value, where
 // that differs from floatlb's reader for the keyword: most of its handlers stop
 // the whole load (exit 2, "missing a parameter"), some report it and go on
-// without the setting. Measured keyword by keyword with `keepalived -t` (the
-// bare-keyword probe of bench/config-verdicts.ts); keywords not listed behave
-// as floatlb's readers already do.
+// without the setting. Measured keyword by keyword with `keepalived -t`
+// (bench/bare-keywords.ts; test/host/config-bare-keywords.test.ts keeps it
+// true); keywords not listed behave as floatlb's readers already do.
 
 export type MissingValue = 'refuse' | 'ignore';
 
