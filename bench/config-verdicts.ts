@@ -91,8 +91,15 @@ export interface VerdictReport {
 }
 
 const REFUSED = KEYWORD_ROWS.filter((r) => r[2] === 'refused').map((r) => r[1]);
+/**
+ * Refusals docs/compat.md lists as deliberate that are not a keyword's: keepalived -t
+ * passes a vrrp_strict instance without a virtual_ipaddress, but its VRRP process
+ * exits on it at start.
+ */
+const DELIBERATE = [/strict mode needs at least one virtual_ipaddress/];
 const byRefusedKeyword = (line: string): boolean =>
-  REFUSED.some((k) => line.split(': error: ')[1]?.startsWith(`${k} `));
+  REFUSED.some((k) => line.split(': error: ')[1]?.startsWith(`${k} `)) ||
+  DELIBERATE.some((re) => re.test(line));
 
 /** keepalived's lines worth reading: its config complaints, without the start-up chatter. */
 function complaints(output: string): string[] {

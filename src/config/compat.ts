@@ -122,6 +122,8 @@ const READING = [
   '',
   '- **Refused keywords** (status `refused` below): floatlb cannot do them safely, so it refuses the file',
   '  where keepalived would run it.',
+  '- **`vrrp_strict` (or `strict_mode`) on an instance without a `virtual_ipaddress`** is refused:',
+  "  `keepalived -t` passes it, but keepalived's VRRP process exits on it when it starts.",
   '- **Inputs that crash keepalived 2.2.7** (it dies of SIGSEGV during `-t`, so it would not start):',
   '  a `vrrp_script` whose `script` has an unterminated quote, `vrrp_instance` or `bfd_instance` without',
   '  a name, `HTTP_GET`/`SSL_GET` without a block, some unbalanced multi-line `$NAME` definitions.',
