@@ -43,6 +43,13 @@ export interface DirectorBench {
   readonly weightMs: number[];
   /** Of which plane.apply (the kernel transaction), ms, one per sample. */
   readonly weightPlaneMs: number[];
+  /**
+   * Where a weight change's time goes, ms per sample: the director's
+   * setOverride call (persist + reconcile), its reconcile (desired, diff,
+   * plane.apply), and the kernel I/O inside plane.apply (nft.run on
+   * nftables: libnftables or floatlb's own netlink batch).
+   */
+  readonly weightPhases?: { setOverride: number[]; reconcile: number[]; kernelIo: number[] };
   /** director.resync(): the whole table read back and diffed, s (null: not measured). */
   readonly resyncSec: number | null;
   /** Reload of a config differing in one line, ms. */
@@ -77,6 +84,21 @@ export async function benchDirector(
     adminStatePath: join(dir, 'admin.json'),
     loadConfig: async () => loadConfigSync(file),
   });
+  const phases = { setOverride: [] as number[], reconcile: [] as number[], kernelIo: [] as number[] };
+  const timed = { setOverride: 0, reconcile: 0, kernelIo: 0 };
+  const wrap = <F extends (...a: never[]) => Promise<unknown>>(f: F, k: keyof typeof timed): F =>
+    (async (...a: Parameters<F>) => {
+      const t = performance.now();
+      try {
+        return await f(...a);
+      } finally {
+        timed[k] += performance.now() - t;
+      }
+    }) as F;
+  director.setOverride = wrap(director.setOverride.bind(director), 'setOverride');
+  director.reconcile = wrap(director.reconcile.bind(director), 'reconcile');
+  const nft = (plane as { nft?: { run: (s: string) => Promise<void> } }).nft;
+  if (nft) nft.run = wrap(nft.run.bind(nft), 'kernelIo');
   const t0 = performance.now();
   const started = await director.start();
   const startSec = (performance.now() - t0) / 1000;
@@ -95,6 +117,7 @@ export async function benchDirector(
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
     for (let i = 0; i < o.weightSamples; i++) {
       applied.length = 0;
+      timed.setOverride = timed.reconcile = timed.kernelIo = 0;
       const t = performance.now();
       const r = await callApi(ep, 'POST', '/v1/realservers/weight', {
         virtualServer: VS0,
@@ -107,6 +130,9 @@ export async function benchDirector(
       if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
         throw new Error(`weight change applied ${ops.length} operations, not one update-dest`);
       weightPlaneMs.push(applied.reduce((a, b) => a + b, 0));
+      phases.setOverride.push(timed.setOverride);
+      phases.reconcile.push(timed.reconcile);
+      phases.kernelIo.push(timed.kernelIo);
     }
     // back to the config's own weight, so a reload only sees the edited line
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });
@@ -138,6 +164,7 @@ export async function benchDirector(
       startSec,
       weightMs,
       weightPlaneMs,
+      weightPhases: phases,
       resyncSec,
       reloadMs,
       reloadOps,

@@ -13,8 +13,16 @@ import { isPrime } from './maglev.js';
 import { foldOp, type PlaneModel, serviceRefusal } from './model.js';
 import { persMap, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
+import type { NftMsg } from './nl-codec.js';
+import { netlinkDiff } from './nl-render.js';
 import { parseTable, staleAffinity } from './parse.js';
-import { type RenderOptions, renderDiff, renderPostrouting, type StaleAffinity } from './render.js';
+import {
+  type RenderOptions,
+  renderDiff,
+  renderPostrouting,
+  type StaleAffinity,
+  unchanged,
+} from './render.js';
 
 export interface NftablesPlaneOptions extends NftOptions {
   /** Masquerade forwarded connections (else the real servers route replies back through the director). */
@@ -92,15 +100,30 @@ export class NftablesDataPlane implements DataPlane {
         this.tableExists && this.masqueradeInKernel !== this.render.masquerade
           ? renderPostrouting(this.render)
           : '';
-      const script =
-        next.size === 0 && base.size > 0
-          ? `delete table inet ${TABLE}\n`
-          : fixPost +
-            renderDiff(base, next, this.render, {
-              base: !this.tableExists,
-              stale: await this.staleFor(base, next, next.touched),
-              ...(attempt === 0 ? { only: next.touched } : {}),
-            });
+      const emptying = next.size === 0 && base.size > 0;
+      const batch = this.netlinkBatch(base, next, attempt === 0 ? next.touched : null, emptying || !!fixPost);
+      if (batch) {
+        if (batch.length === 0) {
+          this.model = next;
+          return { applied: ops.length, errors: [], transactions: 0 };
+        }
+        try {
+          await this.nft.runBatch(batch);
+          this.model = next;
+          return { applied: ops.length, errors: [], transactions: 1 };
+        } catch (e) {
+          lastError = e as Error;
+          continue;
+        }
+      }
+      const script = emptying
+        ? `delete table inet ${TABLE}\n`
+        : fixPost +
+          renderDiff(base, next, this.render, {
+            base: !this.tableExists,
+            stale: await this.staleFor(base, next, next.touched),
+            ...(attempt === 0 ? { only: next.touched } : {}),
+          });
       if (script === '') {
         this.model = next;
         return { applied: ops.length, errors: [], transactions: 0 };
@@ -119,6 +142,22 @@ export class NftablesDataPlane implements DataPlane {
     }
     await this.read();
     return { applied: 0, errors: ops.map((op) => ({ op, error: lastError! })), transactions: 0 };
+  }
+
+  /**
+   * The change as floatlb's own netlink batch when every touched service is
+   * one the netlink renderer covers and the table needs nothing else; null:
+   * render a script (libnftables or nft).
+   */
+  private netlinkBatch(
+    base: PlaneModel,
+    next: PlaneModel,
+    only: ReadonlySet<string> | null,
+    needsScript: boolean,
+  ): NftMsg[] | null {
+    if (!this.nft.netlinkEnabled || !this.tableExists || needsScript) return null;
+    const ids = only ?? new Set([...base.keys(), ...next.keys()]);
+    return netlinkDiff(base, next, this.render, ids, unchanged);
   }
 
   /** Affinity entries that point at destinations leaving a persistent service. */
@@ -149,7 +188,9 @@ export class NftablesDataPlane implements DataPlane {
     this.tableExists = false;
   }
 
-  close(): void {}
+  close(): void {
+    this.nft.close();
+  }
 }
 
 /** A copy of the model that records which services the operations set or deleted: only those are rendered. */
