@@ -47,7 +47,7 @@ for (const n of sizes) {
     console.log(`  plane model + encode   ${fmt(render)}`);
     console.log(`  kernel I/O (nft.run)   ${fmt(p.kernelIo)}`);
     console.log(
-      `  transport              ${JSON.stringify({ inProcess: plane.nft.inProcess, invocations: plane.nft.invocations })}`,
+      `  transport              ${JSON.stringify(plane.nft.counts())}`,
     );
   } finally {
     ns.delete();
