@@ -2,7 +2,7 @@
 // few table sizes, with where the time goes (HTTP, persist, desired + diff +
 // render, kernel I/O). The same measurement as `npm run bench`'s control
 // phase, without the rest of the run.
-// Run: npm run build && node dist/bench/weight-change.js [--sizes 1,1000,10000] [--samples 100] [--json FILE]
+// Run: npm run build && node dist/bench/weight-change.js [--sizes 1,1000,10000] [--samples 100] [--json FILE] [--libnftables]
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { deleteNetnsByPrefix, Netns } from '../lab/netns.js';
@@ -19,6 +19,8 @@ const sizes = opt('sizes', '1,1000,10000').split(',').map(Number);
 const samples = Number(opt('samples', '100'));
 const prefix = opt('prefix', 'bwc-');
 const json = opt('json', '');
+// --libnftables: every change as a script through libnftables (the path before the netlink transport)
+const netlink = !argv.includes('--libnftables');
 
 const fmt = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,7 +32,7 @@ deleteNetnsByPrefix(prefix);
 for (const n of sizes) {
   const ns = Netns.create(`${prefix}${n}`);
   try {
-    const plane = new NftablesDataPlane({ netns: ns.name });
+    const plane = new NftablesDataPlane({ netns: ns.name, netlink });
     const r = await benchDirector(plane, { services: n, weightSamples: samples, reloadSamples: 0 });
     const load = loadavg();
     out.push({ ...r, load });
@@ -45,10 +47,8 @@ for (const n of sizes) {
     console.log(`  persist (admin state)  ${fmt(persist)}`);
     console.log(`  desired + diff         ${fmt(dirSide)}`);
     console.log(`  plane model + encode   ${fmt(render)}`);
-    console.log(`  kernel I/O (nft.run)   ${fmt(p.kernelIo)}`);
-    console.log(
-      `  transport              ${JSON.stringify(plane.nft.counts())}`,
-    );
+    console.log(`  kernel I/O             ${fmt(p.kernelIo)}`);
+    console.log(`  transport              ${JSON.stringify(plane.nft.counts())}`);
   } finally {
     ns.delete();
   }

@@ -19,6 +19,7 @@ import { loadConfigSync } from '../../src/config/index.js';
 import { Director, type HealthSource } from '../../src/director/director.js';
 import type { TargetConfig } from '../../src/health/index.js';
 import type { DataPlane } from '../../src/kernel/dataplane.js';
+import type { Nft } from '../../src/kernel/nftables/nft.js';
 import { directorReload } from '../../test/support/api-context.js';
 import { generateConfig } from '../config-scale.js';
 
@@ -46,8 +47,8 @@ export interface DirectorBench {
   /**
    * Where a weight change's time goes, ms per sample: the director's
    * setOverride call (persist + reconcile), its reconcile (desired, diff,
-   * plane.apply), and the kernel I/O inside plane.apply (nft.run on
-   * nftables: libnftables or floatlb's own netlink batch).
+   * plane.apply), and the kernel I/O inside plane.apply (on nftables:
+   * libnftables or floatlb's own netlink batch, sent to the kernel's commit).
    */
   readonly weightPhases?: { setOverride: number[]; reconcile: number[]; kernelIo: number[] };
   /** director.resync(): the whole table read back and diffed, s (null: not measured). */
@@ -97,8 +98,11 @@ export async function benchDirector(
     }) as F;
   director.setOverride = wrap(director.setOverride.bind(director), 'setOverride');
   director.reconcile = wrap(director.reconcile.bind(director), 'reconcile');
-  const nft = (plane as { nft?: { run: (s: string) => Promise<void> } }).nft;
-  if (nft) nft.run = wrap(nft.run.bind(nft), 'kernelIo');
+  const nft = (plane as { nft?: Pick<Nft, 'run' | 'runBatch'> }).nft;
+  if (nft) {
+    nft.run = wrap(nft.run.bind(nft), 'kernelIo');
+    nft.runBatch = wrap(nft.runBatch.bind(nft), 'kernelIo');
+  }
   const t0 = performance.now();
   const started = await director.start();
   const startSec = (performance.now() - t0) / 1000;
