@@ -7,9 +7,11 @@
 import { endianness } from 'node:os';
 import {
   type Attr,
+  attrMap,
   bytes,
   encodeAttrs,
   encodeMsg,
+  NetlinkDecodeError,
   NLM_F_ACK,
   NLM_F_APPEND,
   NLM_F_CREATE,
@@ -27,6 +29,16 @@ export const NFT_MSG_NEWRULE = 6;
 export const NFT_MSG_DELRULE = 8;
 export const NFT_MSG_NEWSETELEM = 12;
 export const NFT_MSG_DELSETELEM = 14;
+export const NFT_MSG_NEWGEN = 15;
+export const NFT_MSG_GETGEN = 16;
+const NFTA_GEN_ID = 1;
+
+/** The generation id from an NFT_MSG_NEWGEN payload (nfgenmsg, then attributes). */
+export function decodeGenId(payload: Buffer): number {
+  const id = attrMap(payload.subarray(4)).get(NFTA_GEN_ID);
+  if (!id || id.length < 4) throw new NetlinkDecodeError('NFT_MSG_NEWGEN without NFTA_GEN_ID');
+  return id.readUInt32BE(0);
+}
 
 export const NFPROTO_INET = 1;
 export const NFPROTO_IPV4 = 2;

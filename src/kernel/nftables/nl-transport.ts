@@ -6,11 +6,14 @@
 import { getSystemErrorMap } from 'node:util';
 import { NETLINK_NETFILTER, NetlinkError, NetlinkSocket } from '../netlink/socket.js';
 import {
+  decodeGenId,
   msgPayload,
   msgType,
   NFNL_MSG_BATCH_BEGIN,
   NFNL_MSG_BATCH_END,
   NFNL_SUBSYS_NFTABLES,
+  NFT_MSG_GETGEN,
+  NFT_MSG_NEWGEN,
   type NftMsg,
   nfgen,
 } from './nl-codec.js';
@@ -60,6 +63,19 @@ export class NftNetlink {
         `${e.message.slice(0, e.message.lastIndexOf(':'))}`,
     );
     throw new NftBatchError(lines.join('\n'), refused[0]!.errno);
+  }
+
+  /** The ruleset's generation id: it grows by one per committed transaction. */
+  async generation(): Promise<number> {
+    this.sock ??= new NetlinkSocket(NETLINK_NETFILTER, this.netns ? { netns: this.netns } : {});
+    const replies = await this.sock.request({
+      type: msgType(NFT_MSG_GETGEN),
+      payload: nfgen(0),
+      what: 'get generation',
+    });
+    const gen = replies.find((m) => m.type === msgType(NFT_MSG_NEWGEN));
+    if (!gen) throw new Error('the kernel sent no nf_tables generation');
+    return decodeGenId(gen.payload);
   }
 
   close(): void {

@@ -1,6 +1,8 @@
 // The DataPlane over nftables. Every apply() is one `nft -f` transaction:
 // it commits whole or not at all, so a rejected batch leaves the kernel as it
 // was. The plane owns table `inet floatlb` and touches nothing else.
+
+import { logger } from '../../util/log.js';
 import type {
   ApplyResult,
   DataPlane,
@@ -10,6 +12,7 @@ import type {
   ServiceState,
 } from '../dataplane.js';
 import { isPrime } from './maglev.js';
+import { misplaced, renderMigration } from './migrate.js';
 import { foldOp, type PlaneModel, serviceRefusal } from './model.js';
 import { persMap, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
@@ -29,7 +32,14 @@ export interface NftablesPlaneOptions extends NftOptions {
   readonly masquerade?: boolean;
   /** Maglev table size for `mh`, a prime; default 4093 (under 1% imbalance up to 40 servers). */
   readonly mhTableSize?: number;
+  /**
+   * Upgrade a table from an older selection-map layout when it is first read
+   * (default true; false for read-only listings). See migrate.ts.
+   */
+  readonly migrate?: boolean;
 }
+
+const log = logger('nftables');
 
 export class NftablesDataPlane implements DataPlane {
   readonly kind = 'nftables' as const;
@@ -40,12 +50,16 @@ export class NftablesDataPlane implements DataPlane {
   private tableExists = false;
   private masqueradeInKernel = false;
   private queue: Promise<void> = Promise.resolve();
+  private readonly migrate: boolean;
+  /** Services moved to their selection-map shard by an upgrade (see migrate.ts). */
+  migrated = 0;
 
   constructor(opts: NftablesPlaneOptions = {}) {
     this.nft = new Nft(opts);
     const mhSize = opts.mhTableSize ?? 4093;
     if (!isPrime(mhSize)) throw new Error(`mhTableSize ${mhSize} must be prime`);
     this.render = { masquerade: opts.masquerade ?? false, mhSize };
+    this.migrate = opts.migrate ?? true;
   }
 
   static async open(opts: NftablesPlaneOptions = {}): Promise<NftablesDataPlane> {
@@ -53,7 +67,15 @@ export class NftablesDataPlane implements DataPlane {
   }
 
   private async read() {
-    const parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+    let parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+    const upgrade = this.migrate ? renderMigration(parsed.model, parsed.selMaps, this.render) : '';
+    if (upgrade) {
+      const moving = misplaced(parsed.model, parsed.selMaps).length;
+      await this.nft.run(upgrade);
+      this.migrated += moving;
+      log.warn({ services: moving }, 'nftables table upgraded: selection slots moved to their shard maps');
+      parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+    }
     this.model = parsed.model;
     this.tableExists = parsed.exists;
     this.masqueradeInKernel = parsed.masquerade;
