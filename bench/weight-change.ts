@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { deleteNetnsByPrefix, Netns } from '../lab/netns.js';
 import { NftablesDataPlane } from '../src/kernel/nftables/plane.js';
 import { benchDirector, type DirectorBench } from './control/director.js';
+import type { WeightRun } from './report/markdown.js';
 import { percentile } from './report/stats.js';
 
 const argv = process.argv.slice(2);
@@ -28,6 +29,7 @@ const fmt = (xs: readonly number[]) => {
 };
 
 const out: Array<DirectorBench & { load: number[] }> = [];
+const loadStart = loadavg();
 deleteNetnsByPrefix(prefix);
 for (const n of sizes) {
   const ns = Netns.create(`${prefix}${n}`);
@@ -48,9 +50,19 @@ for (const n of sizes) {
     console.log(`  desired + diff         ${fmt(dirSide)}`);
     console.log(`  plane model + encode   ${fmt(render)}`);
     console.log(`  kernel I/O             ${fmt(p.kernelIo)}`);
+    console.log(`  of which CPU           ${fmt(p.kernelCpu)}`);
     console.log(`  transport              ${JSON.stringify(plane.nft.counts())}`);
   } finally {
     ns.delete();
   }
 }
-if (json) writeFileSync(json, `${JSON.stringify(out, null, 2)}\n`);
+if (json) {
+  const run: WeightRun = {
+    finishedAt: new Date().toISOString(),
+    transport: netlink ? 'netlink' : 'libnftables',
+    loadStart,
+    loadEnd: loadavg(),
+    runs: out,
+  };
+  writeFileSync(json, `${JSON.stringify(run, null, 1)}\n`);
+}

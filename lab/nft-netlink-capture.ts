@@ -128,7 +128,8 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
   }
   const file = 'test/unit/nftables/fixtures/nft-netlink-batches.json';
-  writeFileSync(file, `${JSON.stringify(out, null, 1)}\n`);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  // then `npx biome format --write` on it, as for every committed JSON file
   console.log(`${out.length} batches written to ${file}`);
 }
 

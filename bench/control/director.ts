@@ -50,7 +50,13 @@ export interface DirectorBench {
    * plane.apply), and the kernel I/O inside plane.apply (on nftables:
    * libnftables or floatlb's own netlink batch, sent to the kernel's commit).
    */
-  readonly weightPhases?: { setOverride: number[]; reconcile: number[]; kernelIo: number[] };
+  readonly weightPhases?: {
+    setOverride: number[];
+    reconcile: number[];
+    kernelIo: number[];
+    /** CPU (user + system) of this process during the kernel I/O: the commit runs in the sender's context. */
+    kernelCpu: number[];
+  };
   /** director.resync(): the whole table read back and diffed, s (null: not measured). */
   readonly resyncSec: number | null;
   /** Reload of a config differing in one line, ms. */
@@ -85,15 +91,25 @@ export async function benchDirector(
     adminStatePath: join(dir, 'admin.json'),
     loadConfig: async () => loadConfigSync(file),
   });
-  const phases = { setOverride: [] as number[], reconcile: [] as number[], kernelIo: [] as number[] };
-  const timed = { setOverride: 0, reconcile: 0, kernelIo: 0 };
+  const phases = {
+    setOverride: [] as number[],
+    reconcile: [] as number[],
+    kernelIo: [] as number[],
+    kernelCpu: [] as number[],
+  };
+  const timed = { setOverride: 0, reconcile: 0, kernelIo: 0, kernelCpu: 0 };
   const wrap = <F extends (...a: never[]) => Promise<unknown>>(f: F, k: keyof typeof timed): F =>
     (async (...a: Parameters<F>) => {
       const t = performance.now();
+      const c = process.cpuUsage();
       try {
         return await f(...a);
       } finally {
         timed[k] += performance.now() - t;
+        if (k === 'kernelIo') {
+          const u = process.cpuUsage(c);
+          timed.kernelCpu += (u.user + u.system) / 1000;
+        }
       }
     }) as F;
   director.setOverride = wrap(director.setOverride.bind(director), 'setOverride');
@@ -121,7 +137,7 @@ export async function benchDirector(
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
     for (let i = 0; i < o.weightSamples; i++) {
       applied.length = 0;
-      timed.setOverride = timed.reconcile = timed.kernelIo = 0;
+      timed.setOverride = timed.reconcile = timed.kernelIo = timed.kernelCpu = 0;
       const t = performance.now();
       const r = await callApi(ep, 'POST', '/v1/realservers/weight', {
         virtualServer: VS0,
@@ -137,6 +153,7 @@ export async function benchDirector(
       phases.setOverride.push(timed.setOverride);
       phases.reconcile.push(timed.reconcile);
       phases.kernelIo.push(timed.kernelIo);
+      phases.kernelCpu.push(timed.kernelCpu);
     }
     // back to the config's own weight, so a reload only sees the edited line
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });
