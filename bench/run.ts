@@ -21,7 +21,7 @@ import { benchDirector, type DirectorBench } from './control/director.js';
 import { type Candidate, direct, haproxy, nftables, nginxStream } from './dataplane/candidates.js';
 import { type PhaseResult, runPhase } from './dataplane/phase.js';
 import { buildTopology, startServers, waitServers } from './dataplane/topology.js';
-import { updateReadme, writeReport } from './report/markdown.js';
+import { updateReadme, weightRuns, writeReport } from './report/markdown.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);
@@ -135,7 +135,12 @@ function reportOnly(out: string): void {
   const prevFile = join(out, 'results-previous.json');
   const prev = existsSync(prevFile) ? (JSON.parse(readFileSync(prevFile, 'utf8')) as Results) : null;
   writeReport(out, cur, prev);
-  if (!cur.smoke && out === join(ROOT, 'docs', 'bench')) updateReadme(join(ROOT, 'README.md'), cur);
+  if (!cur.smoke && out === join(ROOT, 'docs', 'bench'))
+    updateReadme(
+      join(ROOT, 'README.md'),
+      cur,
+      weightRuns(out).find((w) => w.transport === 'netlink'),
+    );
 }
 
 async function main(): Promise<void> {
@@ -293,7 +298,12 @@ async function main(): Promise<void> {
       existsSync(prevFile) && !smoke ? (JSON.parse(readFileSync(prevFile, 'utf8')) as Results) : null;
     writeReport(out, results, prev);
     // the README's table follows the committed results, never a smoke run's
-    if (!smoke && out === join(ROOT, 'docs', 'bench')) updateReadme(join(ROOT, 'README.md'), results);
+    if (!smoke && out === join(ROOT, 'docs', 'bench'))
+      updateReadme(
+        join(ROOT, 'README.md'),
+        results,
+        weightRuns(out).find((w) => w.transport === 'netlink'),
+      );
     log(`bench: done in ${results.wallSec.toFixed(0)} s; ${join(out, 'RESULTS.md')}`);
   } finally {
     topo.destroy();

@@ -19,6 +19,7 @@ import { loadConfigSync } from '../../src/config/index.js';
 import { Director, type HealthSource } from '../../src/director/director.js';
 import type { TargetConfig } from '../../src/health/index.js';
 import type { DataPlane } from '../../src/kernel/dataplane.js';
+import type { Nft } from '../../src/kernel/nftables/nft.js';
 import { directorReload } from '../../test/support/api-context.js';
 import { generateConfig } from '../config-scale.js';
 
@@ -43,6 +44,19 @@ export interface DirectorBench {
   readonly weightMs: number[];
   /** Of which plane.apply (the kernel transaction), ms, one per sample. */
   readonly weightPlaneMs: number[];
+  /**
+   * Where a weight change's time goes, ms per sample: the director's
+   * setOverride call (persist + reconcile), its reconcile (desired, diff,
+   * plane.apply), and the kernel I/O inside plane.apply (on nftables:
+   * libnftables or floatlb's own netlink batch, sent to the kernel's commit).
+   */
+  readonly weightPhases?: {
+    setOverride: number[];
+    reconcile: number[];
+    kernelIo: number[];
+    /** CPU (user + system) of this process during the kernel I/O: the commit runs in the sender's context. */
+    kernelCpu: number[];
+  };
   /** director.resync(): the whole table read back and diffed, s (null: not measured). */
   readonly resyncSec: number | null;
   /** Reload of a config differing in one line, ms. */
@@ -77,6 +91,34 @@ export async function benchDirector(
     adminStatePath: join(dir, 'admin.json'),
     loadConfig: async () => loadConfigSync(file),
   });
+  const phases = {
+    setOverride: [] as number[],
+    reconcile: [] as number[],
+    kernelIo: [] as number[],
+    kernelCpu: [] as number[],
+  };
+  const timed = { setOverride: 0, reconcile: 0, kernelIo: 0, kernelCpu: 0 };
+  const wrap = <F extends (...a: never[]) => Promise<unknown>>(f: F, k: keyof typeof timed): F =>
+    (async (...a: Parameters<F>) => {
+      const t = performance.now();
+      const c = process.cpuUsage();
+      try {
+        return await f(...a);
+      } finally {
+        timed[k] += performance.now() - t;
+        if (k === 'kernelIo') {
+          const u = process.cpuUsage(c);
+          timed.kernelCpu += (u.user + u.system) / 1000;
+        }
+      }
+    }) as F;
+  director.setOverride = wrap(director.setOverride.bind(director), 'setOverride');
+  director.reconcile = wrap(director.reconcile.bind(director), 'reconcile');
+  const nft = (plane as { nft?: Pick<Nft, 'run' | 'runBatch'> }).nft;
+  if (nft) {
+    nft.run = wrap(nft.run.bind(nft), 'kernelIo');
+    nft.runBatch = wrap(nft.runBatch.bind(nft), 'kernelIo');
+  }
   const t0 = performance.now();
   const started = await director.start();
   const startSec = (performance.now() - t0) / 1000;
@@ -95,6 +137,7 @@ export async function benchDirector(
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
     for (let i = 0; i < o.weightSamples; i++) {
       applied.length = 0;
+      timed.setOverride = timed.reconcile = timed.kernelIo = timed.kernelCpu = 0;
       const t = performance.now();
       const r = await callApi(ep, 'POST', '/v1/realservers/weight', {
         virtualServer: VS0,
@@ -107,6 +150,10 @@ export async function benchDirector(
       if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
         throw new Error(`weight change applied ${ops.length} operations, not one update-dest`);
       weightPlaneMs.push(applied.reduce((a, b) => a + b, 0));
+      phases.setOverride.push(timed.setOverride);
+      phases.reconcile.push(timed.reconcile);
+      phases.kernelIo.push(timed.kernelIo);
+      phases.kernelCpu.push(timed.kernelCpu);
     }
     // back to the config's own weight, so a reload only sees the edited line
     await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });
@@ -138,6 +185,7 @@ export async function benchDirector(
       startSec,
       weightMs,
       weightPlaneMs,
+      weightPhases: phases,
       resyncSec,
       reloadMs,
       reloadOps,

@@ -7,6 +7,7 @@ import { type Director, DirectorError } from '../director/director.js';
 import { type Ip, parseIp } from '../kernel/vocabulary.js';
 import { openapi } from './openapi.js';
 import {
+  adminOpsSchema,
   anyObject,
   linkSchema,
   memberStateSchema,
@@ -105,7 +106,14 @@ async function setLink(ctx: RouteContext, p: { vip: string; node: string }, to: 
   const node = ip(p.node, 'node');
   const r = await d.setLink(vip, node, to);
   const v = memberVerdict(d.poolsForVip(vip), node);
-  const body = { vip, node, state: v.verdict, operations: r.ops.length, errors: [...r.errors] };
+  const body = {
+    vip,
+    node,
+    state: v.verdict,
+    operations: r.ops.length,
+    errors: [...r.errors],
+    persisted: r.persisted,
+  };
   if (r.errors.length) return { status: 500, body, text: r.errors.join('; ') };
   return ok(body, v.verdict);
 }
@@ -118,8 +126,15 @@ async function override(
   if (!body) throw new BadRequest('a JSON body is required');
   const vs = field(body, 'virtualServer');
   const server = field(body, 'server');
-  const r = await ctx.director.setOverride(vs, server, o(body));
-  return { status: r.errors.length ? 500 : 200, body: { operations: r.ops.length, errors: [...r.errors] } };
+  if (body.durable !== undefined && typeof body.durable !== 'boolean')
+    throw new BadRequest('body field "durable" must be a boolean');
+  // The reply comes when the kernel committed; `persisted` says whether the
+  // admin state was durable by then (`durable: true` waits for it).
+  const r = await ctx.director.setOverride(vs, server, o(body), { durable: body.durable === true });
+  return {
+    status: r.errors.length ? 500 : 200,
+    body: { operations: r.ops.length, errors: [...r.errors], persisted: r.persisted },
+  };
 }
 
 const VIP = 'The LB IP (VIP), IPv4 or IPv6.';
@@ -227,7 +242,7 @@ const rows = [
     path: '/v1/realservers/drain',
     summary: 'Weight 0 until undrained.',
     requestBody: realServerBody,
-    response: opsSchema,
+    response: adminOpsSchema,
     handler: (ctx, { body }) => override(ctx, body, () => ({ drain: true })),
   }),
   defineRoute({
@@ -235,7 +250,7 @@ const rows = [
     path: '/v1/realservers/undrain',
     summary: 'End a drain.',
     requestBody: realServerBody,
-    response: opsSchema,
+    response: adminOpsSchema,
     handler: (ctx, { body }) => override(ctx, body, () => ({ drain: false })),
   }),
   defineRoute({
@@ -243,7 +258,7 @@ const rows = [
     path: '/v1/realservers/weight',
     summary: 'Override the weight (null clears it).',
     requestBody: realServerBody,
-    response: opsSchema,
+    response: adminOpsSchema,
     handler: (ctx, { body }) =>
       override(ctx, body, (b) => {
         if (b.weight === null) return null;

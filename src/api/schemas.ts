@@ -20,6 +20,8 @@ const arr = (items: Schema): Schema => ({ type: 'array', items });
 export const errorSchema = obj({ error: str });
 export const anyObject: Schema = { type: 'object' };
 export const opsSchema = obj({ operations: int, errors: arr(str) });
+/** An admin change: the kernel's outcome, and whether the admin state was on disk before the reply. */
+export const adminOpsSchema = obj({ operations: int, errors: arr(str), persisted: bool });
 
 export const memberSchema = obj({
   node: str,
@@ -55,6 +57,7 @@ export const linkSchema = obj({
   state: { type: 'string', enum: ['running', 'abnormal', 'stopped'] },
   operations: int,
   errors: arr(str),
+  persisted: bool,
 });
 
 const statsSchema: Schema = { type: ['object', 'null'], additionalProperties: { type: 'number' } };
@@ -110,6 +113,11 @@ export const realServerBody = obj(
     virtualServer: { type: 'string', examples: ['tcp/10.0.0.200:80'] },
     server: { type: 'string', examples: ['10.0.0.11:80'] },
     weight: { type: ['integer', 'null'], minimum: 0, maximum: 65535 },
+    durable: {
+      type: 'boolean',
+      description:
+        'Reply only once the admin state is on disk (fsync). Default: reply when the kernel has the change; the reply says `persisted`.',
+    },
   },
   ['virtualServer', 'server'],
 );

@@ -3,6 +3,7 @@
 // Written atomically (temp file, fsync, rename, fsync of the directory), so
 // a kill -9 at any moment leaves either the old or the new file.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseIp } from '../kernel/vocabulary.js';
 
@@ -118,6 +119,75 @@ export function saveAdminState(path: string, s: AdminState): void {
     fsyncSync(dfd);
   } finally {
     closeSync(dfd);
+  }
+}
+
+/** saveAdminState on the thread pool: the same steps, without blocking the event loop. */
+export async function saveAdminStateAsync(path: string, s: AdminState): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fh = await open(tmp, 'w', 0o640);
+  try {
+    await fh.writeFile(`${JSON.stringify(s, null, 2)}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dh = await open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+/**
+ * Writes admin state in the background, one write at a time, always the
+ * newest state: changes that arrive while a write runs are coalesced into
+ * the next one. save() resolves once a write that holds that state (or a
+ * later one) is durable, and rejects if that write failed.
+ */
+export class AdminStateWriter {
+  private latest: AdminState | null = null;
+  private running: Promise<void> | null = null;
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Writes that failed (each is logged by the caller through save()'s rejection). */
+  failures = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly write: (path: string, s: AdminState) => Promise<void> = saveAdminStateAsync,
+  ) {}
+
+  save(s: AdminState): Promise<void> {
+    this.latest = s;
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.running ??= this.drain();
+    return done;
+  }
+
+  /** Resolves when nothing is waiting to be written. */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.latest) {
+      const s = this.latest;
+      const waiters = this.waiters;
+      this.latest = null;
+      this.waiters = [];
+      try {
+        await this.write(this.path, s);
+        for (const w of waiters) w.resolve();
+      } catch (e) {
+        this.failures++;
+        for (const w of waiters) w.reject(e as Error);
+      }
+    }
+    this.running = null;
   }
 }
 

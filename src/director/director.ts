@@ -9,14 +9,15 @@ import type { VirtualServer } from '../config/model.js';
 import type { StateEvent, TargetConfig, TargetState } from '../health/index.js';
 import { type DataPlane, type DataPlaneOp, type LvsTimeouts, serviceId } from '../kernel/dataplane.js';
 import { logger } from '../util/log.js';
+import { type AdminReport, afterWrite } from './admin-report.js';
 import {
   type AdminState,
+  AdminStateWriter,
   EMPTY_ADMIN_STATE,
   isWeight,
   type LinkState,
   loadAdminState,
   type RealServerOverride,
-  saveAdminState,
   withLink,
   withOverride,
   withOwned,
@@ -64,6 +65,8 @@ export interface DirectorOptions {
   readonly runScript?: ScriptRunner;
   /** This host's addresses, for ha_suspend; default: the interfaces Node sees. */
   readonly localAddresses?: () => ReadonlySet<string>;
+  /** Writes the admin state durably; default: temp file, fsync, rename, fsync of the directory. */
+  readonly writeAdminState?: (path: string, s: AdminState) => Promise<void>;
   /** How often the kernel is read back to find drift (ms); default 10 minutes, 0: never. */
   readonly resyncMs?: number;
 }
@@ -84,6 +87,8 @@ export interface ReconcileReport {
   readonly errors: readonly string[];
   readonly transactions: number;
 }
+
+export type { AdminReport } from './admin-report.js';
 
 export class Director {
   private config: FloatlbConfig | null = null;
@@ -120,8 +125,11 @@ export class Director {
   };
   lastReconcile: ReconcileReport | null = null;
   configWarnings: string[] = [];
+  private readonly writer: AdminStateWriter;
 
-  constructor(private readonly opts: DirectorOptions) {}
+  constructor(private readonly opts: DirectorOptions) {
+    this.writer = new AdminStateWriter(opts.adminStatePath, opts.writeAdminState);
+  }
 
   get plane(): DataPlane {
     return this.opts.plane;
@@ -177,6 +185,7 @@ export class Director {
     if (this.running) await this.running.catch(() => undefined);
     await this.omega();
     await Promise.all([...this.scripts]);
+    await this.writer.flush();
     const flush = opts.flush ?? this.config?.globalDefs.lvsFlushOnStop ?? false;
     if (flush) {
       const owned = new Set(this.admin.ownedServices);
@@ -335,7 +344,8 @@ export class Director {
     const ownedNow = full ? withOwned(this.admin, diff.owned) : this.admin;
     if (ownedNow !== this.admin) {
       this.admin = ownedNow;
-      saveAdminState(this.opts.adminStatePath, this.admin);
+      // through the writer, so it never races an admin change's write
+      await this.writer.save(this.admin);
     }
     this.counters.reconciles++;
     this.opts.onApplied?.(diff.ops, errors.length);
@@ -343,8 +353,13 @@ export class Director {
     return this.lastReconcile;
   }
 
-  // Admin operations: validate, persist, then reconcile. Persisting first
-  // means an acknowledged change survives a kill -9.
+  // Admin operations: validate, then write the admin state and change the
+  // kernel at the same time. The write (temp file, fsync, rename, fsync of
+  // the directory) runs on the thread pool, so it no longer adds its tens of
+  // milliseconds to the kernel change. A reply says `persisted: true` only
+  // when the write was durable before it; `durable` waits for that. A kill
+  // -9 before the write is durable loses the change (the kernel returns to
+  // the file's state at the next start), which the reply did not claim.
 
   poolsStatus(): readonly PoolStatus[] {
     return this.desired.pools();
@@ -365,22 +380,24 @@ export class Director {
     return this.desired.computed;
   }
 
-  async setLink(vip: string, node: string, state: LinkState): Promise<ReconcileReport> {
+  /** Links are the adapters' contract: the reply always waits until the state is durable. */
+  async setLink(vip: string, node: string, state: LinkState): Promise<AdminReport> {
     const pools = this.poolsForVip(vip);
     if (!pools.length) throw new DirectorError(`no virtual server answers on ${vip}`, 404);
     if (!pools.some((p) => p.members.some((m) => m.node === node))) {
       throw new DirectorError(`${node} is not a real server behind ${vip}`, 404);
     }
     const exclusive = pools.some((p) => p.activeStandby);
-    this.persist(withLink(this.admin, vip, node, state, exclusive));
-    return this.reconcile(this.desired.byVipAddress(vip));
+    const written = this.persist(withLink(this.admin, vip, node, state, exclusive));
+    return afterWrite(written, this.reconcile(this.desired.byVipAddress(vip)), true);
   }
 
   async setOverride(
     virtualServer: string,
     server: string,
     o: RealServerOverride | null,
-  ): Promise<ReconcileReport> {
+    opts: { durable?: boolean } = {},
+  ): Promise<AdminReport> {
     if (o?.weight !== undefined && !isWeight(o.weight)) {
       throw new DirectorError(`weight ${JSON.stringify(o.weight)} is not an integer 0-65535`);
     }
@@ -392,12 +409,15 @@ export class Director {
     if (!rs) throw new DirectorError(`no real server ${server} in ${virtualServer}`, 404);
     const key = realServerKey(vs, rs);
     const merged = o === null ? null : { ...this.admin.overrides[key], ...o };
-    this.persist(withOverride(this.admin, key, merged));
-    return this.reconcile(this.desired.byId(virtualServer));
+    const written = this.persist(withOverride(this.admin, key, merged));
+    return afterWrite(written, this.reconcile(this.desired.byId(virtualServer)), opts.durable ?? true);
   }
 
-  private persist(next: AdminState): void {
-    saveAdminState(this.opts.adminStatePath, next);
+  /** Starts the durable write of the new state; the state is in force at once. */
+  private persist(next: AdminState): Promise<void> {
     this.admin = next;
+    const written = this.writer.save(next);
+    written.catch((e: unknown) => log.error({ err: (e as Error).message }, 'admin state not written'));
+    return written;
   }
 }

@@ -1,7 +1,7 @@
 // Host tier: the weight-change path on the real nftables plane. A director
 // holding 2,000 services changes one real server's weight through its admin
-// call: the kernel gets one transaction that names only that service's
-// chain and elements, nothing is listed back, and a fresh reader of the
+// call: the kernel gets one transaction (floatlb's own netlink batch) that
+// names only that service's chain and elements, nothing is listed back, and a fresh reader of the
 // kernel sees the new weight and every other service unchanged.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Netns } from '../../lab/netns.js';
 import { parseConfigText } from '../../src/config/index.js';
 import { Director } from '../../src/director/director.js';
+import { msgPayload, type NftMsg } from '../../src/kernel/nftables/nl-codec.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { tableOf } from '../support/converge.js';
 import { FakeHealth } from '../support/fake-health.js';
@@ -35,6 +36,7 @@ let dir: string;
 let plane: NftablesDataPlane;
 let d: Director;
 const scripts: string[] = [];
+const batches: NftMsg[][] = [];
 
 beforeAll(async () => {
   requireRoot();
@@ -46,6 +48,11 @@ beforeAll(async () => {
   plane.nft.run = (s: string) => {
     scripts.push(s);
     return run(s);
+  };
+  const runBatch = plane.nft.runBatch.bind(plane.nft);
+  plane.nft.runBatch = (m: readonly NftMsg[]) => {
+    batches.push([...m]);
+    return runBatch(m);
   };
   const parsed = parseConfigText(config(), { file: 'big.conf' });
   d = new Director({
@@ -71,6 +78,7 @@ describe('director on nftables: one weight change at 2,000 services', () => {
       invocations: plane.nft.invocations,
       transactions: plane.nft.transactions,
       scripts: scripts.length,
+      batches: batches.length,
     };
     const target = 1234;
     const r = await d.setOverride(`tcp/${vip(target)}:80`, `172.16.2.${(target % 250) + 1}:8080`, {
@@ -81,13 +89,18 @@ describe('director on nftables: one weight change at 2,000 services', () => {
     // one nft run, and it is the transaction: no `nft -j list` before it
     expect(plane.nft.invocations - before.invocations).toBe(1);
     expect(plane.nft.transactions - before.transactions).toBe(1);
-    const script = scripts.slice(before.scripts).join('');
+    // no script: the change went as floatlb's own netlink batch
+    expect(scripts.length).toBe(before.scripts);
+    expect(batches.length - before.batches).toBe(1);
+    const msgs = batches.at(-1)!;
     const chain = `s4_tcp_${vip(target).replaceAll('.', '_')}_80`;
-    // every line names this service (its chain, or its VIP in a shared map's elements)
-    for (const line of script.trim().split('\n'))
-      expect(line.includes(chain) || line.includes(`${vip(target)} . `)).toBe(true);
-    expect(script).not.toMatch(/\btable inet floatlb \{/); // the base table is not re-rendered
-    expect(script.length).toBeLessThan(4096);
+    const vipBytes = Buffer.from(vip(target).split('.').map(Number));
+    // every message names this service: its chain, or its VIP in a shared map's elements
+    for (const m of msgs) {
+      if (m.what.includes(' element ')) expect(msgPayload(m).includes(vipBytes)).toBe(true);
+      else expect(m.what.endsWith(` ${chain}`)).toBe(true);
+    }
+    expect(msgs.reduce((n, m) => n + msgPayload(m).length, 0)).toBeLessThan(4096);
   });
 
   it('a fresh reader of the kernel sees the new weight and every other service as configured', async () => {

@@ -21,7 +21,8 @@ import { requireRoot, requireTool } from '../support/require.js';
 
 const TOKEN = 'status-page-token-for-tests';
 const VS = `tcp/${MRS_LB}:20026`;
-const DRAIN = JSON.stringify({ virtualServer: VS, server: `${MRS_NODES[0]}:20026` });
+// durable: the reply comes once the admin state is on disk, which the test reads next
+const DRAIN = JSON.stringify({ virtualServer: VS, server: `${MRS_NODES[0]}:20026`, durable: true });
 
 let dir: string;
 let director: Director;

@@ -138,10 +138,11 @@ async function act(b: HTMLElement): Promise<void> {
     const w = prompt(`Weight override for ${srv} (0-65535, empty to clear)`);
     if (w === null) return;
     path = '/v1/realservers/weight';
-    body = { virtualServer: vs, server: srv, weight: w.trim() === '' ? null : Number(w) };
+    // an operator's action: reply once it is on disk too
+    body = { virtualServer: vs, server: srv, weight: w.trim() === '' ? null : Number(w), durable: true };
   } else {
     path = `/v1/realservers/${a}`;
-    body = { virtualServer: vs, server: srv };
+    body = { virtualServer: vs, server: srv, durable: true };
   }
   const res = await fetch(path, {
     method: 'POST',

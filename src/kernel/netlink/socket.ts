@@ -193,6 +193,92 @@ export class NetlinkSocket {
     }
   }
 
+  /**
+   * Sends one nfnetlink batch as one datagram: `begin`, the messages (each
+   * asking for an ACK), `end`. The kernel commits the messages whole or not
+   * at all and answers each one, so this resolves with one result per
+   * message; any NetlinkError among them means nothing was committed. An
+   * error on the begin or end marker (the batch as a whole was refused)
+   * fails every message with it.
+   */
+  async batch(
+    begin: NlRequest,
+    reqs: readonly NlRequest[],
+    end: NlRequest,
+  ): Promise<Array<NlMsg[] | NetlinkError>> {
+    if (this.closed) throw new Error('netlink socket is closed');
+    const parts: Buffer[] = [];
+    const results: Array<Promise<NlMsg[] | NetlinkError>> = [];
+    const inner: number[] = [];
+    const frame = (req: NlRequest, ack: boolean): number => {
+      const seq = this.nextSeq();
+      parts.push(
+        encodeMsg({
+          type: req.type,
+          flags: (req.flags ?? 0) | NLM_F_REQUEST | (ack ? NLM_F_ACK : 0),
+          seq,
+          pid: 0,
+          payload: req.payload,
+        }),
+      );
+      return seq;
+    };
+    const markers = [frame(begin, false)];
+    for (const req of reqs) {
+      const seq = frame(req, true);
+      inner.push(seq);
+      results.push(
+        new Promise<NlMsg[]>((resolve, reject) => {
+          this.pending.set(seq, { dump: false, what: req.what ?? 'nfnetlink', replies: [], resolve, reject });
+        }).catch((e: unknown) => {
+          if (e instanceof NetlinkError) return e;
+          throw e;
+        }),
+      );
+    }
+    markers.push(frame(end, false));
+    // The markers get no ACK; only a refusal of the whole batch answers them.
+    for (const seq of markers) {
+      this.pending.set(seq, {
+        dump: false,
+        what: 'nfnetlink batch',
+        replies: [],
+        resolve: () => undefined,
+        reject: (e) => {
+          for (const s of inner) {
+            const p = this.pending.get(s);
+            this.pending.delete(s);
+            p?.reject(e);
+          }
+        },
+      });
+    }
+    this.requestsSent += reqs.length;
+    const timer = setTimeout(
+      () => this.failAll(new Error(`netlink: no reply within ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
+    timer.unref();
+    this.sock.ref();
+    try {
+      this.sock.sendto(Buffer.concat(parts), sockaddrNl(0, 0));
+      this.datagramsSent++;
+    } catch (e) {
+      for (const seq of [...inner, ...markers]) {
+        const p = this.pending.get(seq);
+        this.pending.delete(seq);
+        p?.reject(e as Error);
+      }
+    }
+    try {
+      return await Promise.all(results);
+    } finally {
+      clearTimeout(timer);
+      for (const seq of markers) this.pending.delete(seq);
+      if (this.pending.size === 0 && !this.closed) this.sock.unref();
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -9,5 +9,6 @@ import { NftablesDataPlane, type NftablesPlaneOptions } from './plane.js';
 
 /** What the nftables plane holds, for `floatlb nft list` and status views. */
 export async function listNftablesPlane(opts: NftablesPlaneOptions = {}): Promise<ServiceState[]> {
-  return new NftablesDataPlane(opts).list();
+  // a listing never writes: an old layout is upgraded by the director's plane, not here
+  return new NftablesDataPlane({ ...opts, migrate: false }).list();
 }

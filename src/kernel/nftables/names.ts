@@ -40,9 +40,12 @@ export function destChain(k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>
  * Selection maps are sharded by service: the kernel's concatenated-range set
  * (pipapo) rebuilds its whole lookup table on every commit that touches it,
  * so one map of 80,000 slots made each weight change cost ~0.15 s of kernel
- * time at 10,000 services; a shard holds about 1/128 of that.
+ * time at 10,000 services. Its cost follows the shard's size: at 10,000
+ * services x 8 servers, 128 shards (625 slot ranges each) still cost 30-45 ms
+ * of kernel CPU per change, 1024 shards (about 80 each) 2-5 ms. A table
+ * written with another count is moved to this one at start (migrate.ts).
  */
-export const SEL_SHARDS = 128;
+export const SEL_SHARDS = 1024;
 
 /** Which selection-map shard serves a service: FNV-1a of its address and port. */
 export function selShard(k: IpServiceKey): number {

@@ -4,6 +4,8 @@
 // to the nft binary (`nft -f -` on stdin), which keeps the event loop free.
 import { spawn } from 'node:child_process';
 import { libnftablesAvailable, runNftScript } from '../../../native/libnftables.js';
+import type { NftMsg } from './nl-codec.js';
+import { NftBatchError, NftNetlink } from './nl-transport.js';
 
 /** Scripts up to this size run in process (synchronously); larger ones run the binary. */
 export const IN_PROCESS_MAX_BYTES = 16 * 1024;
@@ -14,6 +16,12 @@ export interface NftOptions {
   /** How to enter it: `ip netns exec` (default) or nsenter. */
   readonly enter?: 'ip-netns-exec' | 'nsenter';
   readonly nftPath?: string;
+  /**
+   * Small incremental changes (set elements, one service's rule) over
+   * floatlb's own netlink batch (default), or always as scripts through
+   * libnftables / nft (false: for comparison and as a fallback).
+   */
+  readonly netlink?: boolean;
 }
 
 export class NftError extends Error {
@@ -32,6 +40,9 @@ export class Nft {
   transactions = 0;
   /** Transactions run through libnftables in this process. */
   inProcess = 0;
+  /** Transactions sent as floatlb's own netlink batch. */
+  netlinkBatches = 0;
+  private nl: NftNetlink | null = null;
 
   constructor(opts: NftOptions = {}) {
     this.opts = opts;
@@ -74,6 +85,35 @@ export class Nft {
       this.inProcess++;
     } else await this.exec(['-f', '-'], script, 'nft transaction failed');
     this.transactions++;
+  }
+
+  /** Whether runBatch may be used (else the caller renders a script). */
+  get netlinkEnabled(): boolean {
+    return this.opts.netlink !== false && !this.opts.nftPath;
+  }
+
+  /** Applies nf_tables messages as one atomic batch over netlink. */
+  async runBatch(msgs: readonly NftMsg[]): Promise<void> {
+    this.nl ??= new NftNetlink(this.opts.netns);
+    this.invocations++;
+    try {
+      await this.nl.run(msgs);
+    } catch (e) {
+      if (e instanceof NftBatchError) throw new NftError('nft transaction failed', e.text);
+      throw e;
+    }
+    this.netlinkBatches++;
+    this.transactions++;
+  }
+
+  counts(): { invocations: number; transactions: number; inProcess: number; netlinkBatches: number } {
+    const { invocations, transactions, inProcess, netlinkBatches } = this;
+    return { invocations, transactions, inProcess, netlinkBatches };
+  }
+
+  close(): void {
+    this.nl?.close();
+    this.nl = null;
   }
 
   /** `nft -j <args>` parsed; null when the object does not exist. */

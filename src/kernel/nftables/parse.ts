@@ -67,6 +67,8 @@ export interface ParsedTable {
   readonly masquerade: boolean;
   readonly model: PlaneModel;
   readonly states: ServiceState[];
+  /** The selection map each service's rule reads (sel_tcp4_30; sel_tcp4 in a table from before the shards). */
+  readonly selMaps: ReadonlyMap<string, string>;
 }
 
 // nft prints addresses with inet_ntop (::ffff:1.2.3.4 for mapped ones): make them canonical.
@@ -86,13 +88,17 @@ const tupleId = (a: unknown, p: unknown, port: unknown): string => {
 export function parseTable(doc: unknown): ParsedTable {
   const objs = objects(doc);
   if (!objs.some((o) => 'table' in o))
-    return { exists: false, masquerade: false, model: new Map(), states: [] };
+    return { exists: false, masquerade: false, model: new Map(), states: [], selMaps: new Map() };
   const specs = new Map<string, SvcModel['spec']>();
+  const selMaps = new Map<string, string>();
   for (const o of objs) {
     const r = o.rule as Json | undefined;
     if (!r || typeof r.comment !== 'string') continue;
     const s = decodeService(r.comment);
-    if (s && s.key.kind === 'ip') specs.set(serviceId(s.key), s as SvcModel['spec']);
+    if (!s || s.key.kind !== 'ip') continue;
+    specs.set(serviceId(s.key), s as SvcModel['spec']);
+    const used = /"@(v?sel_[a-z]+[46](?:_\d+)?)"/.exec(JSON.stringify(r.expr ?? []));
+    if (used) selMaps.set(serviceId(s.key), used[1]!);
   }
   const dests = new Map<string, Map<string, DestState>>();
   const counts = new Map<string, bigint>();
@@ -141,7 +147,7 @@ export function parseTable(doc: unknown): ParsedTable {
     const r = o.rule as Json | undefined;
     return r?.chain === 'postrouting' && JSON.stringify(r.expr ?? []).includes('"masquerade"');
   });
-  return { exists: true, masquerade, model, states };
+  return { exists: true, masquerade, model, states, selMaps };
 }
 
 function specOf(d: DestState) {

@@ -1,6 +1,8 @@
 // The DataPlane over nftables. Every apply() is one `nft -f` transaction:
 // it commits whole or not at all, so a rejected batch leaves the kernel as it
 // was. The plane owns table `inet floatlb` and touches nothing else.
+
+import { logger } from '../../util/log.js';
 import type {
   ApplyResult,
   DataPlane,
@@ -10,18 +12,34 @@ import type {
   ServiceState,
 } from '../dataplane.js';
 import { isPrime } from './maglev.js';
+import { misplaced, renderMigration } from './migrate.js';
 import { foldOp, type PlaneModel, serviceRefusal } from './model.js';
 import { persMap, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
+import type { NftMsg } from './nl-codec.js';
+import { netlinkDiff } from './nl-render.js';
 import { parseTable, staleAffinity } from './parse.js';
-import { type RenderOptions, renderDiff, renderPostrouting, type StaleAffinity } from './render.js';
+import {
+  type RenderOptions,
+  renderDiff,
+  renderPostrouting,
+  type StaleAffinity,
+  unchanged,
+} from './render.js';
 
 export interface NftablesPlaneOptions extends NftOptions {
   /** Masquerade forwarded connections (else the real servers route replies back through the director). */
   readonly masquerade?: boolean;
   /** Maglev table size for `mh`, a prime; default 4093 (under 1% imbalance up to 40 servers). */
   readonly mhTableSize?: number;
+  /**
+   * Upgrade a table from an older selection-map layout when it is first read
+   * (default true; false for read-only listings). See migrate.ts.
+   */
+  readonly migrate?: boolean;
 }
+
+const log = logger('nftables');
 
 export class NftablesDataPlane implements DataPlane {
   readonly kind = 'nftables' as const;
@@ -32,12 +50,16 @@ export class NftablesDataPlane implements DataPlane {
   private tableExists = false;
   private masqueradeInKernel = false;
   private queue: Promise<void> = Promise.resolve();
+  private readonly migrate: boolean;
+  /** Services moved to their selection-map shard by an upgrade (see migrate.ts). */
+  migrated = 0;
 
   constructor(opts: NftablesPlaneOptions = {}) {
     this.nft = new Nft(opts);
     const mhSize = opts.mhTableSize ?? 4093;
     if (!isPrime(mhSize)) throw new Error(`mhTableSize ${mhSize} must be prime`);
     this.render = { masquerade: opts.masquerade ?? false, mhSize };
+    this.migrate = opts.migrate ?? true;
   }
 
   static async open(opts: NftablesPlaneOptions = {}): Promise<NftablesDataPlane> {
@@ -45,7 +67,15 @@ export class NftablesDataPlane implements DataPlane {
   }
 
   private async read() {
-    const parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+    let parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+    const upgrade = this.migrate ? renderMigration(parsed.model, parsed.selMaps, this.render) : '';
+    if (upgrade) {
+      const moving = misplaced(parsed.model, parsed.selMaps).length;
+      await this.nft.run(upgrade);
+      this.migrated += moving;
+      log.warn({ services: moving }, 'nftables table upgraded: selection slots moved to their shard maps');
+      parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+    }
     this.model = parsed.model;
     this.tableExists = parsed.exists;
     this.masqueradeInKernel = parsed.masquerade;
@@ -92,15 +122,30 @@ export class NftablesDataPlane implements DataPlane {
         this.tableExists && this.masqueradeInKernel !== this.render.masquerade
           ? renderPostrouting(this.render)
           : '';
-      const script =
-        next.size === 0 && base.size > 0
-          ? `delete table inet ${TABLE}\n`
-          : fixPost +
-            renderDiff(base, next, this.render, {
-              base: !this.tableExists,
-              stale: await this.staleFor(base, next, next.touched),
-              ...(attempt === 0 ? { only: next.touched } : {}),
-            });
+      const emptying = next.size === 0 && base.size > 0;
+      const batch = this.netlinkBatch(base, next, attempt === 0 ? next.touched : null, emptying || !!fixPost);
+      if (batch) {
+        if (batch.length === 0) {
+          this.model = next;
+          return { applied: ops.length, errors: [], transactions: 0 };
+        }
+        try {
+          await this.nft.runBatch(batch);
+          this.model = next;
+          return { applied: ops.length, errors: [], transactions: 1 };
+        } catch (e) {
+          lastError = e as Error;
+          continue;
+        }
+      }
+      const script = emptying
+        ? `delete table inet ${TABLE}\n`
+        : fixPost +
+          renderDiff(base, next, this.render, {
+            base: !this.tableExists,
+            stale: await this.staleFor(base, next, next.touched),
+            ...(attempt === 0 ? { only: next.touched } : {}),
+          });
       if (script === '') {
         this.model = next;
         return { applied: ops.length, errors: [], transactions: 0 };
@@ -119,6 +164,22 @@ export class NftablesDataPlane implements DataPlane {
     }
     await this.read();
     return { applied: 0, errors: ops.map((op) => ({ op, error: lastError! })), transactions: 0 };
+  }
+
+  /**
+   * The change as floatlb's own netlink batch when every touched service is
+   * one the netlink renderer covers and the table needs nothing else; null:
+   * render a script (libnftables or nft).
+   */
+  private netlinkBatch(
+    base: PlaneModel,
+    next: PlaneModel,
+    only: ReadonlySet<string> | null,
+    needsScript: boolean,
+  ): NftMsg[] | null {
+    if (!this.nft.netlinkEnabled || !this.tableExists || needsScript) return null;
+    const ids = only ?? new Set([...base.keys(), ...next.keys()]);
+    return netlinkDiff(base, next, this.render, ids, unchanged);
   }
 
   /** Affinity entries that point at destinations leaving a persistent service. */
@@ -149,7 +210,9 @@ export class NftablesDataPlane implements DataPlane {
     this.tableExists = false;
   }
 
-  close(): void {}
+  close(): void {
+    this.nft.close();
+  }
 }
 
 /** A copy of the model that records which services the operations set or deleted: only those are rendered. */

@@ -293,7 +293,7 @@ export function renderDiff(
   return head + [...del, ...add].map((x) => `${x}\n`).join('');
 }
 
-function unchanged(a: SvcModel, b: SvcModel): boolean {
+export function unchanged(a: SvcModel, b: SvcModel): boolean {
   if (a === b) return true;
   if (JSON.stringify(a.spec) !== JSON.stringify(b.spec) || a.dests.size !== b.dests.size) return false;
   for (const [id, d] of a.dests) {

@@ -39,10 +39,10 @@ describe('render', () => {
       { op: 'add-dest', key, dest: dest(3, 0) },
     ]);
     expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
-      "add map inet floatlb sel_tcp4_30 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
+      "add map inet floatlb sel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
       add chain inet floatlb s4_tcp_10_0_0_1_80
-      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4_30 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb sel_tcp4_30 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
+      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb sel_tcp4_926 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 3, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 1, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 comment "floatlb:d nat 0 0" : 0 }
       add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 }
       add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
@@ -58,12 +58,12 @@ describe('render', () => {
     ]);
     const b = model([{ op: 'update-dest', key, dest: dest(2, 0) }], a);
     expect(renderDiff(a, b, O)).toMatchInlineSnapshot(`
-      "delete element inet floatlb sel_tcp4_30 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
+      "delete element inet floatlb sel_tcp4_926 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
       delete element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 }
       flush chain inet floatlb s4_tcp_10_0_0_1_80
       add chain inet floatlb s4_tcp_10_0_0_1_80
-      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4_30 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb sel_tcp4_30 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
+      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb sel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 0 }
       "
     `);
@@ -82,15 +82,15 @@ describe('render', () => {
       { op: 'add-dest', key, dest: dest(1, 1) },
     ]);
     expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
-      "add map inet floatlb vsel_tcp4_30 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
+      "add map inet floatlb vsel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
       add chain inet floatlb s4_tcp_10_0_0_1_80
       add map inet floatlb s4_tcp_10_0_0_1_80_p { typeof ip saddr : ip daddr . tcp dport; flags dynamic,timeout; size 1048576; }
       add chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
       flush chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
       add rule inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080 meta l4proto tcp update @s4_tcp_10_0_0_1_80_p { (ip saddr & 255.255.255.0) timeout 300s : 10.1.0.1 . 8080 } dnat ip to 10.1.0.1:8080
       add rule inet floatlb s4_tcp_10_0_0_1_80 meta l4proto tcp dnat ip addr . port to (ip saddr & 255.255.255.0) map @s4_tcp_10_0_0_1_80_p
-      add rule inet floatlb s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4_30 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
-      add element inet floatlb vsel_tcp4_30 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
+      add rule inet floatlb s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
+      add element inet floatlb vsel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 1 }
       add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 }
       add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }

@@ -1,0 +1,143 @@
+// A table written before the selection maps were sharded (one `sel_tcp4`,
+// `vsel_tcp4`... per protocol and family) is upgraded when the plane first
+// reads it: one transaction moves every service's slots to its shard and
+// replaces its rule, then drops the old maps. A held connection through the
+// VIP keeps working, no generation shows a service without its rule, and
+// the services read back exactly as before.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
+import { NftablesDataPlane } from '../../src/kernel/nftables/index.js';
+import { foldOp, type SvcModel } from '../../src/kernel/nftables/model.js';
+import { NftNetlink } from '../../src/kernel/nftables/nl-transport.js';
+import { renderDiff } from '../../src/kernel/nftables/render.js';
+import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
+import { buildPlaneLab, hold, type PlaneLab, requests } from '../support/dataplane-suite.js';
+import { requireRoot, requireTool } from '../support/require.js';
+
+requireRoot();
+requireTool('nft');
+
+/** The layout before the shards: the same objects, one selection map per protocol and family. */
+const preShard = (script: string) => script.replace(/\b(v?sel_(?:tcp|udp|sctp)[46])_\d+\b/g, '$1');
+
+describe('nftables: upgrade of a table written before the selection-map shards', () => {
+  let t: PlaneLab;
+  const table = () => t.director.exec('nft', 'list', 'table', 'inet', 'floatlb');
+  let ops: DataPlaneOp[];
+
+  beforeAll(async () => {
+    t = await buildPlaneLab('nfup');
+    const vip = { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp(t.vip), port: t.vport } as const;
+    const dest = (
+      address: string,
+      port: number,
+      weight: number,
+      family: 'inet' | 'inet6' = 'inet',
+    ): DestSpec => ({
+      address: asIp(address),
+      port,
+      family,
+      forwarding: 'nat',
+      weight,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+    });
+    const svc = (
+      key: ServiceSpec['key'],
+      scheduler: ServiceSpec['scheduler'],
+      pers = false,
+    ): ServiceSpec => ({
+      key,
+      scheduler,
+      flags: 0,
+      persistence: pers ? { timeoutSec: 300, prefix: 24 } : null,
+    });
+    const other = (n: number, protocol: 'tcp' | 'udp') =>
+      ({ kind: 'ip', family: 'inet', protocol, address: asIp(`10.99.0.${n}`), port: 80 }) as const;
+    const v6 = {
+      kind: 'ip',
+      family: 'inet6',
+      protocol: 'tcp',
+      address: asIp('fd00:99::1'),
+      port: 443,
+    } as const;
+    ops = [
+      { op: 'add-service', service: svc(vip, 'rr') },
+      ...t.servers.map((s) => ({ op: 'add-dest' as const, key: vip, dest: dest(s.address, t.rport, 1) })),
+      { op: 'add-service', service: svc(other(1, 'tcp'), 'wrr') },
+      { op: 'add-dest', key: other(1, 'tcp'), dest: dest('172.16.9.1', 80, 3) },
+      { op: 'add-dest', key: other(1, 'tcp'), dest: dest('172.16.9.2', 80, 5) },
+      { op: 'add-service', service: svc(other(2, 'udp'), 'mh') },
+      { op: 'add-dest', key: other(2, 'udp'), dest: dest('172.16.9.3', 53, 1) },
+      { op: 'add-service', service: svc(other(3, 'tcp'), 'rr', true) },
+      { op: 'add-dest', key: other(3, 'tcp'), dest: dest('172.16.9.4', 80, 1) },
+      { op: 'add-service', service: svc(v6, 'wrr') },
+      { op: 'add-dest', key: v6, dest: dest('fd00:99::10', 8443, 2, 'inet6') },
+    ];
+    const model = new Map<string, SvcModel>();
+    for (const op of ops) foldOp(model, op);
+    const script = preShard(
+      renderDiff(new Map(), model, { masquerade: false, mhSize: 4093 }, { base: true }),
+    );
+    execFileSync('ip', ['netns', 'exec', t.director.name, 'nft', '-f', '-'], { input: script });
+    expect(table()).toMatch(/map sel_tcp4 \{/);
+    expect(table()).not.toMatch(/sel_tcp4_\d+/);
+  }, 120_000);
+  afterAll(() => t?.delete());
+
+  /** Kernel generations (committed transactions) while fn runs, from the generation id. */
+  async function generations(fn: () => Promise<void>): Promise<number> {
+    const nl = new NftNetlink(t.director.name);
+    try {
+      const before = await nl.generation();
+      await fn();
+      return (await nl.generation()) - before;
+    } finally {
+      nl.close();
+    }
+  }
+
+  it('is upgraded in one transaction at the first read, keeping a held connection and every service', async () => {
+    const held = hold(t);
+    try {
+      const first = await held.ask();
+      // read after the held connection was counted: the upgrade keeps the per-server counters too
+      const before = await new NftablesDataPlane({ netns: t.director.name, migrate: false }).list();
+      expect(before).toHaveLength(5);
+      expect(before.reduce((n, s) => n + (s.stats?.conns ?? 0n), 0n)).toBe(1n);
+      const plane = new NftablesDataPlane({ netns: t.director.name });
+      let after: Awaited<ReturnType<NftablesDataPlane['list']>> = [];
+      const gens = await generations(async () => {
+        after = await plane.list();
+      });
+      expect(plane.migrated).toBe(5);
+      expect(gens).toBe(1);
+      expect(after).toEqual(before);
+      // the old maps are gone; every rule reads its shard
+      const text = table();
+      expect(text).not.toMatch(/map v?sel_(tcp|udp|sctp)[46] \{/);
+      expect(text.match(/map @v?sel_[a-z]+[46]_\d+/g)).toHaveLength(5);
+      expect(await held.ask()).toBe(first);
+      const spread = await requests(t, 30);
+      expect(Object.values(spread).reduce((a, b) => a + b, 0)).toBe(30);
+      expect(Object.keys(spread).sort()).toEqual(['rs1', 'rs2', 'rs3']);
+      // a second start finds nothing to do
+      const again = new NftablesDataPlane({ netns: t.director.name });
+      const specs = (l: typeof before) =>
+        l.map((x) => ({ ...x, stats: null, dests: x.dests.map((d) => ({ ...d, stats: null })) }));
+      expect(specs(await again.list())).toEqual(specs(before));
+      expect(again.migrated).toBe(0);
+      // and the upgraded table takes incremental changes over netlink
+      const vipKey = ops[0]!.op === 'add-service' ? ops[0]!.service.key : null;
+      const d0 = ops[1]!.op === 'add-dest' ? ops[1]!.dest : null;
+      const r = await again.apply([{ op: 'update-dest', key: vipKey!, dest: { ...d0!, weight: 0 } }]);
+      expect(r.errors).toEqual([]);
+      expect(again.nft.netlinkBatches).toBe(1);
+      again.close();
+      plane.close();
+    } finally {
+      held.close();
+    }
+  });
+});
