@@ -2,35 +2,34 @@
 // Advertisements and a wait for a usable link-local address.
 import { performance } from 'node:perf_hooks';
 import type { Netns } from '../../lab/netns.js';
-import { ifNameToIndex, inNetns, SOCK_RAW, Sock } from '../../src/kernel/sock.js';
-import { bytesToIp, sockaddrLl } from '../../src/kernel/sockaddr.js';
+import { bytesToIp } from '../../src/kernel/sockaddr.js';
+import { ETH_P_IPV6, PacketListener } from './packet-listener.js';
 import { sleep } from './vrrp-lab.js';
 
-/** Every unsolicited Neighbour Advertisement seen on an interface: sender MAC, target, Override flag. */
-export class NaListener {
-  readonly adverts: Array<{ at: number; mac: string; target: string; override: boolean }> = [];
-  private readonly sock: Sock;
+export interface NaFrame {
+  readonly mac: string;
+  readonly target: string;
+  readonly override: boolean;
+}
 
+function parseNa(f: Buffer): NaFrame | null {
+  // Ethernet 14 + IPv6 40; next header ICMPv6 (58), type 136.
+  if (f.length < 14 + 40 + 24 || f[14 + 6] !== 58 || f[54] !== 136) return null;
+  return {
+    mac: [...f.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':'),
+    target: bytesToIp(f.subarray(62, 78)),
+    override: (f[58]! & 0x20) !== 0,
+  };
+}
+
+/** Every unsolicited Neighbour Advertisement seen on an interface: sender MAC, target, Override flag. */
+export class NaListener extends PacketListener<NaFrame> {
   constructor(ns: Netns, ifname = 'eth0') {
-    const ETH_P_IPV6_BE = 0xdd86; // htons(0x86dd)
-    this.sock = Sock.open(17, SOCK_RAW, ETH_P_IPV6_BE, { netns: ns.name });
-    const ifindex = inNetns(ns.name, () => ifNameToIndex(ifname));
-    this.sock.bind(sockaddrLl(ifindex, 0x86dd));
-    this.sock.onReceive((d) => {
-      const f = d.data;
-      // Ethernet 14 + IPv6 40; next header ICMPv6 (58), type 136.
-      if (f.length < 14 + 40 + 24 || f[14 + 6] !== 58 || f[54] !== 136) return;
-      this.adverts.push({
-        at: performance.now(),
-        mac: [...f.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':'),
-        target: bytesToIp(f.subarray(62, 78)),
-        override: (f[58]! & 0x20) !== 0,
-      });
-    });
+    super(ns, ifname, ETH_P_IPV6, parseNa);
   }
 
-  close(): void {
-    this.sock.close();
+  get adverts(): ReadonlyArray<NaFrame & { at: number }> {
+    return this.frames;
   }
 }
 

@@ -4,10 +4,11 @@
 import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import type { Netns } from '../../lab/netns.js';
-import { ifNameToIndex, inNetns, SOCK_RAW, Sock } from '../../src/kernel/sock.js';
-import { sockaddrIn, sockaddrLl } from '../../src/kernel/sockaddr.js';
+import { SOCK_RAW, Sock } from '../../src/kernel/sock.js';
+import { sockaddrIn } from '../../src/kernel/sockaddr.js';
 import { type GratuitousArpInfo, parseArp } from '../../src/vrrp/arp.js';
 import { inetChecksum } from '../../src/vrrp/checksum.js';
+import { ETH_P_ARP, PacketListener } from './packet-listener.js';
 
 export function nft(ns: Netns, script: string): void {
   execFileSync('ip', ['netns', 'exec', ns.name, 'nft', '-f', '-'], { input: script });
@@ -85,22 +86,8 @@ export class Pinger {
 }
 
 /** Every ARP frame seen on the client's interface. */
-export class ArpListener {
-  readonly frames: Array<GratuitousArpInfo & { at: number }> = [];
-  private readonly sock: Sock;
-
+export class ArpListener extends PacketListener<GratuitousArpInfo> {
   constructor(ns: Netns, ifname = 'eth0') {
-    const ETH_P_ARP_BE = 0x0608; // htons(0x0806) as the socket() protocol argument
-    this.sock = Sock.open(17, SOCK_RAW, ETH_P_ARP_BE, { netns: ns.name });
-    const ifindex = inNetns(ns.name, () => ifNameToIndex(ifname));
-    this.sock.bind(sockaddrLl(ifindex, 0x0806));
-    this.sock.onReceive((d) => {
-      const a = parseArp(d.data);
-      if (a) this.frames.push({ ...a, at: performance.now() });
-    });
-  }
-
-  close(): void {
-    this.sock.close();
+    super(ns, ifname, ETH_P_ARP, parseArp);
   }
 }
