@@ -239,8 +239,30 @@ export interface GarpSettings {
   masterRepeat: number;
   masterRefresh: number;
   masterRefreshRepeat: number;
-  lowerPrioDelay: number;
-  lowerPrioRepeat: number;
+  /** null (global_defs only): the master delay/repeat, resolved when an instance copies them. */
+  lowerPrioDelay: number | null;
+  lowerPrioRepeat: number | null;
+}
+
+/** How a master answers adverts, and how long a backup waits (keepalived's advert knobs). */
+export interface AdvertKnobs {
+  /** lower_prio_no_advert: a lower-priority advert gets no advert back (GARPs still go out). */
+  lowerPrioNoAdvert: boolean;
+  /** higher_prio_send_advert: one advert at our priority before yielding to a higher one. */
+  higherPrioSendAdvert: boolean;
+  /** down_timer_adverts: Master_Down_Interval is this many advert intervals plus the skew (RFC: 3). */
+  downTimerAdverts: number;
+  /** check_unicast_src: in unicast mode, adverts from addresses that are not peers are dropped. */
+  checkUnicastSrc: boolean;
+}
+
+/** garp_group: the gaps between gratuitous ARPs (or NAs) sent on these interfaces, counted together. */
+export interface GarpGroup {
+  /** Milliseconds; 0: no gap (the global vrrp_garp_interval applies only to interfaces in no group). */
+  garpInterval: number;
+  gnaInterval: number;
+  interfaces: string[];
+  source: SourceRef;
 }
 
 export interface VrrpInstance {
@@ -275,6 +297,7 @@ export interface VrrpInstance {
   notifyStop: ScriptRef | null;
   notify: ScriptRef | null;
   garp: GarpSettings;
+  adverts: AdvertKnobs;
   accept: boolean;
   smtpAlert: boolean | null;
   /** use_vmac: the VMAC interface's name (default vrrp.VRID), or null. */
@@ -380,6 +403,11 @@ export interface GlobalDefs {
   vrrpStrict: boolean;
   /** vrrp_garp_* defaults for instances that do not set their own. */
   garp: GarpSettings;
+  /** vrrp_garp_interval / vrrp_gna_interval (ms): the gap between frames on one interface; 0: none. */
+  vrrpGarpInterval: number;
+  vrrpGnaInterval: number;
+  /** vrrp_lower_prio_no_advert and the rest: defaults for instances that do not set their own. */
+  adverts: AdvertKnobs;
   vrrpSkipCheckAdvAddr: boolean;
   /** floatlb: UNIX socket of the HTTP API; null means the built-in default. */
   floatlbApiSocket: string | null;
@@ -392,6 +420,7 @@ export interface FloatlbConfig {
   vrrpTrackProcesses: VrrpTrackProcess[];
   vrrpInstances: VrrpInstance[];
   vrrpSyncGroups: VrrpSyncGroup[];
+  garpGroups: GarpGroup[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
   /** static_ipaddress, static_routes, static_rules: held from start to stop, whatever the VRRP state. */

@@ -1,11 +1,10 @@
 // Pure: the config's vrrp_instance onto the speaker's settings, with
 // global_defs filling what the instance leaves out.
-import type { FloatlbConfig, ScriptRef, VrrpInstance } from '../config/model.js';
-import { instanceSettings, type VrrpInstanceSettings } from './settings.js';
+import type { FloatlbConfig, GarpGroup, ScriptRef, VrrpInstance } from '../config/model.js';
+import { type GarpPace, instanceSettings, type VrrpInstanceSettings } from './settings.js';
 
 const cmd = (s: ScriptRef | null): string | undefined => s?.command;
 
-/** garp_* defaults from global_defs are already folded into inst.garp by the parser. */
 /** Every instance of a config, with what the rest of the config says about it. */
 export function instancesFromConfig(config: FloatlbConfig): VrrpInstanceSettings[] {
   return config.vrrpInstances.map((inst) =>
@@ -14,13 +13,37 @@ export function instancesFromConfig(config: FloatlbConfig): VrrpInstanceSettings
       skipCheckAdvAddr: config.globalDefs.vrrpSkipCheckAdvAddr,
       mcastGroup4: config.globalDefs.vrrpMcastGroup4,
       mcastGroup6: config.globalDefs.vrrpMcastGroup6,
+      checkUnicastSrc: config.globalDefs.adverts.checkUnicastSrc,
+      garpPace: garpPace(config, inst.interface),
     }),
   );
 }
 
+/**
+ * The pacing group of an interface: its garp_group, else the interface alone
+ * with the global intervals; none when no gap is set. (A VMAC's frames count
+ * on its parent, which is inst.interface.)
+ */
+export function garpPace(config: FloatlbConfig, ifname: string): GarpPace | undefined {
+  const i = config.garpGroups.findIndex((g: GarpGroup) => g.interfaces.includes(ifname));
+  const g = config.garpGroups[i];
+  if (g)
+    return { group: `garp_group ${i + 1}`, garpIntervalMs: g.garpInterval, gnaIntervalMs: g.gnaInterval };
+  const { vrrpGarpInterval: garp, vrrpGnaInterval: gna } = config.globalDefs;
+  return garp > 0 || gna > 0 ? { group: ifname, garpIntervalMs: garp, gnaIntervalMs: gna } : undefined;
+}
+
 export function vrrpSettingsFromConfig(
   inst: VrrpInstance,
-  ctx: { syncGroup?: boolean; skipCheckAdvAddr?: boolean; mcastGroup4?: string; mcastGroup6?: string } = {},
+  ctx: {
+    syncGroup?: boolean;
+    skipCheckAdvAddr?: boolean;
+    mcastGroup4?: string;
+    mcastGroup6?: string;
+    /** vrrp_check_unicast_src in global_defs. */
+    checkUnicastSrc?: boolean;
+    garpPace?: GarpPace | undefined;
+  } = {},
 ): VrrpInstanceSettings {
   const toVip = (v: VrrpInstance['virtualIpaddress'][number]) => ({
     address: v.address,
@@ -63,8 +86,12 @@ export function vrrpSettingsFromConfig(
     ...(inst.useVmac ? { vmac: { name: inst.useVmac, xmitBase: inst.vmacXmitBase } } : {}),
     ...(inst.unicastTtl !== null && inst.unicastTtl !== 255 ? { unicastTtl: inst.unicastTtl } : {}),
     ...(group && group !== standard ? { mcastGroup: group } : {}),
-    // As keepalived: a bound on any peer turns on the source check, unset bounds are 0 and 255.
-    ...(inst.unicastPeer.some((p) => p.minTtl !== null || p.maxTtl !== null)
+    // As keepalived: check_unicast_src, or a bound on any peer, turns on the source check;
+    // unset bounds are 0 and 255.
+    ...(inst.unicastPeer.length &&
+    (inst.adverts.checkUnicastSrc ||
+      ctx.checkUnicastSrc ||
+      inst.unicastPeer.some((p) => p.minTtl !== null || p.maxTtl !== null))
       ? {
           unicastPeerTtl: inst.unicastPeer.map((p) => ({
             address: p.address,
@@ -84,10 +111,13 @@ export function vrrpSettingsFromConfig(
       masterRepeat: inst.garp.masterRepeat,
       masterRefreshMs: inst.garp.masterRefresh,
       masterRefreshRepeat: inst.garp.masterRefreshRepeat,
-      intervalMs: 0,
-      lowerPrioRepeat: inst.garp.lowerPrioRepeat,
-      lowerPrioDelayMs: inst.garp.lowerPrioDelay,
+      lowerPrioRepeat: inst.garp.lowerPrioRepeat ?? inst.garp.masterRepeat,
+      lowerPrioDelayMs: inst.garp.lowerPrioDelay ?? inst.garp.masterDelay,
     },
+    ...(ctx.garpPace ? { garpPace: ctx.garpPace } : {}),
+    ...(inst.adverts.downTimerAdverts !== 3 ? { downTimerAdverts: inst.adverts.downTimerAdverts } : {}),
+    ...(inst.adverts.lowerPrioNoAdvert ? { lowerPrioNoAdvert: true } : {}),
+    ...(inst.adverts.higherPrioSendAdvert ? { higherPrioSendAdvert: true } : {}),
     notify,
     ...(ctx.syncGroup ? { syncGroup: true } : {}),
     ...(ctx.skipCheckAdvAddr ? { skipCheckAdvAddr: true } : {}),

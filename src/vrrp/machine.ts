@@ -32,8 +32,12 @@ export interface MachineConfig {
    * master ('want-master'); the group decides, so that all members move together.
    */
   readonly syncGroup?: boolean;
-  /** lower_prio_no_advert (implied by strict mode): a master does not answer a lower-priority advert. */
+  /** down_timer_adverts: Master_Down_Interval counts this many adverts (default 3, as the RFCs). */
+  readonly downTimerAdverts?: number;
+  /** lower_prio_no_advert (implied by strict mode): a master answers a lower-priority advert with GARPs only, no advert. */
   readonly lowerPrioNoAdvert?: boolean;
+  /** higher_prio_send_advert: a master sends one advert at its priority before yielding. */
+  readonly higherPrioSendAdvert?: boolean;
 }
 
 export type MachineEvent =
@@ -54,7 +58,15 @@ export type MachineEvent =
 /** What a reload may change without restarting the instance. */
 export type ReconfigurableSettings = Pick<
   MachineConfig,
-  'priority' | 'advertIntMs' | 'preempt' | 'preemptDelayMs' | 'accept' | 'syncGroup' | 'lowerPrioNoAdvert'
+  | 'priority'
+  | 'advertIntMs'
+  | 'preempt'
+  | 'preemptDelayMs'
+  | 'accept'
+  | 'syncGroup'
+  | 'downTimerAdverts'
+  | 'lowerPrioNoAdvert'
+  | 'higherPrioSendAdvert'
 >;
 
 export type MachineAction =
@@ -199,6 +211,11 @@ export class VrrpMachine {
     return out;
   }
 
+  /** Master_Down_Interval for a priority, with the configured number of adverts. */
+  private downMs(priority: number): number {
+    return masterDownMs(priority, this.masterAdvertIntMs, this.config.downTimerAdverts);
+  }
+
   private faulted(): boolean {
     return this.faultedBy().length > 0;
   }
@@ -259,7 +276,7 @@ export class VrrpMachine {
       this.masterIp = ev.src;
       this.releasedBy = null;
       this.downSince = now;
-      this.masterDownAt = now + masterDownMs(mine, this.masterAdvertIntMs);
+      this.masterDownAt = now + this.downMs(mine);
       return;
     }
     // MASTER
@@ -271,7 +288,7 @@ export class VrrpMachine {
       ev.priority > mine || (ev.priority === mine && compareIp(ev.src, this.cfg.primaryIp) > 0);
     // A higher priority taking over, or a lower one that has not yet heard
     // this router's first adverts, is preemption at work.
-    const takeover = now - this.masterSince <= masterDownMs(mine, this.masterAdvertIntMs);
+    const takeover = now - this.masterSince <= this.downMs(mine);
     const kind = ev.priority > mine || (ev.priority < mine && takeover) ? 'preemption' : 'split-brain';
     if (kind === 'split-brain') this.stats.splitBrain++;
     out.push({
@@ -282,6 +299,8 @@ export class VrrpMachine {
       kind,
     });
     if (peerWins) {
+      // Last word before yielding: a peer with garp_lower_prio_repeat re-announces its VIPs.
+      if (this.cfg.higherPrioSendAdvert) this.sendAdvert(now, out);
       if (this.cfg.version === 3 && ev.advertIntMs > 0) this.masterAdvertIntMs = ev.advertIntMs;
       this.masterIp = ev.src;
       out.push({ type: 'remove-vips' });
@@ -289,7 +308,7 @@ export class VrrpMachine {
       this.toBackup(now, out);
       return;
     }
-    // A lower-priority master: assert ourselves (unless strict) and re-point the segment's caches.
+    // A lower-priority master: assert ourselves (unless told not to, or strict) and re-point the segment's caches.
     if (!this.cfg.lowerPrioNoAdvert) this.sendAdvert(now, out);
     out.push({ type: 'send-garp', reason: 'lower-priority-master' });
   }
@@ -305,7 +324,7 @@ export class VrrpMachine {
       }
       // Prefer backup to thrashing: wait, re-armed, until the whole group wants master.
       this.wantMaster = true;
-      this.masterDownAt = now + masterDownMs(this.priority, this.masterAdvertIntMs);
+      this.masterDownAt = now + this.downMs(this.priority);
       out.push({ type: 'want-master' });
     }
   }
@@ -335,7 +354,7 @@ export class VrrpMachine {
     if (after !== before)
       out.push({ type: 'log', level: 'info', msg: `priority ${before} -> ${after} (reload)` });
     if (this.st === 'BACKUP' && Number.isFinite(this.masterDownAt)) {
-      this.masterDownAt = this.downSince + masterDownMs(after, this.masterAdvertIntMs);
+      this.masterDownAt = this.downSince + this.downMs(after);
     }
   }
 
@@ -366,7 +385,7 @@ export class VrrpMachine {
     out.push({ type: 'log', level: 'info', msg: `effective priority ${before} -> ${after} (${name})` });
     // The skew time depends on our priority: restart the running timer with the new one.
     if (this.st === 'BACKUP' && Number.isFinite(this.masterDownAt)) {
-      this.masterDownAt = this.downSince + masterDownMs(after, this.masterAdvertIntMs);
+      this.masterDownAt = this.downSince + this.downMs(after);
     }
     // Tell the segment at once so a higher-priority backup can preempt.
     if (this.st === 'MASTER') this.sendAdvert(now, out);
@@ -415,7 +434,7 @@ export class VrrpMachine {
     this.stats.becameBackup++;
     this.nextAdvertAt = Number.POSITIVE_INFINITY;
     this.downSince = now;
-    this.masterDownAt = now + masterDownMs(this.priority, this.masterAdvertIntMs);
+    this.masterDownAt = now + this.downMs(this.priority);
     out.push({ type: 'notify', state: 'BACKUP', priority: this.priority });
   }
 

@@ -24,12 +24,10 @@ export interface GarpSettings {
   readonly masterRefreshMs: number;
   /** Frames per VIP in a refresh (garp_master_refresh_repeat). */
   readonly masterRefreshRepeat: number;
-  /** Gap between frames of one round (garp_interval / gna_interval). */
-  readonly intervalMs: number;
-  /** After a lower-priority master is heard: a round of this many (garp_lower_prio_repeat; default masterRepeat). */
-  readonly lowerPrioRepeat?: number;
-  /** ...and another round this long after (garp_lower_prio_delay, 0 = none; default masterDelayMs). */
-  readonly lowerPrioDelayMs?: number;
+  /** After a lower-priority master is heard: a round of this many (garp_lower_prio_repeat, 0 = none)... */
+  readonly lowerPrioRepeat: number;
+  /** ...and another round this long after (garp_lower_prio_delay, 0 = none). */
+  readonly lowerPrioDelayMs: number;
 }
 
 export const GARP_DEFAULTS: GarpSettings = {
@@ -37,8 +35,20 @@ export const GARP_DEFAULTS: GarpSettings = {
   masterRepeat: 5,
   masterRefreshMs: 0,
   masterRefreshRepeat: 1,
-  intervalMs: 0,
+  lowerPrioRepeat: 5,
+  lowerPrioDelayMs: 5000,
 };
+
+/**
+ * vrrp_garp_interval / vrrp_gna_interval, or a garp_group's: the least gap
+ * between two gratuitous ARPs (or NAs) on the interfaces of one group, which
+ * all the instances sending there share.
+ */
+export interface GarpPace {
+  readonly group: string;
+  readonly garpIntervalMs: number;
+  readonly gnaIntervalMs: number;
+}
 
 /** Scripts, as keepalived runs them. A string may carry arguments ("/bin/x a b"). */
 export interface NotifySettings {
@@ -91,8 +101,12 @@ export interface VrrpInstanceSettings {
   readonly syncGroup?: boolean;
   /** vrrp_skip_check_adv_addr: the current master's adverts are not checked against our VIP list. */
   readonly skipCheckAdvAddr?: boolean;
-  /** Strict mode: a master does not answer a lower-priority master's advert with one of its own. */
+  /** Gaps between announcement frames on this instance's interface; absent: none. */
+  readonly garpPace?: GarpPace;
+  /** down_timer_adverts (absent: 3), lower_prio_no_advert (or strict mode), higher_prio_send_advert. */
+  readonly downTimerAdverts?: number;
   readonly lowerPrioNoAdvert?: boolean;
+  readonly higherPrioSendAdvert?: boolean;
 }
 
 /** Settings as a caller writes them: addresses in any spelling. */
@@ -142,24 +156,24 @@ export function advertIntCs(s: Pick<VrrpInstanceSettings, 'version' | 'advertInt
   return s.version === 2 ? Math.max(1, Math.round(cs / 100)) * 100 : Math.min(0xfff, Math.max(1, cs));
 }
 
-/**
- * The send times (ms after the trigger) of one announcement burst per VIP:
- * repeat frames spaced by intervalMs.
- */
-export function garpRound(repeat: number, intervalMs: number): number[] {
-  return Array.from({ length: Math.max(0, repeat) }, (_, i) => i * intervalMs);
+/** One announcement round: repeat frames for every VIP, this long after the trigger. */
+export interface GarpRound {
+  readonly atMs: number;
+  readonly repeat: number;
 }
 
-/** Send offsets after hearing a lower-priority master: a round at once, another after the delay. */
-export function garpOnLowerPrio(g: GarpSettings): number[] {
-  const first = garpRound(g.lowerPrioRepeat ?? g.masterRepeat, g.intervalMs);
-  const delay = g.lowerPrioDelayMs ?? g.masterDelayMs;
-  return [...first, ...(delay > 0 ? first.map((t) => t + delay) : [])];
+/** A round at once and, when the delay is set, a second one after it (keepalived's two rounds). */
+export function garpRounds(repeat: number, delayMs: number): GarpRound[] {
+  if (repeat <= 0) return [];
+  return [{ atMs: 0, repeat }, ...(delayMs > 0 ? [{ atMs: delayMs, repeat }] : [])];
 }
 
-/** Send offsets after becoming master: a round at once, another after masterDelayMs. */
-export function garpOnMaster(g: GarpSettings): number[] {
-  const first = garpRound(g.masterRepeat, g.intervalMs);
-  const second = g.masterDelayMs > 0 ? first.map((t) => t + g.masterDelayMs) : [];
-  return [...first, ...second];
+/** After becoming master: garp_master_repeat now and after garp_master_delay. */
+export function garpOnMaster(g: GarpSettings): GarpRound[] {
+  return garpRounds(g.masterRepeat, g.masterDelayMs);
+}
+
+/** After hearing a lower-priority master: garp_lower_prio_repeat now and after garp_lower_prio_delay. */
+export function garpOnLowerPrio(g: GarpSettings): GarpRound[] {
+  return garpRounds(g.lowerPrioRepeat, g.lowerPrioDelayMs);
 }

@@ -7,6 +7,7 @@ import { canonicalIp } from '../kernel/vocabulary.js';
 import type { VrrpDatagram } from '../kernel/vrrp-socket.js';
 import { logger } from '../util/log.js';
 import { gratuitousArp, unsolicitedNa } from './arp.js';
+import { GarpPacer } from './garp-pacer.js';
 import { type MachineAction, type NotifyState, VrrpMachine } from './machine.js';
 import { notifyCommands, type ScriptRunner, spawnRunner } from './notify.js';
 import {
@@ -23,9 +24,9 @@ import {
 import type { InstancePlan } from './reload-plan.js';
 import {
   advertIntCs,
+  type GarpRound,
   garpOnLowerPrio,
   garpOnMaster,
-  garpRound,
   type Vip,
   type VrrpInstanceSettings,
 } from './settings.js';
@@ -85,6 +86,8 @@ export interface SpeakerDeps {
   readonly onState?: (state: NotifyState, priority: number) => void;
   /** A sync-group member would become master if its group agrees. */
   readonly onWantMaster?: () => void;
+  /** Spaces announcement frames per interface group; shared by the instances of one daemon. */
+  readonly pacer?: GarpPacer;
   /** After a stop has released everything (the VMAC interface goes here). */
   readonly afterStop?: () => Promise<void>;
   /** no_accept: where the drop rules for a master's VIPs go; absent: none are set. */
@@ -123,6 +126,7 @@ export class VrrpSpeaker {
   readonly stats: SpeakerStats = { received: 0, dropped: {}, garpSent: 0, vipErrors: 0, routeErrors: 0 };
   private readonly deps: SpeakerDeps;
   private readonly clock: SpeakerClock;
+  private readonly pacer: GarpPacer;
   private want: AdvertExpectations;
   private timer: unknown = null;
   private readonly masterTimers = new Set<unknown>();
@@ -135,6 +139,7 @@ export class VrrpSpeaker {
     if ((settings.routes?.length || settings.rules?.length) && !deps.routes)
       throw new Error(`${settings.name}: virtual_routes/virtual_rules need a route table`);
     this.clock = deps.clock ?? realClock;
+    this.pacer = deps.pacer ?? new GarpPacer(this.clock);
     this.machine = new VrrpMachine({
       name: settings.name,
       version: settings.version,
@@ -147,7 +152,7 @@ export class VrrpSpeaker {
       primaryIp: deps.srcIp,
       accept: settings.accept,
       syncGroup: settings.syncGroup ?? false,
-      lowerPrioNoAdvert: settings.lowerPrioNoAdvert ?? false,
+      ...advertKnobs(settings),
     });
     this.want = expectations(settings);
   }
@@ -174,7 +179,7 @@ export class VrrpSpeaker {
         preemptDelayMs: next.preemptDelayMs,
         accept: next.accept,
         syncGroup: next.syncGroup ?? false,
-        lowerPrioNoAdvert: next.lowerPrioNoAdvert ?? false,
+        ...advertKnobs(next),
       },
     });
     if (this.machine.state !== 'MASTER') return;
@@ -186,8 +191,7 @@ export class VrrpSpeaker {
     if (plan.vipsAdded.length) {
       const added = plan.vipsAdded.map(onIf);
       this.vipOp('add', added);
-      const round = garpRound(next.garp.masterRepeat, next.garp.intervalMs);
-      this.scheduleGarps(round, false, added);
+      this.scheduleGarps([{ atMs: 0, repeat: next.garp.masterRepeat }], false, added);
     }
     this.routeOp('add', routes.added);
   }
@@ -221,6 +225,7 @@ export class VrrpSpeaker {
     this.step({ type: 'shutdown' });
     this.stopped = true;
     this.clearTimers();
+    this.pacer.forget(this.paceKey(''));
     await this.vipChain;
     this.deps.transport.close();
     this.deps.frames.close();
@@ -428,19 +433,19 @@ export class VrrpSpeaker {
       this.masterTimers.delete(h);
       if (this.machine.state !== 'MASTER') return;
       this.vipOp('add', vips);
-      void this.vipChain.then(() => this.sendGarps());
+      void this.vipChain.then(() => this.announce(1, vips));
     }, VIP_RETRY_MS);
     this.masterTimers.add(h);
   }
 
-  private scheduleGarps(offsets: number[], withRefresh: boolean, only?: readonly Vip[]): void {
+  private scheduleGarps(rounds: readonly GarpRound[], withRefresh: boolean, only?: readonly Vip[]): void {
     const g = this.settings.garp;
-    for (const ms of offsets) {
+    for (const round of rounds) {
       const h = this.clock.setTimeout(() => {
         this.masterTimers.delete(h);
         // After the VIPs are in place, so the answers to the ARP that follow are ours.
-        void this.vipChain.then(() => this.sendGarps(only));
-      }, ms);
+        void this.vipChain.then(() => this.announce(round.repeat, only));
+      }, round.atMs);
       this.masterTimers.add(h);
     }
     if (withRefresh && g.masterRefreshMs > 0) {
@@ -448,7 +453,7 @@ export class VrrpSpeaker {
         const h = this.clock.setTimeout(() => {
           this.masterTimers.delete(h);
           if (this.machine.state !== 'MASTER') return;
-          for (let i = 0; i < g.masterRefreshRepeat; i++) this.sendGarps();
+          this.announce(g.masterRefreshRepeat);
           refresh();
         }, g.masterRefreshMs);
         this.masterTimers.add(h);
@@ -457,20 +462,35 @@ export class VrrpSpeaker {
     }
   }
 
-  private sendGarps(only?: readonly Vip[]): void {
+  /** keepalived's link update: repeat passes over the VIPs, each frame through the pacer. */
+  private announce(repeat: number, only?: readonly Vip[]): void {
     if (this.machine.state !== 'MASTER') return;
-    for (const v of only ?? this.held()) {
-      try {
-        const frame =
-          this.settings.family === 4
-            ? gratuitousArp(this.deps.frames.mac, v.address)
-            : unsolicitedNa(this.deps.frames.mac, this.deps.srcIp, v.address);
-        this.deps.frames.send(frame);
-        this.stats.garpSent++;
-      } catch (e) {
-        log.error({ err: e, vip: v.address }, 'gratuitous ARP send failed');
-      }
+    const vips = only ?? this.held();
+    const pace = this.settings.garpPace;
+    for (let j = 0; j < repeat; j++) {
+      vips.forEach((v, i) => {
+        this.pacer.send(pace, this.settings.family, this.paceKey(v.address), i, () => this.sendGarp(v));
+      });
     }
+  }
+
+  private paceKey(address: string): string {
+    return `${this.settings.name}\u0000${address}`;
+  }
+
+  private sendGarp(v: Vip): boolean {
+    if (this.machine.state !== 'MASTER') return false;
+    try {
+      const frame =
+        this.settings.family === 4
+          ? gratuitousArp(this.deps.frames.mac, v.address)
+          : unsolicitedNa(this.deps.frames.mac, this.deps.srcIp, v.address);
+      this.deps.frames.send(frame);
+      this.stats.garpSent++;
+    } catch (e) {
+      log.error({ err: e, vip: v.address }, 'gratuitous ARP send failed');
+    }
+    return true;
   }
 
   /** What a master holds: the VIPs, and the excluded ones that adverts do not name. */
@@ -488,6 +508,14 @@ export class VrrpSpeaker {
     this.timer = null;
     this.cancelMasterTimers();
   }
+}
+
+function advertKnobs(s: VrrpInstanceSettings) {
+  return {
+    downTimerAdverts: s.downTimerAdverts ?? 3,
+    lowerPrioNoAdvert: s.lowerPrioNoAdvert ?? false,
+    higherPrioSendAdvert: s.higherPrioSendAdvert ?? false,
+  };
 }
 
 function heldRoutes(s: VrrpInstanceSettings): HeldRoutes {

@@ -24,9 +24,12 @@ export function skewTimeMs(priority: number, masterAdvertIntMs: number): number 
   return ((256 - priority) * masterAdvertIntMs) / 256;
 }
 
-/** RFC 5798 6.1: Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time. */
-export function masterDownMs(priority: number, masterAdvertIntMs: number): number {
-  return 3 * masterAdvertIntMs + skewTimeMs(priority, masterAdvertIntMs);
+/**
+ * RFC 5798 6.1: Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time;
+ * keepalived's down_timer_adverts replaces the 3.
+ */
+export function masterDownMs(priority: number, masterAdvertIntMs: number, adverts = 3): number {
+  return adverts * masterAdvertIntMs + skewTimeMs(priority, masterAdvertIntMs);
 }
 
 /** RFC 5798 6.4.3: the sender wins a tie when its primary address is higher. */

@@ -9,13 +9,13 @@ import { readVirtualServer } from './lvs.js';
 import { readTrackFile } from './track-file.js';
 import { readTrackProcess } from './track-process.js';
 import { readSyncGroup, readVips, readVrrpInstance, readVrrpScript } from './vrrp.js';
+import { readGarpGroup } from './vrrp-garp.js';
 import { readRoutes, readRules } from './vrrp-routes.js';
 import { readVirtualServerGroup } from './vsg.js';
 
 /** Top-level keywords keepalived knows that floatlb accepts without modelling. */
 const IGNORED_TOP = [
   'linkbeat_interfaces',
-  'garp_group',
   'bfd_instance',
   'SSL',
   'net_namespace',
@@ -42,6 +42,7 @@ export class ConfigBuilder {
     vrrpTrackProcesses: [],
     vrrpInstances: [],
     vrrpSyncGroups: [],
+    garpGroups: [],
     virtualServerGroups: [],
     virtualServers: [],
     staticIpaddress: [],
@@ -77,6 +78,7 @@ export class ConfigBuilder {
         readVrrpInstance(r, n, {
           version: g.vrrpVersion,
           garp: g.garp,
+          adverts: g.adverts,
           defaultInterface: g.defaultInterface,
           strict: g.vrrpStrict,
         }),
@@ -90,6 +92,9 @@ export class ConfigBuilder {
         append(config.staticRoutes, readRoutes(r, n));
       },
       static_rules: (n) => append(config.staticRules, readRules(r, n)),
+      garp_group: push(config.garpGroups, (n) =>
+        readGarpGroup(r, n, new Set(config.garpGroups.flatMap((x) => x.interfaces))),
+      ),
     };
     for (const k of IGNORED_TOP) this.table[k] = () => {};
   }

@@ -2,7 +2,7 @@
 import type { GlobalDefs, LvsSyncDaemon } from '../model.js';
 import type { ConfigNode } from '../parser.js';
 import { append, type Reader, type Table } from '../values.js';
-import { garpTable } from './vrrp.js';
+import { advertTable, DEFAULT_ADVERT_KNOBS, garpTable, globalGarpTable } from './vrrp-garp.js';
 
 export function defaultGlobalDefs(): GlobalDefs {
   return {
@@ -30,9 +30,12 @@ export function defaultGlobalDefs(): GlobalDefs {
       masterRepeat: 5,
       masterRefresh: 0,
       masterRefreshRepeat: 1,
-      lowerPrioDelay: 5000,
-      lowerPrioRepeat: 5,
+      lowerPrioDelay: null,
+      lowerPrioRepeat: null,
     },
+    vrrpGarpInterval: 0,
+    vrrpGnaInterval: 0,
+    adverts: { ...DEFAULT_ADVERT_KNOBS },
     vrrpSkipCheckAdvAddr: false,
     floatlbApiSocket: null,
   };
@@ -56,17 +59,11 @@ const IGNORED = [
   'checker_log_all_failures',
   'no_email_faults',
   'dynamic_interfaces',
-  'vrrp_garp_interval',
-  'vrrp_gna_interval',
-  'vrrp_min_garp',
-  'vrrp_lower_prio_no_advert',
-  'vrrp_higher_prio_send_advert',
   'vrrp_iptables',
   'vrrp_ipsets',
   'vrrp_nftables',
   'vrrp_nftables_priority',
   'vrrp_nftables_ifindex',
-  'vrrp_check_unicast_src',
   'vrrp_priority',
   'checker_priority',
   'bfd_priority',
@@ -111,7 +108,6 @@ const IGNORED = [
   'log_unknown_vrids',
   'vrrp_owner_ignore_other_priority',
   'vrrp_garp_extra_if',
-  'vrrp_down_timer_adverts',
   'random_seed',
   'reload_time_file',
   'reload_repeat',
@@ -207,6 +203,8 @@ export function readGlobalDefs(r: Reader, node: ConfigNode, g: GlobalDefs): void
       g.floatlbApiSocket = r.string(n);
     },
     ...garpTable(r, g.garp, 'vrrp_'),
+    ...globalGarpTable(r, g),
+    ...advertTable(r, g.adverts, 'vrrp_'),
   };
   for (const k of IGNORED) table[k] = () => {};
   r.block(node, table, 'global_defs');

@@ -1,6 +1,7 @@
 // vrrp_script, vrrp_instance and vrrp_sync_group.
 import type { Token } from '../lexer.js';
 import type {
+  AdvertKnobs,
   GarpSettings,
   ScriptRef,
   TrackRef,
@@ -13,6 +14,7 @@ import type {
 import type { ConfigNode } from '../parser.js';
 import { append, type Reader, type Table } from '../values.js';
 import { readScript } from './scripts.js';
+import { advertTable, garpTable, instanceGarp } from './vrrp-garp.js';
 import { readRoutes, readRules } from './vrrp-routes.js';
 import { applyStrict } from './vrrp-strict.js';
 
@@ -167,35 +169,12 @@ function computedBrd(vip: { address: string; prefix: number }, sign: string): st
 export interface VrrpGlobals {
   version: 2 | 3;
   garp: GarpSettings;
+  adverts: AdvertKnobs;
   /** global_defs default_interface; keepalived's own default is eth0. */
   defaultInterface?: string | null;
   /** global_defs vrrp_strict: the default of each instance's strict_mode. */
   strict?: boolean;
 }
-
-function garpTable(r: Reader, g: GarpSettings, prefix: string): Table {
-  return {
-    [`${prefix}garp_master_delay`]: (n) => {
-      g.masterDelay = r.timer(n) ?? g.masterDelay;
-    },
-    [`${prefix}garp_master_repeat`]: (n) => {
-      g.masterRepeat = r.int(n, 0, 2147483647) ?? g.masterRepeat;
-    },
-    [`${prefix}garp_master_refresh`]: (n) => {
-      g.masterRefresh = r.timer(n) ?? g.masterRefresh;
-    },
-    [`${prefix}garp_master_refresh_repeat`]: (n) => {
-      g.masterRefreshRepeat = r.int(n, 0, 2147483647) ?? g.masterRefreshRepeat;
-    },
-    [`${prefix}garp_lower_prio_delay`]: (n) => {
-      g.lowerPrioDelay = r.timer(n) ?? g.lowerPrioDelay;
-    },
-    [`${prefix}garp_lower_prio_repeat`]: (n) => {
-      g.lowerPrioRepeat = r.int(n, 0, 2147483647) ?? g.lowerPrioRepeat;
-    },
-  };
-}
-export { garpTable };
 
 /** Keywords keepalived knows in vrrp_instance that floatlb keeps no model for. */
 const IGNORED_INSTANCE_KEYWORDS = [
@@ -206,13 +185,9 @@ const IGNORED_INSTANCE_KEYWORDS = [
   'track_bfd',
   'mcast_dst_ip',
   'track_src_ip',
-  'check_unicast_src',
   'unicast_fault_no_peer',
   'old_unicast_checksum',
   'garp_extra_if',
-  'down_timer_adverts',
-  'lower_prio_no_advert',
-  'higher_prio_send_advert',
   'promote_secondaries',
   'skip_check_adv_addr',
   'debug',
@@ -258,7 +233,8 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
     notifyFault: null,
     notifyStop: null,
     notify: null,
-    garp: { ...g.garp },
+    garp: instanceGarp(g.garp),
+    adverts: { ...g.adverts },
     accept: false,
     smtpAlert: null,
     useVmac: null,
@@ -380,6 +356,7 @@ export function readVrrpInstance(r: Reader, node: ConfigNode, g: VrrpGlobals): V
       v.strict = r.bool(n) ?? v.strict;
     },
     ...garpTable(r, v.garp, ''),
+    ...advertTable(r, v.adverts, ''),
   };
   for (const k of IGNORED_INSTANCE_KEYWORDS) table[k] = () => {};
   r.block(node, table, 'vrrp_instance');

@@ -52,11 +52,16 @@ describe('virtual_ipaddress_excluded', () => {
 
 describe('garp_lower_prio_repeat and garp_lower_prio_delay', () => {
   it('plan the rounds sent after a lower-priority master is heard', () => {
-    expect(
-      garpOnLowerPrio({ ...GARP_DEFAULTS, lowerPrioRepeat: 2, lowerPrioDelayMs: 3000, intervalMs: 10 }),
-    ).toEqual([0, 10, 3000, 3010]);
-    // Unset, they follow garp_master_repeat and garp_master_delay, as keepalived's defaults do.
-    expect(garpOnLowerPrio({ ...GARP_DEFAULTS, masterRepeat: 1, masterDelayMs: 0 })).toEqual([0]);
+    expect(garpOnLowerPrio({ ...GARP_DEFAULTS, lowerPrioRepeat: 2, lowerPrioDelayMs: 3000 })).toEqual([
+      { atMs: 0, repeat: 2 },
+      { atMs: 3000, repeat: 2 },
+    ]);
+    expect(garpOnLowerPrio({ ...GARP_DEFAULTS, lowerPrioRepeat: 0 })).toEqual([]);
+    // Unset, they follow the global garp_master_repeat and garp_master_delay, as keepalived's defaults do.
+    const g = instancesFromConfig(
+      cfg(`global_defs {\n  vrrp_garp_master_repeat 2\n  vrrp_garp_master_delay 0\n}\n${inst('')}`),
+    )[0]!;
+    expect(g.garp).toMatchObject({ lowerPrioRepeat: 2, lowerPrioDelayMs: 0 });
     const s = instancesFromConfig(cfg(inst('  garp_lower_prio_repeat 3\n  garp_lower_prio_delay 2')))[0]!;
     expect(s.garp).toMatchObject({ lowerPrioRepeat: 3, lowerPrioDelayMs: 2000 });
   });

@@ -4,7 +4,7 @@ import type { VrrpDatagram } from '../../../src/kernel/vrrp-socket.js';
 import { parseArp } from '../../../src/vrrp/arp.js';
 import { notifyCommands, splitCommand } from '../../../src/vrrp/notify.js';
 import { decodeAdvert, encodeAdvert, parseIpv4, type VrrpAdvert } from '../../../src/vrrp/packet.js';
-import { garpOnMaster, instanceSettings, type Vip } from '../../../src/vrrp/settings.js';
+import { GARP_DEFAULTS, garpOnMaster, instanceSettings, type Vip } from '../../../src/vrrp/settings.js';
 import { type SpeakerClock, VIP_RETRY_MS, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
 import { ipv4Packet } from '../../support/ipv4-packet.js';
 
@@ -222,7 +222,7 @@ describe('VrrpSpeaker', () => {
   it('as master, a lower-priority master gets an advert and a GARP round', async () => {
     const w = world({
       priority: 255,
-      garp: { masterDelayMs: 0, masterRepeat: 2, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+      garp: { ...GARP_DEFAULTS, masterDelayMs: 0, masterRepeat: 2, lowerPrioRepeat: 2, lowerPrioDelayMs: 0 },
     });
     w.speaker.start();
     w.clock.advance(1);
@@ -248,25 +248,14 @@ describe('notify and GARP helpers', () => {
     ]);
     expect(notifyCommands({}, 'VI', 'STOP', 0)).toEqual([]);
   });
-  it('plans GARP rounds like garp_master_delay/repeat/interval', () => {
-    expect(
-      garpOnMaster({
-        masterDelayMs: 5000,
-        masterRepeat: 3,
-        masterRefreshMs: 0,
-        masterRefreshRepeat: 1,
-        intervalMs: 10,
-      }),
-    ).toEqual([0, 10, 20, 5000, 5010, 5020]);
-    expect(
-      garpOnMaster({
-        masterDelayMs: 0,
-        masterRepeat: 1,
-        masterRefreshMs: 0,
-        masterRefreshRepeat: 1,
-        intervalMs: 0,
-      }),
-    ).toEqual([0]);
+  it('plans GARP rounds like garp_master_delay/repeat', () => {
+    expect(garpOnMaster({ ...GARP_DEFAULTS, masterDelayMs: 5000, masterRepeat: 3 })).toEqual([
+      { atMs: 0, repeat: 3 },
+      { atMs: 5000, repeat: 3 },
+    ]);
+    expect(garpOnMaster({ ...GARP_DEFAULTS, masterDelayMs: 0, masterRepeat: 1 })).toEqual([
+      { atMs: 0, repeat: 1 },
+    ]);
   });
 });
 
@@ -278,7 +267,7 @@ describe('reload in place', () => {
 
   it('a master keeps its state: new VIPs added and announced, the new priority on the next advert', async () => {
     const w = world({
-      garp: { masterDelayMs: 0, masterRepeat: 2, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs: 0 },
+      garp: { ...GARP_DEFAULTS, masterDelayMs: 0, masterRepeat: 2, lowerPrioRepeat: 2, lowerPrioDelayMs: 0 },
     });
     w.speaker.start();
     w.clock.advance(3610);
