@@ -11,8 +11,10 @@ import { NftVipFirewall } from '../kernel/vip-firewall.js';
 import { logger } from '../util/log.js';
 import type { VrrpDeps } from '../vrrp/manager.js';
 import type { NotifyKind, ScriptRunner } from '../vrrp/notify.js';
+import { GarpPacer } from '../vrrp/garp-pacer.js';
 import { openKernelSpeaker } from '../vrrp/open-speaker.js';
 import { VipDropRules } from '../vrrp/vip-drop.js';
+import { realClock } from '../vrrp/speaker.js';
 
 const log = logger('vrrp');
 
@@ -119,6 +121,8 @@ export function kernelVrrpDeps(
   const drops = new VipDropRules(new NftVipFirewall());
   // Rules a previous run left (it stopped without releasing its VIPs) go before any instance starts.
   if (config().vrrpInstances.some((i) => !i.accept && i.priority !== 255)) void drops.set('', []);
+  // One pacer for all instances: garp intervals count per interface, not per instance.
+  const pacer = new GarpPacer(realClock);
   return {
     async createSpeaker(settings, events) {
       const scripts: ScriptRunner = {
@@ -135,6 +139,7 @@ export function kernelVrrpDeps(
           onWantMaster: () => events.onWantMaster(),
           scripts,
           drops,
+          pacer,
         })
       ).speaker;
     },

@@ -13,7 +13,7 @@ import { type SpeakerDeps, VrrpSpeaker } from './speaker.js';
 export async function openKernelSpeaker(
   settings: VrrpInstanceSettings,
   rtnl: Rtnl,
-  events: Pick<SpeakerDeps, 'onState' | 'onWantMaster' | 'scripts' | 'drops'>,
+  events: Pick<SpeakerDeps, 'onState' | 'onWantMaster' | 'scripts' | 'drops' | 'pacer'>,
 ): Promise<{ speaker: VrrpSpeaker; srcIp: string }> {
   const srcIp =
     settings.srcIp ?? (await discoverSrcIp(rtnl, settings.interface, settings.family, settings.vips));

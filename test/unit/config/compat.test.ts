@@ -49,6 +49,10 @@ vrrp_sync_group G {
     V
   }
 }
+garp_group {
+  garp_interval 0.1
+  interface eth0
+}
 virtual_server_group VSG {
   10.0.0.1 80
 }

@@ -215,13 +215,13 @@ test('auth_type with no value: a positioned error, not a TypeError', () => {
 describe('config check', () => {
   test('summarises the keywords parsed but not acted on; --strict refuses on any warning', () => {
     const r = parse(
-      'global_defs {\n vrrp_no_swap\n vrrp_garp_interval 1\n}\n' +
+      'global_defs {\n vrrp_no_swap\n vrrp_cpu_affinity 0\n}\n' +
         instance(' use_vmac\n smtp_alert\n use_vmac'),
     );
     const report = checkReport('k.conf', r);
     expect(report.exitCode).toBe(0);
     expect(report.lines.at(-1)).toBe(
-      '3 keywords parsed but not acted on: vrrp_no_swap, vrrp_garp_interval, smtp_alert (see docs/compat.md)',
+      '3 keywords parsed but not acted on: vrrp_no_swap, vrrp_cpu_affinity, smtp_alert (see docs/compat.md)',
     );
     const strict = checkReport('k.conf', r, true);
     expect(strict.exitCode).toBe(1);

@@ -5,35 +5,9 @@ import { parseArp } from '../../../src/vrrp/arp.js';
 import { notifyCommands, splitCommand } from '../../../src/vrrp/notify.js';
 import { decodeAdvert, encodeAdvert, parseIpv4, type VrrpAdvert } from '../../../src/vrrp/packet.js';
 import { GARP_DEFAULTS, garpOnMaster, instanceSettings, type Vip } from '../../../src/vrrp/settings.js';
-import { type SpeakerClock, VIP_RETRY_MS, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
+import { VIP_RETRY_MS, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
 import { ipv4Packet } from '../../support/ipv4-packet.js';
-
-class FakeClock implements SpeakerClock {
-  t = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.ids;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  /** Runs due timers in order up to `to`; `lateBy` makes each fire that much after its due time. */
-  advance(to: number, lateBy = 0): void {
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > to) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, next.at + lateBy);
-      next.fn();
-    }
-    this.t = Math.max(this.t, to);
-  }
-}
+import { FakeClock } from './fake-clock.js';
 
 const ipv4 = (payload: Buffer, src: string, ttl = 255): Buffer => ipv4Packet(payload, { src, ttl });
 
