@@ -79,7 +79,10 @@ describe('GarpPacer', () => {
     const pacer = new GarpPacer(clock);
     const sent: string[] = [];
     const pace = { group: 'g', garpIntervalMs: 100, gnaIntervalMs: 0 };
-    const send = (v: string, ok: boolean) => () => (ok ? (sent.push(v), true) : false);
+    const send = (v: string, ok: boolean) => () => {
+      if (ok) sent.push(v);
+      return ok;
+    };
     pacer.send(pace, 4, 'X\u0000a', 0, send('a', true));
     pacer.send(pace, 4, 'X\u0000b', 1, send('b', false));
     pacer.send(pace, 4, 'Y\u0000c', 2, send('c', true));
