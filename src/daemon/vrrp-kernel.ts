@@ -112,6 +112,21 @@ function runNotify(c: FloatlbConfig, argv: readonly string[], script: ScriptRef)
   });
 }
 
+/**
+ * Why keepalived would disable a vrrp_script: its user or group unknown, its
+ * file missing or not executable, or (enable_script_security) a root script
+ * that others could change. Null when it may run.
+ */
+export function trackScriptRefusal(c: FloatlbConfig, s: VrrpScript): string | null {
+  let id: { uid: number } | null;
+  try {
+    id = identityOf(c, s.user, s.group);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return checkScript(splitCommand(s.script)[0] ?? '', id?.uid ?? 0, c.globalDefs.enableScriptSecurity);
+}
+
 export function kernelVrrpDeps(
   config: () => FloatlbConfig,
   rtnl: Rtnl,
@@ -147,8 +162,15 @@ export function kernelVrrpDeps(
       const l = await rtnl.link(ifname);
       return l.up && l.lowerUp;
     },
+    scriptRefused: (s, c) => trackScriptRefusal(c, s),
     async runTrackScript(s: VrrpScript) {
-      const id = identityOf(config(), s.user, s.group);
+      let id: { uid: number; gid: number } | null;
+      try {
+        id = identityOf(config(), s.user, s.group);
+      } catch (e) {
+        log.error({ script: s.name, err: (e as Error).message }, 'track script not run');
+        return false;
+      }
       const r = await runScript(splitCommand(s.script), {
         timeoutMs: s.timeout ?? s.interval,
         ...(id ? { uid: id.uid, gid: id.gid } : {}),

@@ -54,6 +54,12 @@ export interface VrrpDeps {
   linkUp(ifname: string): Promise<boolean>;
   /** Runs a track script; true on exit 0 within the timeout. */
   runTrackScript(script: VrrpScript): Promise<boolean>;
+  /**
+   * Why a track script may not run under this config (its user unknown, its
+   * file missing, or unsafe under enable_script_security), or null. Such a
+   * script is dropped from tracking, as keepalived does.
+   */
+  scriptRefused?(script: VrrpScript, config: FloatlbConfig): string | null;
   /** Runs a sync group's notify script (argv as keepalived passes it). */
   runGroupNotify?(argv: readonly string[], script: ScriptRef): void;
   /** After every state change of an instance. */
@@ -111,7 +117,7 @@ export class VrrpManager {
   async start(): Promise<void> {
     const next = instancesFromConfig(this.config);
     for (const s of next) await this.createSpeaker(s);
-    await this.applyTracks(trackSet(this.config), new Set(next.map((s) => s.name)));
+    await this.applyTracks(trackSet(this.runnable(this.config)), new Set(next.map((s) => s.name)));
     for (const s of next) this.speakers.get(s.name)!.start();
     this.startLinkPoll();
   }
@@ -155,7 +161,7 @@ export class VrrpManager {
         this.settings.set(s.name, s);
       }
     }
-    await this.applyTracks(trackSet(config), fresh);
+    await this.applyTracks(trackSet(this.runnable(config)), fresh);
     for (const name of fresh) this.speakers.get(name)!.start();
     this.startLinkPoll();
     return plans;
@@ -193,6 +199,18 @@ export class VrrpManager {
         stats: s ? { ...s.machine.stats, ...s.stats } : null,
       };
     });
+  }
+
+  /** The config without the track scripts that may not run; each is logged. */
+  private runnable(config: FloatlbConfig): FloatlbConfig {
+    const refused = this.deps.scriptRefused;
+    if (!refused) return config;
+    const vrrpScripts = config.vrrpScripts.filter((s) => {
+      const why = refused(s, config);
+      if (why) log.error({ script: s.name, reason: why }, `Disabling track script ${s.name}: ${why}`);
+      return !why;
+    });
+    return { ...config, vrrpScripts };
   }
 
   private async createSpeaker(s: VrrpInstanceSettings): Promise<void> {

@@ -4,48 +4,11 @@
 // to a file: script_user is the default identity, a script's own user wins,
 // and enable_script_security refuses a root script in a directory anyone may
 // write to, while the same script run as script_user still runs.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Netns } from '../../lab/netns.js';
-import { nft, sleep } from './vrrp-lab.js';
-import type { Director } from './vrrp-reload-lab.js';
-import { runLab, type TempDir } from './vrrp-run-lab.js';
+import { runLab } from './vrrp-run-lab.js';
+import { deaf, logs, scripts } from './vrrp-script-lab.js';
 
 const lab = runLab();
-
-/** Each director hears no adverts, so each is master alone; its own still go out. */
-function deaf(...ns: Netns[]): void {
-  for (const n of ns)
-    nft(n, 'table inet vrdeaf { chain in { type filter hook input priority -300; ip protocol 112 drop; }\n}');
-}
-
-/** S/id.sh (safe: root-owned, 0755 all the way up) and U/id.sh (U is 0777, no sticky bit); both log to S/out/log. */
-function scripts(t: TempDir): { safe: string; unsafe: string; log: () => string[] } {
-  chmodSync(t.dir, 0o755);
-  const out = join(t.dir, 'out');
-  mkdirSync(out, { mode: 0o777 });
-  chmodSync(out, 0o777);
-  // Root and nobody both append to it, whoever writes first.
-  writeFileSync(join(out, 'log'), '', { mode: 0o666 });
-  chmodSync(join(out, 'log'), 0o666);
-  const safe = join(t.dir, 'id.sh');
-  writeFileSync(safe, `#!/bin/sh\necho "$* uid=$(id -u) gid=$(id -g)" >> ${out}/log\n`, { mode: 0o755 });
-  const u = join(t.dir, 'unsafe');
-  mkdirSync(u);
-  chmodSync(u, 0o777);
-  const unsafe = join(u, 'id.sh');
-  copyFileSync(safe, unsafe);
-  chmodSync(unsafe, 0o755);
-  const log = () => {
-    try {
-      return readFileSync(join(out, 'log'), 'utf8').split('\n').filter(Boolean).sort();
-    } catch {
-      return [];
-    }
-  };
-  return { safe, unsafe, log };
-}
 
 const instance = (name: string, vrid: number, vip: string, notify: string) => `vrrp_instance ${name} {
   state MASTER
@@ -59,33 +22,6 @@ const instance = (name: string, vrid: number, vip: string, notify: string) => `v
 ${notify}
 }
 `;
-
-/** Waits until both logs hold n lines, then a little longer so a late (refused) script would show. */
-async function logs(
-  a: () => string[],
-  b: () => string[],
-  n: number,
-  ds: Director[],
-): Promise<[string[], string[]]> {
-  const end = Date.now() + 20_000;
-  while (a().length < n || b().length < n) {
-    if (Date.now() > end)
-      throw new Error(
-        `notify logs: ${JSON.stringify([a(), b()])}\n${ds
-          .map((d) =>
-            d
-              .output(300)
-              .split('\n')
-              .filter((l) => /script|notify/i.test(l))
-              .join('\n'),
-          )
-          .join('\n')}`,
-      );
-    await sleep(200);
-  }
-  await sleep(1500);
-  return [a(), b()];
-}
 
 describe('notify scripts as keepalived runs them', () => {
   it('script_user, a script’s own user, and enable_script_security refusing an unsafe root script', async () => {
