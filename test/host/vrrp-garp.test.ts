@@ -138,3 +138,39 @@ describe('a master hearing a lower-priority master, against keepalived', () => {
     expect(fl.minAdvertGap).toBeGreaterThan(900);
   });
 });
+
+/**
+ * The subject (priority 100, higher_prio_send_advert) is master on d1 when a
+ * keepalived at priority 150 starts on d2 and preempts it: the subject's
+ * adverts after the first one at 150 are its last word before yielding.
+ */
+async function higherPrioRun(subject: 'floatlb' | 'keepalived'): Promise<number[]> {
+  const { d1, d2, client } = await lab.lan();
+  const cap = new VrrpCapture(client);
+  lab.defer(() => cap.close());
+  const vips = ['10.7.0.141'];
+  const conf = instance({ vrid: 72, prio: 100, advert: 1, vips, body: '  higher_prio_send_advert' });
+  const s = subject === 'floatlb' ? lab.floatlb(d1, conf) : lab.keepalived(d1, conf);
+  await until('the subject master', () => cap.from('10.7.0.1').length >= 2, 30_000, [s]);
+  const peer = lab.keepalived(d2, instance({ vrid: 72, prio: 150, advert: 1, vips, body: '' }));
+  const high = () => cap.from('10.7.0.2').filter((f) => f.priority === 150);
+  await until('the peer master', () => high().length >= 3, 30_000, [s, peer]);
+  const t = high()[0]!.at;
+  return cap
+    .from('10.7.0.1')
+    .filter((f) => f.at >= t)
+    .map((f) => f.priority);
+}
+
+describe('higher_prio_send_advert against keepalived', () => {
+  it('keepalived 2.2.7 and floatlb each send one advert at their own priority before yielding', async () => {
+    const ka = await higherPrioRun('keepalived');
+    const fl = await higherPrioRun('floatlb');
+    // One (a regular advert due at the same moment may add a second), never more, at priority 100.
+    for (const after of [ka, fl]) {
+      expect(after.length).toBeGreaterThanOrEqual(1);
+      expect(after.length).toBeLessThanOrEqual(2);
+      expect(after.every((p) => p === 100)).toBe(true);
+    }
+  });
+});
