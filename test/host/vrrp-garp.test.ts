@@ -27,6 +27,8 @@ ${o.body}
 }
 `;
 
+const hasVip = (ns: Netns, vip: string) => ns.ip('-4', 'addr', 'show', 'dev', 'eth0').includes(` ${vip}/32 `);
+
 async function until(what: string, ok: () => boolean, timeoutMs: number, ds: Director[]): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!ok()) {
@@ -172,5 +174,42 @@ describe('higher_prio_send_advert against keepalived', () => {
       expect(after.length).toBeLessThanOrEqual(2);
       expect(after.every((p) => p === 100)).toBe(true);
     }
+  });
+});
+
+/**
+ * The subject (priority 100) is unicast master on d1 with d2 as its only
+ * peer and check_unicast_src; a rogue keepalived on the client (priority
+ * 200) sends it unicast adverts. Accepted, they would make it yield.
+ */
+async function uncheckedSourceRun(subject: 'floatlb' | 'keepalived'): Promise<boolean> {
+  const { d1, client } = await lab.lan();
+  const cap = new VrrpCapture(d1);
+  lab.defer(() => cap.close());
+  const vips = ['10.7.0.151'];
+  const unicast = (src: string, peer: string) =>
+    `  unicast_src_ip ${src}\n  unicast_peer {\n    ${peer}\n  }`;
+  const conf = instance({
+    vrid: 73,
+    prio: 100,
+    advert: 1,
+    vips,
+    body: `${unicast('10.7.0.1', '10.7.0.2')}\n  check_unicast_src`,
+  });
+  const s = subject === 'floatlb' ? lab.floatlb(d1, conf) : lab.keepalived(d1, conf);
+  await until('the subject master', () => hasVip(d1, vips[0]!), 30_000, [s]);
+  const rogue = lab.keepalived(
+    client,
+    instance({ vrid: 73, prio: 200, advert: 1, vips, body: unicast('10.7.0.10', '10.7.0.1') }),
+  );
+  await until('rogue adverts at the subject', () => cap.from('10.7.0.10').length >= 4, 30_000, [s, rogue]);
+  await sleep(1000);
+  return hasVip(d1, vips[0]!);
+}
+
+describe('check_unicast_src against keepalived', () => {
+  it('keepalived 2.2.7 and floatlb both ignore unicast adverts from a source that is not a peer', async () => {
+    expect(await uncheckedSourceRun('keepalived')).toBe(true);
+    expect(await uncheckedSourceRun('floatlb')).toBe(true);
   });
 });
