@@ -9,6 +9,7 @@ import { instancesFromConfig } from '../../../src/vrrp/from-config.js';
 import { GarpPacer } from '../../../src/vrrp/garp-pacer.js';
 import { type MachineConfig, masterDownMs, VrrpMachine } from '../../../src/vrrp/machine.js';
 import { FakeClock } from './fake-clock.js';
+import { base as machineBase } from './machine-base.js';
 
 const inst = (body: string, name = 'VI_1', iface = 'eth0') => `vrrp_instance ${name} {
   interface ${iface}
@@ -170,18 +171,7 @@ ${inst('')}${inst('  lower_prio_no_advert false\n  down_timer_adverts 2', 'VI_2'
 });
 
 describe('advert knobs in the machine', () => {
-  const base: MachineConfig = {
-    name: 'VI_1',
-    version: 3,
-    vrid: 51,
-    priority: 150,
-    advertIntMs: 1000,
-    initialState: 'BACKUP',
-    preempt: true,
-    preemptDelayMs: 0,
-    primaryIp: '10.0.0.2',
-    accept: false,
-  };
+  const base = { ...machineBase, priority: 150 };
   const master = (over: Partial<MachineConfig>) => {
     const m = new VrrpMachine({ ...base, ...over, priority: 255 });
     m.step({ type: 'start' }, 0);

@@ -7,19 +7,8 @@ import {
   skewTimeMs,
   VrrpMachine,
 } from '../../../src/vrrp/machine.js';
+import { base } from './machine-base.js';
 
-const base: MachineConfig = {
-  name: 'VI_1',
-  version: 3,
-  vrid: 51,
-  priority: 100,
-  advertIntMs: 1000,
-  initialState: 'BACKUP',
-  preempt: true,
-  preemptDelayMs: 0,
-  primaryIp: '10.0.0.2',
-  accept: false,
-};
 const DOWN_100 = 3000 + (156 * 1000) / 256; // 3609.375
 
 function machine(over: Partial<MachineConfig> = {}): VrrpMachine {
