@@ -84,132 +84,158 @@ describe('gratuitous ARP pacing against keepalived', () => {
 });
 
 /**
- * The subject (priority 150, adverts every 1 s) is master on d1; the peer, a
- * keepalived that cannot hear it (priority 100, adverts every 3.5 s), is
- * master too on d2, so the subject hears a lower-priority master every 3.5 s.
+ * Two subjects side by side, each on its own VRID and VIP: floatlb on d1
+ * and keepalived on the client, so one run shows both.
  */
-async function lowerPrioRun(subject: 'floatlb' | 'keepalived') {
-  const { d1, d2, client } = await lab.lan();
-  deaf(d2);
-  const mac = (ns: Netns) => JSON.parse(ns.ip('-j', 'link', 'show', 'eth0'))[0].address as string;
-  const arp = new ArpListener(client);
-  const cap = new VrrpCapture(client);
-  lab.defer(() => arp.close());
-  lab.defer(() => cap.close());
-  const vips = ['10.7.0.131'];
-  const g = 'global_defs {\n  vrrp_version 3\n}\n';
-  const body = `  garp_master_repeat 1
+interface Subject {
+  readonly who: 'floatlb' | 'keepalived';
+  readonly ns: Netns;
+  readonly ip: string;
+  readonly vrid: number;
+  readonly vip: string;
+}
+
+function subjects(lan: { d1: Netns; client: Netns }, vrid: number, vip: (i: number) => string): Subject[] {
+  return [
+    { who: 'floatlb', ns: lan.d1, ip: '10.7.0.1', vrid, vip: vip(1) },
+    { who: 'keepalived', ns: lan.client, ip: '10.7.0.10', vrid: vrid + 1, vip: vip(2) },
+  ];
+}
+
+const start = (s: Subject, conf: string): Director =>
+  s.who === 'floatlb' ? lab.floatlb(s.ns, conf) : lab.keepalived(s.ns, conf);
+
+describe('a master hearing a lower-priority master, against keepalived', () => {
+  it('garp_lower_prio_repeat/delay rounds per advert heard, and no advert back with lower_prio_no_advert', async () => {
+    // Each subject (priority 150, adverts every 1 s) is master; the peer, a
+    // keepalived on d2 that hears neither (priority 100, adverts every 3.5 s),
+    // is master too, so each subject hears a lower-priority master every 3.5 s.
+    const lan = await lab.lan();
+    deaf(lan.d2);
+    // On the bridge: a capture on the client would not see the client's own frames.
+    const arp = new ArpListener(lan.hub, 'vrbr');
+    const cap = new VrrpCapture(lan.hub, 'vrbr');
+    lab.defer(() => arp.close());
+    lab.defer(() => cap.close());
+    const g = 'global_defs {\n  vrrp_version 3\n}\n';
+    const body = `  garp_master_repeat 1
   garp_master_delay 0
   garp_lower_prio_repeat 2
   garp_lower_prio_delay 1
   lower_prio_no_advert`;
-  const conf = g + instance({ vrid: 71, prio: 150, advert: 1, vips, body });
-  const s = subject === 'floatlb' ? lab.floatlb(d1, conf) : lab.keepalived(d1, conf);
-  const peer = lab.keepalived(d2, g + instance({ vrid: 71, prio: 100, advert: 3.5, vips, body: '' }));
-  const peerAdverts = () => cap.from('10.7.0.2').filter((f) => f.priority === 100);
-  await until('four adverts from the peer', () => peerAdverts().length >= 4, 40_000, [s, peer]);
-  // From just before the second peer advert to just after the fourth: two 3.5 s periods.
-  const p = peerAdverts();
-  const [w0, w1] = [p[1]!.at - 100, p[3]!.at + 100];
-  await sleep(3000);
-  const subjectMac = mac(d1);
-  const garps = arp.frames.filter(
-    (f) => f.senderMac === subjectMac && f.targetIp === vips[0] && f.at >= w0 && f.at < w1 + 2500,
-  );
-  const adverts = cap.from('10.7.0.1').filter((f) => f.at >= w0 && f.at < w1);
-  const gaps = adverts.slice(1).map((x, i) => x.at - adverts[i]!.at);
-  return {
-    peerAdverts: peerAdverts().filter((f) => f.at >= w0 && f.at < w1).length,
-    garps: garps.length,
-    minAdvertGap: Math.min(...gaps),
-    stillMaster: adverts.length > 0 && adverts.every((f) => f.priority === 150),
-  };
-}
-
-describe('a master hearing a lower-priority master, against keepalived', () => {
-  it('keepalived 2.2.7: garp_lower_prio_repeat/delay rounds per advert heard, and no advert back (lower_prio_no_advert)', async () => {
-    const ka = await lowerPrioRun('keepalived');
-    expect(ka).toMatchObject({ peerAdverts: 3, garps: 12, stillMaster: true });
-    expect(ka.minAdvertGap).toBeGreaterThan(900);
-  });
-
-  it('floatlb: the same rounds, and no advert back', async () => {
-    const fl = await lowerPrioRun('floatlb');
-    expect(fl).toMatchObject({ peerAdverts: 3, garps: 12, stillMaster: true });
-    // Only the 1 s adverts: none sent back on hearing the peer (they would come 0.5 s after one).
-    expect(fl.minAdvertGap).toBeGreaterThan(900);
+    const ss = subjects(lan, 71, (i) => `10.7.0.13${i}`);
+    const ds = ss.map((s) =>
+      start(s, g + instance({ vrid: s.vrid, prio: 150, advert: 1, vips: [s.vip], body })),
+    );
+    const peerConf = ss.map((s) =>
+      instance({ vrid: s.vrid, prio: 100, advert: 3.5, vips: [s.vip], body: '' }),
+    );
+    const peer = lab.keepalived(lan.d2, g + peerConf.join(''));
+    const peerAdverts = (s: Subject) =>
+      cap.from('10.7.0.2').filter((f) => f.priority === 100 && f.vrid === s.vrid);
+    await until('four adverts from the peer', () => ss.every((s) => peerAdverts(s).length >= 4), 40_000, [
+      ...ds,
+      peer,
+    ]);
+    await sleep(3000);
+    for (const s of ss) {
+      // From just before the second peer advert to just after the fourth: two 3.5 s periods.
+      const p = peerAdverts(s);
+      const [w0, w1] = [p[1]!.at - 100, p[3]!.at + 100];
+      const mac = JSON.parse(s.ns.ip('-j', 'link', 'show', 'eth0'))[0].address as string;
+      const garps = arp.frames.filter(
+        (f) => f.senderMac === mac && f.targetIp === s.vip && f.at >= w0 && f.at < w1 + 2500,
+      );
+      const adverts = cap.from(s.ip).filter((f) => f.at >= w0 && f.at < w1);
+      const gaps = adverts.slice(1).map((x, i) => x.at - adverts[i]!.at);
+      const seen = {
+        peerAdverts: p.filter((f) => f.at >= w0 && f.at < w1).length,
+        garps: garps.length,
+        stillMaster: adverts.length > 0 && adverts.every((f) => f.priority === 150),
+      };
+      // Two GARPs at once and two 1 s later per advert heard.
+      expect(seen, s.who).toEqual({ peerAdverts: 3, garps: 12, stillMaster: true });
+      // Only the 1 s adverts: none sent back on hearing the peer (they would come 0.5 s after one).
+      expect(Math.min(...gaps), s.who).toBeGreaterThan(900);
+    }
   });
 });
 
-/**
- * The subject (priority 100, higher_prio_send_advert) is master on d1 when a
- * keepalived at priority 150 starts on d2 and preempts it: the subject's
- * adverts after the first one at 150 are its last word before yielding.
- */
-async function higherPrioRun(subject: 'floatlb' | 'keepalived'): Promise<number[]> {
-  const { d1, d2, client } = await lab.lan();
-  const cap = new VrrpCapture(client);
-  lab.defer(() => cap.close());
-  const vips = ['10.7.0.141'];
-  const conf = instance({ vrid: 72, prio: 100, advert: 1, vips, body: '  higher_prio_send_advert' });
-  const s = subject === 'floatlb' ? lab.floatlb(d1, conf) : lab.keepalived(d1, conf);
-  await until('the subject master', () => cap.from('10.7.0.1').length >= 2, 30_000, [s]);
-  const peer = lab.keepalived(d2, instance({ vrid: 72, prio: 150, advert: 1, vips, body: '' }));
-  const high = () => cap.from('10.7.0.2').filter((f) => f.priority === 150);
-  await until('the peer master', () => high().length >= 3, 30_000, [s, peer]);
-  const t = high()[0]!.at;
-  return cap
-    .from('10.7.0.1')
-    .filter((f) => f.at >= t)
-    .map((f) => f.priority);
-}
-
 describe('higher_prio_send_advert against keepalived', () => {
   it('keepalived 2.2.7 and floatlb each send one advert at their own priority before yielding', async () => {
-    const ka = await higherPrioRun('keepalived');
-    const fl = await higherPrioRun('floatlb');
-    // One (a regular advert due at the same moment may add a second), never more, at priority 100.
-    for (const after of [ka, fl]) {
-      expect(after.length).toBeGreaterThanOrEqual(1);
-      expect(after.length).toBeLessThanOrEqual(2);
+    // Each subject (priority 100) is master when a keepalived at priority 150
+    // starts on d2 and preempts it: the subject's adverts after the first one
+    // at 150 are its last word before yielding.
+    const lan = await lab.lan();
+    const cap = new VrrpCapture(lan.hub, 'vrbr');
+    lab.defer(() => cap.close());
+    const ss = subjects(lan, 81, (i) => `10.7.0.14${i}`);
+    const ds = ss.map((s) =>
+      start(
+        s,
+        instance({ vrid: s.vrid, prio: 100, advert: 1, vips: [s.vip], body: '  higher_prio_send_advert' }),
+      ),
+    );
+    await until('the subjects master', () => ss.every((s) => cap.from(s.ip).length >= 2), 30_000, ds);
+    const peerConf = ss.map((s) => instance({ vrid: s.vrid, prio: 150, advert: 1, vips: [s.vip], body: '' }));
+    const peer = lab.keepalived(lan.d2, peerConf.join(''));
+    const high = (s: Subject) => cap.from('10.7.0.2').filter((f) => f.priority === 150 && f.vrid === s.vrid);
+    await until('the peer master', () => ss.every((s) => high(s).length >= 3), 30_000, [...ds, peer]);
+    for (const s of ss) {
+      const after = cap
+        .from(s.ip)
+        .filter((f) => f.at >= high(s)[0]!.at)
+        .map((f) => f.priority);
+      // One (a regular advert due at the same moment may add a second), never more, at priority 100.
+      expect(after.length, s.who).toBeGreaterThanOrEqual(1);
+      expect(after.length, s.who).toBeLessThanOrEqual(2);
       expect(after.every((p) => p === 100)).toBe(true);
     }
   });
 });
 
-/**
- * The subject (priority 100) is unicast master on d1 with d2 as its only
- * peer and check_unicast_src; a rogue keepalived on the client (priority
- * 200) sends it unicast adverts. Accepted, they would make it yield.
- */
-async function uncheckedSourceRun(subject: 'floatlb' | 'keepalived'): Promise<boolean> {
-  const { d1, client } = await lab.lan();
-  const cap = new VrrpCapture(d1);
-  lab.defer(() => cap.close());
-  const vips = ['10.7.0.151'];
-  const unicast = (src: string, peer: string) =>
-    `  unicast_src_ip ${src}\n  unicast_peer {\n    ${peer}\n  }`;
-  const conf = instance({
-    vrid: 73,
-    prio: 100,
-    advert: 1,
-    vips,
-    body: `${unicast('10.7.0.1', '10.7.0.2')}\n  check_unicast_src`,
-  });
-  const s = subject === 'floatlb' ? lab.floatlb(d1, conf) : lab.keepalived(d1, conf);
-  await until('the subject master', () => hasVip(d1, vips[0]!), 30_000, [s]);
-  const rogue = lab.keepalived(
-    client,
-    instance({ vrid: 73, prio: 200, advert: 1, vips, body: unicast('10.7.0.10', '10.7.0.1') }),
-  );
-  await until('rogue adverts at the subject', () => cap.from('10.7.0.10').length >= 4, 30_000, [s, rogue]);
-  await sleep(1000);
-  return hasVip(d1, vips[0]!);
-}
-
 describe('check_unicast_src against keepalived', () => {
   it('keepalived 2.2.7 and floatlb both ignore unicast adverts from a source that is not a peer', async () => {
-    expect(await uncheckedSourceRun('keepalived')).toBe(true);
-    expect(await uncheckedSourceRun('floatlb')).toBe(true);
+    // Each subject (priority 100) is unicast master with the other director's
+    // address as its only peer (their VRIDs differ) and check_unicast_src; a
+    // rogue keepalived on the client (priority 200) sends each unicast adverts.
+    // Accepted, they would make it yield.
+    const lan = await lab.lan();
+    const unicast = (src: string, peer: string) =>
+      `  unicast_src_ip ${src}\n  unicast_peer {\n    ${peer}\n  }`;
+    const ss: Subject[] = [
+      { who: 'floatlb', ns: lan.d1, ip: '10.7.0.1', vrid: 91, vip: '10.7.0.151' },
+      { who: 'keepalived', ns: lan.d2, ip: '10.7.0.2', vrid: 92, vip: '10.7.0.152' },
+    ];
+    const caps = ss.map((s) => new VrrpCapture(s.ns));
+    lab.defer(() => caps.forEach((c) => c.close()));
+    const ds = ss.map((s, i) =>
+      start(
+        s,
+        instance({
+          vrid: s.vrid,
+          prio: 100,
+          advert: 1,
+          vips: [s.vip],
+          body: `${unicast(s.ip, ss[1 - i]!.ip)}\n  check_unicast_src`,
+        }),
+      ),
+    );
+    await until('the subjects master', () => ss.every((s) => hasVip(s.ns, s.vip)), 30_000, ds);
+    const rogueConf = ss.map((s) =>
+      instance({ vrid: s.vrid, prio: 200, advert: 1, vips: [s.vip], body: unicast('10.7.0.10', s.ip) }),
+    );
+    const rogue = lab.keepalived(lan.client, rogueConf.join(''));
+    await until(
+      'rogue adverts at the subjects',
+      () => caps.every((c) => c.from('10.7.0.10').length >= 4),
+      30_000,
+      [...ds, rogue],
+    );
+    await sleep(1000);
+    expect(ss.map((s) => [s.who, hasVip(s.ns, s.vip)])).toEqual([
+      ['floatlb', true],
+      ['keepalived', true],
+    ]);
   });
 });
