@@ -121,6 +121,5 @@ export function vrrpSettingsFromConfig(
     notify,
     ...(ctx.syncGroup ? { syncGroup: true } : {}),
     ...(ctx.skipCheckAdvAddr ? { skipCheckAdvAddr: true } : {}),
-    ...(inst.strict ? { lowerPrioNoAdvert: true } : {}),
   });
 }

@@ -89,6 +89,7 @@ export function applyStrict(r: Reader, node: ConfigNode, v: VrrpInstance, accept
       at(node, 'higher_prio_send_advert'),
       'strict mode requires higher_prio_send_advert to be clear: reset',
     );
+  v.adverts = { ...v.adverts, downTimerAdverts: 3, lowerPrioNoAdvert: true, higherPrioSendAdvert: false };
   // The owner always accepts; everyone else drops traffic to the VIPs unless accept is written,
   // and RFC 3768 (version 2) has no accept mode at all.
   if (!acceptSet) v.accept = v.priority === OWNER;
