@@ -208,7 +208,7 @@ describe('check_unicast_src against keepalived', () => {
       { who: 'keepalived', ns: lan.d2, ip: '10.7.0.2', vrid: 92, vip: '10.7.0.152' },
     ];
     const caps = ss.map((s) => new VrrpCapture(s.ns));
-    lab.defer(() => caps.forEach((c) => c.close()));
+    for (const c of caps) lab.defer(() => c.close());
     const ds = ss.map((s, i) =>
       start(
         s,
