@@ -25,7 +25,9 @@ const R = rs4;
 /** After a fault, the longest fall or rise among the checkers (3 s loops; retry 2, 1 s apart; 2 s timeouts). */
 const CHECK_WINDOW_MS = 8000;
 /** Both tables unchanged for longer than a check loop counts as settled. */
-const STABLE_MS = 4000;
+const STABLE_MS = 4500;
+/** How often both tables are read while a step settles (each read costs the VM two ipvsadm runs). */
+const POLL_MS = 1500;
 /** Liveness bound for one step, not a verdict. */
 const STEP_BOUND_MS = 90_000;
 
@@ -51,7 +53,7 @@ async function settle(step: Step, since: number): Promise<Tables> {
   let last = lab.tables();
   let stableSince = Date.now();
   for (;;) {
-    await sleep(500);
+    await sleep(POLL_MS);
     const t = lab.tables();
     if (!same(t.ka, last.ka) || !same(t.fl, last.fl)) stableSince = Date.now();
     last = t;
@@ -186,6 +188,8 @@ afterAll(() => {
   console.log(`keepalived differential: ${JSON.stringify(summary)}`);
   if (summary.mismatches.length)
     console.log(`keepalived log tail:\n${lab?.kaLog().split('\n').slice(-40).join('\n')}`);
+  if (summary.mismatches.length)
+    console.log(`floatlb log tail:\n${lab?.flLog().split('\n').slice(-40).join('\n')}`);
   lab?.cleanup();
   if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
