@@ -211,7 +211,10 @@ export function spawnFloatlbRun(
     ),
   );
   exited.catch(() => {});
-  return { proc: p, started: Promise.race([started, exited]), exited };
+  const startedOrExited = Promise.race([started, exited]);
+  // Without a pipe nothing resolves `started`: its rejection at exit is not an error by itself.
+  if (opts.logFile) startedOrExited.catch(() => {});
+  return { proc: p, started: startedOrExited, exited };
 }
 
 /** One HTTP request on a new connection from the client namespace. */
