@@ -3,16 +3,18 @@ import { defineConfig } from 'vitest/config';
 // Tiers: unit (pure, no root), host (root, namespaces on this kernel),
 // docker (root, a Docker engine), kernel (inside the lab VM, which has IPVS). test/run-tiers.mjs runs each.
 //
-// The VM suites that drive real traffic form the `vm-lab` project: the seed
-// scenarios on IPVS (lab-lvs) and real traffic through IPVS (ipvs-traffic).
-// The kernel tier runs them after the kernel project, in the same VM boot,
-// one file at a time: under the VM's CPU emulation, another test file's load
-// would show up in their measurements (test/run-tiers.mjs).
-const VM_LAB = ['test/kernel/lab-*.test.ts', 'test/kernel/ipvs-traffic.test.ts'];
-// The differential test against keepalived (docs/ipvs.md) runs on demand in the
-// lab VM (npm run test:differential): under the VM's emulation on a loaded
-// machine its tables do not settle yet, and a failing file must not sit in the tier.
-const DIFFERENTIAL = ['test/kernel/keepalived-differential.test.ts'];
+// The VM suites that drive real traffic or wait for health checks to settle
+// form the `vm-lab` project: the seed scenarios on IPVS (lab-lvs), real
+// traffic through IPVS (ipvs-traffic) and the differential test against
+// keepalived (keepalived-differential). The kernel tier runs them after the
+// kernel project, in the same VM boot, one file at a time: under the VM's CPU
+// emulation, another test file's load would show up in their measurements and
+// in their health checks' timing (test/run-tiers.mjs).
+const VM_LAB = [
+  'test/kernel/lab-*.test.ts',
+  'test/kernel/ipvs-traffic.test.ts',
+  'test/kernel/keepalived-differential.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -46,19 +48,10 @@ export default defineConfig({
         test: {
           name: 'kernel',
           include: ['test/kernel/**/*.test.ts'],
-          exclude: [...VM_LAB, ...DIFFERENTIAL],
+          exclude: VM_LAB,
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
-        },
-      },
-      {
-        test: {
-          name: 'differential',
-          include: DIFFERENTIAL,
-          globalSetup: ['test/support/global-setup.ts'],
-          testTimeout: 1_200_000,
-          hookTimeout: 900_000,
         },
       },
       {

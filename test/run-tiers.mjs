@@ -8,8 +8,9 @@
 //          lab and the Debian package, under a lock so that two runs on one
 //          machine take turns (the compose files use fixed subnets)
 //   kernel inside the lab VM, which has IPVS: the kernel project, then in
-//          the same boot the vm-lab project (the seed scenarios and real
-//          traffic), one file at a time with nothing else running
+//          the same boot the vm-lab project (the seed scenarios, real traffic
+//          and the differential test against keepalived), one file at a time
+//          with nothing else running
 //   vm-lab the vm-lab project alone
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';

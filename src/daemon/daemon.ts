@@ -68,6 +68,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const rates = new RateHistory();
   const vrrpSince = new Map<string, string>();
   health.onProbe((ev) => {
+    if (log.isLevelEnabled('debug')) log.debug(ev, 'probe');
     metrics.observeProbe(ev);
     if (!ev.skipped) probes.record(ev.target, ev.ok, ev.latencyMs, ev.reason);
   });

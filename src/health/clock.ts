@@ -7,6 +7,8 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
   /** Uniform in [0, 1); injectable so jitter is reproducible in tests. */
   random(): number;
+  /** Runs fn after the I/O of the current loop turn (a fake clock may run it at once). */
+  afterIo?(fn: () => void): void;
 }
 
 export const realClock: Clock = {
@@ -19,4 +21,7 @@ export const realClock: Clock = {
   },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   random: Math.random,
+  afterIo: (fn) => {
+    setImmediate(fn);
+  },
 };

@@ -192,11 +192,19 @@ export class CheckRunner {
     const limit = this.attemptTimeout() + GUARD_GRACE_MS;
     const t0 = this.clock.now();
     let guard: TimerHandle | null = null;
+    let done = false;
     const hard = new Promise<ProbeResult>((resolve) => {
-      guard = this.clock.setTimeout(() => {
+      const giveUp = () => {
+        if (done) return;
         ctl.abort();
         resolve({ ok: false, reason: `no result within ${limit} ms`, latencyMs: this.clock.now() - t0 });
-      }, limit);
+      };
+      // After this loop turn's I/O: a result that came in while this process
+      // was too busy to run its callbacks is taken, not counted as a failure.
+      guard = this.clock.setTimeout(
+        () => (this.clock.afterIo ? this.clock.afterIo(giveUp) : giveUp()),
+        limit,
+      );
     });
     const run = this.probeFn(this.spec, ctl.signal).catch(
       (e: unknown): ProbeResult => ({
@@ -206,6 +214,7 @@ export class CheckRunner {
       }),
     );
     return Promise.race([run, hard]).finally(() => {
+      done = true;
       if (guard !== null) this.clock.clearTimeout(guard);
     });
   }

@@ -109,9 +109,15 @@ export class ProbesInFlight<K, D> {
   private sweep(): void {
     this.timer = null;
     this.timerAt = Number.POSITIVE_INFINITY;
-    for (const p of this.deadlines.expire(performance.now())) {
-      this.settle(p, { ok: false, error: 'ETIMEDOUT', timedOut: true, latencyMs: elapsed(p.t0) });
-    }
+    const due = this.deadlines.expire(performance.now());
+    // Judged after this loop turn's I/O (timers run before the poll phase):
+    // when the process was busy past the deadline, an answer that arrived in
+    // time settles the probe first, and the timeout below finds it settled.
+    if (due.length)
+      setImmediate(() => {
+        for (const p of due)
+          this.settle(p, { ok: false, error: 'ETIMEDOUT', timedOut: true, latencyMs: elapsed(p.t0) });
+      });
     const next = this.deadlines.next();
     if (next !== undefined) this.armAt(bucketOf(next, this.granularityMs));
   }

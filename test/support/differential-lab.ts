@@ -8,8 +8,16 @@
 //
 // A fault is made once, on the shared real servers, so both directors see
 // exactly the same fault at the same moment.
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,7 +53,8 @@ export interface DifferentialLab {
   readonly ka: Netns;
   readonly fl: Netns;
   readonly dir: string;
-  readonly flLog: Array<Record<string, unknown>>;
+  /** floatlb's log so far. */
+  flLog(): string;
   /** Starts both directors on the same config text. */
   start(conf: string): Promise<void>;
   /** Rewrites the config and sends SIGHUP to both. */
@@ -140,7 +149,9 @@ export async function buildDifferentialLab(
     });
 
   const confPath = join(dir, 'keepalived.conf');
-  const flLog: Array<Record<string, unknown>> = [];
+  const flLogPath = process.env.FLOATLB_KDIFF_FLLOG ?? join(dir, 'floatlb.log');
+  const flLog = () =>
+    existsSync(flLogPath) ? readFileSync(flLogPath, 'utf8').trimEnd().split('\n').at(-1) : undefined;
   let kaRun: KeepalivedRun | null = null;
   let flProc: ChildProcess | null = null;
   const set = (addr: string) => (addr.includes(':') ? 'ping6' : 'ping4');
@@ -150,19 +161,24 @@ export async function buildDifferentialLab(
     ka,
     fl,
     dir,
-    flLog,
+    flLog: () => (existsSync(flLogPath) ? readFileSync(flLogPath, 'utf8') : ''),
     async start(conf) {
       writeFileSync(confPath, conf);
       kaRun = spawnKeepalivedLvs(ka, confPath, dir);
       mkdirSync(join(dir, 'fl'));
-      const run = spawnFloatlbRun(fl, confPath, join(dir, 'fl'), 'ipvs', flLog);
+      // FLOATLB_KDIFF_FLLOG=FILE: floatlb's log at debug level, kept for study.
+      const debugLog = process.env.FLOATLB_KDIFF_FLLOG;
+      // FLOATLB_KDIFF_CPUPROF=DIR: a CPU profile of floatlb, written when it stops.
+      const prof = process.env.FLOATLB_KDIFF_CPUPROF;
+      const run = spawnFloatlbRun(fl, confPath, join(dir, 'fl'), 'ipvs', [], {
+        logLevel: debugLog ? 'debug' : 'info',
+        logFile: flLogPath,
+        ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${prof}`] } : {}),
+      });
       flProc = run.proc;
       trace('directors started');
       const tick = setInterval(
-        () =>
-          trace(
-            `waiting: floatlb said ${JSON.stringify(flLog.at(-1))}; keepalived has ${ipvsRules(ka).length} rules`,
-          ),
+        () => trace(`waiting: floatlb said ${flLog()}; keepalived has ${ipvsRules(ka).length} rules`),
         10_000,
       );
       // Programmed tables, not the API, are what the comparisons need.
@@ -188,8 +204,31 @@ export async function buildDifferentialLab(
     },
     writeFile: (name, text) => writeFileSync(join(dir, name), text),
     removeFile: (name) => rmSync(join(dir, name), { force: true }),
-    tables: () => ({ ka: ipvsRules(ka), fl: ipvsRules(fl) }),
+    tables() {
+      // One process from this (large) test process for both tables: under the
+      // VM's emulation every fork of it costs a great deal of the CPU that both
+      // directors share.
+      const out = execFileSync(
+        'sh',
+        ['-c', `ip netns exec ${ka.name} ipvsadm -S -n && echo @@ && ip netns exec ${fl.name} ipvsadm -S -n`],
+        { encoding: 'utf8' },
+      );
+      const [a = '', b = ''] = out.split('@@\n');
+      const rules = (t: string) =>
+        t
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .sort();
+      return { ka: rules(a), fl: rules(b) };
+    },
     cleanup() {
+      if (process.env.FLOATLB_KDIFF_CPUPROF && flProc) {
+        // A graceful stop, so that node writes the profile.
+        const prof = process.env.FLOATLB_KDIFF_CPUPROF;
+        flProc.kill('SIGTERM');
+        for (let i = 0; i < 120 && !readdirSync(prof).some((f) => f.endsWith('.cpuprofile')); i++)
+          spawnSync('sleep', ['1']);
+      }
       flProc?.kill('SIGKILL');
       kaRun?.proc.kill('SIGKILL');
       topo.destroy();

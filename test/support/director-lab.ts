@@ -2,7 +2,7 @@
 //   client (10.80.0.10) — director (10.80.0.1, VIP 10.80.0.100 | 10.80.1.1) — rs1..rsN (10.80.1.1x)
 // The director runs as `floatlb run` in its namespace, as an operator would.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +143,16 @@ export function spawnFloatlbRun(
   dir: string,
   plane: 'ipvs' | 'nftables',
   log: Array<Record<string, unknown>>,
+  opts: {
+    logLevel?: string;
+    nodeArgs?: readonly string[];
+    /**
+     * The log goes straight to this file instead of a pipe (`log` stays empty
+     * and `started` never resolves): a test that blocks in execSync for long
+     * would otherwise fill the pipe and stall the director on its log writes.
+     */
+    logFile?: string;
+  } = {},
 ): FloatlbRun {
   const p = spawn(
     'ip',
@@ -151,6 +161,7 @@ export function spawnFloatlbRun(
       'exec',
       ns.name,
       process.execPath,
+      ...(opts.nodeArgs ?? []),
       join(ROOT, 'dist/src/cli/main.js'),
       'run',
       '-f',
@@ -164,14 +175,20 @@ export function spawnFloatlbRun(
       '--pid-file',
       join(dir, 'floatlb.pid'),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, FLOATLB_LOG_LEVEL: 'info' } },
+    {
+      stdio: ['ignore', 'ignore', opts.logFile ? openSync(opts.logFile, 'a') : 'pipe'],
+      env: {
+        ...process.env,
+        FLOATLB_LOG_LEVEL: opts.logLevel ?? 'info',
+      },
+    },
   );
   let buf = '';
   let ready: () => void;
   const started = new Promise<void>((r) => {
     ready = r;
   });
-  p.stderr!.on('data', (b: Buffer) => {
+  p.stderr?.on('data', (b: Buffer) => {
     buf += b.toString();
     let nl = buf.indexOf('\n');
     while (nl >= 0) {
@@ -194,7 +211,10 @@ export function spawnFloatlbRun(
     ),
   );
   exited.catch(() => {});
-  return { proc: p, started: Promise.race([started, exited]), exited };
+  const startedOrExited = Promise.race([started, exited]);
+  // Without a pipe nothing resolves `started`: its rejection at exit is not an error by itself.
+  if (opts.logFile) startedOrExited.catch(() => {});
+  return { proc: p, started: startedOrExited, exited };
 }
 
 /** One HTTP request on a new connection from the client namespace. */

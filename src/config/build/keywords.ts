@@ -394,7 +394,12 @@ export const KEYWORD_ROWS: readonly KeywordRow[] = [
   ['SSL', 'ca', U, 'part of SSL, which floatlb does not support'],
   ['SSL', 'certificate', U, 'part of SSL, which floatlb does not support'],
   ['SSL', 'key', U, 'part of SSL, which floatlb does not support'],
-  ['top', 'virtual_server_group', A, ''],
+  [
+    'top',
+    'virtual_server_group',
+    D,
+    'a reload that takes an address out of a range deletes its service; keepalived 2.2.7 leaves it in IPVS, empty (docs/ipvs.md)',
+  ],
   ['top', 'virtual_server', A, ''],
   ['virtual_server', 'ip_family', A, ''],
   ['virtual_server', 'lb_algo', A, ''],

@@ -28,17 +28,26 @@ export function stopwatch(): {
  * Calls `fire` once when `ms` pass or the caller's signal aborts, whichever
  * comes first; `timedOut` tells which. Returns a disposer. A plain timer and
  * one listener: no extra AbortController per probe, which shows at scale.
+ *
+ * The timeout is judged after the I/O of the loop turn in which the timer
+ * fires (setImmediate runs after the poll phase; timers run before it). When
+ * the process itself was busy past the deadline, an answer that reached the
+ * socket in time is read first, so our own lateness is not a server failure.
  */
 export function deadline(
   signal: AbortSignal,
   ms: number,
   fire: (why: string, timedOut: boolean) => void,
 ): () => void {
-  const timer = setTimeout(() => fire(`timeout after ${ms} ms`, true), ms);
+  let late: NodeJS.Immediate | null = null;
+  const timer = setTimeout(() => {
+    late = setImmediate(() => fire(`timeout after ${ms} ms`, true));
+  }, ms);
   const onAbort = () => fire('aborted', false);
   signal.addEventListener('abort', onAbort, { once: true });
   const dispose = () => {
     clearTimeout(timer);
+    if (late) clearImmediate(late);
     signal.removeEventListener('abort', onAbort);
   };
   if (signal.aborted) queueMicrotask(onAbort);
