@@ -1,7 +1,8 @@
 // The job's init script: PID 1 in the guest after switch_root onto the
 // host's root. It gives the guest its own /proc, /sys, /dev, /tmp and /run
 // (so nothing it does there reaches the host), loads IPVS and friends, sets
-// up a network, runs the command on ttyS1/ttyS2 and powers off.
+// up a network, runs the command on ttyS1/ttyS2 and powers off. A checkout
+// under /tmp (a CI clone, say) stays visible through the guest's own /tmp.
 import { GUEST_MODULES, GUEST_NET, type LabStamp } from './config.js';
 
 export const q = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
@@ -29,6 +30,24 @@ chmod 755 /run/lab-bin/node
 `;
 }
 
+/** The top directory under /tmp of a checkout that lives there, which the guest's own /tmp would hide. */
+function hostTmpTop(cwd: string): string | undefined {
+  const m = /^\/tmp\/([^/]+)/.exec(cwd);
+  return m?.[1];
+}
+
+/** Before the guest's /tmp: keeps the host's /tmp reachable under /dev (guest-local). */
+function keepHostTmpDir(cwd: string): string {
+  return hostTmpTop(cwd) ? 'mkdir -p /dev/.host-tmp\nmount --bind /tmp /dev/.host-tmp\n' : '';
+}
+
+/** After it: shows the checkout's own directory at its usual path, nothing else of the host's /tmp. */
+function showHostTmpDir(cwd: string): string {
+  const top = hostTmpTop(cwd);
+  if (!top) return '';
+  return `mkdir -p ${q(`/tmp/${top}`)}\nmount --bind ${q(`/dev/.host-tmp/${top}`)} ${q(`/tmp/${top}`)}\n`;
+}
+
 export function guestInit(stamp: LabStamp, job: GuestJob): string {
   const n = GUEST_NET;
   const argv = typeof job.command === 'string' ? ['/bin/sh', '-c', job.command] : job.command;
@@ -51,8 +70,8 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-mount -t tmpfs -o mode=1777 tmpfs /tmp
-mount -t tmpfs -o mode=755 tmpfs /run
+${keepHostTmpDir(job.cwd)}mount -t tmpfs -o mode=1777 tmpfs /tmp
+${showHostTmpDir(job.cwd)}mount -t tmpfs -o mode=755 tmpfs /run
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
 read t_init _ </proc/uptime
 # Modules the kernel asks for later come from the same tree.

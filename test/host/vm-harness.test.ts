@@ -2,7 +2,15 @@
 // a hanging command is killed at its timeout, and nothing is left behind:
 // no qemu, no job directory, also after a run that crashed.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { jobsDir } from '../../lab/vm/config.js';
@@ -51,6 +59,29 @@ describe('lab VM from the host', () => {
       expect(chunks.join('')).toBe(r.output);
       expect(existsSync(join(jobsDir(), r.jobId))).toBe(false);
       expect(qemuFor(r.jobId)).toEqual([]);
+    },
+  );
+
+  it(
+    'runs from a checkout under /tmp, which the guest otherwise has as its own tmpfs',
+    { timeout: BOOT_BUDGET_MS + 60_000 },
+    async () => {
+      requireLab();
+      const dir = mkdtempSync('/tmp/floatlb-vm-cwd-');
+      try {
+        writeFileSync(join(dir, 'marker'), 'from the host\n');
+        const r = await runInKernelVm('cat marker; echo made >made-in-guest; ls /tmp', {
+          timeoutMs: BOOT_BUDGET_MS,
+          cwd: dir,
+        });
+        expect(r.code).toBe(0);
+        expect(r.output).toContain('from the host\n');
+        expect(readFileSync(join(dir, 'made-in-guest'), 'utf8')).toBe('made\n');
+        // Only the checkout's directory shows through, not the rest of the host's /tmp.
+        expect(r.output.trim().split('\n').slice(1)).toEqual([dir.slice('/tmp/'.length)]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 
