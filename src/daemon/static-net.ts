@@ -3,16 +3,11 @@
 // difference, and a stop removes them (rules, then routes, then addresses).
 // Adding what is already there is success, so a restart does not blip them.
 import type { FloatlbConfig, VirtualIp } from '../config/model.js';
-import {
-  describeRoute,
-  describeRule,
-  type RouteSpec,
-  type RouteTable,
-  type RuleSpec,
-} from '../kernel/routes.js';
+import type { RouteSpec, RouteTable, RuleSpec } from '../kernel/routes.js';
 import { logger } from '../util/log.js';
 import type { Vip } from '../vrrp/settings.js';
 import type { VipManager } from '../vrrp/speaker.js';
+import { applyRoutes, diffRoutes, minus } from '../vrrp/virtual-routes.js';
 
 const log = logger('daemon');
 
@@ -37,24 +32,13 @@ export function staticFromConfig(c: FloatlbConfig): StaticNet {
 }
 
 const keyA = (v: Vip) => `${v.address}/${v.prefixLen} dev ${v.ifname}`;
-const minus = <T>(a: readonly T[], b: readonly T[], k: (x: T) => string): T[] => {
-  const inB = new Set(b.map(k));
-  return a.filter((x) => !inB.has(k(x)));
-};
 
-/** Pure: what goes from `held` to `next`. */
+/** Pure: what goes from `held` to `next`; routes and rules compare as virtual_routes do. */
 export function diffStatic(held: StaticNet, next: StaticNet): { add: StaticNet; remove: StaticNet } {
+  const { added, removed } = diffRoutes(held, next);
   return {
-    add: {
-      addresses: minus(next.addresses, held.addresses, keyA),
-      routes: minus(next.routes, held.routes, describeRoute),
-      rules: minus(next.rules, held.rules, describeRule),
-    },
-    remove: {
-      addresses: minus(held.addresses, next.addresses, keyA),
-      routes: minus(held.routes, next.routes, describeRoute),
-      rules: minus(held.rules, next.rules, describeRule),
-    },
+    add: { addresses: minus(next.addresses, held.addresses, keyA), ...added },
+    remove: { addresses: minus(held.addresses, next.addresses, keyA), ...removed },
   };
 }
 
@@ -73,8 +57,7 @@ export class StaticNetwork {
     const { add, remove } = diffStatic(this.held, next);
     await this.remove(remove);
     for (const a of add.addresses) await this.run(`add address ${keyA(a)}`, () => this.addrs.add(a));
-    for (const r of add.routes) await this.run(`add route ${describeRoute(r)}`, () => this.table.addRoute(r));
-    for (const r of add.rules) await this.run(`add rule ${describeRule(r)}`, () => this.table.addRule(r));
+    this.errors += await applyRoutes(this.table, 'add', add, 'static');
     this.held = next;
   }
 
@@ -85,9 +68,7 @@ export class StaticNetwork {
   }
 
   private async remove(s: StaticNet): Promise<void> {
-    for (const r of s.rules) await this.run(`delete rule ${describeRule(r)}`, () => this.table.deleteRule(r));
-    for (const r of s.routes)
-      await this.run(`delete route ${describeRoute(r)}`, () => this.table.deleteRoute(r));
+    this.errors += await applyRoutes(this.table, 'remove', s, 'static');
     for (const a of s.addresses) await this.run(`delete address ${keyA(a)}`, () => this.addrs.remove(a));
   }
 

@@ -45,6 +45,12 @@ export async function applyRoutes(
   return failed;
 }
 
+/** The items of `a` whose key is not among `b`'s. */
+export function minus<T>(a: readonly T[], b: readonly T[], k: (x: T) => string): T[] {
+  const inB = new Set(b.map(k));
+  return a.filter((x) => !inB.has(k(x)));
+}
+
 /** What a reload adds and removes: routes and rules compared by what they program. */
 export function diffRoutes(
   before: HeldRoutes,
@@ -52,10 +58,6 @@ export function diffRoutes(
 ): { added: HeldRoutes; removed: HeldRoutes } {
   const keyR = (r: RouteSpec) => JSON.stringify(r);
   const keyU = (r: RuleSpec) => JSON.stringify(r);
-  const minus = <T>(a: readonly T[], b: readonly T[], k: (x: T) => string) => {
-    const in_b = new Set(b.map(k));
-    return a.filter((x) => !in_b.has(k(x)));
-  };
   return {
     added: {
       routes: minus(after.routes, before.routes, keyR),

@@ -8,41 +8,16 @@ import { canonicalIp } from '../../../src/kernel/vocabulary.js';
 import { VrrpMachine } from '../../../src/vrrp/machine.js';
 import { planInstance } from '../../../src/vrrp/reload-plan.js';
 import { instanceSettings, type SettingsInput, type Vip } from '../../../src/vrrp/settings.js';
-import { type SpeakerClock, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
+import { VrrpSpeaker } from '../../../src/vrrp/speaker.js';
 import { VipDropRules } from '../../../src/vrrp/vip-drop.js';
-
-class StepClock implements SpeakerClock {
-  t = 0;
-  private timers: { at: number; fn: () => void; id: number }[] = [];
-  private ids = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.ids;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  advance(to: number): void {
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > to) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-    }
-    this.t = Math.max(this.t, to);
-  }
-}
+import { FakeClock } from './fake-clock.js';
 
 const settle = async () => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
 };
 
 function world(over: Partial<SettingsInput> = {}, fw = new FakeVipFirewall()) {
-  const clock = new StepClock();
+  const clock = new FakeClock();
   const events: string[] = [];
   const firewall: FakeVipFirewall = fw;
   const logged = {
