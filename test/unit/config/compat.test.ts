@@ -10,14 +10,9 @@ import {
   renderCompatMarkdown,
 } from '../../../src/config/compat.js';
 import { parseConfigText } from '../../../src/config/index.js';
+import { noFiles } from '../../support/no-files.js';
 
 const DOC = new URL('../../../docs/compat.md', import.meta.url).pathname;
-const noFiles = {
-  readFile: (): string => {
-    throw new Error('ENOENT');
-  },
-  listDir: () => null,
-};
 
 /** Touches every block kind the parser has a keyword table for. */
 const KITCHEN_SINK = `

@@ -5,13 +5,8 @@
 import { describe, expect, test } from 'vitest';
 import { checkReport } from '../../../src/cli/commands/config.js';
 import { type ConfigResult, parseConfigText } from '../../../src/config/index.js';
+import { noFiles } from '../../support/no-files.js';
 
-const noFiles = {
-  readFile: (): string => {
-    throw new Error('ENOENT');
-  },
-  listDir: () => null,
-};
 const parse = (text: string): ConfigResult =>
   parseConfigText(text, { file: 'k.conf', configId: 'x', ...noFiles });
 const instance = (body: string, name = 'V', vrid = 1) =>

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { type ConfigResult, parseConfigText } from '../../../src/config/index.js';
 import { MAX_LOOP_LINES } from '../../../src/config/preprocess.js';
+import { noFiles } from '../../support/no-files.js';
 
 const SAMPLES = '/work/shared/keepalived-samples';
 const texts = readdirSync(SAMPLES)
@@ -71,12 +72,6 @@ function mutate(text: string, ms: Mutation[]): string {
   }
   return parts.join('');
 }
-
-const noFiles = {
-  readFile: (): string => {
-    throw new Error('ENOENT');
-  },
-};
 
 describe('mutated samples', () => {
   test('token deletion, duplication and garbage give diagnostics, not crashes', () => {

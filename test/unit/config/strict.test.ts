@@ -4,13 +4,8 @@
 import { describe, expect, test } from 'vitest';
 import { type ConfigResult, parseConfigText } from '../../../src/config/index.js';
 import { instancesFromConfig } from '../../../src/vrrp/from-config.js';
+import { noFiles } from '../../support/no-files.js';
 
-const noFiles = {
-  readFile: (): string => {
-    throw new Error('ENOENT');
-  },
-  listDir: () => null,
-};
 const parse = (text: string): ConfigResult =>
   parseConfigText(text, { file: 'k.conf', configId: 'x', ...noFiles });
 const VIP = ' virtual_ipaddress {\n  10.0.0.1/24\n }';

@@ -6,13 +6,8 @@ import { parseConfigText } from '../../../src/config/index.js';
 import { StaticNetwork, staticFromConfig } from '../../../src/daemon/static-net.js';
 import { FakeRouteTable } from '../../../src/kernel/routes.js';
 import type { Vip } from '../../../src/vrrp/settings.js';
+import { noFiles } from '../../support/no-files.js';
 
-const noFiles = {
-  readFile: (): string => {
-    throw new Error('ENOENT');
-  },
-  listDir: () => null,
-};
 const statics = (addrs: string, routes: string, rules: string) =>
   staticFromConfig(
     parseConfigText(
