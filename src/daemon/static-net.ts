@@ -6,7 +6,7 @@ import type { FloatlbConfig, VirtualIp } from '../config/model.js';
 import type { RouteSpec, RouteTable, RuleSpec } from '../kernel/routes.js';
 import { logger } from '../util/log.js';
 import type { Vip } from '../vrrp/settings.js';
-import type { VipManager } from '../vrrp/speaker.js';
+import type { VipManager } from '../vrrp/speaker-seams.js';
 import { applyRoutes, diffRoutes, minus } from '../vrrp/virtual-routes.js';
 
 const log = logger('daemon');

@@ -13,7 +13,7 @@ import { GarpPacer } from '../vrrp/garp-pacer.js';
 import type { VrrpDeps } from '../vrrp/manager.js';
 import type { NotifyKind, ScriptRunner } from '../vrrp/notify.js';
 import { openKernelSpeaker } from '../vrrp/open-speaker.js';
-import { realClock } from '../vrrp/speaker.js';
+import { realClock } from '../vrrp/speaker-seams.js';
 import { VipDropRules } from '../vrrp/vip-drop.js';
 
 const log = logger('vrrp');

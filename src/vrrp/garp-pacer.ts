@@ -6,7 +6,7 @@
 // longer than a round takes.
 
 import type { GarpPace } from './settings.js';
-import type { SpeakerClock } from './speaker.js';
+import type { SpeakerClock } from './speaker-seams.js';
 
 /** Sends the frame; false when it no longer applies (the instance left MASTER). */
 export type PacedSend = () => boolean;

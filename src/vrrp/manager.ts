@@ -9,7 +9,7 @@ import { instancesFromConfig } from './from-config.js';
 import type { MachineStats, NotifyState, VrrpState } from './machine.js';
 import { type InstancePlan, planInstances } from './reload-plan.js';
 import type { VrrpInstanceSettings } from './settings.js';
-import type { SpeakerStats } from './speaker.js';
+import type { SpeakerStats } from './speaker-seams.js';
 import { SyncGroups } from './sync-groups.js';
 import { type FileIo, FileTracker, nodeFileIo, trackFileEffect } from './track-file.js';
 import { type Binding, planTracks, type TrackPlan, type TrackSet, trackSet } from './track-plan.js';

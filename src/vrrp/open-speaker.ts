@@ -8,7 +8,8 @@ import { createVmac } from '../kernel/vmac.js';
 import { VrrpSocket } from '../kernel/vrrp-socket.js';
 import { discoverSrcIp, RtnlVipManager } from './rtnl-vips.js';
 import type { VrrpInstanceSettings } from './settings.js';
-import { type SpeakerDeps, VrrpSpeaker } from './speaker.js';
+import { VrrpSpeaker } from './speaker.js';
+import type { SpeakerDeps } from './speaker-seams.js';
 
 export async function openKernelSpeaker(
   settings: VrrpInstanceSettings,

@@ -4,7 +4,7 @@ import { isIPv4 } from 'node:net';
 import type { Rtnl } from '../kernel/rtnetlink.js';
 import type { Ip } from '../kernel/vocabulary.js';
 import type { Vip } from './settings.js';
-import type { VipManager } from './speaker.js';
+import type { VipManager } from './speaker-seams.js';
 
 const RT_SCOPE_LINK = 253;
 

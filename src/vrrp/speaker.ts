@@ -1,20 +1,17 @@
 // A VRRP speaker for one instance: the pure machine, driven by a transport,
 // a clock, a VIP manager, a frame sender and notify scripts. Every seam is an
 // interface; src/vrrp/open-speaker.ts wires the real ones.
-import { performance } from 'node:perf_hooks';
-import type { RouteTable } from '../kernel/routes.js';
 import { canonicalIp } from '../kernel/vocabulary.js';
 import type { VrrpDatagram } from '../kernel/vrrp-socket.js';
 import { logger } from '../util/log.js';
-import { gratuitousArp, unsolicitedNa } from './arp.js';
 import { GarpPacer } from './garp-pacer.js';
-import { type MachineAction, type NotifyState, VrrpMachine } from './machine.js';
-import { notifyCommands, type ScriptRunner, spawnRunner } from './notify.js';
+import { type MachineAction, VrrpMachine } from './machine.js';
+import { heldRoutes, MasterDuties } from './master-duties.js';
+import { notifyCommands, spawnRunner } from './notify.js';
 import {
   type AdvertExpectations,
   checkAdvert,
   type Decoded,
-  type DropReason,
   decodeAdvert,
   encodeAdvert,
   passwordAuth,
@@ -24,75 +21,15 @@ import {
 import type { InstancePlan } from './reload-plan.js';
 import {
   advertIntCs,
-  type GarpRound,
   garpOnLowerPrio,
   garpOnMaster,
   type Vip,
   type VrrpInstanceSettings,
 } from './settings.js';
-import type { VipDrops } from './vip-drop.js';
-import { applyRoutes, diffRoutes, type HeldRoutes } from './virtual-routes.js';
+import { realClock, type SpeakerClock, type SpeakerDeps, type SpeakerStats } from './speaker-seams.js';
+import { diffRoutes } from './virtual-routes.js';
 
 const log = logger('vrrp');
-
-export interface AdvertTransport {
-  destinations(): readonly string[];
-  sendTo(payload: Buffer, dst: string): void;
-  /** Everything queued right now. */
-  drain(): VrrpDatagram[];
-  onReceive(onData: (d: VrrpDatagram) => void, onError: (e: Error) => void): void;
-  close(): void;
-}
-
-export interface FrameTransport {
-  readonly mac: Buffer;
-  send(frame: Buffer): void;
-  close(): void;
-}
-
-/** How long a master waits before adding a VIP again after the kernel refused it. */
-export const VIP_RETRY_MS = 1000;
-
-export interface VipManager {
-  add(vip: Vip): Promise<void>;
-  remove(vip: Vip): Promise<void>;
-  list(): Promise<Vip[]>;
-}
-
-export interface SpeakerClock {
-  /** Monotonic milliseconds. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const realClock: SpeakerClock = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
-
-export interface SpeakerDeps {
-  readonly transport: AdvertTransport;
-  readonly frames: FrameTransport;
-  readonly vips: VipManager;
-  /** Where virtual_routes and virtual_rules go; absent: an instance with some refuses to start. */
-  readonly routes?: RouteTable;
-  /** This router's address on the interface (see VrrpInstanceSettings.srcIp). */
-  readonly srcIp: string;
-  readonly clock?: SpeakerClock;
-  readonly scripts?: ScriptRunner;
-  /** Called after every state change (the director and tests listen here). */
-  readonly onState?: (state: NotifyState, priority: number) => void;
-  /** A sync-group member would become master if its group agrees. */
-  readonly onWantMaster?: () => void;
-  /** Spaces announcement frames per interface group; shared by the instances of one daemon. */
-  readonly pacer?: GarpPacer;
-  /** After a stop has released everything (the VMAC interface goes here). */
-  readonly afterStop?: () => Promise<void>;
-  /** no_accept: where the drop rules for a master's VIPs go; absent: none are set. */
-  readonly drops?: VipDrops;
-}
 
 /** What the receive checks expect, from the settings. */
 function expectations(s: VrrpInstanceSettings): AdvertExpectations {
@@ -112,14 +49,6 @@ function expectations(s: VrrpInstanceSettings): AdvertExpectations {
   };
 }
 
-export interface SpeakerStats {
-  received: number;
-  dropped: Partial<Record<DropReason, number>>;
-  garpSent: number;
-  vipErrors: number;
-  routeErrors: number;
-}
-
 export class VrrpSpeaker {
   private current: VrrpInstanceSettings;
   readonly machine: VrrpMachine;
@@ -129,8 +58,7 @@ export class VrrpSpeaker {
   private readonly pacer: GarpPacer;
   private want: AdvertExpectations;
   private timer: unknown = null;
-  private readonly masterTimers = new Set<unknown>();
-  private vipChain: Promise<void> = Promise.resolve();
+  private readonly duties: MasterDuties;
   private stopped = false;
 
   constructor(settings: VrrpInstanceSettings, deps: SpeakerDeps) {
@@ -155,6 +83,14 @@ export class VrrpSpeaker {
       ...advertKnobs(settings),
     });
     this.want = expectations(settings);
+    this.duties = new MasterDuties({
+      deps,
+      clock: this.clock,
+      pacer: this.pacer,
+      stats: this.stats,
+      settings: () => this.current,
+      isMaster: () => this.machine.state === 'MASTER',
+    });
   }
 
   get settings(): VrrpInstanceSettings {
@@ -184,16 +120,17 @@ export class VrrpSpeaker {
     });
     if (this.machine.state !== 'MASTER') return;
     const onIf = (v: Vip) => ({ ...v, ifname: v.ifname ?? next.interface });
-    this.routeOp('remove', routes.removed);
-    if (plan.vipsRemoved.length) this.vipOp('remove', plan.vipsRemoved.map(onIf));
+    const d = this.duties;
+    d.routeOp('remove', routes.removed);
+    if (plan.vipsRemoved.length) d.vipOp('remove', plan.vipsRemoved.map(onIf));
     // After the old VIPs are gone and before the new ones come: only the difference changes.
-    this.dropOp(true);
+    d.dropOp(true);
     if (plan.vipsAdded.length) {
       const added = plan.vipsAdded.map(onIf);
-      this.vipOp('add', added);
-      this.scheduleGarps([{ atMs: 0, repeat: next.garp.masterRepeat }], false, added);
+      d.vipOp('add', added);
+      d.scheduleGarps([{ atMs: 0, repeat: next.garp.masterRepeat }], false, added);
     }
-    this.routeOp('add', routes.added);
+    d.routeOp('add', routes.added);
   }
 
   /** A tracked input is gone (a reload dropped it). */
@@ -225,8 +162,8 @@ export class VrrpSpeaker {
     this.step({ type: 'shutdown' });
     this.stopped = true;
     this.clearTimers();
-    this.pacer.forget(this.paceKey(''));
-    await this.vipChain;
+    this.pacer.forget(this.duties.paceKey(''));
+    await this.duties.settled();
     this.deps.transport.close();
     this.deps.frames.close();
     await this.deps.afterStop?.();
@@ -314,19 +251,19 @@ export class VrrpSpeaker {
         this.sendAdvert(a.priority);
         break;
       case 'add-vips':
-        this.dropOp(true);
-        this.vipOp('add');
-        this.routeOp('add');
+        this.duties.dropOp(true);
+        this.duties.vipOp('add');
+        this.duties.routeOp('add');
         break;
       case 'remove-vips':
-        this.cancelMasterTimers();
-        this.routeOp('remove');
-        this.vipOp('remove');
-        this.dropOp(false);
+        this.duties.cancel();
+        this.duties.routeOp('remove');
+        this.duties.vipOp('remove');
+        this.duties.dropOp(false);
         break;
       case 'send-garp':
-        if (a.reason === 'became-master') this.scheduleGarps(garpOnMaster(this.settings.garp), true);
-        else this.scheduleGarps(garpOnLowerPrio(this.settings.garp), false);
+        if (a.reason === 'became-master') this.duties.scheduleGarps(garpOnMaster(this.settings.garp), true);
+        else this.duties.scheduleGarps(garpOnLowerPrio(this.settings.garp), false);
         break;
       case 'notify':
         log.info(
@@ -383,130 +320,10 @@ export class VrrpSpeaker {
     }
   }
 
-  private vipOp(op: 'add' | 'remove', only?: Vip[]): void {
-    const vips = only ?? this.held().map((v) => ({ ...v, ifname: v.ifname ?? this.settings.interface }));
-    this.vipChain = this.vipChain.then(async () => {
-      const failed: Vip[] = [];
-      for (const v of vips) {
-        try {
-          await (op === 'add' ? this.deps.vips.add(v) : this.deps.vips.remove(v));
-        } catch (e) {
-          this.stats.vipErrors++;
-          log.error({ err: e, vip: v.address, op }, 'VIP change failed');
-          if (op === 'add') failed.push(v);
-        }
-      }
-      if (failed.length > 0) this.retryVipAdd(failed);
-    });
-  }
-
-  /**
-   * no_accept: the drop rules go in before the VIPs and come out after them,
-   * so no packet to a VIP is taken in between. The address owner (priority
-   * 255) always accepts.
-   */
-  private dropOp(holding: boolean): void {
-    const drops = this.deps.drops;
-    if (!drops) return;
-    const s = this.settings;
-    const addrs = holding && !s.accept && s.priority !== 255 ? this.held().map((v) => v.address) : [];
-    this.vipChain = this.vipChain.then(() => drops.set(s.name, addrs));
-  }
-
-  /** Routes and rules, queued behind the VIP changes so a route's source address is in place. */
-  private routeOp(op: 'add' | 'remove', only?: HeldRoutes): void {
-    const held = only ?? heldRoutes(this.settings);
-    const table = this.deps.routes;
-    if (!table || (!held.routes.length && !held.rules.length)) return;
-    this.vipChain = this.vipChain.then(async () => {
-      this.stats.routeErrors += await applyRoutes(table, op, held, this.settings.name);
-    });
-  }
-
-  /**
-   * A master without its VIP black-holes the traffic it claims (a busy
-   * rtnetlink, an interface renamed under it): try again while still master,
-   * and announce the address once it is in place.
-   */
-  private retryVipAdd(vips: Vip[]): void {
-    const h = this.clock.setTimeout(() => {
-      this.masterTimers.delete(h);
-      if (this.machine.state !== 'MASTER') return;
-      this.vipOp('add', vips);
-      void this.vipChain.then(() => this.announce(1, vips));
-    }, VIP_RETRY_MS);
-    this.masterTimers.add(h);
-  }
-
-  private scheduleGarps(rounds: readonly GarpRound[], withRefresh: boolean, only?: readonly Vip[]): void {
-    const g = this.settings.garp;
-    for (const round of rounds) {
-      const h = this.clock.setTimeout(() => {
-        this.masterTimers.delete(h);
-        // After the VIPs are in place, so the answers to the ARP that follow are ours.
-        void this.vipChain.then(() => this.announce(round.repeat, only));
-      }, round.atMs);
-      this.masterTimers.add(h);
-    }
-    if (withRefresh && g.masterRefreshMs > 0) {
-      const refresh = (): void => {
-        const h = this.clock.setTimeout(() => {
-          this.masterTimers.delete(h);
-          if (this.machine.state !== 'MASTER') return;
-          this.announce(g.masterRefreshRepeat);
-          refresh();
-        }, g.masterRefreshMs);
-        this.masterTimers.add(h);
-      };
-      refresh();
-    }
-  }
-
-  /** keepalived's link update: repeat passes over the VIPs, each frame through the pacer. */
-  private announce(repeat: number, only?: readonly Vip[]): void {
-    if (this.machine.state !== 'MASTER') return;
-    const vips = only ?? this.held();
-    const pace = this.settings.garpPace;
-    for (let j = 0; j < repeat; j++) {
-      vips.forEach((v, i) => {
-        this.pacer.send(pace, this.settings.family, this.paceKey(v.address), i, () => this.sendGarp(v));
-      });
-    }
-  }
-
-  private paceKey(address: string): string {
-    return `${this.settings.name}\u0000${address}`;
-  }
-
-  private sendGarp(v: Vip): boolean {
-    if (this.machine.state !== 'MASTER') return false;
-    try {
-      const frame =
-        this.settings.family === 4
-          ? gratuitousArp(this.deps.frames.mac, v.address)
-          : unsolicitedNa(this.deps.frames.mac, this.deps.srcIp, v.address);
-      this.deps.frames.send(frame);
-      this.stats.garpSent++;
-    } catch (e) {
-      log.error({ err: e, vip: v.address }, 'gratuitous ARP send failed');
-    }
-    return true;
-  }
-
-  /** What a master holds: the VIPs, and the excluded ones that adverts do not name. */
-  private held(): readonly Vip[] {
-    return [...this.settings.vips, ...(this.settings.excludedVips ?? [])];
-  }
-
-  private cancelMasterTimers(): void {
-    for (const h of this.masterTimers) this.clock.clearTimeout(h);
-    this.masterTimers.clear();
-  }
-
   private clearTimers(): void {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
-    this.cancelMasterTimers();
+    this.duties.cancel();
   }
 }
 
@@ -516,8 +333,4 @@ function advertKnobs(s: VrrpInstanceSettings) {
     lowerPrioNoAdvert: s.lowerPrioNoAdvert ?? false,
     higherPrioSendAdvert: s.higherPrioSendAdvert ?? false,
   };
-}
-
-function heldRoutes(s: VrrpInstanceSettings): HeldRoutes {
-  return { routes: s.routes ?? [], rules: s.rules ?? [] };
 }

@@ -1,5 +1,5 @@
 // A speaker clock the VRRP unit tests move by hand.
-import type { SpeakerClock } from '../../../src/vrrp/speaker.js';
+import type { SpeakerClock } from '../../../src/vrrp/speaker-seams.js';
 
 export class FakeClock implements SpeakerClock {
   t = 0;

@@ -5,7 +5,8 @@ import { parseArp } from '../../../src/vrrp/arp.js';
 import { notifyCommands, splitCommand } from '../../../src/vrrp/notify.js';
 import { decodeAdvert, encodeAdvert, parseIpv4, type VrrpAdvert } from '../../../src/vrrp/packet.js';
 import { GARP_DEFAULTS, garpOnMaster, instanceSettings, type Vip } from '../../../src/vrrp/settings.js';
-import { VIP_RETRY_MS, VrrpSpeaker } from '../../../src/vrrp/speaker.js';
+import { VrrpSpeaker } from '../../../src/vrrp/speaker.js';
+import { VIP_RETRY_MS } from '../../../src/vrrp/speaker-seams.js';
 import { ipv4Packet } from '../../support/ipv4-packet.js';
 import { FakeClock } from './fake-clock.js';
 
