@@ -8,9 +8,11 @@ import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
 import { readTrackFile } from './track-file.js';
 import { readTrackProcess } from './track-process.js';
-import { readSyncGroup, readVips, readVrrpInstance, readVrrpScript } from './vrrp.js';
+import { readVrrpInstance } from './vrrp.js';
 import { readGarpGroup } from './vrrp-garp.js';
 import { readRoutes, readRules } from './vrrp-routes.js';
+import { readSyncGroup, readVrrpScript } from './vrrp-track.js';
+import { readVips } from './vrrp-vips.js';
 import { readVirtualServerGroup } from './vsg.js';
 
 /** Top-level keywords keepalived knows that floatlb accepts without modelling. */
