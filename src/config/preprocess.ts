@@ -5,8 +5,9 @@ import { posix } from 'node:path';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import { expandBraces, globPath, hasWildcard } from './glob.js';
 import { decomment, LexedLine, LineBuffer, lexPlainLine, tokenizeRange } from './lexer.js';
-import { linePieces, MAX_LINE_BYTES, overLong } from './line-bytes.js';
+import { linePieces, MAX_LINE_BYTES } from './line-bytes.js';
 import { expandLoop, LOOP_PREFIX } from './loops.js';
+import { MAX_SUBST_DEPTH, Substituter } from './substitute.js';
 import { append } from './values.js';
 
 export interface SourceAccess {
@@ -20,18 +21,11 @@ export interface SourceAccess {
 export const FLOATLB_CONFIG_ID = 'floatlb';
 
 const MAX_INCLUDE_DEPTH = 32;
-const MAX_SUBST_DEPTH = 32;
-const MAX_LINE_LENGTH = 1 << 20;
 export { MAX_LINE_BYTES };
 /** Logical lines all ~SEQ/~LST loops of a config may produce together (keepalived has no such bound). */
 export const MAX_LOOP_LINES = 500_000;
 const INCLUDE_RE = /^(include[rmwba]?)(?:\s+(.*))?$/;
 const DEF_RE = /^\$([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s;
-/** [A-Za-z0-9_] by char code, without a regex test per character. */
-function isNameChar(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
-}
-
 interface Frame {
   file: string;
   dir: string;
@@ -52,8 +46,7 @@ export class Preprocessor {
   /** Lines a loop produced, lexed once: most lines of a loop body are the same every round. */
   private readonly lexedCache = new Map<string, LexedLine>();
   private readonly buf = new LineBuffer();
-  /** Set by substitute() when a value did not fit in MAX_LINE_BYTES: the line is not substituted further. */
-  private capped = false;
+  private readonly subst: Substituter;
 
   constructor(
     /** Receives each logical line's tokens as soon as it is read; the buffer is reused. */
@@ -61,7 +54,9 @@ export class Preprocessor {
     private readonly access: SourceAccess,
     private readonly configId: string,
     private readonly sink: DiagnosticSink,
-  ) {}
+  ) {
+    this.subst = new Substituter(this.defs, configId, sink);
+  }
 
   processFile(path: string, from: Position | null): boolean {
     if (this.stack.includes(path)) {
@@ -206,7 +201,7 @@ export class Preprocessor {
     }
     if (body.startsWith(LOOP_PREFIX)) {
       if (this.loopLimitReported) return;
-      body = this.substituteLoopArgs(body, frame, at);
+      body = this.subst.loopArgs(body, frame.dir, at);
       if (this.loopDepth++ === 0) this.loopAt = at;
       try {
         expandLoop(body, {
@@ -225,10 +220,9 @@ export class Preprocessor {
     }
     if (body.includes('$')) {
       const used: string[] = [];
-      this.capped = false;
-      const replaced = this.substitute(body, frame, at, chain, used);
+      const replaced = this.subst.substitute(body, frame.dir, at, chain, used);
       if (replaced === null) return;
-      if (this.capped) {
+      if (this.subst.capped) {
         // keepalived stops substituting this line and reads it as it now stands.
         for (const part of replaced.split('\n')) {
           const trimmed = part.trim();
@@ -308,103 +302,6 @@ export class Preprocessor {
     // keepalived reports an unterminated quote and goes on (what it keeps: see tokenizeRange).
     if (err) this.sink.warning({ file, line, column: buf.errorColumn || indent + 1 }, err);
     if (buf.length > 0) this.onLine(buf);
-  }
-
-  /**
-   * keepalived replaces $NAME in a loop's numbers (`~SEQ(I, $START, $END)`) before
-   * it reads them; the variable and the rest of the line are left to each iteration.
-   */
-  private substituteLoopArgs(body: string, frame: Frame, at: Position): string {
-    const open = body.indexOf('(');
-    const close = body.indexOf(')', open + 1);
-    const comma = body.indexOf(',', open + 1);
-    if (open < 0 || close < 0 || comma < 0 || comma > close) return body;
-    const args = body.slice(comma, close);
-    if (!args.includes('$')) return body;
-    let replaced = args;
-    for (let depth = 0; replaced.includes('$') && depth < MAX_SUBST_DEPTH; depth++) {
-      const next = this.substitute(replaced, frame, at);
-      if (next === null || next === replaced) break;
-      replaced = next;
-    }
-    return body.slice(0, comma) + replaced + body.slice(close);
-  }
-
-  /** One round of replacement of $NAME / ${NAME}; callers re-process the result. */
-  private substitute(
-    text: string,
-    frame: Frame,
-    at: Position,
-    chain: readonly string[] = [],
-    used: string[] = [],
-  ): string | null {
-    let out = '';
-    let i = 0;
-    while (i < text.length) {
-      const dollar = text.indexOf('$', i);
-      if (dollar < 0) break;
-      out += text.slice(i, dollar);
-      let name: string;
-      let end: number;
-      let braced = false;
-      if (text[dollar + 1] === '{') {
-        const close = text.indexOf('}', dollar + 2);
-        if (close < 0) {
-          out += text.slice(dollar);
-          i = text.length;
-          break;
-        }
-        name = text.slice(dollar + 2, close);
-        end = close + 1;
-        braced = true;
-      } else {
-        end = dollar + 1;
-        while (end < text.length && isNameChar(text.charCodeAt(end))) end++;
-        name = text.slice(dollar + 1, end);
-        // Unbraced references count only when followed by whitespace, ',', ')' or the end, as in keepalived.
-        if (end < text.length && !/[\s,)]/.test(text[end]!)) name = '';
-      }
-      let value = name ? this.lookup(name, frame, braced) : null;
-      if (value !== null && chain.includes(name)) {
-        // A definition that reaches itself would expand without end (and exponentially
-        // through loops): refused, and left as written.
-        this.sink.error(at, `$${name} refers to itself (${[...chain, name].join(' -> ')}): not expanded`);
-        value = null;
-      } else if (value !== null && this.defs.has(name)) used.push(name);
-      if (value !== null && overLong(out, value, text, end)) {
-        this.sink.warning(
-          at,
-          `$${name} would make the line longer than ${MAX_LINE_BYTES} bytes: it and the rest of the line are left unexpanded, as keepalived does`,
-        );
-        this.capped = true;
-        return out + text.slice(dollar);
-      }
-      if (value === null) out += text.slice(dollar, end);
-      else out += value;
-      i = end;
-      if (out.length > MAX_LINE_LENGTH) {
-        this.sink.error(at, `parameter substitution produced a line longer than ${MAX_LINE_LENGTH} bytes`);
-        return null;
-      }
-    }
-    out += text.slice(i);
-    return out;
-  }
-
-  private lookup(name: string, frame: Frame, braced: boolean): string | null {
-    const v = this.defs.get(name);
-    if (v !== undefined) return v;
-    if (name === '_PWD') return frame.dir;
-    if (name === '_INSTANCE') return this.configId;
-    if (name === '_HASH') return '#';
-    if (name === '_BANG') return '!';
-    if (braced && /^_RANDOM(\s|$)/.test(name)) {
-      const [, lo = '0', hi = '32767'] = name.trim().split(/\s+/);
-      const min = Number(lo);
-      const max = Number(hi);
-      return String(min + Math.floor(Math.random() * (max - min + 1)));
-    }
-    return null;
   }
 
   private include(kind: string, pattern: string, frame: Frame, at: Position): void {
