@@ -4,6 +4,7 @@
 
 import type { RouteSpec, RuleSpec } from '../kernel/routes.js';
 import type { Ip, Protocol, SchedFlags, Scheduler } from '../kernel/vocabulary.js';
+import type { Position } from './diagnostics.js';
 
 // Addresses, protocols, schedulers and flags are the data plane's vocabulary:
 // canonical from the moment the model is built.
@@ -427,4 +428,23 @@ export interface FloatlbConfig {
   staticIpaddress: VirtualIp[];
   staticRoutes: RouteSpec[];
   staticRules: RuleSpec[];
+  /** The SSL block: the client side of every SSL_GET (null: none given). */
+  ssl: SslSettings | null;
+}
+
+/** A file the config names, with where it named it (errors loading it point there). */
+export interface FileRef {
+  path: string;
+  at: Position;
+}
+
+/** keepalived's SSL block: one TLS client context shared by all SSL_GET checks. */
+export interface SslSettings {
+  /** Decrypts the key. */
+  password: string | null;
+  /** CA certificates loaded into the context; keepalived verifies no server certificate. */
+  ca: FileRef | null;
+  /** The certificate chain presented to a server that asks for one. */
+  certificate: FileRef | null;
+  key: FileRef | null;
 }

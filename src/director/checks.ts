@@ -7,7 +7,12 @@ import type {
   VirtualServer,
   VrrpTrackFile,
 } from '../config/model.js';
-import type { NotifyScript, TargetConfig } from '../health/index.js';
+import {
+  type NotifyScript,
+  prepareTlsContext,
+  type TargetConfig,
+  type TlsClientFiles,
+} from '../health/index.js';
 import type { CheckSpec, StatusRange } from '../health/types.js';
 import { realServerKey } from './desired.js';
 
@@ -21,6 +26,8 @@ export interface CheckContext {
   readonly scriptUser: string | null;
   readonly scriptGroup: string | null;
   readonly trackFiles: readonly VrrpTrackFile[];
+  /** The SSL block's files, for SSL_GET. */
+  readonly tls: TlsClientFiles | null;
 }
 
 /** FILE_CHECK polls its file this often (keepalived reacts to inotify at once). */
@@ -33,7 +40,38 @@ export function checkContext(config: FloatlbConfig): CheckContext {
     scriptUser: g.scriptUser,
     scriptGroup: g.scriptGroup,
     trackFiles: config.vrrpTrackFiles,
+    tls: tlsFiles(config),
   };
+}
+
+function tlsFiles(config: FloatlbConfig): TlsClientFiles | null {
+  const s = config.ssl;
+  if (!s) return null;
+  return {
+    ...(s.certificate ? { certificate: s.certificate.path } : {}),
+    ...(s.key ? { key: s.key.path } : {}),
+    ...(s.password !== null ? { password: s.password } : {}),
+    ...(s.ca ? { ca: s.ca.path } : {}),
+  };
+}
+
+/**
+ * Loads the SSL block's files when some SSL_GET uses them, as keepalived's
+ * checker does at start; what cannot be loaded, as "file:line:column: why".
+ */
+export function sslLoadProblem(config: FloatlbConfig): string | null {
+  const s = config.ssl;
+  const files = tlsFiles(config);
+  if (!s || !files) return null;
+  const used = config.virtualServers.some((v) =>
+    v.realServers.some((r) => r.checkers.some((c) => c.type === 'SSL_GET')),
+  );
+  if (!used) return null;
+  const p = prepareTlsContext(files);
+  if (!p) return null;
+  const at = s[p.setting] ?? s.key ?? s.certificate ?? s.ca;
+  const where = at ? `${at.at.file}:${at.at.line}:${at.at.column}: ` : '';
+  return `${where}SSL ${p.setting}: ${p.message}`;
 }
 
 /** The check the health checker runs for a configured checker; null for one it cannot run (BFD, refused by the config). */
@@ -102,6 +140,7 @@ export function toCheckSpec(c: Checker, ctx: CheckContext): CheckSpec | null {
         })),
         ...(c.virtualhost ? { virtualhost: c.virtualhost } : {}),
         enableSni: c.enableSni,
+        ...(c.type === 'SSL_GET' && ctx.tls ? { tls: ctx.tls } : {}),
         ...(c.httpProtocol === '1.1' ? { httpProtocol: '1.1' as const } : {}),
       };
     case 'UDP_CHECK': {

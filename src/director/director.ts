@@ -22,7 +22,7 @@ import {
   withOverride,
   withOwned,
 } from './admin-state.js';
-import { healthTargets, type PlannedTarget } from './checks.js';
+import { healthTargets, type PlannedTarget, sslLoadProblem } from './checks.js';
 import { Committed } from './committed.js';
 import { type PoolStatus, realServerKey, virtualServerId } from './desired.js';
 import { DesiredState } from './desired-state.js';
@@ -206,6 +206,8 @@ export class Director {
         : 'unusable config';
       throw new DirectorError(`config rejected, nothing changed: ${where}`, 422);
     }
+    const ssl = sslLoadProblem(r.config);
+    if (ssl) throw new DirectorError(`config rejected, nothing changed: ${ssl}`, 422);
     return r;
   }
 

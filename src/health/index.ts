@@ -7,4 +7,6 @@ export { realClock } from './clock.js';
 export { parseStatusCodes } from './http-response.js';
 export { probe } from './probes/index.js';
 export type { CheckStatus, ProbeFn } from './scheduler.js';
+export type { TlsClientFiles, TlsLoadProblem } from './tls-context.js';
+export { prepareTlsContext } from './tls-context.js';
 export * from './types.js';

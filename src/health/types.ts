@@ -1,5 +1,6 @@
 // Input and output types of the health checker. The director maps the config
 // model onto CheckSpec; nothing here depends on src/config. Times are in ms.
+import type { TlsClientFiles } from './tls-context.js';
 
 /** Fields every checker kind shares (keepalived's common checker keywords). */
 export interface CheckCommon {
@@ -63,6 +64,8 @@ export interface HttpCheck extends CheckCommon {
   httpProtocol?: '1.0' | '1.1';
   /** SSL_GET: verify the server certificate (keepalived does not). */
   verifyCert?: boolean;
+  /** SSL_GET: the SSL block's files (absent: a context with no client certificate). */
+  tls?: TlsClientFiles;
 }
 
 export interface UdpCheck extends CheckCommon {

@@ -6,6 +6,7 @@ import { append, type Environment, Reader, type Table, type TableObserver } from
 import { checkGroupFamilies } from './families.js';
 import { defaultGlobalDefs, readGlobalDefs } from './global.js';
 import { readVirtualServer } from './lvs.js';
+import { readSsl } from './ssl.js';
 import { readTrackFile } from './track-file.js';
 import { readTrackProcess } from './track-process.js';
 import { readVrrpInstance } from './vrrp.js';
@@ -19,7 +20,6 @@ import { readVirtualServerGroup } from './vsg.js';
 const IGNORED_TOP = [
   'linkbeat_interfaces',
   'bfd_instance',
-  'SSL',
   'net_namespace',
   'net_namespace_ipvs',
   'namespace_with_ipsets',
@@ -50,6 +50,7 @@ export class ConfigBuilder {
     staticIpaddress: [],
     staticRoutes: [],
     staticRules: [],
+    ssl: null,
   };
   private readonly r: Reader;
   private readonly deferred: ConfigNode[] = [];
@@ -94,6 +95,9 @@ export class ConfigBuilder {
         append(config.staticRoutes, readRoutes(r, n));
       },
       static_rules: (n) => append(config.staticRules, readRules(r, n)),
+      SSL: (n) => {
+        config.ssl = readSsl(r, n, config.ssl);
+      },
       garp_group: push(config.garpGroups, (n) =>
         readGarpGroup(r, n, new Set(config.garpGroups.flatMap((x) => x.interfaces))),
       ),

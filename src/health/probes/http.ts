@@ -4,6 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { buildRequest, hostHeader, judge, type ParsedResponse, parseResponse } from '../http-response.js';
+import { tlsContextFor } from '../tls-context.js';
 import type { BoundCheck, HttpCheck, ProbeResult, UrlSpec } from '../types.js';
 import { deadline, errText, settleOnce, stopwatch, targetOf, timeoutOf } from './common.js';
 
@@ -33,11 +34,18 @@ function fetchOnce(spec: HttpSpec, url: UrlSpec, signal: AbortSignal): Promise<P
   const useTls = spec.type === 'SSL_GET';
   const vhost = url.virtualhost ?? spec.virtualhost;
   const request = buildRequest(url.path, vhost ?? hostHeader(host, port, useTls), spec.httpProtocol ?? '1.0');
+  let secureContext: tls.SecureContext | undefined;
+  try {
+    if (useTls) secureContext = tlsContextFor(spec.tls ?? {});
+  } catch (e) {
+    return Promise.resolve(`SSL: ${(e as Error).message}`);
+  }
   return new Promise((resolve) => {
     const base = { host, port, localAddress: spec.bindto, localPort: spec.bindPort };
     const sock: net.Socket = useTls
       ? tls.connect({
           ...base,
+          secureContext,
           // An empty servername tells node to send no SNI at all.
           servername: sniName(spec, url, host) ?? '',
           rejectUnauthorized: spec.verifyCert ?? false,

@@ -19,6 +19,12 @@ const KITCHEN_SINK = `
 global_defs {
   router_id a
 }
+SSL {
+  password p
+  ca /c
+  certificate /c
+  key /k
+}
 vrrp_script s {
   script /bin/true
 }
