@@ -24,7 +24,7 @@ export const nftCommand: CommandModule<object, NftArgs> = {
       .option('netns', { type: 'string', describe: 'read the table in this network namespace' }),
   handler: async (argv) => {
     const svcs = await listNftablesPlane(argv.netns ? { netns: argv.netns } : {});
-    process.stdout.write('nftables plane (table inet floatlb)\n');
+    process.stdout.write('nftables plane (tables inet floatlb and floatlb_s*)\n');
     process.stdout.write(formatList(null, svcs, { stats: argv.stats, thresholds: argv.thresholds }));
   },
 };

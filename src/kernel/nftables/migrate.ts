@@ -1,47 +1,92 @@
-// Upgrading a table whose services read their selection slots from another
-// map than the current layout names: a table written before the shards (one
-// `sel_tcp4` per protocol and family), or one written with another shard
-// count. One transaction re-creates each such service's rule and slots in
-// its shard and drops what only those services used: the kernel commits it
-// whole, so no packet ever meets a service without its rule, and conntrack
-// keeps every established connection's translation. Pure.
+// Upgrading a table written with another layout: the single-table layout
+// (every service chain and selection map in `inet floatlb`, dispatched from
+// its own NAT chains), the one before the selection-map shards (`sel_tcp4`),
+// or one written with another shard or service-table count. One transaction
+// takes each misplaced service out of where it is and renders it where the
+// layout puts it, then drops what only those services used: the kernel
+// commits it whole, so no packet meets a VIP without its rule, and conntrack
+// keeps every established connection's translation. Weights, thresholds and
+// per-server connection counters stay in the shared table, untouched; the
+// affinity entries of a moved persistent service start empty. Pure.
 import type { PlaneModel, SvcModel } from './model.js';
-import { selMap, serviceChain, TABLE, vselMap } from './names.js';
-import { type RenderOptions, renderServiceDiff } from './render.js';
+import { destChain, dispatchMap, persMap, selMap, serviceChain, svcTable, TABLE, vselMap } from './names.js';
+import { type RenderOptions, renderServiceDiff, renderSvcTable } from './render.js';
 
-const T = `inet ${TABLE}`;
-const expected = (s: SvcModel): string => (s.spec.persistence ? vselMap(s.spec.key) : selMap(s.spec.key));
+const expected = (s: SvcModel): string =>
+  `${svcTable(s.spec.key)} ${s.spec.persistence ? vselMap(s.spec.key) : selMap(s.spec.key)}`;
 
-/** Services whose rule reads another selection map than the current layout names. */
+/** Services whose rule is in another table, or reads another selection map, than the layout names. */
 export function misplaced(model: PlaneModel, used: ReadonlyMap<string, string>): string[] {
   return [...model].filter(([id, s]) => used.has(id) && used.get(id) !== expected(s)).map(([id]) => id);
 }
 
+export interface Found {
+  /** "table map" of each service's rule (parse.ts). */
+  readonly used: ReadonlyMap<string, string>;
+  /** Service tables present. */
+  readonly tables: ReadonlySet<string>;
+  /** The shared table still has the single-table layout's dispatch chains. */
+  readonly legacyDispatch: boolean;
+}
+
 /** The upgrade as one script; '' when every service is where the layout puts it. */
-export function renderMigration(
-  model: PlaneModel,
-  used: ReadonlyMap<string, string>,
-  o: RenderOptions,
-): string {
-  const moving = new Set(misplaced(model, used));
-  if (moving.size === 0) return '';
-  const lines: string[] = [];
+export function renderMigration(model: PlaneModel, found: Found, o: RenderOptions): string {
+  const moving = new Set(misplaced(model, found.used));
+  if (moving.size === 0 && !found.legacyDispatch) return '';
+  const flushes: string[] = [];
+  const drops: string[] = [];
+  const adds: string[] = [];
   const dropMaps = new Set<string>();
-  for (const id of moving) dropMaps.add(used.get(id)!);
+  for (const id of moving) dropMaps.add(found.used.get(id)!);
   // a map that a correctly placed service still reads stays; only the moved services' slots leave it
-  for (const [id, m] of used) if (!moving.has(id)) dropMaps.delete(m);
+  for (const [id, m] of found.used) if (!moving.has(id)) dropMaps.delete(m);
+  const created = new Set<string>();
   for (const id of moving) {
     const s = model.get(id)!;
-    const old = used.get(id)!;
-    if (!dropMaps.has(old)) {
+    const k = s.spec.key;
+    const [oldTable, oldMap] = found.used.get(id)!.split(' ') as [string, string];
+    const ot = `inet ${oldTable}`;
+    if (!dropMaps.has(found.used.get(id)!)) {
       // its slots, as this renderer writes them, deleted from the map that stays
-      const now = `delete element ${T} ${expected(s)} `;
-      for (const l of renderServiceDiff(s, s, o).del)
-        if (l.startsWith(now)) lines.push(`delete element ${T} ${old} ${l.slice(now.length)}`);
+      for (const l of renderServiceDiff(s, null, o).del) {
+        const m = /^delete element \S+ \S+ v?sel_\S+ (\{.*\})$/.exec(l);
+        if (m) flushes.push(`delete element ${ot} ${oldMap} ${m[1]}`);
+      }
     }
-    // the chain's rule is replaced inside the same transaction: never a moment without it
-    lines.push(`flush chain ${T} ${serviceChain(s.spec.key)}`, ...renderServiceDiff(null, s, o).add);
+    flushes.push(
+      `delete element ${ot} ${dispatchMap(k.family)} { ${k.address} . ${k.protocol} . ${k.port} }`,
+    );
+    flushes.push(`flush chain ${ot} ${serviceChain(k)}`);
+    drops.push(`delete chain ${ot} ${serviceChain(k)}`);
+    if (s.spec.persistence) {
+      for (const d of s.dests.values()) {
+        flushes.push(`flush chain ${ot} ${destChain(k, d)}`);
+        drops.push(`delete chain ${ot} ${destChain(k, d)}`);
+      }
+      drops.push(`delete map ${ot} ${persMap(k)}`);
+    }
+    const t = svcTable(k);
+    if (!found.tables.has(t)) created.add(t);
+    // the shared table's weights and counted destinations stay as they are
+    const shared = new RegExp(`^add element inet ${TABLE} `);
+    adds.push(...renderServiceDiff(null, s, o).add.filter((l) => !shared.test(l)));
   }
-  for (const m of [...dropMaps].sort()) lines.push(`delete map ${T} ${m}`);
-  return lines.map((l) => `${l}\n`).join('');
+  for (const m of [...dropMaps].sort()) {
+    const [t, name] = m.split(' ');
+    drops.push(`delete map inet ${t} ${name}`);
+  }
+  if (found.legacyDispatch) {
+    const T = `inet ${TABLE}`;
+    flushes.push(`flush chain ${T} prerouting`, `flush chain ${T} output`);
+    drops.push(`delete chain ${T} prerouting`, `delete chain ${T} output`);
+    drops.push(`delete map ${T} ${dispatchMap('inet')}`, `delete map ${T} ${dispatchMap('inet6')}`);
+  }
+  // a service table left with no service (a smaller count than before) goes
+  const kept = new Set(
+    [...model.keys()].map((id) => (moving.has(id) ? '' : found.used.get(id)?.split(' ')[0])),
+  );
+  for (const id of moving) kept.add(svcTable(model.get(id)!.spec.key));
+  for (const t of [...found.tables].sort()) if (!kept.has(t)) drops.push(`delete table inet ${t}`);
+  const head = [...created].sort().map(renderSvcTable).join('');
+  return head + [...flushes, ...drops, ...adds].map((l) => `${l}\n`).join('');
 }

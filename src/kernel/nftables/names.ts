@@ -42,10 +42,22 @@ export function destChain(k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>
  * so one map of 80,000 slots made each weight change cost ~0.15 s of kernel
  * time at 10,000 services. Its cost follows the shard's size: at 10,000
  * services x 8 servers, 128 shards (625 slot ranges each) still cost 30-45 ms
- * of kernel CPU per change, 1024 shards (about 80 each) 2-5 ms. A table
- * written with another count is moved to this one at start (migrate.ts).
+ * of kernel CPU per change, 1024 shards (about 80 each) 2-5 ms. Shard N
+ * lives in service table N % SVC_TABLES (see svcTable). A table written with
+ * another layout is moved to this one at start (migrate.ts).
  */
 export const SEL_SHARDS = 1024;
+
+/**
+ * Service tables: each service's chain, dispatch element and selection maps
+ * live in one of SVC_TABLES tables (`floatlb_s0`...), each with its own NAT
+ * base chains. A rule that jumps, looks up or NATs makes the kernel validate
+ * its whole table at commit, walking every chain reachable from the table's
+ * base chains (5-8 ms at 10,000 service chains on 6.18); split, a weight
+ * change validates 1/SVC_TABLES of them. A new connection passes at most one
+ * vmap lookup per table before its own binds (docs/nftables.md has figures).
+ */
+export const SVC_TABLES = 16;
 
 /** Which selection-map shard serves a service: FNV-1a of its address and port. */
 export function selShard(k: IpServiceKey): number {
@@ -54,6 +66,11 @@ export function selShard(k: IpServiceKey): number {
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
   return (h >>> 0) % SEL_SHARDS;
 }
+
+/** The service table that holds a service's chain, dispatch element and selection shard. */
+export const svcTable = (k: IpServiceKey): string => `${TABLE}_s${selShard(k) % SVC_TABLES}`;
+/** Whether a table name is one of the plane's service tables (any count). */
+export const isSvcTable = (name: string): boolean => /^floatlb_s\d+$/.test(name);
 
 export const selMap = (k: IpServiceKey): string => `sel_${k.protocol}${fam(k.family)}_${selShard(k)}`;
 export const vselMap = (k: IpServiceKey): string => `vsel_${k.protocol}${fam(k.family)}_${selShard(k)}`;

@@ -15,6 +15,7 @@ import {
   type IpServiceKey,
   selMap,
   serviceChain,
+  svcTable,
   TABLE,
   weightMap,
 } from './names.js';
@@ -44,7 +45,7 @@ import {
   reg,
   setElems,
 } from './nl-codec.js';
-import type { RenderOptions } from './render.js';
+import { type RenderOptions, sameRules, slotDiff } from './render.js';
 
 /** Elements per message, as the script renderer chunks its lines (under 64 KiB even for IPv6). */
 const CHUNK = 512;
@@ -61,9 +62,15 @@ const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): Buffer
   ]);
 const slot = (k: IpServiceKey, n: number): Buffer => concat([vip(k), { port: k.port }, { be32: n }]);
 
-function elems(verb: 'add' | 'delete', set: string, items: readonly Elem[], out: NftMsg[]): void {
+function elems(
+  verb: 'add' | 'delete',
+  table: string,
+  set: string,
+  items: readonly Elem[],
+  out: NftMsg[],
+): void {
   for (let i = 0; i < items.length; i += CHUNK)
-    out.push(setElems(verb, TABLE, set, items.slice(i, i + CHUNK)));
+    out.push(setElems(verb, table, set, items.slice(i, i + CHUNK)));
 }
 
 /**
@@ -118,13 +125,18 @@ export function netlinkCovers(old: SvcModel | null, next: SvcModel | null): bool
 export function netlinkServiceDiff(old: SvcModel, next: SvcModel, o: RenderOptions): NftMsg[] {
   const k = next.spec.key;
   const f = k.family;
+  const st = svcTable(k);
   const chain = serviceChain(k);
   const out: NftMsg[] = [];
   const oldSel = selection(old, o.mhSize);
+  const sel = selection(next, o.mhSize);
+  const slots = slotDiff(oldSel, sel);
+  const keepRules = sameRules(old, next, oldSel, sel);
   elems(
     'delete',
+    st,
     selMap(k),
-    oldSel.ranges.map((r) => ({ key: slot(k, r.lo), keyEnd: slot(k, r.hi) })),
+    slots.gone.map((r) => ({ key: slot(k, r.lo), keyEnd: slot(k, r.hi) })),
     out,
   );
   const changed: Elem[] = [];
@@ -134,16 +146,18 @@ export function netlinkServiceDiff(old: SvcModel, next: SvcModel, o: RenderOptio
     if (!n) gone.push({ key: destKey(k, d) });
     if (!n || !sameDest(d, n)) changed.push({ key: destKey(k, d) });
   }
-  elems('delete', weightMap(f), changed, out);
-  elems('delete', destSet(f), gone, out);
-  out.push(flushChain(TABLE, chain), addChain(TABLE, chain));
-  const sel = selection(next, o.mhSize);
-  const comment = encodeService(next.spec);
-  out.push(appendRule(TABLE, chain, sel.modulus === 0 ? [counter()] : ruleExprs(next, sel.modulus), comment));
+  elems('delete', TABLE, weightMap(f), changed, out);
+  elems('delete', TABLE, destSet(f), gone, out);
+  if (!keepRules) {
+    out.push(flushChain(st, chain), addChain(st, chain));
+    const comment = encodeService(next.spec);
+    out.push(appendRule(st, chain, sel.modulus === 0 ? [counter()] : ruleExprs(next, sel.modulus), comment));
+  }
   elems(
     'add',
+    st,
     selMap(k),
-    sel.ranges.map((r) => ({
+    slots.fresh.map((r) => ({
       key: slot(k, r.lo),
       keyEnd: slot(k, r.hi),
       data: concat([{ ip: ipToBytes(r.dest.address) }, { port: r.dest.port }]),
@@ -158,8 +172,8 @@ export function netlinkServiceDiff(old: SvcModel, next: SvcModel, o: RenderOptio
     if (!o0 || !sameDest(o0, d))
       weights.push({ key: destKey(k, d), data: concat([{ mark: d.weight }]), comment: encodeDest(d) });
   }
-  elems('add', weightMap(f), weights, out);
-  elems('add', destSet(f), fresh, out);
+  elems('add', TABLE, weightMap(f), weights, out);
+  elems('add', TABLE, destSet(f), fresh, out);
   return out;
 }
 

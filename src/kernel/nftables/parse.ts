@@ -1,11 +1,12 @@
-// Reads floatlb's table back from `nft -j list table inet floatlb`: service
-// specs from rule comments, destinations from the weight maps, per-destination
+// Reads floatlb's tables back from `nft -j list ruleset inet` (the shared
+// table `floatlb` and the service tables `floatlb_sN`): service specs from
+// rule comments, destinations from the weight maps, per-destination
 // connection counts from the counted destination sets. Pure.
 import type { DestState, Family, Ip, Protocol, ServiceState, Stats } from '../dataplane.js';
 import { destId, serviceId } from '../dataplane.js';
 import { canonicalIp } from '../vocabulary.js';
 import type { PlaneModel, SvcModel } from './model.js';
-import { decodeDest, decodeService, destSet, weightMap } from './names.js';
+import { decodeDest, decodeService, destSet, isSvcTable, TABLE, weightMap } from './names.js';
 
 type Json = Record<string, unknown>;
 
@@ -26,6 +27,25 @@ function num(v: unknown): number {
 function objects(doc: unknown): Json[] {
   const list = (doc as { nftables?: unknown })?.nftables;
   return Array.isArray(list) ? (list as Json[]) : [];
+}
+
+/** The object's table name (inet family only), or null for metainfo and other families. */
+function tableOf(o: Json): string | null {
+  for (const kind of ['table', 'chain', 'rule', 'set', 'map', 'element'] as const) {
+    const v = o[kind] as Json | undefined;
+    if (!v) continue;
+    if (v.family !== 'inet') return null;
+    return String(kind === 'table' ? v.name : v.table);
+  }
+  return null;
+}
+
+/** Only the plane's own tables, out of a listing of the whole inet ruleset. */
+function ours(doc: unknown): Json[] {
+  return objects(doc).filter((o) => {
+    const t = tableOf(o);
+    return t !== null && (t === TABLE || isSvcTable(t));
+  });
 }
 
 function tuple(elem: unknown): {
@@ -67,8 +87,16 @@ export interface ParsedTable {
   readonly masquerade: boolean;
   readonly model: PlaneModel;
   readonly states: ServiceState[];
-  /** The selection map each service's rule reads (sel_tcp4_30; sel_tcp4 in a table from before the shards). */
+  /**
+   * Where each service's rule is and which selection map it reads, as
+   * "table map" ("floatlb_s14 sel_tcp4_30"; "floatlb sel_tcp4" in a table
+   * from before the shards).
+   */
   readonly selMaps: ReadonlyMap<string, string>;
+  /** The service tables present. */
+  readonly tables: ReadonlySet<string>;
+  /** Whether the shared table still has the NAT dispatch chains of the single-table layout. */
+  readonly legacyDispatch: boolean;
 }
 
 // nft prints addresses with inet_ntop (::ffff:1.2.3.4 for mapped ones): make them canonical.
@@ -86,9 +114,23 @@ const tupleId = (a: unknown, p: unknown, port: unknown): string => {
 };
 
 export function parseTable(doc: unknown): ParsedTable {
-  const objs = objects(doc);
-  if (!objs.some((o) => 'table' in o))
-    return { exists: false, masquerade: false, model: new Map(), states: [], selMaps: new Map() };
+  const objs = ours(doc);
+  const tables = new Set(
+    objs
+      .map((o) => (o.table as Json | undefined)?.name as string | undefined)
+      .filter((n) => n && n !== TABLE),
+  ) as Set<string>;
+  const exists = objs.some((o) => (o.table as Json | undefined)?.name === TABLE);
+  if (!exists)
+    return {
+      exists: false,
+      masquerade: false,
+      model: new Map(),
+      states: [],
+      selMaps: new Map(),
+      tables,
+      legacyDispatch: false,
+    };
   const specs = new Map<string, SvcModel['spec']>();
   const selMaps = new Map<string, string>();
   for (const o of objs) {
@@ -98,12 +140,12 @@ export function parseTable(doc: unknown): ParsedTable {
     if (!s || s.key.kind !== 'ip') continue;
     specs.set(serviceId(s.key), s as SvcModel['spec']);
     const used = /"@(v?sel_[a-z]+[46](?:_\d+)?)"/.exec(JSON.stringify(r.expr ?? []));
-    if (used) selMaps.set(serviceId(s.key), used[1]!);
+    if (used) selMaps.set(serviceId(s.key), `${String(r.table)} ${used[1]!}`);
   }
   const dests = new Map<string, Map<string, DestState>>();
   const counts = new Map<string, bigint>();
   const byName = (name: string): Json | undefined =>
-    objs.map((o) => (o.map ?? o.set) as Json | undefined).find((m) => m?.name === name);
+    objs.map((o) => (o.map ?? o.set) as Json | undefined).find((m) => m?.name === name && m.table === TABLE);
   for (const f of ['inet', 'inet6'] as Family[]) {
     for (const e of (byName(destSet(f))?.elem as unknown[]) ?? []) {
       const t = tuple(e);
@@ -145,9 +187,15 @@ export function parseTable(doc: unknown): ParsedTable {
   }
   const masquerade = objs.some((o) => {
     const r = o.rule as Json | undefined;
-    return r?.chain === 'postrouting' && JSON.stringify(r.expr ?? []).includes('"masquerade"');
+    return (
+      r?.table === TABLE && r.chain === 'postrouting' && JSON.stringify(r.expr ?? []).includes('"masquerade"')
+    );
   });
-  return { exists: true, masquerade, model, states, selMaps };
+  const legacyDispatch = objs.some((o) => {
+    const c = o.chain as Json | undefined;
+    return c?.table === TABLE && (c.name === 'prerouting' || c.name === 'output');
+  });
+  return { exists: true, masquerade, model, states, selMaps, tables, legacyDispatch };
 }
 
 function specOf(d: DestState) {

@@ -1,6 +1,7 @@
 // The DataPlane over nftables. Every apply() is one `nft -f` transaction:
 // it commits whole or not at all, so a rejected batch leaves the kernel as it
-// was. The plane owns table `inet floatlb` and touches nothing else.
+// was. The plane owns table `inet floatlb` (weights, counters, SNAT) and the
+// service tables `inet floatlb_sN` (names.ts), and touches nothing else.
 
 import { logger } from '../../util/log.js';
 import type {
@@ -14,7 +15,7 @@ import type {
 import { isPrime } from './maglev.js';
 import { misplaced, renderMigration } from './migrate.js';
 import { foldOp, type PlaneModel, serviceRefusal } from './model.js';
-import { persMap, TABLE } from './names.js';
+import { persMap, svcTable, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
 import type { NftMsg } from './nl-codec.js';
 import { netlinkDiff } from './nl-render.js';
@@ -24,6 +25,7 @@ import {
   renderDiff,
   renderPostrouting,
   type StaleAffinity,
+  tablesOf,
   unchanged,
 } from './render.js';
 
@@ -48,6 +50,8 @@ export class NftablesDataPlane implements DataPlane {
   /** What the plane last committed; reloaded from the kernel when a commit fails. */
   private model: PlaneModel | null = null;
   private tableExists = false;
+  /** The service tables in the kernel. */
+  private tables: ReadonlySet<string> = new Set();
   private masqueradeInKernel = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly migrate: boolean;
@@ -67,17 +71,20 @@ export class NftablesDataPlane implements DataPlane {
   }
 
   private async read() {
-    let parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
-    const upgrade = this.migrate ? renderMigration(parsed.model, parsed.selMaps, this.render) : '';
+    const listing = () => this.nft.json(['list', 'ruleset', 'inet']);
+    let parsed = parseTable(await listing());
+    const found = { used: parsed.selMaps, tables: parsed.tables, legacyDispatch: parsed.legacyDispatch };
+    const upgrade = this.migrate && parsed.exists ? renderMigration(parsed.model, found, this.render) : '';
     if (upgrade) {
       const moving = misplaced(parsed.model, parsed.selMaps).length;
       await this.nft.run(upgrade);
       this.migrated += moving;
-      log.warn({ services: moving }, 'nftables table upgraded: selection slots moved to their shard maps');
-      parsed = parseTable(await this.nft.json(['list', 'table', 'inet', TABLE]));
+      log.warn({ services: moving }, 'nftables table upgraded: services moved to their service tables');
+      parsed = parseTable(await listing());
     }
     this.model = parsed.model;
     this.tableExists = parsed.exists;
+    this.tables = parsed.tables;
     this.masqueradeInKernel = parsed.masquerade;
     return parsed;
   }
@@ -124,7 +131,7 @@ export class NftablesDataPlane implements DataPlane {
           : '';
       const emptying = next.size === 0 && base.size > 0;
       const batch = this.netlinkBatch(base, next, attempt === 0 ? next.touched : null, emptying || !!fixPost);
-      if (batch) {
+      if (batch && this.hasTables(next, next.touched)) {
         if (batch.length === 0) {
           this.model = next;
           return { applied: ops.length, errors: [], transactions: 0 };
@@ -139,10 +146,11 @@ export class NftablesDataPlane implements DataPlane {
         }
       }
       const script = emptying
-        ? `delete table inet ${TABLE}\n`
+        ? [TABLE, ...this.tables].map((t) => `delete table inet ${t}\n`).join('')
         : fixPost +
           renderDiff(base, next, this.render, {
             base: !this.tableExists,
+            tables: this.tables,
             stale: await this.staleFor(base, next, next.touched),
             ...(attempt === 0 ? { only: next.touched } : {}),
           });
@@ -153,7 +161,8 @@ export class NftablesDataPlane implements DataPlane {
       try {
         await this.nft.run(script);
         this.model = next;
-        this.tableExists = next.size > 0 || !script.startsWith('delete table');
+        this.tableExists = !emptying;
+        this.tables = emptying ? new Set() : new Set([...this.tables, ...tablesOf(next, next.touched)]);
         this.masqueradeInKernel = this.render.masquerade;
         return { applied: ops.length, errors: [], transactions: 1 };
       } catch (e) {
@@ -182,6 +191,12 @@ export class NftablesDataPlane implements DataPlane {
     return netlinkDiff(base, next, this.render, ids, unchanged);
   }
 
+  /** Whether every touched service's table is in the kernel (the netlink path creates none). */
+  private hasTables(m: PlaneModel, ids: ReadonlySet<string>): boolean {
+    for (const t of tablesOf(m, ids)) if (!this.tables.has(t)) return false;
+    return true;
+  }
+
   /** Affinity entries that point at destinations leaving a persistent service. */
   private async staleFor(
     prev: PlaneModel,
@@ -196,18 +211,20 @@ export class NftablesDataPlane implements DataPlane {
       if (!old.spec.persistence || !now?.spec.persistence) continue;
       const gone = new Set([...old.dests.keys()].filter((d) => !now.dests.has(d)));
       if (gone.size === 0) continue;
-      const doc = await this.nft.json(['list', 'map', 'inet', TABLE, persMap(old.spec.key)]);
+      const doc = await this.nft.json(['list', 'map', 'inet', svcTable(old.spec.key), persMap(old.spec.key)]);
       out.set(id, staleAffinity(doc, gone));
     }
     return out;
   }
 
-  /** Removes the whole table (tests, `floatlb nft flush`). */
+  /** Removes the plane's tables (tests, `floatlb nft flush`). */
   async destroy(): Promise<void> {
-    const doc = await this.nft.json(['list', 'table', 'inet', TABLE]);
-    if (doc) await this.nft.run(`delete table inet ${TABLE}\n`);
+    const parsed = parseTable(await this.nft.json(['list', 'ruleset', 'inet']));
+    const all = [...(parsed.exists ? [TABLE] : []), ...parsed.tables];
+    if (all.length > 0) await this.nft.run(all.map((t) => `delete table inet ${t}\n`).join(''));
     this.model = new Map();
     this.tableExists = false;
+    this.tables = new Set();
   }
 
   close(): void {

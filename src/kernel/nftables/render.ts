@@ -1,10 +1,17 @@
 // Model -> nft script. Pure: the same model diff always gives the same text,
 // which the golden tests pin. One script is one `nft -f` run, one kernel
 // transaction. A service's change touches only its own chain(s) and its own
-// elements in the shared maps.
+// elements in the shared maps, and only in its own service table (names.ts).
 import type { DestSpec, Family } from '../dataplane.js';
 import { formatIp, IP_VS_SVC_F_SCHED2, maskBytes } from '../vocabulary.js';
-import { type PlaneModel, type Selection, type SvcModel, sameDest, selection } from './model.js';
+import {
+  type PlaneModel,
+  type Selection,
+  type SlotRange,
+  type SvcModel,
+  sameDest,
+  selection,
+} from './model.js';
 import {
   destChain,
   destSet,
@@ -17,6 +24,7 @@ import {
   persMap,
   selMap,
   serviceChain,
+  svcTable,
   TABLE,
   vselMap,
   weightMap,
@@ -30,6 +38,8 @@ export interface RenderOptions {
 }
 
 const T = `inet ${TABLE}`;
+/** The service table of a service, as the script names it. */
+const S = (k: IpServiceKey): string => `inet ${svcTable(k)}`;
 const FAMILIES: readonly Family[] = ['inet', 'inet6'];
 const addrType = (f: Family): string => (f === 'inet6' ? 'ipv6_addr' : 'ipv4_addr');
 
@@ -54,28 +64,39 @@ export function renderPostrouting(o: RenderOptions): string {
   return `flush chain ${T} postrouting\n${rules.join('')}`;
 }
 
-/** The table, its shared maps and its base chains; rendered once, when absent. */
+/** The shared table: weights, counted destinations, SNAT; rendered once, when absent. */
 export function renderBase(o: RenderOptions): string {
   const l: string[] = [`table ${T} {`];
   for (const f of FAMILIES) {
     const a = addrType(f);
-    l.push(`  map ${dispatchMap(f)} { type ${a} . inet_proto . inet_service : verdict; }`);
     l.push(`  map ${weightMap(f)} { type ${a} . inet_proto . inet_service . ${a} . inet_service : mark; }`);
     l.push(`  set ${destSet(f)} { type ${a} . inet_proto . inet_service . ${a} . inet_service; counter; }`);
+  }
+  const post = postroutingRules(o).map((r) => `    ${r}`);
+  l.push(
+    `  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n${post.join('\n')}\n  }`,
+  );
+  l.push('}');
+  return `${l.join('\n')}\n`;
+}
+
+/** A service table: its dispatch maps and NAT base chains; rendered when its first service arrives. */
+export function renderSvcTable(name: string): string {
+  const l: string[] = [`table inet ${name} {`];
+  for (const f of FAMILIES) {
+    l.push(`  map ${dispatchMap(f)} { type ${addrType(f)} . inet_proto . inet_service : verdict; }`);
   }
   const dispatch = FAMILIES.map(
     (f) => `    ${ipKw(f)} daddr . meta l4proto . th dport vmap @${dispatchMap(f)}`,
   ).join('\n');
   // NAT chains see only a connection's first packet: the choice is made once
   // and conntrack keeps it, so established connections survive any change.
+  // The nat core stops at the first chain that binds, so the tables' order
+  // does not matter: each VIP is in one table only.
   l.push(
     `  chain prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n${dispatch}\n  }`,
   );
   l.push(`  chain output {\n    type nat hook output priority -100; policy accept;\n${dispatch}\n  }`);
-  const post = postroutingRules(o).map((r) => `    ${r}`);
-  l.push(
-    `  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n${post.join('\n')}\n  }`,
-  );
   l.push('}');
   return `${l.join('\n')}\n`;
 }
@@ -95,8 +116,8 @@ function selMapDecl(k: IpServiceKey, persistent: boolean): string {
   // one map per protocol: the key names `tcp dport`, so dnat gets its port context
   const key = `${ip} daddr . ${p} dport . numgen inc mod 2`;
   return persistent
-    ? `add map ${T} ${vselMap(k)} { typeof ${key} : verdict; flags interval; }`
-    : `add map ${T} ${selMap(k)} { typeof ${key} : ${ip} daddr . ${p} dport; flags interval; }`;
+    ? `add map ${S(k)} ${vselMap(k)} { typeof ${key} : verdict; flags interval; }`
+    : `add map ${S(k)} ${selMap(k)} { typeof ${key} : ${ip} daddr . ${p} dport; flags interval; }`;
 }
 
 /** The mask of a prefix length as an address nft reads: a dotted quad or full IPv6 groups. */
@@ -164,19 +185,48 @@ function destChainRule(s: SvcModel, d: DestSpec): string {
   );
 }
 
-function selElements(s: SvcModel, sel: Selection): string[] {
+const rangeId = (r: SlotRange): string => `${r.lo}-${r.hi} ${r.dest.address} ${r.dest.port}`;
+
+/**
+ * The slot ranges to delete and to add, going from one selection to the
+ * next in the same map: a range kept with the same server stays, since the
+ * interval set's cost grows with every element a commit touches.
+ */
+export function slotDiff(
+  old: Selection | null,
+  next: Selection | null,
+): { gone: SlotRange[]; fresh: SlotRange[] } {
+  const a = old?.ranges ?? [];
+  const b = next?.ranges ?? [];
+  const inA = new Set(a.map(rangeId));
+  const inB = new Set(b.map(rangeId));
+  return { gone: a.filter((r) => !inB.has(rangeId(r))), fresh: b.filter((r) => !inA.has(rangeId(r))) };
+}
+
+/** Whether the service chain's rules stay the same: they depend on the spec and the modulus only. */
+export function sameRules(old: SvcModel, next: SvcModel, o: Selection, n: Selection): boolean {
+  return o.modulus === n.modulus && JSON.stringify(old.spec) === JSON.stringify(next.spec);
+}
+
+function selElements(s: SvcModel, ranges: readonly SlotRange[]): string[] {
   const k = s.spec.key;
-  return sel.ranges.map((r) =>
+  return ranges.map((r) =>
     persistent(s)
       ? `${slotKey(k, r.lo, r.hi)} : goto ${destChain(k, r.dest)}`
       : `${slotKey(k, r.lo, r.hi)} : ${r.dest.address} . ${r.dest.port}`,
   );
 }
 
-function elems(verb: 'add' | 'delete', name: string, items: readonly string[], out: string[]): void {
+function elems(
+  verb: 'add' | 'delete',
+  table: string,
+  name: string,
+  items: readonly string[],
+  out: string[],
+): void {
   // chunked: one huge line is slow for nft's parser
   for (let i = 0; i < items.length; i += 512) {
-    out.push(`${verb} element ${T} ${name} { ${items.slice(i, i + 512).join(', ')} }`);
+    out.push(`${verb} element ${table} ${name} { ${items.slice(i, i + 512).join(', ')} }`);
   }
 }
 
@@ -194,18 +244,29 @@ export function renderServiceDiff(
   const add: string[] = [];
   const k = (next ?? old)!.spec.key;
   const f = k.family;
+  const st = S(k);
   const chain = serviceChain(k);
+  const oldSel = old ? selection(old, o.mhSize) : null;
+  const sel = next ? selection(next, o.mhSize) : null;
+  // the same map before and after: only the ranges that differ are touched
+  const sameMap = !!old && !!next && persistent(old) === persistent(next);
+  const slots = sameMap ? slotDiff(oldSel, sel) : { gone: oldSel?.ranges ?? [], fresh: sel?.ranges ?? [] };
+  const keepRules = !!old && !!next && sameRules(old, next, oldSel!, sel!);
   // Deletions first: elements that reference chains, then the chains.
   if (old) {
-    const oldSel = selection(old, o.mhSize);
     const selName = persistent(old) ? vselMap(k) : selMap(k);
-    const oldKeys = oldSel.ranges.map((r) => slotKey(k, r.lo, r.hi));
-    elems('delete', selName, oldKeys, del);
-    if (!next) del.push(`delete element ${T} ${dispatchMap(f)} { ${vipTuple(k)} }`);
+    elems(
+      'delete',
+      st,
+      selName,
+      slots.gone.map((r) => slotKey(k, r.lo, r.hi)),
+      del,
+    );
+    if (!next) del.push(`delete element ${st} ${dispatchMap(f)} { ${vipTuple(k)} }`);
     if (next && persistent(old) && persistent(next)) {
       if (old.spec.persistence!.prefix !== next.spec.persistence!.prefix)
-        del.push(`flush map ${T} ${persMap(k)}`);
-      else elems('delete', persMap(k), stale, del);
+        del.push(`flush map ${st} ${persMap(k)}`);
+      else elems('delete', st, persMap(k), stale, del);
     }
     const gone: string[] = [];
     const changed: string[] = [];
@@ -214,28 +275,27 @@ export function renderServiceDiff(
       if (!n) gone.push(destKey(k, d));
       if (!n || !sameDest(d, n)) changed.push(destKey(k, d));
     }
-    elems('delete', weightMap(f), changed, del);
-    elems('delete', destSet(f), gone, del);
-    del.push(`flush chain ${T} ${chain}`);
+    elems('delete', T, weightMap(f), changed, del);
+    elems('delete', T, destSet(f), gone, del);
+    if (!keepRules) del.push(`flush chain ${st} ${chain}`);
     if (persistent(old)) {
       for (const [id, d] of old.dests) {
         if (next && persistent(next) && next.dests.has(id)) continue;
-        del.push(`flush chain ${T} ${destChain(k, d)}`, `delete chain ${T} ${destChain(k, d)}`);
+        del.push(`flush chain ${st} ${destChain(k, d)}`, `delete chain ${st} ${destChain(k, d)}`);
       }
     }
-    if (!next) del.push(`delete chain ${T} ${chain}`);
-    if (persistent(old) && !(next && persistent(next))) del.push(`delete map ${T} ${persMap(k)}`);
+    if (!next) del.push(`delete chain ${st} ${chain}`);
+    if (persistent(old) && !(next && persistent(next))) del.push(`delete map ${st} ${persMap(k)}`);
   }
   if (next) {
-    const sel = selection(next, o.mhSize);
     if (!old || persistent(old) !== persistent(next)) add.push(selMapDecl(k, persistent(next)));
-    add.push(`add chain ${T} ${chain}`);
+    if (!keepRules) add.push(`add chain ${st} ${chain}`);
     if (persistent(next) && !(old && persistent(old))) {
       // one map per persistent service: a shared one keyed by VIP . port .
       // IPv6 client plus the server as data overflows nft's registers
       const ip = ipKw(f);
       add.push(
-        `add map ${T} ${persMap(k)} { typeof ${ip} saddr : ${ip} daddr . ${k.protocol} dport; ` +
+        `add map ${st} ${persMap(k)} { typeof ${ip} saddr : ${ip} daddr . ${k.protocol} dport; ` +
           'flags dynamic,timeout; size 1048576; }',
       );
     }
@@ -243,14 +303,14 @@ export function renderServiceDiff(
       for (const d of next.dests.values()) {
         const dc = destChain(k, d);
         add.push(
-          `add chain ${T} ${dc}`,
-          `flush chain ${T} ${dc}`,
-          `add rule ${T} ${dc} ${destChainRule(next, d)}`,
+          `add chain ${st} ${dc}`,
+          `flush chain ${st} ${dc}`,
+          `add rule ${st} ${dc} ${destChainRule(next, d)}`,
         );
       }
     }
-    for (const r of serviceRules(next, sel)) add.push(`add rule ${T} ${chain} ${r}`);
-    elems('add', persistent(next) ? vselMap(k) : selMap(k), selElements(next, sel), add);
+    if (!keepRules) for (const r of serviceRules(next, sel!)) add.push(`add rule ${st} ${chain} ${r}`);
+    elems('add', st, persistent(next) ? vselMap(k) : selMap(k), selElements(next, slots.fresh), add);
     const weights: string[] = [];
     const fresh: string[] = [];
     for (const [id, d] of next.dests) {
@@ -258,9 +318,9 @@ export function renderServiceDiff(
       if (!o0) fresh.push(destKey(k, d));
       if (!o0 || !sameDest(o0, d)) weights.push(`${destKey(k, d)} comment "${encodeDest(d)}" : ${d.weight}`);
     }
-    elems('add', weightMap(f), weights, add);
-    elems('add', destSet(f), fresh, add);
-    if (!old) add.push(`add element ${T} ${dispatchMap(f)} { ${vipTuple(k)} : goto ${chain} }`);
+    elems('add', T, weightMap(f), weights, add);
+    elems('add', T, destSet(f), fresh, add);
+    if (!old) add.push(`add element ${st} ${dispatchMap(f)} { ${vipTuple(k)} : goto ${chain} }`);
   }
   return { del, add };
 }
@@ -272,6 +332,8 @@ export function renderDiff(
   o: RenderOptions,
   opts: {
     base: boolean;
+    /** The service tables that exist; a missing one is created with its first service. */
+    tables?: ReadonlySet<string>;
     stale?: ReadonlyMap<string, StaleAffinity>;
     /** The only services that may differ (the plane knows which its operations named). */
     only?: ReadonlySet<string>;
@@ -279,18 +341,33 @@ export function renderDiff(
 ): string {
   const del: string[] = [];
   const add: string[] = [];
+  const created = new Set<string>();
   const ids = opts.only ?? new Set([...prev.keys(), ...next.keys()]);
   for (const id of ids) {
     const a = prev.get(id) ?? null;
     const b = next.get(id) ?? null;
     if (a && b && unchanged(a, b)) continue;
+    if (b) {
+      const t = svcTable(b.spec.key);
+      if (!opts.tables?.has(t)) created.add(t);
+    }
     const r = renderServiceDiff(a, b, o, opts.stale?.get(id) ?? []);
     del.push(...r.del);
     add.push(...r.add);
   }
   if (!opts.base && del.length + add.length === 0) return '';
-  const head = opts.base ? renderBase(o) : '';
+  const head = (opts.base ? renderBase(o) : '') + [...created].sort().map(renderSvcTable).join('');
   return head + [...del, ...add].map((x) => `${x}\n`).join('');
+}
+
+/** The service tables a model's services live in. */
+export function tablesOf(m: PlaneModel, ids?: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const id of ids ?? m.keys()) {
+    const s = m.get(id);
+    if (s) out.add(svcTable(s.spec.key));
+  }
+  return out;
 }
 
 export function unchanged(a: SvcModel, b: SvcModel): boolean {

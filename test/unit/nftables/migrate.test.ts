@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DataPlaneOp } from '../../../src/kernel/dataplane.js';
 import { misplaced, renderMigration } from '../../../src/kernel/nftables/migrate.js';
 import { foldOp, type SvcModel } from '../../../src/kernel/nftables/model.js';
-import { selMap, serviceChain } from '../../../src/kernel/nftables/names.js';
+import { selMap, serviceChain, svcTable } from '../../../src/kernel/nftables/names.js';
 import { canonicalIp as asIp } from '../../../src/kernel/vocabulary.js';
 
 const O = { masquerade: false, mhSize: 13 };
@@ -33,42 +33,82 @@ function model(n: number): Map<string, SvcModel> {
 }
 const ids = (m: Map<string, SvcModel>) => [...m.keys()];
 
-describe('selection-map layout upgrade', () => {
-  it('renders nothing when every service reads its shard', () => {
+const at = (s: SvcModel) => `${svcTable(s.spec.key)} ${selMap(s.spec.key)}`;
+const found = (used: Map<string, string>, legacyDispatch = false, tables: string[] = []) => ({
+  used,
+  tables: new Set(tables),
+  legacyDispatch,
+});
+
+describe('service-table layout upgrade', () => {
+  it('renders nothing when every service is in its table and reads its shard', () => {
     const m = model(3);
-    const used = new Map(ids(m).map((id) => [id, selMap(m.get(id)!.spec.key)]));
+    const used = new Map(ids(m).map((id) => [id, at(m.get(id)!)]));
     expect(misplaced(m, used)).toEqual([]);
-    expect(renderMigration(m, used, O)).toBe('');
+    expect(
+      renderMigration(
+        m,
+        found(
+          used,
+          false,
+          [...used.values()].map((u) => u.split(' ')[0]!),
+        ),
+        O,
+      ),
+    ).toBe('');
   });
 
-  it('moves every service of a pre-shard map, replacing each rule in the same script, then drops the map', () => {
+  it('moves every service of the single-table layout, replacing each rule in the same script, then drops the old dispatch', () => {
     const m = model(3);
-    const used = new Map(ids(m).map((id) => [id, 'sel_tcp4']));
-    const script = renderMigration(m, used, O);
+    const used = new Map(ids(m).map((id) => [id, 'floatlb sel_tcp4']));
+    const script = renderMigration(m, found(used, true), O);
     for (const s of m.values()) {
       const chain = serviceChain(s.spec.key);
+      const t = svcTable(s.spec.key);
       const flush = script.indexOf(`flush chain inet floatlb ${chain}\n`);
-      const rule = script.indexOf(`add rule inet floatlb ${chain} dnat`);
+      const rule = script.indexOf(`add rule inet ${t} ${chain} dnat`);
       expect(flush).toBeGreaterThanOrEqual(0);
       expect(rule).toBeGreaterThan(flush);
-      expect(script).toContain(`add element inet floatlb ${selMap(s.spec.key)} { 10.0.0.`);
+      expect(script).toContain(`table inet ${t} {`);
+      expect(script).toContain(`add element inet ${t} ${selMap(s.spec.key)} { 10.0.0.`);
+      expect(script).toContain(
+        `add element inet ${t} svc4 { ${s.spec.key.address} . tcp . 80 : goto ${chain} }`,
+      );
     }
-    expect(script.trimEnd().split('\n').at(-1)).toBe('delete map inet floatlb sel_tcp4');
+    for (const l of [
+      'delete map inet floatlb sel_tcp4',
+      'delete chain inet floatlb prerouting',
+      'delete chain inet floatlb output',
+      'delete map inet floatlb svc4',
+      'delete map inet floatlb svc6',
+    ])
+      expect(script.split('\n')).toContain(l);
+    // weights, thresholds and counters stay where they are
+    expect(script).not.toMatch(/^(add|delete) element inet floatlb (weight|dest)/m);
   });
 
   it('a map that a correctly placed service still reads stays; only the moved slots leave it', () => {
     const m = model(2);
     const [a, b] = ids(m);
-    const kept = selMap(m.get(b)!.spec.key);
+    const kept = at(m.get(b)!);
     const used = new Map([
       [a!, kept],
       [b!, kept],
     ]);
     // a reads b's shard (as after a change of the shard count); b is where it belongs
-    if (selMap(m.get(a)!.spec.key) === kept) return; // same shard by chance: nothing to move
-    const script = renderMigration(m, used, O);
+    if (at(m.get(a)!) === kept) return; // same shard by chance: nothing to move
+    const script = renderMigration(m, found(used, false, [kept.split(' ')[0]!]), O);
     expect(script).not.toContain('delete map');
-    expect(script).toContain(`delete element inet floatlb ${kept} { 10.0.0.1 . 80 . 0-0 }`);
+    expect(script).toContain(`delete element inet ${kept} { 10.0.0.1 . 80 . 0-0 }`);
     expect(script).not.toContain(serviceChain(m.get(b)!.spec.key));
+  });
+
+  it('a service table left with no service is dropped', () => {
+    const m = model(1);
+    const [a] = ids(m);
+    const used = new Map([[a!, `floatlb_s99 ${selMap(m.get(a)!.spec.key)}`]]);
+    const script = renderMigration(m, found(used, false, ['floatlb_s99']), O);
+    expect(script.trimEnd().split('\n')).toContain('delete table inet floatlb_s99');
+    expect(script).toContain(`add rule inet ${svcTable(m.get(a)!.spec.key)} `);
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../../src/kernel/dataplane.js';
 import { foldOp, type PlaneModel, type SvcModel, selection } from '../../../src/kernel/nftables/model.js';
-import { maskOf, renderBase, renderDiff } from '../../../src/kernel/nftables/render.js';
+import { maskOf, renderBase, renderDiff, tablesOf } from '../../../src/kernel/nftables/render.js';
 import { canonicalIp as asIp, SCHED_FLAG_BIT } from '../../../src/kernel/vocabulary.js';
 
 const O = { masquerade: false, mhSize: 13 };
@@ -39,13 +39,27 @@ describe('render', () => {
       { op: 'add-dest', key, dest: dest(3, 0) },
     ]);
     expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
-      "add map inet floatlb sel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
-      add chain inet floatlb s4_tcp_10_0_0_1_80
-      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb sel_tcp4_926 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
+      "table inet floatlb_s14 {
+        map svc4 { type ipv4_addr . inet_proto . inet_service : verdict; }
+        map svc6 { type ipv6_addr . inet_proto . inet_service : verdict; }
+        chain prerouting {
+          type nat hook prerouting priority dstnat; policy accept;
+          ip daddr . meta l4proto . th dport vmap @svc4
+          ip6 daddr . meta l4proto . th dport vmap @svc6
+        }
+        chain output {
+          type nat hook output priority -100; policy accept;
+          ip daddr . meta l4proto . th dport vmap @svc4
+          ip6 daddr . meta l4proto . th dport vmap @svc6
+        }
+      }
+      add map inet floatlb_s14 sel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
+      add chain inet floatlb_s14 s4_tcp_10_0_0_1_80
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 3, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 1, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 comment "floatlb:d nat 0 0" : 0 }
       add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 }
-      add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
+      add element inet floatlb_s14 svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
       "
     `);
   });
@@ -57,13 +71,13 @@ describe('render', () => {
       { op: 'add-dest', key, dest: dest(2, 1) },
     ]);
     const b = model([{ op: 'update-dest', key, dest: dest(2, 0) }], a);
-    expect(renderDiff(a, b, O)).toMatchInlineSnapshot(`
-      "delete element inet floatlb sel_tcp4_926 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
+    expect(renderDiff(a, b, O, { base: false, tables: tablesOf(a) })).toMatchInlineSnapshot(`
+      "delete element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
       delete element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 }
-      flush chain inet floatlb s4_tcp_10_0_0_1_80
-      add chain inet floatlb s4_tcp_10_0_0_1_80
-      add rule inet floatlb s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb sel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
+      flush chain inet floatlb_s14 s4_tcp_10_0_0_1_80
+      add chain inet floatlb_s14 s4_tcp_10_0_0_1_80
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 0 }
       "
     `);
@@ -82,31 +96,9 @@ describe('render', () => {
       { op: 'add-dest', key, dest: dest(1, 1) },
     ]);
     expect(renderDiff(new Map(), m, O)).toMatchInlineSnapshot(`
-      "add map inet floatlb vsel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
-      add chain inet floatlb s4_tcp_10_0_0_1_80
-      add map inet floatlb s4_tcp_10_0_0_1_80_p { typeof ip saddr : ip daddr . tcp dport; flags dynamic,timeout; size 1048576; }
-      add chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
-      flush chain inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080
-      add rule inet floatlb s4_tcp_10_0_0_1_80__10_1_0_1_8080 meta l4proto tcp update @s4_tcp_10_0_0_1_80_p { (ip saddr & 255.255.255.0) timeout 300s : 10.1.0.1 . 8080 } dnat ip to 10.1.0.1:8080
-      add rule inet floatlb s4_tcp_10_0_0_1_80 meta l4proto tcp dnat ip addr . port to (ip saddr & 255.255.255.0) map @s4_tcp_10_0_0_1_80_p
-      add rule inet floatlb s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
-      add element inet floatlb vsel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
-      add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 1 }
-      add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 }
-      add element inet floatlb svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
-      "
-    `);
-  });
-
-  it('renders the base table once (golden)', () => {
-    expect(renderBase({ ...O, masquerade: true })).toMatchInlineSnapshot(`
-      "table inet floatlb {
+      "table inet floatlb_s14 {
         map svc4 { type ipv4_addr . inet_proto . inet_service : verdict; }
-        map weight4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : mark; }
-        set dest4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service; counter; }
         map svc6 { type ipv6_addr . inet_proto . inet_service : verdict; }
-        map weight6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service : mark; }
-        set dest6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service; counter; }
         chain prerouting {
           type nat hook prerouting priority dstnat; policy accept;
           ip daddr . meta l4proto . th dport vmap @svc4
@@ -117,6 +109,30 @@ describe('render', () => {
           ip daddr . meta l4proto . th dport vmap @svc4
           ip6 daddr . meta l4proto . th dport vmap @svc6
         }
+      }
+      add map inet floatlb_s14 vsel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
+      add chain inet floatlb_s14 s4_tcp_10_0_0_1_80
+      add map inet floatlb_s14 s4_tcp_10_0_0_1_80_p { typeof ip saddr : ip daddr . tcp dport; flags dynamic,timeout; size 1048576; }
+      add chain inet floatlb_s14 s4_tcp_10_0_0_1_80__10_1_0_1_8080
+      flush chain inet floatlb_s14 s4_tcp_10_0_0_1_80__10_1_0_1_8080
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80__10_1_0_1_8080 meta l4proto tcp update @s4_tcp_10_0_0_1_80_p { (ip saddr & 255.255.255.0) timeout 300s : 10.1.0.1 . 8080 } dnat ip to 10.1.0.1:8080
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 meta l4proto tcp dnat ip addr . port to (ip saddr & 255.255.255.0) map @s4_tcp_10_0_0_1_80_p
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
+      add element inet floatlb_s14 vsel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
+      add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 1 }
+      add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 }
+      add element inet floatlb_s14 svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
+      "
+    `);
+  });
+
+  it('renders the base table once (golden)', () => {
+    expect(renderBase({ ...O, masquerade: true })).toMatchInlineSnapshot(`
+      "table inet floatlb {
+        map weight4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : mark; }
+        set dest4 { type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service; counter; }
+        map weight6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service : mark; }
+        set dest6 { type ipv6_addr . inet_proto . inet_service . ipv6_addr . inet_service; counter; }
         chain postrouting {
           type nat hook postrouting priority srcnat; policy accept;
           meta l4proto tcp ct status dnat ct original ip daddr . meta l4proto . ct original proto-dst . ip daddr . th dport @dest4 masquerade
@@ -168,11 +184,29 @@ const arbModel = fc
 function elements(script: string, verb: 'add' | 'delete'): string[] {
   const out: string[] = [];
   for (const line of script.split('\n')) {
-    const m = new RegExp(`^${verb} element inet floatlb (\\S+) \\{ (.*) \\}$`).exec(line);
+    const m = new RegExp(`^${verb} element inet (floatlb(?:_s\\d+)? \\S+) \\{ (.*) \\}$`).exec(line);
     if (!m) continue;
     for (const e of m[2]!.split(', ')) out.push(`${m[1]} ${e.split(' : ')[0]!.replace(/ comment ".*"/, '')}`);
   }
   return out.sort();
+}
+
+/** The elements (key -> data) after a script runs on `from`. */
+function applyElements(script: string, from: Map<string, string> = new Map()): Map<string, string> {
+  const out = new Map(from);
+  for (const line of script.split('\n')) {
+    const m = /^(add|delete) element inet (floatlb(?:_s\d+)? \S+) \{ (.*) \}$/.exec(line);
+    if (!m) continue;
+    for (const e of m[3]!.split(', ')) {
+      const [k, data] = e.replace(/ comment ".*"/, '').split(' : ');
+      const id = `${m[2]} ${k}`;
+      if (m[1] === 'delete') {
+        expect(out.has(id)).toBe(true);
+        out.delete(id);
+      } else out.set(id, data ?? '');
+    }
+  }
+  return out;
 }
 
 describe('render properties', () => {
@@ -201,6 +235,50 @@ describe('render properties', () => {
         }
       }),
     );
+  });
+
+  it('a change leaves exactly the elements rendering the new model from scratch gives', () => {
+    fc.assert(
+      fc.property(
+        arbModel,
+        fc.array(fc.integer({ min: 0, max: 7 }), { minLength: 1, maxLength: 5 }),
+        (a, ws) => {
+          const b = new Map(a);
+          for (const [id, s] of a) {
+            const dests = new Map(
+              [...s.dests].map(([did, d], i) => [did, { ...d, weight: ws[i % ws.length]! }]),
+            );
+            b.set(id, { spec: s.spec, dests });
+          }
+          const start = applyElements(renderDiff(new Map(), a, O));
+          const moved = applyElements(renderDiff(a, b, O, { base: false, tables: tablesOf(a) }), start);
+          expect(moved).toEqual(applyElements(renderDiff(new Map(), b, O)));
+        },
+      ),
+    );
+  });
+
+  it('a weight change keeping the modulus keeps the rule, and only changed slot ranges move (golden)', () => {
+    const a = model([
+      { op: 'add-service', service: svc() },
+      { op: 'add-dest', key, dest: dest(1, 1) },
+      { op: 'add-dest', key, dest: dest(2, 2) },
+      { op: 'add-dest', key, dest: dest(3, 3) },
+    ]);
+    const b = model(
+      [
+        { op: 'update-dest', key, dest: dest(2, 1) },
+        { op: 'update-dest', key, dest: dest(1, 2) },
+      ],
+      a,
+    );
+    expect(renderDiff(a, b, O, { base: false, tables: tablesOf(a) })).toMatchInlineSnapshot(`
+      "delete element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-0, 10.0.0.1 . 80 . 1-2 }
+      delete element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 }
+      add element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-1 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 2-2 : 10.1.0.2 . 8080 }
+      add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 2, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 1 }
+      "
+    `);
   });
 
   it('an unchanged model renders nothing', () => {
