@@ -79,7 +79,7 @@ describe('nftables: own netlink batches give the same kernel state as libnftable
   let nsB: Netns;
   let viaNetlink: NftablesDataPlane;
   let viaScript: NftablesDataPlane;
-  const list = (ns: Netns) => ns.exec('nft', 'list', 'table', 'inet', 'floatlb');
+  const list = (ns: Netns) => ns.exec('nft', 'list', 'ruleset', 'inet');
 
   beforeAll(async () => {
     nsA = testNetns('nfnl');

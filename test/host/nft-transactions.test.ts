@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatList } from '../../src/cli/ipvs-format.js';
 import type { ApplyResult, DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
 import { listNftablesPlane, NftablesDataPlane } from '../../src/kernel/nftables/index.js';
+import { svcTable } from '../../src/kernel/nftables/names.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { buildPlaneLab, hold, type PlaneLab, requests } from '../support/dataplane-suite.js';
 import { testNetns } from '../support/netns.js';
@@ -35,7 +36,7 @@ describe('nftables plane transactions', () => {
     upperThreshold: 0,
     lowerThreshold: 0,
   });
-  const tableText = () => t.director.exec('nft', 'list', 'table', 'inet', 'floatlb');
+  const tableText = () => t.director.exec('nft', 'list', 'ruleset', 'inet');
 
   beforeAll(async () => {
     t = await buildPlaneLab('nft');
@@ -144,18 +145,19 @@ describe('nftables plane transactions', () => {
     await plane.apply([{ op: 'add-service', service: svc() }]);
     // an element floatlb did not write sits where the new service's dispatch
     // entry goes, so the last line of the script fails in the kernel
-    t.director.exec('nft', 'add', 'chain', 'inet', 'floatlb', 'nfx');
+    let other = { ...key, port: 81 };
+    while (svcTable(other) !== svcTable(key)) other = { ...other, port: other.port + 1 };
+    t.director.exec('nft', 'add', 'chain', 'inet', svcTable(key), 'nfx');
     t.director.exec(
       'nft',
       'add',
       'element',
       'inet',
-      'floatlb',
+      svcTable(key),
       'svc4',
-      '{ 10.98.1.100 . tcp . 81 : goto nfx }',
+      `{ 10.98.1.100 . tcp . ${other.port} : goto nfx }`,
     );
     const before = tableText();
-    const other = { ...key, port: 81 };
     const r = await plane.apply([
       { op: 'add-dest', key, dest: dest(0, 1) },
       { op: 'add-service', service: svc({ key: other }) },
