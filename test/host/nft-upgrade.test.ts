@@ -1,14 +1,17 @@
-// A table written before the selection maps were sharded (one `sel_tcp4`,
-// `vsel_tcp4`... per protocol and family) is upgraded when the plane first
-// reads it: one transaction moves every service's slots to its shard and
-// replaces its rule, then drops the old maps. A held connection through the
+// A table written with an older layout is upgraded when the plane first
+// reads it: the single-table layout (every service chain and selection map
+// in `inet floatlb`, dispatched from its own NAT chains), and the one before
+// that, without the selection-map shards (one `sel_tcp4`, `vsel_tcp4`... per
+// protocol and family). One transaction moves every service to its service
+// table and drops the old dispatch and maps. A held connection through the
 // VIP keeps working, no generation shows a service without its rule, and
-// the services read back exactly as before.
+// the services read back exactly as before, counters included.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DataPlaneOp, DestSpec, ServiceSpec } from '../../src/kernel/dataplane.js';
+import { type DataPlaneOp, type DestSpec, type ServiceSpec, serviceId } from '../../src/kernel/dataplane.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/index.js';
 import { foldOp, type SvcModel } from '../../src/kernel/nftables/model.js';
+import { type IpServiceKey, serviceChain, svcTable, TABLE } from '../../src/kernel/nftables/names.js';
 import { NftNetlink } from '../../src/kernel/nftables/nl-transport.js';
 import { renderDiff } from '../../src/kernel/nftables/render.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
@@ -18,12 +21,30 @@ import { requireRoot, requireTool } from '../support/require.js';
 requireRoot();
 requireTool('nft');
 
-/** The layout before the shards: the same objects, one selection map per protocol and family. */
-const preShard = (script: string) => script.replace(/\b(v?sel_(?:tcp|udp|sctp)[46])_\d+\b/g, '$1');
+const byId = <T extends { key: ServiceSpec['key'] }>(l: T[]): T[] =>
+  [...l].sort((a, b) => (serviceId(a.key) < serviceId(b.key) ? -1 : 1));
 
-describe('nftables: upgrade of a table written before the selection-map shards', () => {
+/** The single-table layout: the same objects, every service table's content in `inet floatlb`. */
+function singleTable(script: string): string {
+  let first = true;
+  return script
+    .replace(/table inet floatlb_s\d+ \{\n[\s\S]*?\n\}\n/g, (block) => {
+      if (!first) return '';
+      first = false;
+      return block.replace(/^table inet floatlb_s\d+ /, 'table inet floatlb ');
+    })
+    .replace(/inet floatlb_s\d+ /g, 'inet floatlb ');
+}
+/** The layout before the shards: single table, one selection map per protocol and family. */
+const preShard = (script: string) =>
+  singleTable(script).replace(/\b(v?sel_(?:tcp|udp|sctp)[46])_\d+\b/g, '$1');
+
+describe.each([
+  ['the single-table layout', singleTable],
+  ['the layout before the selection-map shards', preShard],
+] as const)('nftables: upgrade of a table written in %s', (_name, older) => {
   let t: PlaneLab;
-  const table = () => t.director.exec('nft', 'list', 'table', 'inet', 'floatlb');
+  const table = () => t.director.exec('nft', 'list', 'ruleset', 'inet');
   let ops: DataPlaneOp[];
 
   beforeAll(async () => {
@@ -77,12 +98,11 @@ describe('nftables: upgrade of a table written before the selection-map shards',
     ];
     const model = new Map<string, SvcModel>();
     for (const op of ops) foldOp(model, op);
-    const script = preShard(
-      renderDiff(new Map(), model, { masquerade: false, mhSize: 4093 }, { base: true }),
-    );
+    const script = older(renderDiff(new Map(), model, { masquerade: false, mhSize: 4093 }, { base: true }));
     execFileSync('ip', ['netns', 'exec', t.director.name, 'nft', '-f', '-'], { input: script });
-    expect(table()).toMatch(/map sel_tcp4 \{/);
-    expect(table()).not.toMatch(/sel_tcp4_\d+/);
+    expect(table()).not.toMatch(/floatlb_s\d+/);
+    expect(table()).toMatch(/chain prerouting/);
+    if (older === preShard) expect(table()).not.toMatch(/sel_tcp4_\d+/);
   }, 120_000);
   afterAll(() => t?.delete());
 
@@ -113,11 +133,21 @@ describe('nftables: upgrade of a table written before the selection-map shards',
       });
       expect(plane.migrated).toBe(5);
       expect(gens).toBe(1);
-      expect(after).toEqual(before);
-      // the old maps are gone; every rule reads its shard
+      // the listing's order follows the tables; the content is the same
+      expect(byId(after)).toEqual(byId(before));
+      // the old dispatch and maps are gone; every rule reads its shard in its service table
       const text = table();
       expect(text).not.toMatch(/map v?sel_(tcp|udp|sctp)[46] \{/);
       expect(text.match(/map @v?sel_[a-z]+[46]_\d+/g)).toHaveLength(5);
+      const shared = t.director.exec('nft', 'list', 'table', 'inet', TABLE);
+      expect(shared).not.toMatch(/chain (prerouting|output)|map (svc[46]|v?sel_)|chain s[46]_/);
+      for (const op of ops) {
+        if (op.op !== 'add-service') continue;
+        const k = op.service.key as IpServiceKey;
+        expect(t.director.exec('nft', 'list', 'table', 'inet', svcTable(k))).toContain(
+          `chain ${serviceChain(k)} {`,
+        );
+      }
       expect(await held.ask()).toBe(first);
       const spread = await requests(t, 30);
       expect(Object.values(spread).reduce((a, b) => a + b, 0)).toBe(30);
@@ -126,7 +156,7 @@ describe('nftables: upgrade of a table written before the selection-map shards',
       const again = new NftablesDataPlane({ netns: t.director.name });
       const specs = (l: typeof before) =>
         l.map((x) => ({ ...x, stats: null, dests: x.dests.map((d) => ({ ...d, stats: null })) }));
-      expect(specs(await again.list())).toEqual(specs(before));
+      expect(specs(byId(await again.list()))).toEqual(specs(byId(before)));
       expect(again.migrated).toBe(0);
       // and the upgraded table takes incremental changes over netlink
       const vipKey = ops[0]!.op === 'add-service' ? ops[0]!.service.key : null;

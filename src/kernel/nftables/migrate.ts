@@ -34,6 +34,8 @@ export function renderMigration(model: PlaneModel, found: Found, o: RenderOption
   const moving = new Set(misplaced(model, found.used));
   if (moving.size === 0 && !found.legacyDispatch) return '';
   const flushes: string[] = [];
+  // maps go before chains: a verdict map's elements hold their chains
+  const mapDrops: string[] = [];
   const drops: string[] = [];
   const adds: string[] = [];
   const dropMaps = new Set<string>();
@@ -63,7 +65,7 @@ export function renderMigration(model: PlaneModel, found: Found, o: RenderOption
         flushes.push(`flush chain ${ot} ${destChain(k, d)}`);
         drops.push(`delete chain ${ot} ${destChain(k, d)}`);
       }
-      drops.push(`delete map ${ot} ${persMap(k)}`);
+      mapDrops.push(`delete map ${ot} ${persMap(k)}`);
     }
     const t = svcTable(k);
     if (!found.tables.has(t)) created.add(t);
@@ -73,7 +75,7 @@ export function renderMigration(model: PlaneModel, found: Found, o: RenderOption
   }
   for (const m of [...dropMaps].sort()) {
     const [t, name] = m.split(' ');
-    drops.push(`delete map inet ${t} ${name}`);
+    mapDrops.push(`delete map inet ${t} ${name}`);
   }
   if (found.legacyDispatch) {
     const T = `inet ${TABLE}`;
@@ -88,5 +90,5 @@ export function renderMigration(model: PlaneModel, found: Found, o: RenderOption
   for (const id of moving) kept.add(svcTable(model.get(id)!.spec.key));
   for (const t of [...found.tables].sort()) if (!kept.has(t)) drops.push(`delete table inet ${t}`);
   const head = [...created].sort().map(renderSvcTable).join('');
-  return head + [...flushes, ...drops, ...adds].map((l) => `${l}\n`).join('');
+  return head + [...flushes, ...mapDrops, ...drops, ...adds].map((l) => `${l}\n`).join('');
 }
