@@ -6,7 +6,7 @@
 // the new weights in the block order rr/wrr always had.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataPlaneOp, DestSpec } from '../../src/kernel/dataplane.js';
-import { SVC_TABLES, svcTable, TABLE } from '../../src/kernel/nftables/names.js';
+import { type IpServiceKey, SVC_TABLES, svcTable, TABLE } from '../../src/kernel/nftables/names.js';
 import type { NftMsg } from '../../src/kernel/nftables/nl-codec.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
@@ -31,7 +31,7 @@ describe('nftables service tables: a weight change at 2,000 services', () => {
   let t: PlaneLab;
   let plane: NftablesDataPlane;
   const batches: NftMsg[][] = [];
-  let key: Extract<DataPlaneOp, { op: 'add-service' }>['service']['key'];
+  let key: IpServiceKey;
 
   beforeAll(async () => {
     t = await buildPlaneLab('nfst');
