@@ -181,7 +181,14 @@ export function validateDest(key: IpServiceKey, d: DestSpec): DestSpec {
 }
 
 /** Folds the operations into a copy of the model; throws on the first bad one. */
-export function foldOp(m: Map<string, SvcModel>, op: DataPlaneOp): void {
+/** What foldOp writes to: a Map, or the plane's draft of the next model. */
+export interface ModelWriter {
+  get(id: string): SvcModel | undefined;
+  set(id: string, s: SvcModel): unknown;
+  delete(id: string): boolean;
+}
+
+export function foldOp(m: ModelWriter, op: DataPlaneOp): void {
   switch (op.op) {
     case 'add-service':
     case 'update-service': {

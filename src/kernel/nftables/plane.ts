@@ -12,9 +12,10 @@ import type {
   ServiceSpec,
   ServiceState,
 } from '../dataplane.js';
+import { Draft } from './draft.js';
 import { isPrime } from './maglev.js';
 import { misplaced, renderMigration } from './migrate.js';
-import { foldOp, type PlaneModel, serviceRefusal } from './model.js';
+import { foldOp, type PlaneModel, type SvcModel, serviceRefusal } from './model.js';
 import { persMap, svcTable, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
 import type { NftMsg } from './nl-codec.js';
@@ -48,7 +49,7 @@ export class NftablesDataPlane implements DataPlane {
   readonly nft: Nft;
   private readonly render: RenderOptions;
   /** What the plane last committed; reloaded from the kernel when a commit fails. */
-  private model: PlaneModel | null = null;
+  private model: Map<string, SvcModel> | null = null;
   private tableExists = false;
   /** The service tables in the kernel. */
   private tables: ReadonlySet<string> = new Set();
@@ -82,7 +83,7 @@ export class NftablesDataPlane implements DataPlane {
       log.warn({ services: moving }, 'nftables table upgraded: services moved to their service tables');
       parsed = parseTable(await listing());
     }
-    this.model = parsed.model;
+    this.model = new Map(parsed.model);
     this.tableExists = parsed.exists;
     this.tables = parsed.tables;
     this.masqueradeInKernel = parsed.masquerade;
@@ -111,7 +112,7 @@ export class NftablesDataPlane implements DataPlane {
   private async applyNow(ops: readonly DataPlaneOp[]): Promise<ApplyResult> {
     if (!this.model) await this.read();
     const prev = this.model!;
-    const next = new TouchedMap(prev);
+    const next = new Draft(prev);
     for (const op of ops) {
       try {
         foldOp(next, op);
@@ -133,12 +134,12 @@ export class NftablesDataPlane implements DataPlane {
       const batch = this.netlinkBatch(base, next, attempt === 0 ? next.touched : null, emptying || !!fixPost);
       if (batch && this.hasTables(next, next.touched)) {
         if (batch.length === 0) {
-          this.model = next;
+          this.model = next.commit();
           return { applied: ops.length, errors: [], transactions: 0 };
         }
         try {
           await this.nft.runBatch(batch);
-          this.model = next;
+          this.model = next.commit();
           return { applied: ops.length, errors: [], transactions: 1 };
         } catch (e) {
           lastError = e as Error;
@@ -155,12 +156,12 @@ export class NftablesDataPlane implements DataPlane {
             ...(attempt === 0 ? { only: next.touched } : {}),
           });
       if (script === '') {
-        this.model = next;
+        this.model = next.commit();
         return { applied: ops.length, errors: [], transactions: 0 };
       }
       try {
         await this.nft.run(script);
-        this.model = next;
+        this.model = next.commit();
         this.tableExists = !emptying;
         this.tables = emptying ? new Set() : new Set([...this.tables, ...tablesOf(next, next.touched)]);
         this.masqueradeInKernel = this.render.masquerade;
@@ -229,19 +230,5 @@ export class NftablesDataPlane implements DataPlane {
 
   close(): void {
     this.nft.close();
-  }
-}
-
-/** A copy of the model that records which services the operations set or deleted: only those are rendered. */
-class TouchedMap<K, V> extends Map<K, V> {
-  // initialised after the base constructor has copied the entries in
-  readonly touched = new Set<K>();
-  override set(k: K, v: V): this {
-    this.touched?.add(k);
-    return super.set(k, v);
-  }
-  override delete(k: K): boolean {
-    this.touched?.add(k);
-    return super.delete(k);
   }
 }
