@@ -25,6 +25,7 @@ import { setRealtime } from './dataplane/context.js';
 import { type PhaseResult, runPhase } from './dataplane/phase.js';
 import { buildTopology, startServers, waitServers } from './dataplane/topology.js';
 import { updateReadme, weightRuns, writeReport } from './report/markdown.js';
+import { type NoiseInput, repeatability } from './report/noise.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);
@@ -204,6 +205,10 @@ async function main(): Promise<void> {
         `${JSON.stringify({ smoke, wallSec, load: { start: load.start, end: loadavg() }, settings, dataplane }, null, 1)}\n`,
       );
       log(`data plane only: done in ${wallSec.toFixed(0)} s; ${file}`);
+      const prevFile = join(out, 'results-previous.json');
+      const cur = { startedAt: new Date(Date.now() - wallSec * 1000).toISOString(), load, dataplane };
+      const prev = existsSync(prevFile) ? (JSON.parse(readFileSync(prevFile, 'utf8')) as NoiseInput) : null;
+      process.stdout.write(`${repeatability(cur, prev).join('\n')}\n`);
       return;
     }
 
