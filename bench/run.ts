@@ -46,7 +46,7 @@ export interface Results {
   readonly settings: {
     rounds: number;
     seconds: number;
-    /** SCHED_FIFO priority of the bench's processes; absent in runs before it existed. */
+    /** SCHED_RR priority of the bench's processes; absent in runs before it existed. */
     rt?: number;
     connections: number;
     bulkSeconds: number;
@@ -159,7 +159,7 @@ async function main(): Promise<void> {
     // scale of seconds to minutes, so more draws steady a median more than longer ones
     rounds: Number(opt('rounds', smoke ? '1' : '10')),
     seconds: Number(opt('seconds', smoke ? '1' : '2')),
-    // SCHED_FIFO priority of wrk, the real servers and the proxies (0: the normal scheduler)
+    // SCHED_RR priority of wrk, the real servers and the proxies (0: the normal scheduler)
     rt: Number(opt('rt', '50')),
     connections: 32,
     bulkSeconds: smoke ? 1 : 2,

@@ -8,14 +8,18 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 
 const TICK = 100; // USER_HZ
 
-/** SCHED_FIFO priority for every process the bench starts; 0 = the normal scheduler. */
+/** SCHED_RR priority for wrk, the real servers' nginx and the proxies; 0 = the normal scheduler. */
 let rtPriority = 50;
 export function setRealtime(prio: number): void {
   rtPriority = prio;
 }
-/** Command prefix that runs a bench process (wrk, real server, proxy) in the real-time class. */
+/**
+ * Command prefix that runs a bench process in the real-time class. Round robin,
+ * not FIFO: two of the bench's processes share CPU 0, and under FIFO one that
+ * never blocks would keep the other off it for good.
+ */
 export function sched(): string[] {
-  return rtPriority > 0 ? ['chrt', '-f', String(rtPriority)] : [];
+  return rtPriority > 0 ? ['chrt', '-r', String(rtPriority)] : [];
 }
 
 export interface Snapshot {

@@ -154,7 +154,6 @@ export async function runIperf(client: Netns, host: string, port: number, second
       'netns',
       'exec',
       client.name,
-      ...sched(),
       'taskset',
       '-c',
       String(CLIENT_CPU),
