@@ -200,13 +200,18 @@ async function main(): Promise<void> {
       const file = join(out, 'results.json');
       if (existsSync(file)) renameSync(file, join(out, 'results-previous.json'));
       const wallSec = (performance.now() - t0) / 1000;
-      writeFileSync(
-        file,
-        `${JSON.stringify({ smoke, wallSec, load: { start: load.start, end: loadavg() }, settings, dataplane }, null, 1)}\n`,
-      );
+      const startedAt = new Date(Date.now() - wallSec * 1000).toISOString();
+      const cur = {
+        smoke,
+        startedAt,
+        wallSec,
+        load: { start: load.start, end: loadavg() },
+        settings,
+        dataplane,
+      };
+      writeFileSync(file, `${JSON.stringify(cur, null, 1)}\n`);
       log(`data plane only: done in ${wallSec.toFixed(0)} s; ${file}`);
       const prevFile = join(out, 'results-previous.json');
-      const cur = { startedAt: new Date(Date.now() - wallSec * 1000).toISOString(), load, dataplane };
       const prev = existsSync(prevFile) ? (JSON.parse(readFileSync(prevFile, 'utf8')) as NoiseInput) : null;
       process.stdout.write(`${repeatability(cur, prev).join('\n')}\n`);
       return;
