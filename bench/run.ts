@@ -4,6 +4,8 @@
 //
 //   node dist/bench/run.js [--smoke] [--out DIR] [--rounds N] [--seconds S] [--prefix NETNS-PREFIX]
 //   node dist/bench/run.js --report-only      (re-render from results.json)
+// --only dataplane: the data-plane phase alone, into results.json in --out (no report):
+//   two of these back to back show how repeatable its medians are.
 // --vm: also the IPVS data plane in the lab VM (about 10 more minutes), into vm-results.json.
 //
 // --smoke: every candidate briefly, small tables; proves the harness works
@@ -19,9 +21,11 @@ import { NftablesDataPlane } from '../src/kernel/nftables/plane.js';
 import { canonicalIp as asIp } from '../src/kernel/vocabulary.js';
 import { benchDirector, type DirectorBench } from './control/director.js';
 import { type Candidate, direct, haproxy, nftables, nginxStream } from './dataplane/candidates.js';
+import { setRealtime } from './dataplane/context.js';
 import { type PhaseResult, runPhase } from './dataplane/phase.js';
 import { buildTopology, startServers, waitServers } from './dataplane/topology.js';
 import { updateReadme, weightRuns, writeReport } from './report/markdown.js';
+import { type NoiseInput, repeatability } from './report/noise.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const argv = process.argv.slice(2);
@@ -42,6 +46,8 @@ export interface Results {
   readonly settings: {
     rounds: number;
     seconds: number;
+    /** SCHED_RR priority of the bench's processes; absent in runs before it existed. */
+    rt?: number;
     connections: number;
     bulkSeconds: number;
     scaleServices: number;
@@ -149,13 +155,18 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   if (flag('report-only')) return reportOnly(out);
   const settings = {
-    rounds: Number(opt('rounds', smoke ? '1' : '5')),
-    seconds: Number(opt('seconds', smoke ? '1' : '3')),
+    // 10 short rounds rather than 5 long ones: the machine's speed wanders on a
+    // scale of seconds to minutes, so more draws steady a median more than longer ones
+    rounds: Number(opt('rounds', smoke ? '1' : '10')),
+    seconds: Number(opt('seconds', smoke ? '1' : '2')),
+    // SCHED_RR priority of wrk, the real servers and the proxies (0: the normal scheduler)
+    rt: Number(opt('rt', '50')),
     connections: 32,
     bulkSeconds: smoke ? 1 : 2,
     warmupSeconds: smoke ? 0 : 1,
     scaleServices: smoke ? 50 : 10_000,
   };
+  setRealtime(settings.rt);
   const notes: string[] = [];
   const load = { start: loadavg(), end: [] as number[] };
   log(
@@ -185,6 +196,26 @@ async function main(): Promise<void> {
     ];
     log('data plane: host kernel, namespaces');
     const dataplane = await runPhase(topo, cands, { ...settings, log });
+    if (opt('only', '') === 'dataplane') {
+      const file = join(out, 'results.json');
+      if (existsSync(file)) renameSync(file, join(out, 'results-previous.json'));
+      const wallSec = (performance.now() - t0) / 1000;
+      const startedAt = new Date(Date.now() - wallSec * 1000).toISOString();
+      const cur = {
+        smoke,
+        startedAt,
+        wallSec,
+        load: { start: load.start, end: loadavg() },
+        settings,
+        dataplane,
+      };
+      writeFileSync(file, `${JSON.stringify(cur, null, 1)}\n`);
+      log(`data plane only: done in ${wallSec.toFixed(0)} s; ${file}`);
+      const prevFile = join(out, 'results-previous.json');
+      const prev = existsSync(prevFile) ? (JSON.parse(readFileSync(prevFile, 'utf8')) as NoiseInput) : null;
+      process.stdout.write(`${repeatability(cur, prev).join('\n')}\n`);
+      return;
+    }
 
     log(`at scale: loading ${settings.scaleServices} other services x 8 into the nftables plane`);
     const plane = new NftablesDataPlane({ netns: topo.director.name });

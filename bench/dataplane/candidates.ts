@@ -17,6 +17,7 @@ import type {
 import { IpvsDataPlane } from '../../src/kernel/ipvs/client.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
+import { sched } from './context.js';
 import { BULK_PORT, HTTP_PORT, LB_CPU, rsAddr, type Topology, VIP } from './topology.js';
 
 export type Kind = 'direct' | 'kernel' | 'proxy';
@@ -173,13 +174,16 @@ export function ipvs(forwarding: Forwarding, scheduler: Scheduler, n: number): C
 }
 
 function proxy(topo: Topology, name: string, cmd: string[]): Promise<ChildProcess> {
-  const child = topo.director.spawn(
+  const [first, ...rest] = [
+    ...sched(),
     'taskset',
-    ['-c', String(LB_CPU), 'prlimit', `--nofile=${FD_LIMIT}`, ...cmd],
-    {
-      stdio: 'pipe',
-    },
-  );
+    '-c',
+    String(LB_CPU),
+    'prlimit',
+    `--nofile=${FD_LIMIT}`,
+    ...cmd,
+  ];
+  const child = topo.director.spawn(first!, rest, { stdio: 'pipe' });
   let err = '';
   child.stderr?.on('data', (b: Buffer) => {
     err += b.toString();

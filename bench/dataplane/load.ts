@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Netns } from '../../lab/netns.js';
+import { type MachineShare, sched, share, snapshot } from './context.js';
 import { CLIENT_CPU, LB_CPU } from './topology.js';
 
 const execFileP = promisify(execFile);
@@ -84,7 +85,7 @@ export function parseWrk(out: string): WrkResult {
   };
 }
 
-export interface Measured extends WrkResult {
+export interface Measured extends WrkResult, MachineShare {
   /** The LB processes' CPU plus LB_CPU's softirq time (background subtracted), seconds. */
   readonly lbCpuSec: number;
   /** LB_CPU's whole busy time, anyone's (shared machine: context only). */
@@ -101,7 +102,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function runWrk(
   client: Netns,
   url: string,
-  o: { seconds: number; connections: number; close: boolean; pids: () => number[] },
+  o: {
+    seconds: number;
+    connections: number;
+    close: boolean;
+    pids: () => number[];
+    /** The bench's namespaces (context.netnsInodes): processes in them are not foreign. */
+    ours?: ReadonlySet<string>;
+  },
 ): Promise<Measured> {
   // background: what LB_CPU does with no load from us
   const b0 = cpuSample();
@@ -109,19 +117,22 @@ export async function runWrk(
   const b1 = cpuSample();
   const background = (b1.softirq - b0.softirq) / Math.max(0.01, b1.total - b0.total);
   const pids = o.pids();
+  const m0 = snapshot(o.ours ?? new Set());
   const c0 = cpuSample();
   const p0 = procCpu(pids);
-  const args = ['netns', 'exec', client.name, 'taskset', '-c', String(CLIENT_CPU), 'wrk', '-t1'];
+  const args = ['netns', 'exec', client.name, ...sched(), 'taskset', '-c', String(CLIENT_CPU), 'wrk', '-t1'];
   args.push(`-c${o.connections}`, `-d${o.seconds}s`, '--latency', '--timeout', '5s');
   if (o.close) args.push('-H', 'Connection: close');
   args.push(url);
   const { stdout } = await execFileP('ip', args, { encoding: 'utf8' });
   const c1 = cpuSample();
   const p1 = procCpu(pids);
+  const m1 = snapshot(o.ours ?? new Set());
   const w = parseWrk(stdout);
   const wall = c1.total - c0.total;
   return {
     ...w,
+    ...share(m0, m1),
     lbCpuSec: p1 - p0 + Math.max(0, c1.softirq - c0.softirq - background * wall),
     lbProcSec: p1 - p0,
     lbCpuBusySec: c1.busy - c0.busy,

@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import type { Candidate, Running } from './candidates.js';
 import { lbPids } from './candidates.js';
+import { netnsInodes } from './context.js';
 import { type Measured, runIperf, runWrk } from './load.js';
 import { BULK_PORT, HTTP_PORT, type Topology } from './topology.js';
 
@@ -67,6 +68,7 @@ export async function runPhase(
   const samples: Sample[] = [];
   const bulk: BulkSample[] = [];
   const failures: string[] = [];
+  const ours = netnsInodes([topo.client, topo.director, topo.gateway, ...topo.servers].map((n) => n.name));
   for (let round = 1; round <= o.rounds; round++) {
     const k = (round - 1) % cands.length;
     const order = [...cands.slice(k), ...cands.slice(0, k)];
@@ -89,12 +91,13 @@ export async function runPhase(
             connections: o.connections,
             close: mode === 'close',
             pids: () => lbPids(topo),
+            ours,
           });
           samples.push({ ...m, round, candidate: c.id, mode });
           o.log(
             `round ${round} ${c.id.padEnd(16)} ${mode.padEnd(9)} ${m.rps.toFixed(0).padStart(7)} req/s ` +
               `p50 ${m.p50ms.toFixed(2)} ms p99 ${m.p99ms.toFixed(2)} ms lb-cpu ${m.lbCpuSec.toFixed(2)} s ` +
-              `err ${m.errors} load ${m.load1}`,
+              `err ${m.errors} load ${m.load1} steal ${m.steal} foreign ${m.foreignSec} s idle ${m.idle}`,
           );
         }
         if (o.bulkSeconds > 0 && c.servers === 1) {

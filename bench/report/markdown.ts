@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { DirectorBench } from '../control/director.js';
 import type { PhaseResult } from '../dataplane/phase.js';
 import type { Results } from '../run.js';
-import { fmt, fmtSpread, percentile, relSpread, spread } from './stats.js';
+import { repeatability, withinTen } from './noise.js';
+import { fmt, fmtSpread, percentile, spread } from './stats.js';
 import { type Row, summarize, summarizeBulk } from './summary.js';
 import { barChart, type ChartSpec } from './svg.js';
 
@@ -299,11 +300,11 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
           ? 'met by the median; inconclusive'
           : 'met';
   for (const v of verdicts) p(`| ${v.goal} | ${v.figure} | ${label(v)} | ${v.why} |`);
-  const rep = prev && !prev.smoke ? withinTen(close, keep, prev) : null;
+  const rep = prev && !prev.smoke ? withinTen(r, prev) : null;
   p(
     `| two runs: req/s medians within 10% of each other | ${rep ? `${rep.within} of ${rep.total}` : 'no previous run'} | ` +
       `${rep ? (rep.within === rep.total ? 'met' : '**NOT met**') : 'not measured'} | ` +
-      'see Repeatability and noise: the machine’s load from other people’s tests moves whole runs |',
+      'see Repeatability and noise: req/s follows the CPU the bench gets from the VM, measured per sample |',
     '',
   );
   p(
@@ -442,7 +443,7 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
   if (tcp) p('TCP_CHECK probe cost (bench/health-tcp-probe.ts):', '', '```', ...tcp, '```', '');
   p(...vmSection(out));
   p(...notRun(r));
-  p(...repeatability(r, prev, close, keep));
+  p(...repeatability(r, prev && !prev.smoke ? prev : null));
   if (r.dataplane.failures.length + r.scale.failures.length + r.notes.length) {
     p(
       '## Failures and notes',
@@ -508,89 +509,4 @@ function notRun(r: Results): string[] {
     '- **Programming 10,000 × 8 against ipvsadm-restore** needs IPVS: bench/ipvs-program.ts in the lab VM (docs/ipvs.md).',
     '',
   ];
-}
-
-function withinTen(close: Row[], keep: Row[], prev: Results): { within: number; total: number } {
-  const pc = summarize(prev.dataplane, 'close');
-  const pk = summarize(prev.dataplane, 'keepalive');
-  let within = 0;
-  let total = 0;
-  for (const [rows, prows] of [
-    [close, pc],
-    [keep, pk],
-  ] as const) {
-    for (const x of rows) {
-      const y = prows.find((z) => z.id === x.id);
-      if (!x.rps || !y?.rps) continue;
-      total++;
-      if (Math.abs(x.rps.median / y.rps.median - 1) <= 0.1) within++;
-    }
-  }
-  return { within, total };
-}
-
-function repeatability(r: Results, prev: Results | null, close: Row[], keep: Row[]): string[] {
-  const out = ['## Repeatability and noise', ''];
-  const noisy = [
-    ...close.map((x) => [x, 'close'] as const),
-    ...keep.map((x) => [x, 'keep-alive'] as const),
-  ].filter(([x]) => relSpread(x.rps) > 0.2);
-  out.push(
-    noisy.length
-      ? `Figures whose rounds spread more than 20% of their median (req/s): ${noisy
-          .map(([x, m]) => `${x.label} ${m} (${Math.round(relSpread(x.rps) * 100)}%)`)
-          .join(
-            '; ',
-          )}. The load average over the samples was ${fmtSpread(spread(r.dataplane.samples.map((s) => s.load1)))}: ` +
-          'other people’s builds take CPU 0 (client and servers) and CPU 1 (load balancer) at random moments, which ' +
-          'moves absolute req/s; ratios within a round move less.'
-      : 'No req/s figure spread more than 20% of its median across rounds.',
-    '',
-  );
-  if (!prev || prev.smoke) {
-    out.push('No previous run to compare with (results-previous.json).', '');
-    return out;
-  }
-  const pc = summarize(prev.dataplane, 'close');
-  const pk = summarize(prev.dataplane, 'keepalive');
-  out.push(
-    `Against the previous run (${prev.startedAt.slice(0, 16).replace('T', ' ')} UTC, load ${prev.load.start.map((x) => x.toFixed(1)).join(', ')}):`,
-    '',
-    '| candidate | mode | req/s now | req/s before | Δ | × direct now | × direct before | Δ |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-  );
-  let within = 0;
-  let total = 0;
-  let ratioWithin = 0;
-  let ratios = 0;
-  for (const [rows, prows, m] of [
-    [close, pc, 'close'],
-    [keep, pk, 'keep-alive'],
-  ] as const) {
-    for (const x of rows) {
-      const y = prows.find((z) => z.id === x.id);
-      if (!x.rps || !y?.rps) continue;
-      const d = x.rps.median / y.rps.median - 1;
-      const dr = x.vsDirect && y.vsDirect ? x.vsDirect.median / y.vsDirect.median - 1 : Number.NaN;
-      total++;
-      if (Math.abs(d) <= 0.1) within++;
-      if (Number.isFinite(dr) && x.id !== 'direct') {
-        ratios++;
-        if (Math.abs(dr) <= 0.1) ratioWithin++;
-      }
-      const pct = (v: number) => (Number.isFinite(v) ? `${v >= 0 ? '+' : ''}${Math.round(v * 100)}%` : '–');
-      out.push(
-        `| ${x.label} | ${m} | ${fmt(x.rps.median)} | ${fmt(y.rps.median)} | ${pct(d)} | ${fmt(x.vsDirect?.median)} | ${fmt(y.vsDirect?.median)} | ${pct(dr)} |`,
-      );
-    }
-  }
-  out.push(
-    '',
-    `${within} of ${total} req/s medians are within 10% of the previous run; ${ratioWithin} of ${ratios} ` +
-      '× direct ratios (taken within each round) are. The load average at the start of the two runs was ' +
-      `${r.load.start[0]!.toFixed(1)} and ${prev.load.start[0]!.toFixed(1)} on 2 cores: other people’s tests ` +
-      'decide how much CPU the client, the servers and the load balancer get, and that moves whole runs.',
-    '',
-  );
-  return out;
 }

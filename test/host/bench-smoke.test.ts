@@ -60,8 +60,13 @@ describe('npm run bench:smoke', { timeout: 300_000 }, () => {
         expect(s.length, `${id} ${mode}`).toBe(1);
         expect(s[0].requests, `${id} ${mode}`).toBeGreaterThan(0);
         expect(s[0].errors, `${id} ${mode}`).toBe(0);
+        // what the machine took from the sample, for the report's noise section
+        for (const k of ['steal', 'foreignSec', 'idle'])
+          expect(s[0][k], `${id} ${mode} ${k}`).toBeGreaterThanOrEqual(0);
       }
     }
+    expect(res.settings.rt).toBe(50);
+    expect(readFileSync(join(out, 'RESULTS.md'), 'utf8')).toMatch(/\*\*Measured cause\.\*\* .* ρ = /);
     expect(res.dataplane.bulk.map((b: { candidate: string }) => b.candidate).sort()).toEqual(
       ['direct', 'haproxy-1', 'nft-rr-1', 'nginx-1'].sort(),
     );

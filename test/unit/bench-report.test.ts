@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWrk } from '../../bench/dataplane/load.js';
 import type { PhaseResult, Sample } from '../../bench/dataplane/phase.js';
+import { rankCorrelation, repeatability, withinTen } from '../../bench/report/noise.js';
 import { percentile, spread } from '../../bench/report/stats.js';
 import { summarize } from '../../bench/report/summary.js';
 import { barChart } from '../../bench/report/svg.js';
@@ -61,6 +62,9 @@ describe('bench report', () => {
       lbCpuBusySec: 0,
       background: 0,
       load1: 1,
+      steal: 0,
+      foreignSec: 0,
+      idle: 0,
     });
     const p: PhaseResult = {
       candidates: [
@@ -102,5 +106,46 @@ describe('bench report', () => {
     expect(svg).toContain('x &amp; y');
     expect(svg.match(/<rect /g)!.length).toBe(3); // background + 2 bars
     expect(svg).toContain('goal');
+  });
+
+  it('ranks correlation and states the cause from the samples: req/s against the CPU taken from the bench', () => {
+    expect(rankCorrelation([1, 2, 3, 4], [10, 20, 30, 40])).toBe(1);
+    expect(rankCorrelation([1, 2, 3, 4], [4, 3, 2, 1])).toBe(-1);
+    const s = (round: number, rps: number, foreignSec: number, steal: number): Sample => ({
+      round,
+      candidate: 'direct',
+      mode: 'close',
+      rps,
+      requests: rps * 2,
+      seconds: 2,
+      p50ms: 1,
+      p99ms: 2,
+      errors: 0,
+      lbCpuSec: 0,
+      lbProcSec: 0,
+      lbCpuBusySec: 1,
+      background: 0,
+      load1: 1,
+      steal,
+      foreignSec,
+      idle: 0.01,
+    });
+    const dataplane: PhaseResult = {
+      candidates: [{ id: 'direct', label: 'direct', kind: 'direct', servers: 1 }],
+      // the more other processes and the hypervisor took, the fewer requests
+      samples: [s(1, 10_000, 0, 0), s(2, 8000, 0.6, 0), s(3, 6000, 1, 0.1), s(4, 9000, 0.2, 0)],
+      bulk: [],
+      failures: [],
+    };
+    const cur = { load: { start: [1] }, dataplane };
+    const text = repeatability(cur, null).join('\n');
+    expect(text).toContain('ρ = -1');
+    expect(text).toMatch(/Figures whose rounds spread more than 20%.*direct close \(47%, CPU taken 0–0\.7\)/);
+    const prev = {
+      load: { start: [2] },
+      dataplane: { ...dataplane, samples: dataplane.samples.map((x) => ({ ...x, rps: x.rps * 1.2 })) },
+    };
+    expect(withinTen(cur, prev)).toEqual({ within: 0, total: 1 });
+    expect(repeatability(cur, prev).join('\n')).toContain('0 of 1 req/s medians are within 10%');
   });
 });
