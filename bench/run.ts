@@ -259,6 +259,7 @@ async function main(): Promise<void> {
             // a reload re-parses the whole config: a few at 10,000
             reloadSamples: smoke ? 2 : big ? 2 : 3,
             resync: big || smoke,
+            pairSamples: smoke ? 4 : 100,
           }),
         );
         const c = control.at(-1)!;

@@ -35,7 +35,12 @@ for (const n of sizes) {
   const ns = Netns.create(`${prefix}${n}`);
   try {
     const plane = new NftablesDataPlane({ netns: ns.name, netlink });
-    const r = await benchDirector(plane, { services: n, weightSamples: samples, reloadSamples: 0 });
+    const r = await benchDirector(plane, {
+      services: n,
+      weightSamples: samples,
+      reloadSamples: 0,
+      pairSamples: samples,
+    });
     const load = loadavg();
     out.push({ ...r, load });
     const p = r.weightPhases!;
@@ -51,6 +56,8 @@ for (const n of sizes) {
     console.log(`  plane model + encode   ${fmt(render)}`);
     console.log(`  kernel I/O             ${fmt(p.kernelIo)}`);
     console.log(`  of which CPU           ${fmt(p.kernelCpu)}`);
+    console.log(`  active/standby flip    ${fmt(r.pairMs ?? [])}`);
+    console.log(`  of which the kernel    ${fmt(r.pairPlaneMs ?? [])}`);
     console.log(`  transport              ${JSON.stringify(plane.nft.counts())}`);
   } finally {
     ns.delete();

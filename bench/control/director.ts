@@ -3,6 +3,8 @@
 //   - start: config of N virtual servers x 8 real servers applied from cold;
 //   - weight: POST /v1/realservers/weight, timed from the call to the reply,
 //     which the director sends after the kernel transaction committed;
+//   - pair: the same call on an active/standby pair (rr, two real servers,
+//     weights 1/0), as the MRS adapters flip it: standby 1, active 0, and back;
 //   - reload: the config file rewritten with one weight changed, then
 //     POST /v1/reload, timed the same way.
 // Health checks are stubbed as all-up (every target reports up, so every real
@@ -12,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { callApi } from '../../src/api/client.js';
+import { ApiClient, callApi } from '../../src/api/client.js';
 import { createMetrics } from '../../src/api/metrics.js';
 import { ApiServer } from '../../src/api/server.js';
 import { loadConfigSync } from '../../src/config/index.js';
@@ -59,6 +61,10 @@ export interface DirectorBench {
   };
   /** director.resync(): the whole table read back and diffed, s (null: not measured). */
   readonly resyncSec: number | null;
+  /** Weight changes on the active/standby pair, API call to reply, ms (absent in older runs). */
+  readonly pairMs?: number[];
+  /** Of which the kernel transaction, ms. */
+  readonly pairPlaneMs?: number[];
   /** Reload of a config differing in one line, ms. */
   readonly reloadMs: number[];
   readonly reloadOps: number[];
@@ -67,10 +73,36 @@ export interface DirectorBench {
 /** The first virtual server's VIP and its first real server, as generateConfig writes them. */
 const VS0 = 'tcp/10.0.0.1:80';
 const RS0 = '172.16.0.1:8080';
+/** The active/standby pair, after the generated services. */
+const PAIR_VS = 'tcp/10.254.0.1:80';
+const PAIR = ['172.31.255.1:8080', '172.31.255.2:8080'] as const;
+const PAIR_CONF = [
+  'virtual_server 10.254.0.1 80 {',
+  '  lb_algo rr',
+  '  lb_kind NAT',
+  '  protocol TCP',
+  ...PAIR.map((a, i) => `  real_server ${a.replace(':', ' ')} {\n    weight ${1 - i}\n  }`),
+  '}',
+  '',
+].join('\n');
+/** An MRS failover as two calls each way: the standby up, the active down, and back. */
+const FLIPS: ReadonlyArray<readonly [string, number]> = [
+  [PAIR[1], 1],
+  [PAIR[0], 0],
+  [PAIR[0], 1],
+  [PAIR[1], 0],
+];
 
 export async function benchDirector(
   plane: DataPlane,
-  o: { services: number; weightSamples: number; reloadSamples: number; resync?: boolean },
+  o: {
+    services: number;
+    weightSamples: number;
+    reloadSamples: number;
+    resync?: boolean;
+    /** Weight changes on the active/standby pair (0: no pair in the config). */
+    pairSamples?: number;
+  },
 ): Promise<DirectorBench> {
   // times each kernel transaction, to split a weight change into kernel and the rest
   const applied: number[] = [];
@@ -83,7 +115,8 @@ export async function benchDirector(
   };
   const dir = mkdtempSync(join(tmpdir(), 'bnc-director-'));
   const file = join(dir, 'keepalived.conf');
-  const base = generateConfig(o.services, 8);
+  const generated = generateConfig(o.services, 8);
+  const base = generated + (o.pairSamples ? PAIR_CONF : '');
   writeFileSync(file, base);
   const director = new Director({
     plane,
@@ -130,16 +163,21 @@ export async function benchDirector(
   );
   await api.listen();
   const ep = { target: sock, timeoutMs: 600_000 };
+  // one kept-alive connection for the samples, as a long-lived caller holds it;
+  // FLOATLB_BENCH_FRESH=1: a fresh connection per call, as the CLI makes
+  const kept = process.env.FLOATLB_BENCH_FRESH === '1' ? null : new ApiClient(ep);
+  const call = (m: 'GET' | 'POST', path: string, body?: unknown) =>
+    kept ? kept.call(m, path, body) : callApi(ep, m, path, body);
   try {
     const weightMs: number[] = [];
     const weightPlaneMs: number[] = [];
     // warm-up: the first change of a run pays for loading code paths; not a sample
-    await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
+    await call('POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
     for (let i = 0; i < o.weightSamples; i++) {
       applied.length = 0;
       timed.setOverride = timed.reconcile = timed.kernelIo = timed.kernelCpu = 0;
       const t = performance.now();
-      const r = await callApi(ep, 'POST', '/v1/realservers/weight', {
+      const r = await call('POST', '/v1/realservers/weight', {
         virtualServer: VS0,
         server: RS0,
         weight: 10 + (i % 50),
@@ -155,17 +193,37 @@ export async function benchDirector(
       phases.kernelIo.push(timed.kernelIo);
       phases.kernelCpu.push(timed.kernelCpu);
     }
+    const pairMs: number[] = [];
+    const pairPlaneMs: number[] = [];
+    for (let i = 0; i < (o.pairSamples ?? 0); i++) {
+      const [server, weight] = FLIPS[i % FLIPS.length]!;
+      applied.length = 0;
+      const t = performance.now();
+      const r = await call('POST', '/v1/realservers/weight', {
+        virtualServer: PAIR_VS,
+        server,
+        weight,
+      });
+      pairMs.push(performance.now() - t);
+      if (r.status !== 200) throw new Error(`pair flip: ${r.status} ${JSON.stringify(r.body)}`);
+      const ops = director.lastReconcile?.ops ?? [];
+      if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
+        throw new Error(`pair flip applied ${ops.length} operations, not one update-dest`);
+      pairPlaneMs.push(applied.reduce((a, b) => a + b, 0));
+    }
+    for (const server of o.pairSamples ? PAIR : [])
+      await call('POST', '/v1/realservers/weight', { virtualServer: PAIR_VS, server, weight: null });
     // back to the config's own weight, so a reload only sees the edited line
-    await callApi(ep, 'POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });
+    await call('POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: null });
     const reloadMs: number[] = [];
     const reloadOps: number[] = [];
     // the last virtual server's first real server: "weight 1" -> "weight 7" and back
-    const lastAt = base.lastIndexOf('    weight 1\n');
+    const lastAt = generated.lastIndexOf('    weight 1\n');
     for (let i = 0; i < o.reloadSamples; i++) {
       const w = i % 2 === 0 ? 7 : 1;
       writeFileSync(file, `${base.slice(0, lastAt)}    weight ${w}\n${base.slice(lastAt + 13)}`);
       const t = performance.now();
-      const r = await callApi(ep, 'POST', '/v1/reload');
+      const r = await call('POST', '/v1/reload');
       reloadMs.push(performance.now() - t);
       const body = r.body as { operations?: number; errors?: unknown[] };
       if (r.status !== 200 || body.errors?.length)
@@ -186,11 +244,13 @@ export async function benchDirector(
       weightMs,
       weightPlaneMs,
       weightPhases: phases,
+      ...(o.pairSamples ? { pairMs, pairPlaneMs } : {}),
       resyncSec,
       reloadMs,
       reloadOps,
     };
   } finally {
+    await kept?.close();
     await api.close();
     await director.stop({ flush: false });
     rmSync(dir, { recursive: true, force: true });

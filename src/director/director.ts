@@ -403,7 +403,9 @@ export class Director {
     if (o?.weight !== undefined && !isWeight(o.weight)) {
       throw new DirectorError(`weight ${JSON.stringify(o.weight)} is not an integer 0-65535`);
     }
-    const vs = this.config?.virtualServers.find((v) => virtualServerId(v) === virtualServer);
+    // by the desired state's index: a scan of 10,000 virtual servers costs more than the kernel change
+    const at = this.desired.byId(virtualServer)[0];
+    const vs = at === undefined ? undefined : this.config?.virtualServers[at];
     if (!vs) throw new DirectorError(`no virtual server ${virtualServer}`, 404);
     const rs = vs.realServers.find(
       (r) => `${r.address.includes(':') ? `[${r.address}]` : r.address}:${r.port}` === server,

@@ -116,8 +116,11 @@ describe('nftables: own netlink batches give the same kernel state as libnftable
         expect(b.errors.map((e) => e.error.message)).toEqual([]);
       }
       const after = viaNetlink.nft.counts();
-      expect(after.netlinkBatches - before.netlinkBatches).toBe(specs.length);
-      expect(after.inProcess).toBe(before.inProcess);
+      // change 4 makes the mh services wrr over a modulus of 11: their slots move from the
+      // interval shard to the hash map, which goes by script (it may declare the map)
+      const moving = step === 3 ? specs.filter((s) => s.scheduler === 'mh').length : 0;
+      expect(after.netlinkBatches - before.netlinkBatches).toBe(specs.length - moving);
+      expect(after.inProcess - before.inProcess).toBe(moving);
       expect(viaScript.nft.netlinkBatches).toBe(0);
       expect(list(nsA)).toBe(list(nsB));
     }, 120_000);

@@ -1,9 +1,11 @@
 // A table written with an older layout is upgraded when the plane first
-// reads it: the single-table layout (every service chain and selection map
-// in `inet floatlb`, dispatched from its own NAT chains), and the one before
-// that, without the selection-map shards (one `sel_tcp4`, `vsel_tcp4`... per
-// protocol and family). One transaction moves every service to its service
-// table and drops the old dispatch and maps. A held connection through the
+// reads it: the service tables before the hash selection maps (every
+// service's slots in an interval shard), the single-table layout (every
+// service chain and selection map in `inet floatlb`, dispatched from its own
+// NAT chains), and the one before that, without the selection-map shards
+// (one `sel_tcp4`, `vsel_tcp4`... per protocol and family). One transaction
+// moves every misplaced service to its service table and selection map and
+// drops the old dispatch and maps. A held connection through the
 // VIP keeps working, no generation shows a service without its rule, and
 // the services read back exactly as before, counters included.
 import { execFileSync } from 'node:child_process';
@@ -39,10 +41,14 @@ function singleTable(script: string): string {
 const preShard = (script: string) =>
   singleTable(script).replace(/\b(v?sel_(?:tcp|udp|sctp)[46])_\d+\b/g, '$1');
 
+const same = (script: string) => script;
+
+// [layout, its script from today's renderer's (all slots in interval maps), services it moves]
 describe.each([
-  ['the single-table layout', singleTable],
-  ['the layout before the selection-map shards', preShard],
-] as const)('nftables: upgrade of a table written in %s', (_name, older) => {
+  ['the service tables before the hash selection maps', same, 3],
+  ['the single-table layout', singleTable, 5],
+  ['the layout before the selection-map shards', preShard, 5],
+] as const)('nftables: upgrade of a table written in %s', (_name, older, moves) => {
   let t: PlaneLab;
   const table = () => t.director.exec('nft', 'list', 'ruleset', 'inet');
   let ops: DataPlaneOp[];
@@ -98,10 +104,15 @@ describe.each([
     ];
     const model = new Map<string, SvcModel>();
     for (const op of ops) foldOp(model, op);
-    const script = older(renderDiff(new Map(), model, { masquerade: false, mhSize: 4093 }, { base: true }));
+    // hashSlots 0: every slot in an interval map, as before the hash maps
+    const o = { masquerade: false, mhSize: 4093, hashSlots: 0 };
+    const script = older(renderDiff(new Map(), model, o, { base: true }));
     execFileSync('ip', ['netns', 'exec', t.director.name, 'nft', '-f', '-'], { input: script });
-    expect(table()).not.toMatch(/floatlb_s\d+/);
-    expect(table()).toMatch(/chain prerouting/);
+    expect(table()).not.toMatch(/@hsel_/);
+    if (older !== same) {
+      expect(table()).not.toMatch(/floatlb_s\d+/);
+      expect(table()).toMatch(/chain prerouting/);
+    }
     if (older === preShard) expect(table()).not.toMatch(/sel_tcp4_\d+/);
   }, 120_000);
   afterAll(() => t?.delete());
@@ -131,14 +142,16 @@ describe.each([
       const gens = await generations(async () => {
         after = await plane.list();
       });
-      expect(plane.migrated).toBe(5);
+      expect(plane.migrated).toBe(moves);
       expect(gens).toBe(1);
       // the listing's order follows the tables; the content is the same
       expect(byId(after)).toEqual(byId(before));
       // the old dispatch and maps are gone; every rule reads its shard in its service table
       const text = table();
       expect(text).not.toMatch(/map v?sel_(tcp|udp|sctp)[46] \{/);
-      expect(text.match(/map @v?sel_[a-z]+[46]_\d+/g)).toHaveLength(5);
+      expect(text.match(/map @[vh]?sel_[a-z]+[46](_\d+)?\b/g)).toHaveLength(5);
+      // small moduli read their table's hash map: rr over 3, wrr 3:5, the IPv6 service
+      expect(text.match(/map @hsel_[a-z]+[46]\b/g)).toHaveLength(3);
       const shared = t.director.exec('nft', 'list', 'table', 'inet', TABLE);
       expect(shared).not.toMatch(/chain (prerouting|output)|map (svc[46]|v?sel_)|chain s[46]_/);
       for (const op of ops) {

@@ -8,16 +8,16 @@
 // keeps every established connection's translation. Weights, thresholds and
 // per-server connection counters stay in the shared table, untouched; the
 // affinity entries of a moved persistent service start empty. Pure.
-import type { PlaneModel, SvcModel } from './model.js';
-import { destChain, dispatchMap, persMap, selMap, serviceChain, svcTable, TABLE, vselMap } from './names.js';
+import { type PlaneModel, type SvcModel, selection, selKind } from './model.js';
+import { destChain, dispatchMap, persMap, selMapOf, serviceChain, svcTable, TABLE } from './names.js';
 import { type RenderOptions, renderServiceDiff, renderSvcTable } from './render.js';
 
-const expected = (s: SvcModel): string =>
-  `${svcTable(s.spec.key)} ${s.spec.persistence ? vselMap(s.spec.key) : selMap(s.spec.key)}`;
+const expected = (s: SvcModel, o: RenderOptions): string =>
+  `${svcTable(s.spec.key)} ${selMapOf(s.spec.key, selKind(s, selection(s, o.mhSize), o.hashSlots))}`;
 
 /** Services whose rule is in another table, or reads another selection map, than the layout names. */
-export function misplaced(model: PlaneModel, used: ReadonlyMap<string, string>): string[] {
-  return [...model].filter(([id, s]) => used.has(id) && used.get(id) !== expected(s)).map(([id]) => id);
+export function misplaced(model: PlaneModel, used: ReadonlyMap<string, string>, o: RenderOptions): string[] {
+  return [...model].filter(([id, s]) => used.has(id) && used.get(id) !== expected(s, o)).map(([id]) => id);
 }
 
 export interface Found {
@@ -31,7 +31,7 @@ export interface Found {
 
 /** The upgrade as one script; '' when every service is where the layout puts it. */
 export function renderMigration(model: PlaneModel, found: Found, o: RenderOptions): string {
-  const moving = new Set(misplaced(model, found.used));
+  const moving = new Set(misplaced(model, found.used, o));
   if (moving.size === 0 && !found.legacyDispatch) return '';
   const flushes: string[] = [];
   // maps go before chains: a verdict map's elements hold their chains
@@ -51,7 +51,7 @@ export function renderMigration(model: PlaneModel, found: Found, o: RenderOption
     if (!dropMaps.has(found.used.get(id)!)) {
       // its slots, as this renderer writes them, deleted from the map that stays
       for (const l of renderServiceDiff(s, null, o).del) {
-        const m = /^delete element \S+ \S+ v?sel_\S+ (\{.*\})$/.exec(l);
+        const m = /^delete element \S+ \S+ [vh]?sel_\S+ (\{.*\})$/.exec(l);
         if (m) flushes.push(`delete element ${ot} ${oldMap} ${m[1]}`);
       }
     }

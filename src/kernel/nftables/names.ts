@@ -74,6 +74,12 @@ export const isSvcTable = (name: string): boolean => /^floatlb_s\d+$/.test(name)
 
 export const selMap = (k: IpServiceKey): string => `sel_${k.protocol}${fam(k.family)}_${selShard(k)}`;
 export const vselMap = (k: IpServiceKey): string => `vsel_${k.protocol}${fam(k.family)}_${selShard(k)}`;
+/** The hash selection map of a service table: exact slots, for small moduli (model.ts selKind). */
+export const hselMap = (k: IpServiceKey): string => `hsel_${k.protocol}${fam(k.family)}`;
+/** The selection map a service of this kind reads. */
+export function selMapOf(k: IpServiceKey, kind: 'verdict' | 'hash' | 'interval'): string {
+  return kind === 'verdict' ? vselMap(k) : kind === 'hash' ? hselMap(k) : selMap(k);
+}
 export const dispatchMap = (f: Family): string => `svc${fam(f)}`;
 export const weightMap = (f: Family): string => `weight${fam(f)}`;
 export const destSet = (f: Family): string => `dest${fam(f)}`;

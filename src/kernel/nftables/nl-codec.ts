@@ -114,7 +114,8 @@ export type Part =
   | { readonly ip: Buffer } // 4 or 16 bytes, network order
   | { readonly port: number } // inet_service: 2 bytes network order
   | { readonly proto: number } // inet_proto: 1 byte
-  | { readonly be32: number } // numgen/jhash slot after hton
+  | { readonly be32: number } // numgen/jhash slot after hton (interval map)
+  | { readonly host32: number } // numgen/jhash slot as the expression leaves it (hash map)
   | { readonly mark: number }; // mark: host order
 
 const HOST_LE = endianness() === 'LE';
@@ -127,8 +128,11 @@ export function concat(parts: readonly Part[]): Buffer {
     else if ('port' in p) b.writeUInt16BE(p.port, 0);
     else if ('proto' in p) b.writeUInt8(p.proto, 0);
     else if ('be32' in p) b.writeUInt32BE(p.be32 >>> 0, 0);
-    else if (HOST_LE) b.writeUInt32LE(p.mark >>> 0, 0);
-    else b.writeUInt32BE(p.mark >>> 0, 0);
+    else {
+      const n = ('host32' in p ? p.host32 : p.mark) >>> 0;
+      if (HOST_LE) b.writeUInt32LE(n, 0);
+      else b.writeUInt32BE(n, 0);
+    }
     out.push(b);
   }
   return Buffer.concat(out);

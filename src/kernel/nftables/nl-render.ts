@@ -7,13 +7,21 @@
 // goes through libnftables. Pure.
 import type { DestSpec } from '../dataplane.js';
 import { IP_VS_SVC_F_SCHED2, ipToBytes, PROTOCOL_NUMBER } from '../vocabulary.js';
-import { type PlaneModel, type SvcModel, sameDest, selection } from './model.js';
+import {
+  type PlaneModel,
+  type SelKind,
+  type SvcModel,
+  sameDest,
+  selEntries,
+  selection,
+  selKind,
+} from './model.js';
 import {
   destSet,
   encodeDest,
   encodeService,
   type IpServiceKey,
-  selMap,
+  selMapOf,
   serviceChain,
   svcTable,
   TABLE,
@@ -60,7 +68,9 @@ const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): Buffer
     { ip: ipToBytes(d.address) },
     { port: d.port },
   ]);
-const slot = (k: IpServiceKey, n: number): Buffer => concat([vip(k), { port: k.port }, { be32: n }]);
+// nft keeps an interval key's slot in network order (the rule swaps it) and a hash key's in host order
+const slot = (k: IpServiceKey, n: number, kind: SelKind): Buffer =>
+  concat([vip(k), { port: k.port }, kind === 'hash' ? { host32: n } : { be32: n }]);
 
 function elems(
   verb: 'add' | 'delete',
@@ -77,7 +87,7 @@ function elems(
  * The scheduling rule's expressions, register for register as nft 1.0.6
  * linearizes `dnat ip addr . port to ip daddr . tcp dport . <hash> map @sel`.
  */
-function ruleExprs(s: SvcModel, modulus: number) {
+function ruleExprs(s: SvcModel, modulus: number, kind: SelKind) {
   const k = s.spec.key;
   const v6 = k.family === 'inet6';
   const alen = v6 ? 16 : 4;
@@ -100,9 +110,9 @@ function ruleExprs(s: SvcModel, modulus: number) {
     if (withPort) e.push(payload(reg(inAt + alen), PAYLOAD_TRANSPORT, 0, 2));
     e.push(jhash(reg(inAt), reg(slotAt), alen + (withPort ? 4 : 0), modulus, SEED));
   } else e.push(numgenInc(reg(slotAt), modulus));
+  if (kind === 'interval') e.push(hton32(reg(slotAt)));
   e.push(
-    hton32(reg(slotAt)),
-    lookupMap(reg(0), reg(0), selMap(k)),
+    lookupMap(reg(0), reg(0), selMapOf(k, kind)),
     dnat(v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, reg(0), reg(portAt)),
   );
   return e;
@@ -110,14 +120,20 @@ function ruleExprs(s: SvcModel, modulus: number) {
 
 const COVERED = new Set(['rr', 'wrr', 'fo', 'sh', 'dh', 'mh']);
 
-/** Whether a change from old to next can go over floatlb's own netlink batch. */
-export function netlinkCovers(old: SvcModel | null, next: SvcModel | null): boolean {
+/**
+ * Whether a change from old to next can go over floatlb's own netlink batch:
+ * it creates no object, so the service stays in the same kind of selection
+ * map (a move to the other kind may need the map declared first).
+ */
+export function netlinkCovers(old: SvcModel | null, next: SvcModel | null, o: RenderOptions): boolean {
   return (
     old !== null &&
     next !== null &&
     old.spec.persistence === null &&
     next.spec.persistence === null &&
-    COVERED.has(next.spec.scheduler)
+    COVERED.has(next.spec.scheduler) &&
+    selKind(old, selection(old, o.mhSize), o.hashSlots) ===
+      selKind(next, selection(next, o.mhSize), o.hashSlots)
   );
 }
 
@@ -130,15 +146,15 @@ export function netlinkServiceDiff(old: SvcModel, next: SvcModel, o: RenderOptio
   const out: NftMsg[] = [];
   const oldSel = selection(old, o.mhSize);
   const sel = selection(next, o.mhSize);
-  const slots = slotDiff(oldSel, sel);
+  const kind = selKind(next, sel, o.hashSlots);
+  const slots = slotDiff(selEntries(oldSel, kind), selEntries(sel, kind));
   const keepRules = sameRules(old, next, oldSel, sel);
-  elems(
-    'delete',
-    st,
-    selMap(k),
-    slots.gone.map((r) => ({ key: slot(k, r.lo), keyEnd: slot(k, r.hi) })),
-    out,
-  );
+  const map = selMapOf(k, kind);
+  const slotElem = (r: { lo: number; hi: number }): Elem =>
+    kind === 'hash'
+      ? { key: slot(k, r.lo, kind) }
+      : { key: slot(k, r.lo, kind), keyEnd: slot(k, r.hi, kind) };
+  elems('delete', st, map, slots.gone.map(slotElem), out);
   const changed: Elem[] = [];
   const gone: Elem[] = [];
   for (const [id, d] of old.dests) {
@@ -151,15 +167,15 @@ export function netlinkServiceDiff(old: SvcModel, next: SvcModel, o: RenderOptio
   if (!keepRules) {
     out.push(flushChain(st, chain), addChain(st, chain));
     const comment = encodeService(next.spec);
-    out.push(appendRule(st, chain, sel.modulus === 0 ? [counter()] : ruleExprs(next, sel.modulus), comment));
+    const rule = sel.modulus === 0 ? [counter()] : ruleExprs(next, sel.modulus, kind);
+    out.push(appendRule(st, chain, rule, comment));
   }
   elems(
     'add',
     st,
-    selMap(k),
+    map,
     slots.fresh.map((r) => ({
-      key: slot(k, r.lo),
-      keyEnd: slot(k, r.hi),
+      ...slotElem(r),
       data: concat([{ ip: ipToBytes(r.dest.address) }, { port: r.dest.port }]),
     })),
     out,
@@ -194,7 +210,7 @@ export function netlinkDiff(
     const a = prev.get(id) ?? null;
     const b = next.get(id) ?? null;
     if (a && b && unchanged(a, b)) continue;
-    if (!netlinkCovers(a, b)) return null;
+    if (!netlinkCovers(a, b, o)) return null;
     out.push(...netlinkServiceDiff(a!, b!, o));
   }
   return out;

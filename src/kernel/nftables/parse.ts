@@ -139,7 +139,7 @@ export function parseTable(doc: unknown): ParsedTable {
     const s = decodeService(r.comment);
     if (!s || s.key.kind !== 'ip') continue;
     specs.set(serviceId(s.key), s as SvcModel['spec']);
-    const used = /"@(v?sel_[a-z]+[46](?:_\d+)?)"/.exec(JSON.stringify(r.expr ?? []));
+    const used = /"@([vh]?sel_[a-z]+[46](?:_\d+)?)"/.exec(JSON.stringify(r.expr ?? []));
     if (used) selMaps.set(serviceId(s.key), `${String(r.table)} ${used[1]!}`);
   }
   const dests = new Map<string, Map<string, DestState>>();

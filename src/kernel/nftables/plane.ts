@@ -77,7 +77,7 @@ export class NftablesDataPlane implements DataPlane {
     const found = { used: parsed.selMaps, tables: parsed.tables, legacyDispatch: parsed.legacyDispatch };
     const upgrade = this.migrate && parsed.exists ? renderMigration(parsed.model, found, this.render) : '';
     if (upgrade) {
-      const moving = misplaced(parsed.model, parsed.selMaps).length;
+      const moving = misplaced(parsed.model, parsed.selMaps, this.render).length;
       await this.nft.run(upgrade);
       this.migrated += moving;
       log.warn({ services: moving }, 'nftables table upgraded: services moved to their service tables');

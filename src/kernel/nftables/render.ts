@@ -7,10 +7,13 @@ import { formatIp, IP_VS_SVC_F_SCHED2, maskBytes } from '../vocabulary.js';
 import {
   type PlaneModel,
   type Selection,
+  type SelKind,
   type SlotRange,
   type SvcModel,
   sameDest,
+  selEntries,
   selection,
+  selKind,
 } from './model.js';
 import {
   destChain,
@@ -22,11 +25,10 @@ import {
   ipKw,
   PROTOCOLS,
   persMap,
-  selMap,
+  selMapOf,
   serviceChain,
   svcTable,
   TABLE,
-  vselMap,
   weightMap,
 } from './names.js';
 
@@ -35,6 +37,8 @@ export interface RenderOptions {
   readonly masquerade: boolean;
   /** Maglev table size for `mh` (prime). */
   readonly mhSize: number;
+  /** The largest modulus whose slots go in the hash map (model.ts selKind); default HASH_SLOTS. */
+  readonly hashSlots?: number;
 }
 
 const T = `inet ${TABLE}`;
@@ -107,17 +111,22 @@ const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): string
 // Always a range, even lo-lo: nft 1.0.6 encodes a single integer of a
 // concatenated interval key in host order on add but network order on
 // delete, so single values could never be deleted; ranges are consistent.
-const slotKey = (k: IpServiceKey, lo: number, hi: number): string => `${k.address} . ${k.port} . ${lo}-${hi}`;
+// A hash map's key is the exact slot.
+const slotKey = (k: IpServiceKey, r: Pick<SlotRange, 'lo' | 'hi'>, kind: SelKind): string =>
+  `${k.address} . ${k.port} . ${kind === 'hash' ? r.lo : `${r.lo}-${r.hi}`}`;
 
-/** Creates the service's selection-map shard if absent (`add map` of an existing one changes nothing). */
-function selMapDecl(k: IpServiceKey, persistent: boolean): string {
+/** Creates the service's selection map if absent (`add map` of an existing one changes nothing). */
+function selMapDecl(k: IpServiceKey, kind: SelKind): string {
   const ip = ipKw(k.family);
   const p = k.protocol;
   // one map per protocol: the key names `tcp dport`, so dnat gets its port context
   const key = `${ip} daddr . ${p} dport . numgen inc mod 2`;
-  return persistent
-    ? `add map ${S(k)} ${vselMap(k)} { typeof ${key} : verdict; flags interval; }`
-    : `add map ${S(k)} ${selMap(k)} { typeof ${key} : ${ip} daddr . ${p} dport; flags interval; }`;
+  const name = `${S(k)} ${selMapOf(k, kind)}`;
+  if (kind === 'verdict') return `add map ${name} { typeof ${key} : verdict; flags interval; }`;
+  const data = `${ip} daddr . ${p} dport`;
+  return kind === 'hash'
+    ? `add map ${name} { typeof ${key} : ${data}; }`
+    : `add map ${name} { typeof ${key} : ${data}; flags interval; }`;
 }
 
 /** The mask of a prefix length as an address nft reads: a dotted quad or full IPv6 groups. */
@@ -151,7 +160,7 @@ function persistent(s: SvcModel): boolean {
 }
 
 /** The rules of the service chain; the last one carries the service spec. */
-function serviceRules(s: SvcModel, sel: Selection): string[] {
+function serviceRules(s: SvcModel, sel: Selection, o: RenderOptions): string[] {
   const k = s.spec.key;
   const ip = ipKw(k.family);
   const p = k.protocol;
@@ -162,12 +171,12 @@ function serviceRules(s: SvcModel, sel: Selection): string[] {
     const client = `(${ip} saddr & ${maskOf(k.family, pers.prefix)})`;
     rules.push(`meta l4proto ${p} dnat ${ip} addr . port to ${client} map @${persMap(k)}`);
   }
+  const map = selMapOf(k, selKind(s, sel, o.hashSlots));
   if (sel.modulus === 0) rules.push(`counter ${comment}`);
-  else if (pers)
-    rules.push(`${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} vmap @${vselMap(k)} ${comment}`);
+  else if (pers) rules.push(`${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} vmap @${map} ${comment}`);
   else {
     rules.push(
-      `dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} map @${selMap(k)} ${comment}`,
+      `dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} map @${map} ${comment}`,
     );
   }
   return rules;
@@ -188,16 +197,14 @@ function destChainRule(s: SvcModel, d: DestSpec): string {
 const rangeId = (r: SlotRange): string => `${r.lo}-${r.hi} ${r.dest.address} ${r.dest.port}`;
 
 /**
- * The slot ranges to delete and to add, going from one selection to the
- * next in the same map: a range kept with the same server stays, since the
- * interval set's cost grows with every element a commit touches.
+ * The map entries to delete and to add, going from one selection to the
+ * next in the same map (see selEntries): an entry kept with the same server
+ * stays, since a commit's cost grows with every element it touches.
  */
 export function slotDiff(
-  old: Selection | null,
-  next: Selection | null,
+  a: readonly SlotRange[],
+  b: readonly SlotRange[],
 ): { gone: SlotRange[]; fresh: SlotRange[] } {
-  const a = old?.ranges ?? [];
-  const b = next?.ranges ?? [];
   const inA = new Set(a.map(rangeId));
   const inB = new Set(b.map(rangeId));
   return { gone: a.filter((r) => !inB.has(rangeId(r))), fresh: b.filter((r) => !inA.has(rangeId(r))) };
@@ -208,12 +215,12 @@ export function sameRules(old: SvcModel, next: SvcModel, o: Selection, n: Select
   return o.modulus === n.modulus && JSON.stringify(old.spec) === JSON.stringify(next.spec);
 }
 
-function selElements(s: SvcModel, ranges: readonly SlotRange[]): string[] {
+function selElements(s: SvcModel, ranges: readonly SlotRange[], kind: SelKind): string[] {
   const k = s.spec.key;
   return ranges.map((r) =>
-    persistent(s)
-      ? `${slotKey(k, r.lo, r.hi)} : goto ${destChain(k, r.dest)}`
-      : `${slotKey(k, r.lo, r.hi)} : ${r.dest.address} . ${r.dest.port}`,
+    kind === 'verdict'
+      ? `${slotKey(k, r, kind)} : goto ${destChain(k, r.dest)}`
+      : `${slotKey(k, r, kind)} : ${r.dest.address} . ${r.dest.port}`,
   );
 }
 
@@ -248,18 +255,20 @@ export function renderServiceDiff(
   const chain = serviceChain(k);
   const oldSel = old ? selection(old, o.mhSize) : null;
   const sel = next ? selection(next, o.mhSize) : null;
-  // the same map before and after: only the ranges that differ are touched
-  const sameMap = !!old && !!next && persistent(old) === persistent(next);
-  const slots = sameMap ? slotDiff(oldSel, sel) : { gone: oldSel?.ranges ?? [], fresh: sel?.ranges ?? [] };
+  const oldKind = old ? selKind(old, oldSel!, o.hashSlots) : null;
+  const kind = next ? selKind(next, sel!, o.hashSlots) : null;
+  const was = selEntries(oldSel, oldKind ?? 'interval');
+  const will = selEntries(sel, kind ?? 'interval');
+  // the same map before and after: only the entries that differ are touched
+  const slots = oldKind === kind ? slotDiff(was, will) : { gone: [...was], fresh: [...will] };
   const keepRules = !!old && !!next && sameRules(old, next, oldSel!, sel!);
   // Deletions first: elements that reference chains, then the chains.
   if (old) {
-    const selName = persistent(old) ? vselMap(k) : selMap(k);
     elems(
       'delete',
       st,
-      selName,
-      slots.gone.map((r) => slotKey(k, r.lo, r.hi)),
+      selMapOf(k, oldKind!),
+      slots.gone.map((r) => slotKey(k, r, oldKind!)),
       del,
     );
     if (!next) del.push(`delete element ${st} ${dispatchMap(f)} { ${vipTuple(k)} }`);
@@ -288,7 +297,7 @@ export function renderServiceDiff(
     if (persistent(old) && !(next && persistent(next))) del.push(`delete map ${st} ${persMap(k)}`);
   }
   if (next) {
-    if (!old || persistent(old) !== persistent(next)) add.push(selMapDecl(k, persistent(next)));
+    if (oldKind !== kind) add.push(selMapDecl(k, kind!));
     if (!keepRules) add.push(`add chain ${st} ${chain}`);
     if (persistent(next) && !(old && persistent(old))) {
       // one map per persistent service: a shared one keyed by VIP . port .
@@ -309,8 +318,8 @@ export function renderServiceDiff(
         );
       }
     }
-    if (!keepRules) for (const r of serviceRules(next, sel!)) add.push(`add rule ${st} ${chain} ${r}`);
-    elems('add', st, persistent(next) ? vselMap(k) : selMap(k), selElements(next, slots.fresh), add);
+    if (!keepRules) for (const r of serviceRules(next, sel!, o)) add.push(`add rule ${st} ${chain} ${r}`);
+    elems('add', st, selMapOf(k, kind!), selElements(next, slots.fresh, kind!), add);
     const weights: string[] = [];
     const fresh: string[] = [];
     for (const [id, d] of next.dests) {

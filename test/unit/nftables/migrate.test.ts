@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DataPlaneOp } from '../../../src/kernel/dataplane.js';
 import { misplaced, renderMigration } from '../../../src/kernel/nftables/migrate.js';
 import { foldOp, type SvcModel } from '../../../src/kernel/nftables/model.js';
-import { selMap, serviceChain, svcTable } from '../../../src/kernel/nftables/names.js';
+import { hselMap, selMap, serviceChain, svcTable } from '../../../src/kernel/nftables/names.js';
 import { canonicalIp as asIp } from '../../../src/kernel/vocabulary.js';
 
 const O = { masquerade: false, mhSize: 13 };
@@ -33,7 +33,8 @@ function model(n: number): Map<string, SvcModel> {
 }
 const ids = (m: Map<string, SvcModel>) => [...m.keys()];
 
-const at = (s: SvcModel) => `${svcTable(s.spec.key)} ${selMap(s.spec.key)}`;
+// one server of weight 2: modulus 1, so the layout puts its slot in its table's hash map
+const at = (s: SvcModel) => `${svcTable(s.spec.key)} ${hselMap(s.spec.key)}`;
 const found = (used: Map<string, string>, legacyDispatch = false, tables: string[] = []) => ({
   used,
   tables: new Set(tables),
@@ -44,7 +45,7 @@ describe('service-table layout upgrade', () => {
   it('renders nothing when every service is in its table and reads its shard', () => {
     const m = model(3);
     const used = new Map(ids(m).map((id) => [id, at(m.get(id)!)]));
-    expect(misplaced(m, used)).toEqual([]);
+    expect(misplaced(m, used, O)).toEqual([]);
     expect(
       renderMigration(
         m,
@@ -70,7 +71,7 @@ describe('service-table layout upgrade', () => {
       expect(flush).toBeGreaterThanOrEqual(0);
       expect(rule).toBeGreaterThan(flush);
       expect(script).toContain(`table inet ${t} {`);
-      expect(script).toContain(`add element inet ${t} ${selMap(s.spec.key)} { 10.0.0.`);
+      expect(script).toContain(`add element inet ${t} ${hselMap(s.spec.key)} { 10.0.0.`);
       expect(script).toContain(
         `add element inet ${t} svc4 { ${s.spec.key.address} . tcp . 80 : goto ${chain} }`,
       );
@@ -88,19 +89,47 @@ describe('service-table layout upgrade', () => {
   });
 
   it('a map that a correctly placed service still reads stays; only the moved slots leave it', () => {
-    const m = model(2);
-    const [a, b] = ids(m);
-    const kept = at(m.get(b)!);
-    const used = new Map([
-      [a!, kept],
-      [b!, kept],
-    ]);
-    // a reads b's shard (as after a change of the shard count); b is where it belongs
-    if (at(m.get(a)!) === kept) return; // same shard by chance: nothing to move
-    const script = renderMigration(m, found(used, false, [kept.split(' ')[0]!]), O);
+    const m = model(20);
+    const all = [...m.values()];
+    const b = all[0]!;
+    // a service in another table than b's
+    const a = all.find((s) => svcTable(s.spec.key) !== svcTable(b.spec.key))!;
+    const kept = at(b);
+    const ida = `tcp/${a.spec.key.address}:80`;
+    const used = new Map([...m.keys()].map((id) => [id, at(m.get(id)!)]));
+    // a reads b's map (as after a change of the table count); b is where it belongs
+    used.set(ida, kept);
+    expect(misplaced(m, used, O)).toEqual([ida]);
+    const script = renderMigration(
+      m,
+      found(used, false, [...new Set([...used.values()].map((u) => u.split(' ')[0]!))]),
+      O,
+    );
     expect(script).not.toContain('delete map');
-    expect(script).toContain(`delete element inet ${kept} { 10.0.0.1 . 80 . 0-0 }`);
-    expect(script).not.toContain(serviceChain(m.get(b)!.spec.key));
+    expect(script).toContain(`delete element inet ${kept} { ${a.spec.key.address} . 80 . 0 }`);
+    expect(script).toContain(`add element inet ${at(a)} { ${a.spec.key.address} . 80 . 0 : `);
+    expect(script).not.toContain(serviceChain(b.spec.key));
+  });
+
+  it('a small modulus read from the interval shard moves to its own table hash map in place', () => {
+    const m = model(1);
+    const [id] = ids(m);
+    const s = m.get(id)!;
+    const t = svcTable(s.spec.key);
+    const used = new Map([[id!, `${t} ${selMap(s.spec.key)}`]]);
+    const script = renderMigration(m, found(used, false, [t]), O);
+    const lines = script.trimEnd().split('\n');
+    const chain = serviceChain(s.spec.key);
+    // the shard only it read goes; its chain is replaced in the same table and reads the hash map
+    expect(lines).toContain(`delete map inet ${t} ${selMap(s.spec.key)}`);
+    expect(lines.indexOf(`delete chain inet ${t} ${chain}`)).toBeLessThan(
+      lines.indexOf(`add chain inet ${t} ${chain}`),
+    );
+    expect(script).toMatch(new RegExp(`add rule inet ${t} ${chain} dnat .* map @${hselMap(s.spec.key)} `));
+    expect(lines).toContain(
+      `add element inet ${t} ${hselMap(s.spec.key)} { 10.0.0.1 . 80 . 0 : 172.16.0.1 . 8080 }`,
+    );
+    expect(misplaced(m, new Map([[id!, at(s)]]), O)).toEqual([]);
   });
 
   it('a service table left with no service is dropped', () => {

@@ -53,10 +53,10 @@ describe('render', () => {
           ip6 daddr . meta l4proto . th dport vmap @svc6
         }
       }
-      add map inet floatlb_s14 sel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; flags interval; }
+      add map inet floatlb_s14 hsel_tcp4 { typeof ip daddr . tcp dport . numgen inc mod 2 : ip daddr . tcp dport; }
       add chain inet floatlb_s14 s4_tcp_10_0_0_1_80
-      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3-3 : 10.1.0.2 . 8080 }
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 4 map @hsel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
+      add element inet floatlb_s14 hsel_tcp4 { 10.0.0.1 . 80 . 0 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 1 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 2 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 3 : 10.1.0.2 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 3, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 1, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 comment "floatlb:d nat 0 0" : 0 }
       add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.3 . 8080 }
       add element inet floatlb_s14 svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
@@ -72,12 +72,11 @@ describe('render', () => {
     ]);
     const b = model([{ op: 'update-dest', key, dest: dest(2, 0) }], a);
     expect(renderDiff(a, b, O, { base: false, tables: tablesOf(a) })).toMatchInlineSnapshot(`
-      "delete element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-2, 10.0.0.1 . 80 . 3-3 }
+      "delete element inet floatlb_s14 hsel_tcp4 { 10.0.0.1 . 80 . 1, 10.0.0.1 . 80 . 2, 10.0.0.1 . 80 . 3 }
       delete element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 }
       flush chain inet floatlb_s14 s4_tcp_10_0_0_1_80
       add chain inet floatlb_s14 s4_tcp_10_0_0_1_80
-      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @sel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
-      add element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : 10.1.0.1 . 8080 }
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 dnat ip addr . port to ip daddr . tcp dport . numgen inc mod 1 map @hsel_tcp4 comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 0 }
       "
     `);
@@ -273,9 +272,9 @@ describe('render properties', () => {
       a,
     );
     expect(renderDiff(a, b, O, { base: false, tables: tablesOf(a) })).toMatchInlineSnapshot(`
-      "delete element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-0, 10.0.0.1 . 80 . 1-2 }
+      "delete element inet floatlb_s14 hsel_tcp4 { 10.0.0.1 . 80 . 1 }
       delete element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 }
-      add element inet floatlb_s14 sel_tcp4_926 { 10.0.0.1 . 80 . 0-1 : 10.1.0.1 . 8080, 10.0.0.1 . 80 . 2-2 : 10.1.0.2 . 8080 }
+      add element inet floatlb_s14 hsel_tcp4 { 10.0.0.1 . 80 . 1 : 10.1.0.1 . 8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 2, 10.0.0.1 . tcp . 80 . 10.1.0.2 . 8080 comment "floatlb:d nat 0 0" : 1 }
       "
     `);
