@@ -150,6 +150,20 @@ function goals(
     figure: `${fmt(p99)} ms`,
     why: weightWhy(big, newer ? 'host kernel' : 'host kernel, load as in Machine'),
   });
+  if (big?.pairMs?.length) {
+    const pairP99 = percentile(big.pairMs, 99);
+    v.push({
+      goal: `the same for an active/standby pair (rr, 2 servers, flipped as the MRS adapters do) beside ${big.services.toLocaleString('en-US')} services (nftables, host)`,
+      met: pairP99 <= 5,
+      figure: `${fmt(pairP99)} ms`,
+      why:
+        `p50 ${fmt(percentile(big.pairMs, 50))} ms, of which the kernel transaction p50 ` +
+        `${fmt(percentile(big.pairPlaneMs ?? [], 50))} ms / p99 ${fmt(percentile(big.pairPlaneMs ?? [], 99))} ms. ` +
+        'The pair’s slots are one element each in its service table’s hash map, so a flip adds and removes ' +
+        'hash elements and replaces its rule (the modulus goes 1 ↔ 2); no interval map is rebuilt. Samples go ' +
+        'over one kept-alive API connection; a fresh connection per call (the CLI) adds about 1 ms.',
+    });
+  }
   v.push({
     goal: 'one weight change API→kernel p99 ≤ 5 ms at 10,000 services (IPVS, lab VM)',
     met: Number.isFinite(vmP99) ? vmP99 <= 5 : null,
@@ -186,8 +200,8 @@ export function weightRuns(out: string): WeightRun[] {
 function weightRunRows(runs: readonly WeightRun[]): string[] {
   const f = (xs: readonly number[]) => `${fmt(percentile(xs, 50))} / ${fmt(percentile(xs, 99))}`;
   const L = [
-    '| transport | services (× 8 RS) | API call→reply p50 / p99 ms | HTTP + routing | admin state write on the path | desired + diff | plane model + encode | kernel (batch sent to commit) | of which CPU | samples | load (1 min) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| transport | services (× 8 RS) | API call→reply p50 / p99 ms | HTTP + routing | admin state write on the path | desired + diff | plane model + encode | kernel (batch sent to commit) | of which CPU | samples | active/standby pair flip, API→reply p50 / p99 ms (kernel) | load (1 min) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const w of runs) {
     for (const c of w.runs) {
@@ -197,7 +211,7 @@ function weightRunRows(runs: readonly WeightRun[]): string[] {
       const dir = p.reconcile.map((t, i) => t - c.weightPlaneMs[i]!);
       const enc = c.weightPlaneMs.map((t, i) => t - p.kernelIo[i]!);
       L.push(
-        `| ${w.transport} | ${c.services.toLocaleString('en-US')} | ${f(c.weightMs)} | ${f(http)} | ${f(persist)} | ${f(dir)} | ${f(enc)} | ${f(p.kernelIo)} | ${f(p.kernelCpu ?? [])} | ${c.weightMs.length} | ${c.load[0]!.toFixed(1)} |`,
+        `| ${w.transport} | ${c.services.toLocaleString('en-US')} | ${f(c.weightMs)} | ${f(http)} | ${f(persist)} | ${f(dir)} | ${f(enc)} | ${f(p.kernelIo)} | ${f(p.kernelCpu ?? [])} | ${c.weightMs.length} | ${c.pairMs?.length ? `${f(c.pairMs)} (${f(c.pairPlaneMs ?? [])})` : '–'} | ${c.load[0]!.toFixed(1)} |`,
       );
     }
   }
@@ -215,7 +229,7 @@ export function readmeSummary(r: Results, weight?: WeightRun): string {
   const L = [
     MARK[0],
     `From [docs/bench/RESULTS.md](docs/bench/RESULTS.md) (\`npm run bench\`, ${r.startedAt.slice(0, 10)}, ` +
-      `load average ${r.load.start[0]!.toFixed(0)}–${r.load.end[0]!.toFixed(0)} on 2 shared cores): medians of ` +
+      `load average ${r.load.start[0]!.toFixed(1)} at the start, ${r.load.end[0]!.toFixed(1)} at the end, on 2 shared cores): medians of ` +
       `${r.settings.rounds} rounds, ratios taken within each round. Host kernel, namespaces, one CPU for the load balancer.`,
     '',
     '| candidate | req/s, new conn. | × direct | × HAProxy | LB CPU s / 10k req | req/s, keep-alive | × direct |',
@@ -232,13 +246,20 @@ export function readmeSummary(r: Results, weight?: WeightRun): string {
   }
   const s = row(sClose, 'nft-rr-1-10k');
   const big = weight?.runs.find((c) => c.services >= 10_000) ?? r.control.at(-1);
+  const p99 = big ? percentile(big.weightMs, 99) : Number.NaN;
+  const verdict = (v: number) => (Number.isFinite(v) ? (v <= 5 ? 'met' : 'not met') : 'not measured');
+  const pair = big?.pairMs?.length
+    ? ` On an active/standby pair beside them (rr, 2 servers, flipped as the MRS adapters do): p50 ` +
+      `${fmt(percentile(big.pairMs, 50))} ms, p99 ${fmt(percentile(big.pairMs, 99))} ms (goal ${verdict(percentile(big.pairMs, 99))}).`
+    : '';
   L.push(
     '',
     `With ${r.settings.scaleServices.toLocaleString('en-US')} other services loaded, the nftables plane gave ` +
-      `${fmt(s?.vsDirect?.median)}× direct (new connection per request). One weight change through the API took ` +
-      `p50 ${fmt(big ? percentile(big.weightMs, 50) : null)} ms, p99 ${fmt(big ? percentile(big.weightMs, 99) : null)} ms at ` +
-      `${big?.services.toLocaleString('en-US')} services on nftables (goal 5 ms, not met; the kernel transaction alone p50 ` +
-      `${fmt(big ? percentile(big.weightPlaneMs ?? [], 50) : null)} ms${weight ? `, load ${weight.loadStart[0]!.toFixed(1)}` : ''}; see RESULTS.md).`,
+      `${fmt(s?.vsDirect?.median)}× direct (new connection per request). One weight change of an 8-server wrr service ` +
+      `through the API took p50 ${fmt(big ? percentile(big.weightMs, 50) : null)} ms, p99 ${fmt(p99)} ms at ` +
+      `${big?.services.toLocaleString('en-US')} services on nftables (goal p99 ≤ 5 ms, ${verdict(p99)}; the kernel transaction alone p50 ` +
+      `${fmt(big ? percentile(big.weightPlaneMs ?? [], 50) : null)} ms${weight ? `, load ${weight.loadStart[0]!.toFixed(1)}` : ''}).` +
+      `${pair} See RESULTS.md.`,
     MARK[1],
   );
   return L.join('\n');
@@ -311,7 +332,9 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
   p(
     `| two runs: req/s medians within 10% of each other | ${rep ? `${rep.within} of ${rep.total}` : 'no previous run'} | ` +
       `${rep ? (rep.within === rep.total ? 'met' : '**NOT met**') : 'not measured'} | ` +
-      'see Repeatability and noise: req/s follows the CPU the bench gets from the VM, measured per sample |',
+      (rep?.outside.length ? `outside: ${rep.outside.join('; ')}. ` : '') +
+      'Why: req/s follows the CPU the bench gets from the VM and the host’s speed, measured per sample (Repeatability and noise); ' +
+      'the × direct ratios, taken within each round, move less |',
     '',
   );
   p(
@@ -416,13 +439,14 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
     '',
     ...(wr.length
       ? [
-          '### One weight change after the netlink transport (bench/weight-change.ts)',
+          '### One weight change, phase by phase (bench/weight-change.ts)',
           '',
-          `The same measurement on the current code (${wr[0]!.finishedAt.slice(0, 16).replace('T', ' ')} UTC), ` +
-            'split into where the time goes: p50 / p99 in ms per phase. `netlink`: floatlb’s own nf_tables batch; ' +
-            '`libnftables`: the same change as an nft script through libnftables in process (the path before). ' +
-            'The admin state is written beside the kernel change (docs/director.md), so it is no longer on the path. ' +
-            'The table above is the earlier full run, before these changes.',
+          `The same measurement in a run of its own (${wr[0]!.finishedAt.slice(0, 16).replace('T', ' ')} UTC, ` +
+            '`npm run bench:weight`), split into where the time goes: p50 / p99 in ms per phase. `netlink`: ' +
+            'floatlb’s own nf_tables batch; `libnftables`: the same change as an nft script through libnftables in ' +
+            'process (the path before). The admin state is written beside the kernel change (docs/director.md), so ' +
+            'it is not on the path. Samples go over one kept-alive API connection, as a long-lived caller holds it; ' +
+            'the CLI opens one per call, which adds about 1 ms (FLOATLB_BENCH_FRESH=1 measures that).',
           '',
           ...weightRunRows(wr),
           '',

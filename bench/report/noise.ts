@@ -14,19 +14,31 @@ export interface NoiseInput {
   readonly dataplane: PhaseResult;
 }
 
-export function withinTen(cur: NoiseInput, prev: NoiseInput): { within: number; total: number } {
+export function withinTen(
+  cur: NoiseInput,
+  prev: NoiseInput,
+): { within: number; total: number; outside: string[] } {
   let within = 0;
   let total = 0;
+  const outside: string[] = [];
+  const width = (x: { median: number; min: number; max: number }) =>
+    Math.round(((x.max - x.min) / x.median) * 100);
   for (const mode of ['close', 'keepalive'] as const) {
     const prows = summarize(prev.dataplane, mode);
     for (const x of summarize(cur.dataplane, mode)) {
       const y = prows.find((z) => z.id === x.id);
       if (!x.rps || !y?.rps) continue;
       total++;
-      if (Math.abs(x.rps.median / y.rps.median - 1) <= 0.1) within++;
+      const d = x.rps.median / y.rps.median - 1;
+      if (Math.abs(d) <= 0.1) within++;
+      else
+        outside.push(
+          `${x.label} ${mode} ${d >= 0 ? '+' : ''}${Math.round(d * 100)}% (its rounds spread ` +
+            `${width(x.rps)}% of the median in this run, ${width(y.rps)}% in the one before)`,
+        );
     }
   }
-  return { within, total };
+  return { within, total, outside };
 }
 
 /** Spearman's rank correlation (no tie correction; the values are continuous). */
