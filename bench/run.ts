@@ -24,7 +24,8 @@ import { type Candidate, direct, haproxy, nftables, nginxStream } from './datapl
 import { setRealtime } from './dataplane/context.js';
 import { type PhaseResult, runPhase } from './dataplane/phase.js';
 import { buildTopology, startServers, waitServers } from './dataplane/topology.js';
-import { updateReadme, weightRuns, writeReport } from './report/markdown.js';
+import { weightRuns } from './report/goals.js';
+import { updateReadme, writeReport } from './report/markdown.js';
 import { type NoiseInput, repeatability } from './report/noise.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');

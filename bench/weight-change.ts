@@ -8,7 +8,7 @@ import { loadavg } from 'node:os';
 import { deleteNetnsByPrefix, Netns } from '../lab/netns.js';
 import { NftablesDataPlane } from '../src/kernel/nftables/plane.js';
 import { benchDirector, type DirectorBench } from './control/director.js';
-import type { WeightRun } from './report/markdown.js';
+import type { WeightRun } from './report/goals.js';
 import { percentile } from './report/stats.js';
 
 const argv = process.argv.slice(2);

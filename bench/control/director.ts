@@ -173,21 +173,27 @@ export async function benchDirector(
     const weightPlaneMs: number[] = [];
     // warm-up: the first change of a run pays for loading code paths; not a sample
     await call('POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
-    for (let i = 0; i < o.weightSamples; i++) {
+    /** One weight call, timed; checked to have changed exactly one real server. */
+    const change = async (what: string, body: object): Promise<[ms: number, planeMs: number]> => {
       applied.length = 0;
-      timed.setOverride = timed.reconcile = timed.kernelIo = timed.kernelCpu = 0;
       const t = performance.now();
-      const r = await call('POST', '/v1/realservers/weight', {
+      const r = await call('POST', '/v1/realservers/weight', body);
+      const ms = performance.now() - t;
+      if (r.status !== 200) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+      const ops = director.lastReconcile?.ops ?? [];
+      if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
+        throw new Error(`${what} applied ${ops.length} operations, not one update-dest`);
+      return [ms, applied.reduce((a, b) => a + b, 0)];
+    };
+    for (let i = 0; i < o.weightSamples; i++) {
+      timed.setOverride = timed.reconcile = timed.kernelIo = timed.kernelCpu = 0;
+      const [ms, planeMs] = await change('weight change', {
         virtualServer: VS0,
         server: RS0,
         weight: 10 + (i % 50),
       });
-      weightMs.push(performance.now() - t);
-      if (r.status !== 200) throw new Error(`weight change: ${r.status} ${JSON.stringify(r.body)}`);
-      const ops = director.lastReconcile?.ops ?? [];
-      if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
-        throw new Error(`weight change applied ${ops.length} operations, not one update-dest`);
-      weightPlaneMs.push(applied.reduce((a, b) => a + b, 0));
+      weightMs.push(ms);
+      weightPlaneMs.push(planeMs);
       phases.setOverride.push(timed.setOverride);
       phases.reconcile.push(timed.reconcile);
       phases.kernelIo.push(timed.kernelIo);
@@ -197,19 +203,9 @@ export async function benchDirector(
     const pairPlaneMs: number[] = [];
     for (let i = 0; i < (o.pairSamples ?? 0); i++) {
       const [server, weight] = FLIPS[i % FLIPS.length]!;
-      applied.length = 0;
-      const t = performance.now();
-      const r = await call('POST', '/v1/realservers/weight', {
-        virtualServer: PAIR_VS,
-        server,
-        weight,
-      });
-      pairMs.push(performance.now() - t);
-      if (r.status !== 200) throw new Error(`pair flip: ${r.status} ${JSON.stringify(r.body)}`);
-      const ops = director.lastReconcile?.ops ?? [];
-      if (ops.length !== 1 || ops[0]!.op !== 'update-dest')
-        throw new Error(`pair flip applied ${ops.length} operations, not one update-dest`);
-      pairPlaneMs.push(applied.reduce((a, b) => a + b, 0));
+      const [ms, planeMs] = await change('pair flip', { virtualServer: PAIR_VS, server, weight });
+      pairMs.push(ms);
+      pairPlaneMs.push(planeMs);
     }
     for (const server of o.pairSamples ? PAIR : [])
       await call('POST', '/v1/realservers/weight', { virtualServer: PAIR_VS, server, weight: null });

@@ -11,7 +11,7 @@ import { hselMap, type IpServiceKey, selMap, svcTable } from '../../src/kernel/n
 import type { NftMsg } from '../../src/kernel/nftables/nl-codec.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
-import { buildPlaneLab, type PlaneLab, requests } from '../support/dataplane-suite.js';
+import { buildPlaneLab, labDest, type PlaneLab, requests } from '../support/dataplane-suite.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
 requireRoot();
@@ -23,15 +23,7 @@ describe('nftables selection maps: hash for small moduli, interval above', () =>
   let key: IpServiceKey;
   const batches: NftMsg[][] = [];
   const scripts: string[] = [];
-  const dest = (i: number, weight: number): DestSpec => ({
-    address: asIp(t.servers[i]!.address),
-    port: t.rport,
-    family: 'inet',
-    forwarding: 'nat',
-    weight,
-    upperThreshold: 0,
-    lowerThreshold: 0,
-  });
+  const dest = (i: number, weight: number): DestSpec => labDest(t, i, weight);
   const weights = (w: readonly number[]) =>
     plane.apply(w.map((x, i) => ({ op: 'update-dest' as const, key, dest: dest(i, x) })));
   /** The elements of one map in the VIP's service table, as `nft list map` prints them. */

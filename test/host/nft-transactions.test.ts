@@ -8,7 +8,7 @@ import type { ApplyResult, DataPlaneOp, DestSpec, ServiceSpec } from '../../src/
 import { listNftablesPlane, NftablesDataPlane } from '../../src/kernel/nftables/index.js';
 import { svcTable } from '../../src/kernel/nftables/names.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
-import { buildPlaneLab, hold, type PlaneLab, requests } from '../support/dataplane-suite.js';
+import { buildPlaneLab, hold, labDest, type PlaneLab, requests } from '../support/dataplane-suite.js';
 import { testNetns } from '../support/netns.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
@@ -27,15 +27,7 @@ const svc = (over: Partial<ServiceSpec> = {}): ServiceSpec => ({
 describe('nftables plane transactions', () => {
   let t: PlaneLab;
   let plane: NftablesDataPlane;
-  const dest = (i: number, weight: number): DestSpec => ({
-    address: asIp(t.servers[i]!.address),
-    port: t.rport,
-    family: 'inet',
-    forwarding: 'nat',
-    weight,
-    upperThreshold: 0,
-    lowerThreshold: 0,
-  });
+  const dest = (i: number, weight: number): DestSpec => labDest(t, i, weight);
   const tableText = () => t.director.exec('nft', 'list', 'ruleset', 'inet');
 
   beforeAll(async () => {

@@ -171,6 +171,19 @@ export function hold(t: PlaneLab): HeldConnection {
   };
 }
 
+/** Real server i of the lab, NAT, on its port: what the plane tests program. */
+export function labDest(t: PlaneLab, i: number, weight: number): DestSpec {
+  return {
+    address: asIp(t.servers[i]!.address),
+    port: t.rport,
+    family: 'inet',
+    forwarding: 'nat',
+    weight,
+    upperThreshold: 0,
+    lowerThreshold: 0,
+  };
+}
+
 export interface SuiteContext {
   readonly topo: () => PlaneLab;
   readonly plane: () => DataPlane;
@@ -204,15 +217,7 @@ export function dataPlaneSuite(o: DataPlaneSuiteOptions): void {
       plane: () => plane,
       key,
       service: (over = {}) => ({ key, scheduler: 'rr', flags: 0, persistence: null, ...over }),
-      dest: (i, weight) => ({
-        address: asIp(topo.servers[i]!.address),
-        port: topo.rport,
-        family: 'inet',
-        forwarding: 'nat',
-        weight,
-        upperThreshold: 0,
-        lowerThreshold: 0,
-      }),
+      dest: (i, weight) => labDest(topo, i, weight),
     };
     const ok = async (ops: Parameters<DataPlane['apply']>[0]) => {
       const r = await plane.apply(ops);
