@@ -13,7 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DataPlaneOp, type DestSpec, type ServiceSpec, serviceId } from '../../src/kernel/dataplane.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/index.js';
 import { foldOp, type SvcModel } from '../../src/kernel/nftables/model.js';
-import { type IpServiceKey, serviceChain, svcTable, TABLE } from '../../src/kernel/nftables/names.js';
+import {
+  type IpServiceKey,
+  selShard,
+  serviceChain,
+  svcTable,
+  TABLE,
+} from '../../src/kernel/nftables/names.js';
 import { NftNetlink } from '../../src/kernel/nftables/nl-transport.js';
 import { renderDiff } from '../../src/kernel/nftables/render.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
@@ -41,11 +47,17 @@ function singleTable(script: string): string {
 const preShard = (script: string) =>
   singleTable(script).replace(/\b(v?sel_(?:tcp|udp|sctp)[46])_\d+\b/g, '$1');
 
-const same = (script: string) => script;
+/** The service tables with 1024 selection shards, before the hash maps (a shard's number mod 1024). */
+const before4096 = (script: string) =>
+  script.replace(
+    /\b(v?sel_(?:tcp|udp|sctp)[46])_(\d+)\b/g,
+    (_m, map: string, n: string) => `${map}_${Number(n) % 1024}`,
+  );
 
 // [layout, its script from today's renderer's (all slots in interval maps), services it moves]
 describe.each([
-  ['the service tables before the hash selection maps', same, 3],
+  // the three small moduli move to the hash map; mh and the persistent one move when their shard number changed
+  ['the service tables with 1024 shards, before the hash selection maps', before4096, -1],
   ['the single-table layout', singleTable, 5],
   ['the layout before the selection-map shards', preShard, 5],
 ] as const)('nftables: upgrade of a table written in %s', (_name, older, moves) => {
@@ -109,7 +121,7 @@ describe.each([
     const script = older(renderDiff(new Map(), model, o, { base: true }));
     execFileSync('ip', ['netns', 'exec', t.director.name, 'nft', '-f', '-'], { input: script });
     expect(table()).not.toMatch(/@hsel_/);
-    if (older !== same) {
+    if (older !== before4096) {
       expect(table()).not.toMatch(/floatlb_s\d+/);
       expect(table()).toMatch(/chain prerouting/);
     }
@@ -142,7 +154,13 @@ describe.each([
       const gens = await generations(async () => {
         after = await plane.list();
       });
-      expect(plane.migrated).toBe(moves);
+      const resharded = ops.filter(
+        (op) =>
+          op.op === 'add-service' &&
+          (op.service.scheduler === 'mh' || op.service.persistence) &&
+          selShard(op.service.key as IpServiceKey) >= 1024,
+      ).length;
+      expect(plane.migrated).toBe(moves === -1 ? 3 + resharded : moves);
       expect(gens).toBe(1);
       // the listing's order follows the tables; the content is the same
       expect(byId(after)).toEqual(byId(before));

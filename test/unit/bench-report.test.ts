@@ -1,12 +1,17 @@
 // The benchmark report's pure parts: wrk's output parsed, medians and
 // spreads, ratios taken inside each round, the chart's SVG.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseWrk } from '../../bench/dataplane/load.js';
 import type { PhaseResult, Sample } from '../../bench/dataplane/phase.js';
+import { weightRuns } from '../../bench/report/goals.js';
+import { readmeSummary } from '../../bench/report/markdown.js';
 import { rankCorrelation, repeatability, withinTen } from '../../bench/report/noise.js';
 import { percentile, spread } from '../../bench/report/stats.js';
 import { summarize } from '../../bench/report/summary.js';
 import { barChart } from '../../bench/report/svg.js';
+import type { Results } from '../../bench/run.js';
 
 const WRK = `Running 3s test @ http://10.92.0.100:80/
   1 threads and 32 connections
@@ -148,5 +153,17 @@ describe('bench report', () => {
     expect(withinTen(cur, prev)).toMatchObject({ within: 0, total: 1 });
     expect(withinTen(cur, prev).outside).toHaveLength(1);
     expect(repeatability(cur, prev).join('\n')).toContain('0 of 1 req/s medians are within 10%');
+  });
+});
+
+describe('the committed figures', () => {
+  it("README's summary is the one the committed results give (no figure edited by hand or left stale)", () => {
+    const root = new URL('../../', import.meta.url);
+    const results = JSON.parse(readFileSync(new URL('docs/bench/results.json', root), 'utf8')) as Results;
+    const weight = weightRuns(fileURLToPath(new URL('docs/bench/', root))).find(
+      (w) => w.transport === 'netlink',
+    );
+    const readme = readFileSync(new URL('README.md', root), 'utf8');
+    expect(readme).toContain(readmeSummary(results, weight));
   });
 });

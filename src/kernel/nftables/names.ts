@@ -42,11 +42,15 @@ export function destChain(k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>
  * so one map of 80,000 slots made each weight change cost ~0.15 s of kernel
  * time at 10,000 services. Its cost follows the shard's size: at 10,000
  * services x 8 servers, 128 shards (625 slot ranges each) still cost 30-45 ms
- * of kernel CPU per change, 1024 shards (about 80 each) 2-5 ms. Shard N
- * lives in service table N % SVC_TABLES (see svcTable). A table written with
- * another layout is moved to this one at start (migrate.ts).
+ * of kernel CPU per change, 1024 shards (about 80 each) 2-5 ms. A wrr weight
+ * change that rewrites a service's ranges, back to back on one machine:
+ * kernel CPU p50 6.7 ms with 1024 shards, 1.9-2.5 ms with 4096 (about 20
+ * ranges each), 1.6 ms with 16384, whose cold load was slower (7.6 s against
+ * 5.2-6.4 s). Shard N lives in service table N % SVC_TABLES (see svcTable).
+ * A table written with another layout is moved to this one at start
+ * (migrate.ts).
  */
-export const SEL_SHARDS = 1024;
+export const SEL_SHARDS = 4096;
 
 /**
  * Service tables: each service's chain, dispatch element and selection maps

@@ -109,15 +109,15 @@ describe('render', () => {
           ip6 daddr . meta l4proto . th dport vmap @svc6
         }
       }
-      add map inet floatlb_s14 vsel_tcp4_926 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
+      add map inet floatlb_s14 vsel_tcp4_3998 { typeof ip daddr . tcp dport . numgen inc mod 2 : verdict; flags interval; }
       add chain inet floatlb_s14 s4_tcp_10_0_0_1_80
       add map inet floatlb_s14 s4_tcp_10_0_0_1_80_p { typeof ip saddr : ip daddr . tcp dport; flags dynamic,timeout; size 1048576; }
       add chain inet floatlb_s14 s4_tcp_10_0_0_1_80__10_1_0_1_8080
       flush chain inet floatlb_s14 s4_tcp_10_0_0_1_80__10_1_0_1_8080
       add rule inet floatlb_s14 s4_tcp_10_0_0_1_80__10_1_0_1_8080 meta l4proto tcp update @s4_tcp_10_0_0_1_80_p { (ip saddr & 255.255.255.0) timeout 300s : 10.1.0.1 . 8080 } dnat ip to 10.1.0.1:8080
       add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 meta l4proto tcp dnat ip addr . port to (ip saddr & 255.255.255.0) map @s4_tcp_10_0_0_1_80_p
-      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4_926 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
-      add element inet floatlb_s14 vsel_tcp4_926 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
+      add rule inet floatlb_s14 s4_tcp_10_0_0_1_80 ip daddr . tcp dport . jhash ip saddr . tcp sport mod 1 seed 0x464c42 vmap @vsel_tcp4_3998 comment "floatlb:s inet tcp 10.0.0.1 80 sh 0x10 300 24"
+      add element inet floatlb_s14 vsel_tcp4_3998 { 10.0.0.1 . 80 . 0-0 : goto s4_tcp_10_0_0_1_80__10_1_0_1_8080 }
       add element inet floatlb weight4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 comment "floatlb:d nat 0 0" : 1 }
       add element inet floatlb dest4 { 10.0.0.1 . tcp . 80 . 10.1.0.1 . 8080 }
       add element inet floatlb_s14 svc4 { 10.0.0.1 . tcp . 80 : goto s4_tcp_10_0_0_1_80 }
