@@ -15,6 +15,7 @@ import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { tableOf } from '../support/converge.js';
 import { FakeHealth } from '../support/fake-health.js';
 import { testNetns } from '../support/netns.js';
+import { recordNft } from '../support/nft-record.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
 const N = 2000;
@@ -44,16 +45,7 @@ beforeAll(async () => {
   ns = testNetns('nfw');
   dir = mkdtempSync(join(tmpdir(), 'floatlb-nft-weight-'));
   plane = new NftablesDataPlane({ netns: ns.name });
-  const run = plane.nft.run.bind(plane.nft);
-  plane.nft.run = (s: string) => {
-    scripts.push(s);
-    return run(s);
-  };
-  const runBatch = plane.nft.runBatch.bind(plane.nft);
-  plane.nft.runBatch = (m: readonly NftMsg[]) => {
-    batches.push([...m]);
-    return runBatch(m);
-  };
+  recordNft(plane, { scripts, batches });
   const parsed = parseConfigText(config(), { file: 'big.conf' });
   d = new Director({
     plane,

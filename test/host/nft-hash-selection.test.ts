@@ -12,6 +12,7 @@ import type { NftMsg } from '../../src/kernel/nftables/nl-codec.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { buildPlaneLab, labDest, type PlaneLab, requests } from '../support/dataplane-suite.js';
+import { recordNft } from '../support/nft-record.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
 requireRoot();
@@ -41,16 +42,7 @@ describe('nftables selection maps: hash for small moduli, interval above', () =>
   beforeAll(async () => {
     t = await buildPlaneLab('nfhs');
     plane = new NftablesDataPlane({ netns: t.director.name });
-    const runBatch = plane.nft.runBatch.bind(plane.nft);
-    plane.nft.runBatch = (m: readonly NftMsg[]) => {
-      batches.push([...m]);
-      return runBatch(m);
-    };
-    const run = plane.nft.run.bind(plane.nft);
-    plane.nft.run = (s: string) => {
-      scripts.push(s);
-      return run(s);
-    };
+    recordNft(plane, { scripts, batches });
     key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp(t.vip), port: t.vport };
     const spec: ServiceSpec = { key, scheduler: 'wrr', flags: 0, persistence: null };
     const r = await plane.apply([

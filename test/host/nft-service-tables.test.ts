@@ -11,6 +11,7 @@ import type { NftMsg } from '../../src/kernel/nftables/nl-codec.js';
 import { NftablesDataPlane } from '../../src/kernel/nftables/plane.js';
 import { canonicalIp as asIp } from '../../src/kernel/vocabulary.js';
 import { buildPlaneLab, type PlaneLab, requests } from '../support/dataplane-suite.js';
+import { recordNft } from '../support/nft-record.js';
 import { requireRoot, requireTool } from '../support/require.js';
 
 requireRoot();
@@ -36,11 +37,7 @@ describe('nftables service tables: a weight change at 2,000 services', () => {
   beforeAll(async () => {
     t = await buildPlaneLab('nfst');
     plane = new NftablesDataPlane({ netns: t.director.name });
-    const runBatch = plane.nft.runBatch.bind(plane.nft);
-    plane.nft.runBatch = (m: readonly NftMsg[]) => {
-      batches.push([...m]);
-      return runBatch(m);
-    };
+    recordNft(plane, { batches });
     key = { kind: 'ip', family: 'inet', protocol: 'tcp', address: asIp(t.vip), port: t.vport };
     const ops: DataPlaneOp[] = [
       { op: 'add-service', service: { key, scheduler: 'wrr', flags: 0, persistence: null } },
