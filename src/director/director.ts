@@ -66,7 +66,7 @@ export interface DirectorOptions {
   /** This host's addresses, for ha_suspend; default: the interfaces Node sees. */
   readonly localAddresses?: () => ReadonlySet<string>;
   /** Writes the admin state durably; default: temp file, fsync, rename, fsync of the directory. */
-  readonly writeAdminState?: (path: string, s: AdminState) => Promise<void>;
+  readonly writeAdminState?: (path: string, s: AdminState, owned: boolean) => Promise<void>;
   /** How often the kernel is read back to find drift (ms); default 10 minutes, 0: never. */
   readonly resyncMs?: number;
 }

@@ -2,12 +2,20 @@
 // while its write runs, the reply says whether the state was durable by then,
 // `durable` waits for it, and writes are serialized and coalesced to the
 // newest state. A write that fails is never reported as persisted.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/config/index.js';
-import { type AdminState, AdminStateWriter, loadAdminState } from '../../../src/director/admin-state.js';
+import {
+  type AdminState,
+  AdminStateError,
+  AdminStateWriter,
+  loadAdminState,
+  ownedPath,
+  withOverride,
+  withOwned,
+} from '../../../src/director/admin-state.js';
 import { Director, DirectorError } from '../../../src/director/director.js';
 import { FakeDataPlane } from '../../support/fake-dataplane.js';
 import { FakeHealth } from '../../support/fake-health.js';
@@ -26,8 +34,10 @@ const CONFIG = `virtual_server 10.0.0.1 80 {
 class GatedWrites {
   readonly calls: AdminState[] = [];
   private gates: Array<{ open: () => void; fail: (e: Error) => void }> = [];
-  write = (_path: string, s: AdminState): Promise<void> => {
+  readonly owned: boolean[] = [];
+  write = (_path: string, s: AdminState, owned: boolean): Promise<void> => {
     this.calls.push(s);
+    this.owned.push(owned);
     return new Promise((open, fail) => this.gates.push({ open, fail }));
   };
   release(): void {
@@ -157,6 +167,65 @@ describe('AdminStateWriter', () => {
       };
       await new AdminStateWriter(path).save(st);
       expect(loadAdminState(path)).toEqual(st);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rewrites the owned list only when it changed', async () => {
+    const w = new GatedWrites();
+    const writer = new AdminStateWriter('/x', w.write);
+    const first = withOwned({ version: 1, links: {}, overrides: {}, ownedServices: [] }, ['tcp/10.0.0.1:80']);
+    const saved = async (s: AdminState) => {
+      const p = writer.save(s);
+      await tick();
+      w.release();
+      await p;
+    };
+    await saved(first);
+    const weighted = withOverride(first, 'tcp/10.0.0.1:80|172.16.0.1:8080', { weight: 3 });
+    await saved(weighted);
+    await saved(withOwned(weighted, ['tcp/10.0.0.1:80']));
+    await saved(withOwned(weighted, ['tcp/10.0.0.1:80', 'tcp/10.0.0.2:80']));
+    expect(w.owned).toEqual([true, false, false, true]);
+  });
+
+  it('an admin change beside 10,000 owned services leaves the owned file alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'floatlb-admin-owned-'));
+    try {
+      const path = join(dir, 'admin-state.json');
+      const ids = Array.from({ length: 10_000 }, (_, i) => `tcp/10.${i >> 8}.${i & 255}.1:80`);
+      const writer = new AdminStateWriter(path);
+      const owned = withOwned({ version: 1, links: {}, overrides: {}, ownedServices: [] }, ids);
+      await writer.save(owned);
+      const before = statSync(ownedPath(path));
+      const changed = withOverride(owned, `${ids[0]}|172.16.0.1:8080`, { weight: 7 });
+      await writer.save(changed);
+      // the rename of a rewrite would give the owned file a new inode
+      expect(statSync(ownedPath(path)).ino).toBe(before.ino);
+      expect(readFileSync(path, 'utf8')).not.toContain('ownedServices');
+      expect(statSync(path).size).toBeLessThan(1000);
+      expect(loadAdminState(path)).toEqual(changed);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a file written before the split, and the owned file wins once it exists', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'floatlb-admin-old-'));
+    try {
+      const path = join(dir, 'admin-state.json');
+      const old = { version: 1, links: {}, overrides: {}, ownedServices: ['tcp/10.0.0.1:80'] };
+      writeFileSync(path, JSON.stringify(old));
+      expect(existsSync(ownedPath(path))).toBe(false);
+      expect(loadAdminState(path).ownedServices).toEqual(['tcp/10.0.0.1:80']);
+      writeFileSync(ownedPath(path), '["tcp/10.0.0.2:80"]\n');
+      expect(loadAdminState(path).ownedServices).toEqual(['tcp/10.0.0.2:80']);
+      writeFileSync(ownedPath(path), '{"tcp/10.0.0.2:80": 1}\n');
+      expect(() => loadAdminState(path)).toThrow(AdminStateError);
+      expect(() => loadAdminState(path)).toThrow(
+        `admin state ${ownedPath(path)}: ownedServices is not a list of ids`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
