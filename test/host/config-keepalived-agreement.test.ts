@@ -121,3 +121,37 @@ describe('agreement with keepalived -t', () => {
     }
   });
 });
+
+// An unknown keyword's '{' is skipped by keepalived: the lines after it join
+// the enclosing block, and every '}' after them closes one level higher. The
+// two readings agree line by line when both name the same unknown keywords
+// at the same lines, and leave the same virtual servers without real servers.
+describe("an unknown keyword's block, read as keepalived reads it", () => {
+  const files = ['bad-unknown-block.conf', 'bad-unknown-block-vrrp.conf'];
+  test.each(files)('%s', (name) => {
+    const file = join(AGREEMENT, name);
+    const ka = keepalivedCheck(file);
+    const kaUnknown = [...ka.output.matchAll(/Line (\d+)\) Unknown keyword '([^']*)'/g)]
+      .filter((m) => m[2] !== '}')
+      .map((m) => `${m[1]} ${m[2]}`);
+    const ours = loadConfigSync(file, { configId: 'agreement' });
+    const ourUnknown = ours.diagnostics.flatMap((d) => {
+      const m = /^unknown keyword '([^']*)'/.exec(d.message);
+      return m ? [`${d.line} ${m[1]}`] : [];
+    });
+    expect(ourUnknown).toEqual(kaUnknown);
+    // keepalived's extra '}' at the top level is an "Unknown keyword '}'"
+    const kaExtra = [...ka.output.matchAll(/Line (\d+)\) Unknown keyword '\}'/g)].map((m) => Number(m[1]));
+    const ourExtra = ours.diagnostics.filter((d) => /^extra '\}'/.test(d.message)).map((d) => d.line);
+    expect(ourExtra).toEqual(kaExtra);
+    const kaEmpty = [...ka.output.matchAll(/Virtual server \[([^\]]+)\]:\w+:(\d+) has no real servers/g)].map(
+      (m) => `${m[1]}:${m[2]}`,
+    );
+    const ourEmpty = (ours.config?.virtualServers ?? []).flatMap((vs) =>
+      vs.target.kind === 'ip' && vs.realServers.length === 0
+        ? [`${vs.target.address}:${vs.target.port}`]
+        : [],
+    );
+    expect(ourEmpty).toEqual(kaEmpty);
+  });
+});

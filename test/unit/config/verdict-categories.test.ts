@@ -64,11 +64,52 @@ describe('include names', () => {
 
 describe('nesting', () => {
   test('blocks nested past 64 levels are a warning and ignored, not a refusal', () => {
+    // a block after a keyword that takes none is held whole, and braces nest in it
+    const depth = 70;
+    const r = parse(
+      `global_defs {\n router_id A {\n${'{\n'.repeat(depth)}${'}\n'.repeat(depth)} }\n}\n${instance('')}`,
+    );
+    expect(r.ok).toBe(true);
+    expect(warned(r, /nested deeper than 64 levels: their contents are ignored/)).toBe(true);
+    expect(r.config!.vrrpInstances).toHaveLength(1);
+  });
+
+  test("a '{' inside a block of values nests nothing: the first '}' ends the block, as in keepalived", () => {
+    // keepalived reads virtual_ipaddress with alloc_value_block: `extra {` is two values
+    const r = parse(
+      'vrrp_instance A {\n  interface eth0\n  virtual_router_id 5\n  virtual_ipaddress {\n    10.0.0.1/24\n' +
+        '    extra {\n  }\n  priority 77\n}\n',
+    );
+    expect(warned(r, /'\{' inside the block of values of virtual_ipaddress is read as a value/)).toBe(true);
+    // the '}' after `extra {` closed virtual_ipaddress, so priority is the instance's
+    expect(r.config.vrrpInstances[0]!.priority).toBe(77);
+  });
+
+  test("an unknown keyword's '{' is skipped: its lines join the enclosing block, and its '}' closes that block", () => {
+    const r = parse(
+      'virtual_server 10.0.0.1 80 {\n  lb_algo rr\n  typo_block {\n    delay_loop 7\n  }\n' +
+        '  real_server 10.0.0.2 80 {\n    weight 3\n  }\n}\n' +
+        'virtual_server 10.0.0.3 80 {\n  real_server 10.0.0.4 80 {\n  }\n}\n',
+    );
+    expect(r.ok).toBe(true);
+    const [first, second] = r.config!.virtualServers;
+    // keepalived 2.2.7: delay_loop lands in the virtual server, whose block the typo's '}'
+    // then closes; real_server is read at the top level (unknown there), so none is left
+    expect(first!.delayLoop).toBe(7000);
+    expect(first!.realServers).toEqual([]);
+    expect(second!.realServers).toHaveLength(1);
+    expect(warned(r, /'\{' after unknown keyword 'typo_block' is ignored, as keepalived does/)).toBe(true);
+    expect(warned(r, /unknown keyword 'real_server' in the top level/)).toBe(true);
+  });
+
+  test('unknown blocks nested deep are flattened, as keepalived reads them', () => {
+    // (so no block nests past the grammar's own five levels)
     const depth = 70;
     const text = `${Array.from({ length: depth }, (_, i) => `blk${i} {`).join('\n')}\n${'}\n'.repeat(depth)}`;
     const r = parse(text + instance(''));
     expect(r.ok).toBe(true);
-    expect(warned(r, /nested deeper than 64 levels: their contents are ignored/)).toBe(true);
+    expect(warned(r, /nested deeper/)).toBe(false);
+    expect(r.diagnostics.filter((d) => /extra '\}'/.test(d.message))).toHaveLength(depth);
     expect(r.config!.vrrpInstances).toHaveLength(1);
   });
 });

@@ -156,9 +156,18 @@ virtual_server 10.1.0.1 80 {
   quorum 4
   hysteresis 1
   sorry_server 10.1.9.9 80
-  real_server 10.1.1.1 80 { weight 2 TCP_CHECK {} }
-  real_server 10.1.1.2 80 { weight 2 TCP_CHECK {} }
-  real_server 10.1.1.3 80 { weight 2 TCP_CHECK {} }
+  real_server 10.1.1.1 80 {
+    weight 2
+    TCP_CHECK {}
+  }
+  real_server 10.1.1.2 80 {
+    weight 2
+    TCP_CHECK {}
+  }
+  real_server 10.1.1.3 80 {
+    weight 2
+    TCP_CHECK {}
+  }
 }`);
     const vs = c.virtualServers[0]!;
     const keys = vs.realServers.map((r) => realServerKey(vs, r));
@@ -186,8 +195,14 @@ virtual_server 10.1.0.1 80 {
 virtual_server 10.2.0.1 80 {
   quorum 3
   sorry_server 10.2.9.9 80
-  real_server 10.2.1.1 80 { weight 2 TCP_CHECK {} }
-  real_server 10.2.1.2 80 { weight 1 TCP_CHECK {} }
+  real_server 10.2.1.1 80 {
+    weight 2
+    TCP_CHECK {}
+  }
+  real_server 10.2.1.2 80 {
+    weight 1
+    TCP_CHECK {}
+  }
   real_server 10.2.1.3 80 {
     weight 1
     inhibit_on_failure
@@ -198,13 +213,25 @@ virtual_server 10.2.0.2 80 {
   quorum 3
   sorry_server 10.2.9.9 80
   sorry_server_inhibit
-  real_server 10.2.1.1 80 { weight 2 TCP_CHECK {} }
-  real_server 10.2.1.2 80 { weight 2 TCP_CHECK {} }
+  real_server 10.2.1.1 80 {
+    weight 2
+    TCP_CHECK {}
+  }
+  real_server 10.2.1.2 80 {
+    weight 2
+    TCP_CHECK {}
+  }
 }
 virtual_server 10.2.0.3 80 {
   quorum 3
-  real_server 10.2.1.1 80 { weight 2 TCP_CHECK {} }
-  real_server 10.2.1.2 80 { weight 2 TCP_CHECK {} }
+  real_server 10.2.1.1 80 {
+    weight 2
+    TCP_CHECK {}
+  }
+  real_server 10.2.1.2 80 {
+    weight 2
+    TCP_CHECK {}
+  }
 }`);
     const health = (ups: boolean[][]) => {
       const m = new Map<string, { up: boolean }>();
