@@ -131,7 +131,7 @@ const READING = [
   '  floatlb does not copy a crash: it warns or refuses by the rules above.',
   '- **A block after an unknown keyword** is read as keepalived reads it: keepalived opens no block for a',
   '  keyword it does not know there (nor for a `{` with no keyword before it), so it skips the `{`, reads',
-  "  the lines after it as part of the enclosing block, and the `}` meant for them closes the enclosing",
+  '  the lines after it as part of the enclosing block, and the `}` meant for them closes the enclosing',
   '  block. floatlb does the same, with a warning at the `{`; a typo in a block keyword can so leave a',
   '  virtual server without its real servers, as it does in keepalived. A `{` inside a block of values',
   '  (`virtual_ipaddress`, `track_script`, ...) nests nothing there either: the first `}` ends the block.',
