@@ -18,7 +18,25 @@ export interface TlsLoadProblem {
   readonly message: string;
 }
 
+/**
+ * Contexts by file set, oldest first. A config has one SSL block, so a few
+ * entries cover the running config and the ones just before it; an evicted
+ * one is loaded again on first use (tlsContextFor).
+ */
 const contexts = new Map<string, SecureContext>();
+const MAX_CONTEXTS = 4;
+
+function remember(k: string, ctx: SecureContext): void {
+  contexts.delete(k);
+  contexts.set(k, ctx);
+  for (const old of contexts.keys()) {
+    if (contexts.size <= MAX_CONTEXTS) break;
+    contexts.delete(old);
+  }
+}
+
+/** How many contexts are held (tests: the cache stays bounded across reloads). */
+export const tlsContextCount = (): number => contexts.size;
 const keyOf = (f: TlsClientFiles): string =>
   JSON.stringify([f.certificate ?? '', f.key ?? '', f.password ?? '', f.ca ?? '']);
 
@@ -76,7 +94,7 @@ function build(f: TlsClientFiles): SecureContext {
  */
 export function prepareTlsContext(f: TlsClientFiles): TlsLoadProblem | null {
   try {
-    contexts.set(keyOf(f), build(f));
+    remember(keyOf(f), build(f));
     return null;
   } catch (e) {
     if (e instanceof Error && 'setting' in e) return e as unknown as TlsLoadProblem;
@@ -90,7 +108,7 @@ export function tlsContextFor(f: TlsClientFiles): SecureContext {
   let ctx = contexts.get(k);
   if (!ctx) {
     ctx = build(f);
-    contexts.set(k, ctx);
+    remember(k, ctx);
   }
   return ctx;
 }
