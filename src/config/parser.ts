@@ -1,7 +1,8 @@
 // Builds the block tree from logical lines. A '{' opens a block for the
 // statement before it (on the same line, or the line above, as keepalived
-// allows) when keepalived opens one for that keyword there; '}' closes it. Top-level blocks are handed on as soon as they are
-// complete, so a large file never holds all of its tokens at once.
+// allows) when keepalived opens one for that keyword there; '}' closes it.
+// Top-level blocks are handed on as soon as they are complete, so a large
+// file never holds all of its tokens at once.
 import { CHECKER_BLOCKS, KEYWORD_ROWS, keywordRow } from './compat.js';
 import type { DiagnosticSink, Position } from './diagnostics.js';
 import { CLOSE, type LineBuffer, OPEN, QUOTED, Token } from './lexer.js';

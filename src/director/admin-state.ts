@@ -86,9 +86,8 @@ export function isWeight(w: unknown): w is number {
 
 /**
  * Where the owned-services list lives: beside the admin file, in its own
- * file. At 10,000 services it is about 300 KB, and a weight change or a link
- * rewrote and fsynced all of it (about 0.5-1 ms of a change at 10,000
- * services, on the event loop and the disk); now only a reload that changes
+ * file. At 10,000 services it is about 300 KB, which every weight change or
+ * link used to serialize, write and fsync; now only a reload that changes
  * ownership writes it.
  */
 export const ownedPath = (path: string): string => `${path.replace(/\.json$/, '')}.owned.json`;
@@ -137,9 +136,10 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 
 /**
  * Writes the state on the thread pool without blocking the event loop. The
- * owned list is written only when `owned` says it changed (first, so a crash
- * between the two files never leaves links naming services not yet owned);
- * the directory is fsynced once, after both renames.
+ * owned list is written only when `owned` says it changed; each file is
+ * replaced whole, so a crash between the two leaves each file old or new,
+ * and the load takes them as they are. The directory is fsynced once, after
+ * both renames.
  */
 export async function saveAdminStateAsync(path: string, s: AdminState, owned = true): Promise<void> {
   const dir = dirname(path);
