@@ -82,7 +82,7 @@ describe('nesting', () => {
     );
     expect(warned(r, /'\{' inside the block of values of virtual_ipaddress is read as a value/)).toBe(true);
     // the '}' after `extra {` closed virtual_ipaddress, so priority is the instance's
-    expect(r.config.vrrpInstances[0]!.priority).toBe(77);
+    expect(r.config?.vrrpInstances[0]?.priority).toBe(77);
   });
 
   test("an unknown keyword's '{' is skipped: its lines join the enclosing block, and its '}' closes that block", () => {
