@@ -256,11 +256,12 @@ async function main(): Promise<void> {
           await benchDirector(p, {
             services: n,
             // a change no longer reads the table back, so every size gets enough samples for a p99
-            weightSamples: smoke ? 3 : 100,
+            weightSamples: smoke ? 3 : 500,
             // a reload re-parses the whole config: a few at 10,000
             reloadSamples: smoke ? 2 : big ? 2 : 3,
             resync: big || smoke,
-            pairSamples: smoke ? 4 : 100,
+            pairSamples: smoke ? 4 : 500,
+            ...(smoke ? { warmup: 2 } : {}),
           }),
         );
         const c = control.at(-1)!;

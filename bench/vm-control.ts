@@ -3,7 +3,7 @@
 // VM because this host's kernel has no IPVS. The VM's CPUs are emulated (TCG),
 // so its milliseconds are slower than a real machine's; the counts (one
 // operation per change, no read of the table) are what carry over.
-//   node dist/lab/vm/cli.js run --timeout 1500 -- node dist/bench/vm-control.js OUT.json [--sizes 1,1000,10000]
+//   node dist/lab/vm/cli.js run --timeout 1500 -- node dist/bench/vm-control.js OUT.json [--sizes 1,1000,10000] [--samples 50] [--warmup 10]
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { IpvsDataPlane } from '../src/kernel/ipvs/client.js';
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       const c = await benchDirector(plane, {
         services: n,
         weightSamples: Number(opt('samples', '50')),
+        warmup: Number(opt('warmup', '10')),
         reloadSamples: n >= 10_000 ? 1 : 3,
         resync: n >= 10_000,
       });

@@ -2,12 +2,12 @@
 // few table sizes, with where the time goes (HTTP, persist, desired + diff +
 // render, kernel I/O). The same measurement as `npm run bench`'s control
 // phase, without the rest of the run.
-// Run: npm run build && node dist/bench/weight-change.js [--sizes 1,1000,10000] [--samples 100] [--json FILE] [--libnftables]
+// Run: npm run build && node dist/bench/weight-change.js [--sizes 1,1000,10000] [--samples 500] [--warmup 50] [--json FILE] [--libnftables]
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { deleteNetnsByPrefix, Netns } from '../lab/netns.js';
 import { NftablesDataPlane } from '../src/kernel/nftables/plane.js';
-import { benchDirector, type DirectorBench } from './control/director.js';
+import { benchDirector, type DirectorBench, WARMUP } from './control/director.js';
 import type { WeightRun } from './report/goals.js';
 import { percentile } from './report/stats.js';
 
@@ -17,7 +17,8 @@ const opt = (n: string, d: string) => {
   return i >= 0 && argv[i + 1] ? argv[i + 1]! : d;
 };
 const sizes = opt('sizes', '1,1000,10000').split(',').map(Number);
-const samples = Number(opt('samples', '100'));
+const samples = Number(opt('samples', '500'));
+const warmup = Number(opt('warmup', String(WARMUP)));
 const prefix = opt('prefix', 'bwc-');
 const json = opt('json', '');
 // --libnftables: every change as a script through libnftables (the path before the netlink transport)
@@ -40,6 +41,7 @@ for (const n of sizes) {
       weightSamples: samples,
       reloadSamples: 0,
       pairSamples: samples,
+      warmup,
     });
     const load = loadavg();
     out.push({ ...r, load });
@@ -49,6 +51,9 @@ for (const n of sizes) {
     const dirSide = p.reconcile.map((t, i) => t - r.weightPlaneMs[i]!);
     const render = r.weightPlaneMs.map((t, i) => t - p.kernelIo[i]!);
     console.log(`${n} services (start ${r.startSec.toFixed(1)} s, load ${load[0]!.toFixed(2)}):`);
+    console.log(
+      `  warm-up (${warmup}, left out) ${r.warmupMs?.weight.length ? fmt(r.warmupMs.weight) : '-'}`,
+    );
     console.log(`  API call to reply      ${fmt(r.weightMs)}`);
     console.log(`  HTTP + routing         ${fmt(rest)}`);
     console.log(`  persist (admin state)  ${fmt(persist)}`);

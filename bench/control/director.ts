@@ -65,6 +65,13 @@ export interface DirectorBench {
   readonly pairMs?: number[];
   /** Of which the kernel transaction, ms. */
   readonly pairPlaneMs?: number[];
+  /**
+   * Changes made before the samples and not counted in them: the first pass
+   * through the sample cycle after the cold load (absent in older runs).
+   */
+  readonly warmup?: number;
+  /** Those changes' times, API call to reply, ms: the weight cycle's, then the pair's. */
+  readonly warmupMs?: { weight: number[]; pair: number[] };
   /** Reload of a config differing in one line, ms. */
   readonly reloadMs: number[];
   readonly reloadOps: number[];
@@ -85,6 +92,10 @@ const PAIR_CONF = [
   '}',
   '',
 ].join('\n');
+/** The sampled weights of the first real server: 10 … 59, then again. */
+const WEIGHT_CYCLE = 50;
+/** Warm-up changes: one pass through the weight cycle, so every modulus the samples meet was seen once. */
+export const WARMUP = WEIGHT_CYCLE;
 /** An MRS failover as two calls each way: the standby up, the active down, and back. */
 const FLIPS: ReadonlyArray<readonly [string, number]> = [
   [PAIR[1], 1],
@@ -102,6 +113,12 @@ export async function benchDirector(
     resync?: boolean;
     /** Weight changes on the active/standby pair (0: no pair in the config). */
     pairSamples?: number;
+    /**
+     * Changes of each kind made, and timed apart, before its samples (default
+     * WARMUP): the samples describe a running director, not the first
+     * changes after a cold load of the whole table.
+     */
+    warmup?: number;
   },
 ): Promise<DirectorBench> {
   // times each kernel transaction, to split a weight change into kernel and the rest
@@ -171,8 +188,6 @@ export async function benchDirector(
   try {
     const weightMs: number[] = [];
     const weightPlaneMs: number[] = [];
-    // warm-up: the first change of a run pays for loading code paths; not a sample
-    await call('POST', '/v1/realservers/weight', { virtualServer: VS0, server: RS0, weight: 9 });
     /** One weight call, timed; checked to have changed exactly one real server. */
     const change = async (what: string, body: object): Promise<[ms: number, planeMs: number]> => {
       applied.length = 0;
@@ -185,13 +200,13 @@ export async function benchDirector(
         throw new Error(`${what} applied ${ops.length} operations, not one update-dest`);
       return [ms, applied.reduce((a, b) => a + b, 0)];
     };
+    const warmup = o.warmup ?? WARMUP;
+    const warmupMs = { weight: [] as number[], pair: [] as number[] };
+    const weightBody = (i: number) => ({ virtualServer: VS0, server: RS0, weight: 10 + (i % WEIGHT_CYCLE) });
+    for (let i = 0; i < warmup; i++) warmupMs.weight.push((await change('weight warm-up', weightBody(i)))[0]);
     for (let i = 0; i < o.weightSamples; i++) {
       timed.setOverride = timed.reconcile = timed.kernelIo = timed.kernelCpu = 0;
-      const [ms, planeMs] = await change('weight change', {
-        virtualServer: VS0,
-        server: RS0,
-        weight: 10 + (i % 50),
-      });
+      const [ms, planeMs] = await change('weight change', weightBody(warmup + i));
       weightMs.push(ms);
       weightPlaneMs.push(planeMs);
       phases.setOverride.push(timed.setOverride);
@@ -201,9 +216,14 @@ export async function benchDirector(
     }
     const pairMs: number[] = [];
     const pairPlaneMs: number[] = [];
-    for (let i = 0; i < (o.pairSamples ?? 0); i++) {
+    const pairBody = (i: number) => {
       const [server, weight] = FLIPS[i % FLIPS.length]!;
-      const [ms, planeMs] = await change('pair flip', { virtualServer: PAIR_VS, server, weight });
+      return { virtualServer: PAIR_VS, server, weight };
+    };
+    for (let i = 0; o.pairSamples && i < warmup; i++)
+      warmupMs.pair.push((await change('pair warm-up', pairBody(i)))[0]);
+    for (let i = 0; i < (o.pairSamples ?? 0); i++) {
+      const [ms, planeMs] = await change('pair flip', pairBody(warmup + i));
       pairMs.push(ms);
       pairPlaneMs.push(planeMs);
     }
@@ -241,6 +261,8 @@ export async function benchDirector(
       weightPlaneMs,
       weightPhases: phases,
       ...(o.pairSamples ? { pairMs, pairPlaneMs } : {}),
+      warmup,
+      warmupMs,
       resyncSec,
       reloadMs,
       reloadOps,

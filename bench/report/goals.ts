@@ -73,6 +73,7 @@ export function goals(
       ? `${where}: p50 ${fmt(percentile(b.weightMs, 50))} ms, of which the kernel transaction p50 ` +
         `${fmt(percentile(b.weightPlaneMs ?? [], 50))} ms / p99 ${fmt(percentile(b.weightPlaneMs ?? [], 99))} ms; ` +
         'one update-dest per change and no read of the table (checked on every sample).' +
+        warmupNote(b) +
         (b.plane === 'nftables' && newer && weight
           ? ` Measured by bench/weight-change.ts (${weight.finishedAt.slice(0, 16).replace('T', ' ')} UTC, load ` +
             `${weight.loadStart[0]!.toFixed(1)} at start): floatlb's own netlink batch (no libnftables cache), the ` +
@@ -125,6 +126,18 @@ export function goals(
   return v;
 }
 
+/** What the samples leave out: the warm-up changes after the cold load, with their own figures. */
+export function warmupNote(b: DirectorBench): string {
+  const w = b.warmupMs?.weight ?? [];
+  if (!b.warmup || !w.length)
+    return ' Only the first change after the cold load was left out of the samples (a run from before the warm-up).';
+  return (
+    ` ${b.weightMs.length} samples, after ${b.warmup} changes left out of them (one pass through the ` +
+    `weights 10…59 right after the cold load of the whole table, while the JIT and the load's garbage ` +
+    `collection settle): those took p50 ${fmt(percentile(w, 50))} ms, max ${fmt(Math.max(...w))} ms.`
+  );
+}
+
 /** bench/weight-change.ts's run: one weight change at 1, 1,000, 10,000 services, with where the time goes. */
 export interface WeightRun {
   readonly finishedAt: string;
@@ -145,8 +158,8 @@ export function weightRuns(out: string): WeightRun[] {
 export function weightRunRows(runs: readonly WeightRun[]): string[] {
   const f = (xs: readonly number[]) => `${fmt(percentile(xs, 50))} / ${fmt(percentile(xs, 99))}`;
   const L = [
-    '| transport | services (× 8 RS) | API call→reply p50 / p99 ms | HTTP + routing | admin state write on the path | desired + diff | plane model + encode | kernel (batch sent to commit) | of which CPU | samples | active/standby pair flip, API→reply p50 / p99 ms (kernel) | load (1 min) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| transport | services (× 8 RS) | API call→reply p50 / p99 ms | HTTP + routing | admin state write on the path | desired + diff | plane model + encode | kernel (batch sent to commit) | of which CPU | samples | warm-up left out: changes, max ms | active/standby pair flip, API→reply p50 / p99 ms (kernel) | load (1 min) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const w of runs) {
     for (const c of w.runs) {
@@ -156,7 +169,7 @@ export function weightRunRows(runs: readonly WeightRun[]): string[] {
       const dir = p.reconcile.map((t, i) => t - c.weightPlaneMs[i]!);
       const enc = c.weightPlaneMs.map((t, i) => t - p.kernelIo[i]!);
       L.push(
-        `| ${w.transport} | ${c.services.toLocaleString('en-US')} | ${f(c.weightMs)} | ${f(http)} | ${f(persist)} | ${f(dir)} | ${f(enc)} | ${f(p.kernelIo)} | ${f(p.kernelCpu ?? [])} | ${c.weightMs.length} | ${c.pairMs?.length ? `${f(c.pairMs)} (${f(c.pairPlaneMs ?? [])})` : '–'} | ${c.load[0]!.toFixed(1)} |`,
+        `| ${w.transport} | ${c.services.toLocaleString('en-US')} | ${f(c.weightMs)} | ${f(http)} | ${f(persist)} | ${f(dir)} | ${f(enc)} | ${f(p.kernelIo)} | ${f(p.kernelCpu ?? [])} | ${c.weightMs.length} | ${c.warmupMs?.weight.length ? `${c.warmup}, ${fmt(Math.max(...c.warmupMs.weight))}` : '1, –'} | ${c.pairMs?.length ? `${f(c.pairMs)} (${f(c.pairPlaneMs ?? [])})` : '–'} | ${c.load[0]!.toFixed(1)} |`,
       );
     }
   }

@@ -3,9 +3,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import type { DirectorBench } from '../../bench/control/director.js';
 import { parseWrk } from '../../bench/dataplane/load.js';
 import type { PhaseResult, Sample } from '../../bench/dataplane/phase.js';
-import { weightRuns } from '../../bench/report/goals.js';
+import { warmupNote, weightRuns } from '../../bench/report/goals.js';
 import { readmeSummary } from '../../bench/report/markdown.js';
 import { rankCorrelation, repeatability, withinTen } from '../../bench/report/noise.js';
 import { percentile, spread } from '../../bench/report/stats.js';
@@ -153,6 +154,28 @@ describe('bench report', () => {
     expect(withinTen(cur, prev)).toMatchObject({ within: 0, total: 1 });
     expect(withinTen(cur, prev).outside).toHaveLength(1);
     expect(repeatability(cur, prev).join('\n')).toContain('0 of 1 req/s medians are within 10%');
+  });
+});
+
+describe('the weight-change samples', () => {
+  const run = (o: Partial<DirectorBench>): DirectorBench => ({
+    services: 10_000,
+    startSec: 10,
+    plane: 'nftables',
+    weightMs: [2, 3, 4],
+    weightPlaneMs: [1, 1, 1],
+    resyncSec: null,
+    reloadMs: [],
+    reloadOps: [],
+    ...o,
+  });
+  it('say how many changes were left out before them, and what those took', () => {
+    const text = warmupNote(run({ warmup: 4, warmupMs: { weight: [9, 2, 3, 4], pair: [] } }));
+    expect(text).toContain('3 samples, after 4 changes left out');
+    expect(text).toContain('p50 3 ms, max 9 ms');
+  });
+  it('say so when a run predates the warm-up', () => {
+    expect(warmupNote(run({}))).toContain('Only the first change after the cold load was left out');
   });
 });
 
