@@ -85,6 +85,31 @@ export const CASES: readonly Case[] = [
   ),
   svc('udp6-dh-weight', 'inet6', 'udp', '2001:db8::3', 'dh', 0, [v6(10, 1), v6(11, 1)], upd(v6(10, 2))),
   svc('udp6-sh-weight', 'inet6', 'udp', '2001:db8::4', 'sh', 0, [v6(10, 1), v6(11, 1)], upd(v6(10, 2))),
+  // moduli above the hash map's: ranges in the service's own interval map
+  svc(
+    'tcp4-wrr-big-weight',
+    'inet',
+    'tcp',
+    '10.0.0.7',
+    'wrr',
+    0,
+    [v4(1, 10), v4(2, 2), v4(3, 3), v4(4, 4)],
+    upd(v4(1, 11)),
+  ),
+  svc('udp4-wrr-big-same-sum', 'inet', 'udp', '10.0.0.8', 'wrr', 0, [v4(1, 10), v4(2, 9)], (a) => [
+    { op: 'update-dest', key: a.service.key, dest: v4(1, 9) },
+    { op: 'update-dest', key: a.service.key, dest: v4(2, 10) },
+  ]),
+  svc(
+    'tcp6-mh-port-weight',
+    'inet6',
+    'tcp',
+    '2001:db8::6',
+    'mh',
+    0x10,
+    [v6(10, 1), v6(11, 1)],
+    upd(v6(10, 2)),
+  ),
 ];
 
 /** The bytes of the last sendmsg in an `strace -e write=3` log (the batch). */

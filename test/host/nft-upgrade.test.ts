@@ -32,6 +32,40 @@ requireTool('nft');
 const byId = <T extends { key: ServiceSpec['key'] }>(l: T[]): T[] =>
   [...l].sort((a, b) => (serviceId(a.key) < serviceId(b.key) ? -1 : 1));
 
+/**
+ * The layout before each large-modulus service had its own interval map:
+ * its slot ranges, keyed VIP . port . range, in the shared shard
+ * `sel_tcp4_N` that selShard names, read by `ip daddr . tcp dport . <hash>`.
+ */
+function sharedShards(script: string, keys: ReadonlyMap<string, IpServiceKey>): string {
+  const shardOf = (own: string) => {
+    const k = keys.get(own.replace(/_sel$/, ''))!;
+    return { k, map: `sel_${k.protocol}${k.family === 'inet6' ? 6 : 4}_${selShard(k)}` };
+  };
+  return script
+    .replace(
+      /^add map (inet \S+) (s[46]_\w+_sel) \{ typeof numgen inc mod 2 : (\S+ daddr \. \S+ dport); flags interval; \}$/gm,
+      (_l, t: string, own: string, data: string) =>
+        `add map ${t} ${shardOf(own).map} { typeof ${data} . numgen inc mod 2 : ${data}; flags interval; }`,
+    )
+    .replace(
+      /^add rule (inet \S+ \S+) meta l4proto (\S+) dnat (ip6?) addr \. port to (.*) map @(s[46]_\w+_sel) (comment .*)$/gm,
+      (_l, where: string, p: string, ip: string, hash: string, own: string, comment: string) =>
+        `add rule ${where} dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${hash} map @${shardOf(own).map} ${comment}`,
+    )
+    .replace(
+      /^add element (inet \S+) (s[46]_\w+_sel) \{ (.*) \}$/gm,
+      (_l, t: string, own: string, els: string) => {
+        const { k, map } = shardOf(own);
+        const ranged = els
+          .split(', ')
+          .map((e) => `${k.address} . ${k.port} . ${e}`)
+          .join(', ');
+        return `add element ${t} ${map} { ${ranged} }`;
+      },
+    );
+}
+
 /** The single-table layout: the same objects, every service table's content in `inet floatlb`. */
 function singleTable(script: string): string {
   let first = true;
@@ -54,13 +88,17 @@ const before4096 = (script: string) =>
     (_m, map: string, n: string) => `${map}_${Number(n) % 1024}`,
   );
 
-// [layout, its script from today's renderer's (all slots in interval maps), services it moves]
+const asIs = (script: string) => script;
+
+// [layout, its script from today's renderer's with the ranges in shared shards, services it moves, hash maps]
 describe.each([
-  // the three small moduli move to the hash map; mh and the persistent one move when their shard number changed
-  ['the service tables with 1024 shards, before the hash selection maps', before4096, -1],
-  ['the single-table layout', singleTable, 5],
-  ['the layout before the selection-map shards', preShard, 5],
-] as const)('nftables: upgrade of a table written in %s', (_name, older, moves) => {
+  // only mh (4093 slots) moves: from its shard to its own map
+  ['the service tables with hash maps and shared interval shards', asIs, 1, true],
+  // the three small moduli move to the hash map, mh to its own map; the persistent one when its shard number changed
+  ['the service tables with 1024 shards, before the hash selection maps', before4096, -1, false],
+  ['the single-table layout', singleTable, 5, false],
+  ['the layout before the selection-map shards', preShard, 5, false],
+] as const)('nftables: upgrade of a table written in %s', (_name, older, moves, hashMaps) => {
   let t: PlaneLab;
   const table = () => t.director.exec('nft', 'list', 'ruleset', 'inet');
   let ops: DataPlaneOp[];
@@ -116,12 +154,16 @@ describe.each([
     ];
     const model = new Map<string, SvcModel>();
     for (const op of ops) foldOp(model, op);
-    // hashSlots 0: every slot in an interval map, as before the hash maps
-    const o = { masquerade: false, mhSize: 4093, hashSlots: 0 };
-    const script = older(renderDiff(new Map(), model, o, { base: true }));
+    // hashSlots 0: every slot in an interval map, as before the hash maps; the ranges in the shared shards
+    const o = { masquerade: false, mhSize: 4093, ...(hashMaps ? {} : { hashSlots: 0 }) };
+    const keys = new Map(
+      [...model.values()].map((m) => [serviceChain(m.spec.key), m.spec.key as IpServiceKey]),
+    );
+    const script = older(sharedShards(renderDiff(new Map(), model, o, { base: true }), keys));
+    expect(script).not.toMatch(/_sel\b/);
     execFileSync('ip', ['netns', 'exec', t.director.name, 'nft', '-f', '-'], { input: script });
-    expect(table()).not.toMatch(/@hsel_/);
-    if (older !== before4096) {
+    if (!hashMaps) expect(table()).not.toMatch(/@hsel_/);
+    if (older !== before4096 && older !== asIs) {
       expect(table()).not.toMatch(/floatlb_s\d+/);
       expect(table()).toMatch(/chain prerouting/);
     }
@@ -154,12 +196,15 @@ describe.each([
       const gens = await generations(async () => {
         after = await plane.list();
       });
-      const resharded = ops.filter(
-        (op) =>
-          op.op === 'add-service' &&
-          (op.service.scheduler === 'mh' || op.service.persistence) &&
-          selShard(op.service.key as IpServiceKey) >= 1024,
-      ).length;
+      // mh (4093 slots) leaves the shard for its own map; the persistent one moves if its shard number changed
+      const resharded =
+        1 +
+        ops.filter(
+          (op) =>
+            op.op === 'add-service' &&
+            op.service.persistence &&
+            selShard(op.service.key as IpServiceKey) >= 1024,
+        ).length;
       expect(plane.migrated).toBe(moves === -1 ? 3 + resharded : moves);
       expect(gens).toBe(1);
       // the listing's order follows the tables; the content is the same
@@ -167,7 +212,10 @@ describe.each([
       // the old dispatch and maps are gone; every rule reads its shard in its service table
       const text = table();
       expect(text).not.toMatch(/map v?sel_(tcp|udp|sctp)[46] \{/);
-      expect(text.match(/map @[vh]?sel_[a-z]+[46](_\d+)?\b/g)).toHaveLength(5);
+      expect(text.match(/map @([vh]?sel_[a-z]+[46](_\d+)?|s[46]_\w+_sel)\b/g)).toHaveLength(5);
+      // mh's 4093 slots: ranges in a map of its own; no shared interval shard is left
+      expect(text.match(/map @s[46]_\w+_sel\b/g)).toHaveLength(1);
+      expect(text).not.toMatch(/map sel_/);
       // small moduli read their table's hash map: rr over 3, wrr 3:5, the IPv6 service
       expect(text.match(/map @hsel_[a-z]+[46]\b/g)).toHaveLength(3);
       const shared = t.director.exec('nft', 'list', 'table', 'inet', TABLE);

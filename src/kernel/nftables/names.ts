@@ -37,17 +37,15 @@ export function destChain(k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>
 }
 
 /**
- * Selection maps are sharded by service: the kernel's concatenated-range set
- * (pipapo) rebuilds its whole lookup table on every commit that touches it,
- * so one map of 80,000 slots made each weight change cost ~0.15 s of kernel
- * time at 10,000 services. Its cost follows the shard's size: at 10,000
- * services x 8 servers, 128 shards (625 slot ranges each) still cost 30-45 ms
- * of kernel CPU per change, 1024 shards (about 80 each) 2-5 ms. A wrr weight
- * change that rewrites a service's ranges, back to back on one machine:
- * kernel CPU p50 6.7 ms with 1024 shards, 1.9-2.5 ms with 4096 (about 20
- * ranges each), 1.6 ms with 16384, whose cold load was slower (7.6 s against
- * 5.2-6.4 s). Shard N lives in service table N % SVC_TABLES (see svcTable).
- * A table written with another layout is moved to this one at start
+ * The verdict maps of persistent services are sharded by service: the
+ * kernel's concatenated-range set (pipapo) rebuilds its lookup data on every
+ * commit that touches it, and removes an element by cutting it out of every
+ * bucket of every key group, so its cost follows the shard's size (one map
+ * of 80,000 slots: ~0.15 s of kernel time per change at 10,000 services;
+ * 4096 shards: about 20 ranges each). The other services' ranges go in a map
+ * of their own keyed by the slot alone (rangeMap), which the kernel keeps as
+ * an rbtree. A service's table is its shard modulo SVC_TABLES (svcTable). A
+ * table written with another layout is moved to this one at start
  * (migrate.ts).
  */
 export const SEL_SHARDS = 4096;
@@ -76,13 +74,20 @@ export const svcTable = (k: IpServiceKey): string => `${TABLE}_s${selShard(k) % 
 /** Whether a table name is one of the plane's service tables (any count). */
 export const isSvcTable = (name: string): boolean => /^floatlb_s\d+$/.test(name);
 
-export const selMap = (k: IpServiceKey): string => `sel_${k.protocol}${fam(k.family)}_${selShard(k)}`;
+/**
+ * A service's own interval map, slot range -> real server, for a modulus
+ * above the hash map's (model.ts selKind). Keyed by the slot alone, so the
+ * kernel keeps it as an rbtree: a weight change removes and adds a few
+ * nodes, where the concatenated VIP . port . slot ranges of a shared shard
+ * (pipapo) cost about 0.1 ms of kernel time per range removed.
+ */
+export const rangeMap = (k: IpServiceKey): string => `${serviceChain(k)}_sel`;
 export const vselMap = (k: IpServiceKey): string => `vsel_${k.protocol}${fam(k.family)}_${selShard(k)}`;
 /** The hash selection map of a service table: exact slots, for small moduli (model.ts selKind). */
 export const hselMap = (k: IpServiceKey): string => `hsel_${k.protocol}${fam(k.family)}`;
 /** The selection map a service of this kind reads. */
 export function selMapOf(k: IpServiceKey, kind: 'verdict' | 'hash' | 'interval'): string {
-  return kind === 'verdict' ? vselMap(k) : kind === 'hash' ? hselMap(k) : selMap(k);
+  return kind === 'verdict' ? vselMap(k) : kind === 'hash' ? hselMap(k) : rangeMap(k);
 }
 export const dispatchMap = (f: Family): string => `svc${fam(f)}`;
 export const weightMap = (f: Family): string => `weight${fam(f)}`;

@@ -54,6 +54,9 @@ const NFTA_SET_ELEM_LIST_ELEMENTS = 3;
 const NFTA_LIST_ELEM = 1;
 const NFTA_SET_ELEM_KEY = 1;
 const NFTA_SET_ELEM_DATA = 2;
+const NFTA_SET_ELEM_FLAGS = 3;
+/** The element closes an interval (rbtree sets keep ranges as start and end elements). */
+const NFT_SET_ELEM_INTERVAL_END = 1;
 const NFTA_SET_ELEM_USERDATA = 6;
 const NFTA_SET_ELEM_KEY_END = 10;
 const NFTA_DATA_VALUE = 1;
@@ -153,11 +156,15 @@ export interface Elem {
   readonly keyEnd?: Buffer;
   readonly data?: Buffer;
   readonly comment?: string;
+  /** The end of an interval in a single-field interval set: its key is one past the range. */
+  readonly intervalEnd?: boolean;
 }
 
 // libnftnl numbers the list's entries 1, 2, 3...; the kernel ignores the type.
 function elemAttr(e: Elem, i: number): Attr {
-  const a: Attr[] = [dataValue(NFTA_SET_ELEM_KEY, e.key)];
+  // libnftnl puts the flags first
+  const a: Attr[] = e.intervalEnd ? [u32be(NFTA_SET_ELEM_FLAGS, NFT_SET_ELEM_INTERVAL_END)] : [];
+  a.push(dataValue(NFTA_SET_ELEM_KEY, e.key));
   if (e.keyEnd) a.push(dataValue(NFTA_SET_ELEM_KEY_END, e.keyEnd));
   if (e.data) a.push(dataValue(NFTA_SET_ELEM_DATA, e.data));
   if (e.comment !== undefined) a.push(bytes(NFTA_SET_ELEM_USERDATA, commentUdata(e.comment)));

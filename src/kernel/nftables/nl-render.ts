@@ -69,52 +69,77 @@ const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): Buffer
     { port: d.port },
   ]);
 // nft keeps an interval key's slot in network order (the rule swaps it) and a hash key's in host order
-const slot = (k: IpServiceKey, n: number, kind: SelKind): Buffer =>
-  concat([vip(k), { port: k.port }, kind === 'hash' ? { host32: n } : { be32: n }]);
+const slot = (k: IpServiceKey, n: number): Buffer => concat([vip(k), { port: k.port }, { host32: n }]);
+const be32 = (n: number): Buffer => concat([{ be32: n }]);
 
+/**
+ * A slot range's elements. In the hash map, one per slot; in the service's
+ * own interval map (an rbtree), a start element with the server and an end
+ * element one past the range, as nft sends them.
+ */
+function slotElems(k: IpServiceKey, r: { lo: number; hi: number }, kind: SelKind, data?: Buffer): Elem[] {
+  if (kind === 'hash') return [{ key: slot(k, r.lo), ...(data ? { data } : {}) }];
+  return [
+    { key: be32(r.lo), ...(data ? { data } : {}) },
+    { key: be32(r.hi + 1), intervalEnd: true },
+  ];
+}
+
+/** `per`: elements per script entry (2 for a range in an interval map), so messages split where nft's do. */
 function elems(
   verb: 'add' | 'delete',
   table: string,
   set: string,
   items: readonly Elem[],
   out: NftMsg[],
+  per = 1,
 ): void {
-  for (let i = 0; i < items.length; i += CHUNK)
-    out.push(setElems(verb, table, set, items.slice(i, i + CHUNK)));
+  const n = CHUNK * per;
+  for (let i = 0; i < items.length; i += n) out.push(setElems(verb, table, set, items.slice(i, i + n)));
 }
 
 /**
  * The scheduling rule's expressions, register for register as nft 1.0.6
- * linearizes `dnat ip addr . port to ip daddr . tcp dport . <hash> map @sel`.
+ * linearizes `dnat ip addr . port to ip daddr . tcp dport . <hash> map @sel`
+ * (hash map) or `meta l4proto tcp dnat ip addr . port to <hash> map @sel`
+ * (the service's own interval map).
  */
 function ruleExprs(s: SvcModel, modulus: number, kind: SelKind) {
   const k = s.spec.key;
   const v6 = k.family === 'inet6';
   const alen = v6 ? 16 : 4;
-  const portAt = alen; // key: daddr . dport . slot, each 4-byte padded
-  const slotAt = alen + 4;
-  const e = [
-    metaLoad(NFT_META_NFPROTO, 1),
-    cmpEq(1, Buffer.from([v6 ? NFPROTO_IPV6 : NFPROTO_IPV4])),
-    metaLoad(NFT_META_L4PROTO, 1),
-    cmpEq(1, Buffer.from([PROTOCOL_NUMBER[k.protocol]])),
-    payload(reg(0), PAYLOAD_NETWORK, v6 ? 24 : 16, alen),
-    payload(reg(portAt), PAYLOAD_TRANSPORT, 2, 2),
+  const nfproto = () => [
+    metaLoad(NFT_META_NFPROTO, reg(0)),
+    cmpEq(reg(0), Buffer.from([v6 ? NFPROTO_IPV6 : NFPROTO_IPV4])),
   ];
+  const l4proto = () => [
+    metaLoad(NFT_META_L4PROTO, reg(0)),
+    cmpEq(reg(0), Buffer.from([PROTOCOL_NUMBER[k.protocol]])),
+  ];
+  const own = kind === 'interval';
+  // hash map: key daddr . dport . slot, each 4-byte padded; own map: the slot alone
+  const slotAt = own ? 0 : alen + 4;
+  const e = own
+    ? l4proto()
+    : [
+        ...nfproto(),
+        ...l4proto(),
+        payload(reg(0), PAYLOAD_NETWORK, v6 ? 24 : 16, alen),
+        payload(reg(alen), PAYLOAD_TRANSPORT, 2, 2),
+      ];
   const sched = s.spec.scheduler;
   if (sched === 'sh' || sched === 'mh' || sched === 'dh') {
-    // the hash input goes where nft puts it: after the key and the map's data
-    const inAt = v6 ? 40 : 28;
+    // the hash input goes where nft puts it: after the key (and the hash map's data)
+    const inAt = own ? 16 : v6 ? 40 : 28;
     const withPort = sched !== 'dh' && (s.spec.flags & IP_VS_SVC_F_SCHED2) !== 0;
+    if (own) e.push(...nfproto());
     e.push(payload(reg(inAt), PAYLOAD_NETWORK, sched === 'dh' ? (v6 ? 24 : 16) : v6 ? 8 : 12, alen));
     if (withPort) e.push(payload(reg(inAt + alen), PAYLOAD_TRANSPORT, 0, 2));
     e.push(jhash(reg(inAt), reg(slotAt), alen + (withPort ? 4 : 0), modulus, SEED));
   } else e.push(numgenInc(reg(slotAt), modulus));
-  if (kind === 'interval') e.push(hton32(reg(slotAt)));
-  e.push(
-    lookupMap(reg(0), reg(0), selMapOf(k, kind)),
-    dnat(v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, reg(0), reg(portAt)),
-  );
+  if (own) e.push(hton32(reg(slotAt)), lookupMap(reg(slotAt), reg(0), selMapOf(k, kind)));
+  else e.push(lookupMap(reg(0), reg(0), selMapOf(k, kind)));
+  e.push(dnat(v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, reg(0), reg(alen)));
   return e;
 }
 
@@ -150,11 +175,15 @@ export function netlinkServiceDiff(old: SvcModel, next: SvcModel, o: RenderOptio
   const slots = slotDiff(selEntries(oldSel, kind), selEntries(sel, kind));
   const keepRules = sameRules(old, next, oldSel, sel);
   const map = selMapOf(k, kind);
-  const slotElem = (r: { lo: number; hi: number }): Elem =>
-    kind === 'hash'
-      ? { key: slot(k, r.lo, kind) }
-      : { key: slot(k, r.lo, kind), keyEnd: slot(k, r.hi, kind) };
-  elems('delete', st, map, slots.gone.map(slotElem), out);
+  const perSlot = kind === 'hash' ? 1 : 2;
+  elems(
+    'delete',
+    st,
+    map,
+    slots.gone.flatMap((r) => slotElems(k, r, kind)),
+    out,
+    perSlot,
+  );
   const changed: Elem[] = [];
   const gone: Elem[] = [];
   for (const [id, d] of old.dests) {
@@ -174,11 +203,11 @@ export function netlinkServiceDiff(old: SvcModel, next: SvcModel, o: RenderOptio
     'add',
     st,
     map,
-    slots.fresh.map((r) => ({
-      ...slotElem(r),
-      data: concat([{ ip: ipToBytes(r.dest.address) }, { port: r.dest.port }]),
-    })),
+    slots.fresh.flatMap((r) =>
+      slotElems(k, r, kind, concat([{ ip: ipToBytes(r.dest.address) }, { port: r.dest.port }])),
+    ),
     out,
+    perSlot,
   );
   const weights: Elem[] = [];
   const fresh: Elem[] = [];

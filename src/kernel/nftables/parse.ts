@@ -139,7 +139,8 @@ export function parseTable(doc: unknown): ParsedTable {
     const s = decodeService(r.comment);
     if (!s || s.key.kind !== 'ip') continue;
     specs.set(serviceId(s.key), s as SvcModel['spec']);
-    const used = /"@([vh]?sel_[a-z]+[46](?:_\d+)?)"/.exec(JSON.stringify(r.expr ?? []));
+    // a shared selection map (sel_tcp4_N, hsel_tcp4, vsel_tcp4_N) or the service's own (s4_..._sel)
+    const used = /"@([vh]?sel_[a-z]+[46](?:_\d+)?|s[46]_\w+_sel)"/.exec(JSON.stringify(r.expr ?? []));
     if (used) selMaps.set(serviceId(s.key), `${String(r.table)} ${used[1]!}`);
   }
   const dests = new Map<string, Map<string, DestState>>();

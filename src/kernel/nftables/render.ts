@@ -108,25 +108,28 @@ export function renderSvcTable(name: string): string {
 const vipTuple = (k: IpServiceKey): string => `${k.address} . ${k.protocol} . ${k.port}`;
 const destKey = (k: IpServiceKey, d: Pick<DestSpec, 'address' | 'port'>): string =>
   `${vipTuple(k)} . ${d.address} . ${d.port}`;
-// Always a range, even lo-lo: nft 1.0.6 encodes a single integer of a
-// concatenated interval key in host order on add but network order on
-// delete, so single values could never be deleted; ranges are consistent.
-// A hash map's key is the exact slot.
-const slotKey = (k: IpServiceKey, r: Pick<SlotRange, 'lo' | 'hi'>, kind: SelKind): string =>
-  `${k.address} . ${k.port} . ${kind === 'hash' ? r.lo : `${r.lo}-${r.hi}`}`;
+// A hash map's key is the exact slot; a service's own interval map is keyed
+// by the slot range alone. The persistent services' shared verdict maps take
+// VIP . port . range, always a range even lo-lo: nft 1.0.6 encodes a single
+// integer of a concatenated interval key in host order on add but network
+// order on delete, so single values could never be deleted.
+function slotKey(k: IpServiceKey, r: Pick<SlotRange, 'lo' | 'hi'>, kind: SelKind): string {
+  if (kind === 'interval') return `${r.lo}-${r.hi}`;
+  return `${k.address} . ${k.port} . ${kind === 'hash' ? r.lo : `${r.lo}-${r.hi}`}`;
+}
 
 /** Creates the service's selection map if absent (`add map` of an existing one changes nothing). */
 function selMapDecl(k: IpServiceKey, kind: SelKind): string {
   const ip = ipKw(k.family);
   const p = k.protocol;
-  // one map per protocol: the key names `tcp dport`, so dnat gets its port context
+  // one shared map per protocol: the key names `tcp dport`, so dnat gets its port context
   const key = `${ip} daddr . ${p} dport . numgen inc mod 2`;
   const name = `${S(k)} ${selMapOf(k, kind)}`;
   if (kind === 'verdict') return `add map ${name} { typeof ${key} : verdict; flags interval; }`;
   const data = `${ip} daddr . ${p} dport`;
   return kind === 'hash'
     ? `add map ${name} { typeof ${key} : ${data}; }`
-    : `add map ${name} { typeof ${key} : ${data}; flags interval; }`;
+    : `add map ${name} { typeof numgen inc mod 2 : ${data}; flags interval; }`;
 }
 
 /** The mask of a prefix length as an address nft reads: a dotted quad or full IPv6 groups. */
@@ -174,7 +177,12 @@ function serviceRules(s: SvcModel, sel: Selection, o: RenderOptions): string[] {
   const map = selMapOf(k, selKind(s, sel, o.hashSlots));
   if (sel.modulus === 0) rules.push(`counter ${comment}`);
   else if (pers) rules.push(`${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} vmap @${map} ${comment}`);
-  else {
+  else if (selKind(s, sel, o.hashSlots) === 'interval') {
+    // the service's own map: the slot alone is the key, `meta l4proto` gives dnat its port context
+    rules.push(
+      `meta l4proto ${p} dnat ${ip} addr . port to ${hashExpr(s, sel.modulus)} map @${map} ${comment}`,
+    );
+  } else {
     rules.push(
       `dnat ${ip} addr . port to ${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} map @${map} ${comment}`,
     );
@@ -259,8 +267,10 @@ export function renderServiceDiff(
   const kind = next ? selKind(next, sel!, o.hashSlots) : null;
   const was = selEntries(oldSel, oldKind ?? 'interval');
   const will = selEntries(sel, kind ?? 'interval');
-  // the same map before and after: only the entries that differ are touched
-  const slots = oldKind === kind ? slotDiff(was, will) : { gone: [...was], fresh: [...will] };
+  // the same map before and after: only the entries that differ are touched;
+  // a service's own interval map goes whole when it leaves it
+  const dropsOwn = oldKind === 'interval' && kind !== 'interval';
+  const slots = oldKind === kind ? slotDiff(was, will) : { gone: dropsOwn ? [] : [...was], fresh: [...will] };
   const keepRules = !!old && !!next && sameRules(old, next, oldSel!, sel!);
   // Deletions first: elements that reference chains, then the chains.
   if (old) {
@@ -294,6 +304,8 @@ export function renderServiceDiff(
       }
     }
     if (!next) del.push(`delete chain ${st} ${chain}`);
+    // after the flush: the rule that read it is gone
+    if (dropsOwn) del.push(`delete map ${st} ${selMapOf(k, 'interval')}`);
     if (persistent(old) && !(next && persistent(next))) del.push(`delete map ${st} ${persMap(k)}`);
   }
   if (next) {

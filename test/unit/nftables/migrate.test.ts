@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { DataPlaneOp } from '../../../src/kernel/dataplane.js';
 import { misplaced, renderMigration } from '../../../src/kernel/nftables/migrate.js';
 import { foldOp, type SvcModel } from '../../../src/kernel/nftables/model.js';
-import { hselMap, selMap, serviceChain, svcTable } from '../../../src/kernel/nftables/names.js';
+import {
+  hselMap,
+  type IpServiceKey,
+  rangeMap,
+  selShard,
+  serviceChain,
+  svcTable,
+} from '../../../src/kernel/nftables/names.js';
 import { canonicalIp as asIp } from '../../../src/kernel/vocabulary.js';
 
 const O = { masquerade: false, mhSize: 13 };
@@ -32,6 +39,8 @@ function model(n: number): Map<string, SvcModel> {
   return m;
 }
 const ids = (m: Map<string, SvcModel>) => [...m.keys()];
+/** The interval shard a service's ranges were in before each had a map of its own. */
+const oldShard = (k: IpServiceKey) => `sel_${k.protocol}4_${selShard(k)}`;
 
 // one server of weight 2: modulus 1, so the layout puts its slot in its table's hash map
 const at = (s: SvcModel) => `${svcTable(s.spec.key)} ${hselMap(s.spec.key)}`;
@@ -116,12 +125,12 @@ describe('service-table layout upgrade', () => {
     const [id] = ids(m);
     const s = m.get(id)!;
     const t = svcTable(s.spec.key);
-    const used = new Map([[id!, `${t} ${selMap(s.spec.key)}`]]);
+    const used = new Map([[id!, `${t} ${oldShard(s.spec.key)}`]]);
     const script = renderMigration(m, found(used, false, [t]), O);
     const lines = script.trimEnd().split('\n');
     const chain = serviceChain(s.spec.key);
     // the shard only it read goes; its chain is replaced in the same table and reads the hash map
-    expect(lines).toContain(`delete map inet ${t} ${selMap(s.spec.key)}`);
+    expect(lines).toContain(`delete map inet ${t} ${oldShard(s.spec.key)}`);
     expect(lines.indexOf(`delete chain inet ${t} ${chain}`)).toBeLessThan(
       lines.indexOf(`add chain inet ${t} ${chain}`),
     );
@@ -132,10 +141,47 @@ describe('service-table layout upgrade', () => {
     expect(misplaced(m, new Map([[id!, at(s)]]), O)).toEqual([]);
   });
 
+  it('a large modulus read from its old interval shard moves to a map of its own', () => {
+    const m = model(1);
+    const [id] = ids(m);
+    const s = m.get(id)!;
+    const k = s.spec.key;
+    // weights 10 and 9: modulus 19, above the hash map's
+    foldOp(m, {
+      op: 'update-dest',
+      key: k,
+      dest: { ...s.dests.values().next().value!, weight: 10 },
+    });
+    foldOp(m, {
+      op: 'add-dest',
+      key: k,
+      dest: { ...s.dests.values().next().value!, address: asIp('172.16.1.1'), weight: 9 },
+    });
+    const t = svcTable(k);
+    const used = new Map([[id!, `${t} ${oldShard(k)}`]]);
+    expect(misplaced(m, used, O)).toEqual([id]);
+    const lines = renderMigration(m, found(used, false, [t]), O)
+      .trimEnd()
+      .split('\n');
+    const chain = serviceChain(k);
+    expect(lines).toContain(`delete map inet ${t} ${oldShard(k)}`);
+    expect(lines).toContain(
+      `add map inet ${t} ${rangeMap(k)} { typeof numgen inc mod 2 : ip daddr . tcp dport; flags interval; }`,
+    );
+    expect(lines).toContain(
+      `add rule inet ${t} ${chain} meta l4proto tcp dnat ip addr . port to numgen inc mod 19 map @${rangeMap(k)} ` +
+        `comment "floatlb:s inet tcp 10.0.0.1 80 wrr - - -"`,
+    );
+    expect(lines).toContain(
+      `add element inet ${t} ${rangeMap(k)} { 0-9 : 172.16.0.1 . 8080, 10-18 : 172.16.1.1 . 8080 }`,
+    );
+    expect(misplaced(m, new Map([[id!, `${t} ${rangeMap(k)}`]]), O)).toEqual([]);
+  });
+
   it('a service table left with no service is dropped', () => {
     const m = model(1);
     const [a] = ids(m);
-    const used = new Map([[a!, `floatlb_s99 ${selMap(m.get(a)!.spec.key)}`]]);
+    const used = new Map([[a!, `floatlb_s99 ${oldShard(m.get(a)!.spec.key)}`]]);
     const script = renderMigration(m, found(used, false, ['floatlb_s99']), O);
     expect(script.trimEnd().split('\n')).toContain('delete table inet floatlb_s99');
     expect(script).toContain(`add rule inet ${svcTable(m.get(a)!.spec.key)} `);

@@ -187,7 +187,9 @@ describe('nf_tables netlink renderer: properties', () => {
         // a move between the hash and the interval map goes by script (it may declare the map)
         fc.pre(netlinkCovers(old, next, { masquerade: false, mhSize: 13 }));
         const script = renderServiceDiff(old, next, { masquerade: false, mhSize: 13 });
-        const lines = [...script.del, ...script.add].map((l) => l.replace(/ \{.*| (dnat|counter) .*/, ''));
+        const lines = [...script.del, ...script.add].map((l) =>
+          l.replace(/ \{.*| (meta l4proto \S+ )?(dnat|counter) .*/, ''),
+        );
         const msgs = netlinkServiceDiff(old, next, { masquerade: false, mhSize: 13 });
         expect(msgs.map((m) => m.what)).toEqual(lines);
       }),

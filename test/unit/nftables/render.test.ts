@@ -179,21 +179,12 @@ const arbModel = fc
     return model(ops);
   });
 
-/** (object, key) pairs a script adds or deletes; keys without their data. */
-function elements(script: string, verb: 'add' | 'delete'): string[] {
-  const out: string[] = [];
-  for (const line of script.split('\n')) {
-    const m = new RegExp(`^${verb} element inet (floatlb(?:_s\\d+)? \\S+) \\{ (.*) \\}$`).exec(line);
-    if (!m) continue;
-    for (const e of m[2]!.split(', ')) out.push(`${m[1]} ${e.split(' : ')[0]!.replace(/ comment ".*"/, '')}`);
-  }
-  return out.sort();
-}
-
-/** The elements (key -> data) after a script runs on `from`. */
+/** The elements (key -> data) after a script runs on `from`; `delete map` takes its elements with it. */
 function applyElements(script: string, from: Map<string, string> = new Map()): Map<string, string> {
   const out = new Map(from);
   for (const line of script.split('\n')) {
+    const dm = /^delete map inet (floatlb(?:_s\d+)? \S+)$/.exec(line);
+    if (dm) for (const id of [...out.keys()]) if (id.startsWith(`${dm[1]} `)) out.delete(id);
     const m = /^(add|delete) element inet (floatlb(?:_s\d+)? \S+) \{ (.*) \}$/.exec(line);
     if (!m) continue;
     for (const e of m[3]!.split(', ')) {
@@ -212,9 +203,22 @@ describe('render properties', () => {
   it('deleting a model removes exactly the elements adding it created', () => {
     fc.assert(
       fc.property(arbModel, (m) => {
-        const up = renderDiff(new Map(), m, O);
-        const down = renderDiff(m, new Map(), O);
-        expect(elements(down, 'delete')).toEqual(elements(up, 'add'));
+        const up = applyElements(renderDiff(new Map(), m, O));
+        expect(up.size).toBeGreaterThan(0);
+        // every element it deletes exists (applyElements checks), and none is left
+        expect(applyElements(renderDiff(m, new Map(), O), up)).toEqual(new Map());
+      }),
+    );
+  });
+
+  it("deleting one service leaves exactly the others' elements", () => {
+    fc.assert(
+      fc.property(arbModel, (m) => {
+        const [first] = m.keys();
+        const rest = new Map(m);
+        rest.delete(first!);
+        const after = applyElements(renderDiff(m, rest, O), applyElements(renderDiff(new Map(), m, O)));
+        expect(after).toEqual(applyElements(renderDiff(new Map(), rest, O)));
       }),
     );
   });
