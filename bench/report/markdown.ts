@@ -377,7 +377,8 @@ function notRun(r: Results): string[] {
           '- **IPVS on this host**: the host kernel has no IPVS, so IPVS is not among the host candidates. Its data plane ' +
             '(NAT, DR, TUN against direct and HAProxy) runs in the lab VM with `npm run bench -- --vm` (section above when ' +
             'present); it takes about 10 more minutes under emulation, beyond the 20-minute budget of the plain command. ' +
-            'At scale (10,000 services) and the weight change were not run on IPVS.',
+            'The data plane at scale (10,000 other services) was not run on IPVS; the weight change at 1, 1,000 and ' +
+            '10,000 services was (`npm run bench:vm-control`, Control plane above).',
         ]),
     '- **Health-check CPU against keepalived** needs keepalived’s checker, which needs IPVS: run ' +
       '`bench/health-scale.ts` in the lab VM (docs/health.md). Here only floatlb’s probe cost is measured.',

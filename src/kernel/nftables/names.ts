@@ -82,6 +82,7 @@ export const isSvcTable = (name: string): boolean => /^floatlb_s\d+$/.test(name)
  * (pipapo) cost about 0.1 ms of kernel time per range removed.
  */
 export const rangeMap = (k: IpServiceKey): string => `${serviceChain(k)}_sel`;
+export const isRangeMap = (name: string): boolean => /^s[46]_\w+_sel$/.test(name);
 export const vselMap = (k: IpServiceKey): string => `vsel_${k.protocol}${fam(k.family)}_${selShard(k)}`;
 /** The hash selection map of a service table: exact slots, for small moduli (model.ts selKind). */
 export const hselMap = (k: IpServiceKey): string => `hsel_${k.protocol}${fam(k.family)}`;

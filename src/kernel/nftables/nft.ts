@@ -75,9 +75,13 @@ export class Nft {
     });
   }
 
-  /** Applies a script as one atomic transaction. */
-  async run(script: string): Promise<void> {
-    const small = script.length <= IN_PROCESS_MAX_BYTES && !this.opts.nftPath;
+  /**
+   * Applies a script as one atomic transaction. `inProcess: false` sends even
+   * a small one to the binary, when what nft loads first would block the
+   * event loop too long (see NftablesDataPlane's RANGE_MAPS_IN_PROCESS).
+   */
+  async run(script: string, o: { inProcess?: boolean } = {}): Promise<void> {
+    const small = script.length <= IN_PROCESS_MAX_BYTES && !this.opts.nftPath && o.inProcess !== false;
     if (small && libnftablesAvailable()) {
       this.invocations++;
       const err = runNftScript(script, this.opts.netns);

@@ -15,8 +15,8 @@ import type {
 import { Draft } from './draft.js';
 import { isPrime } from './maglev.js';
 import { misplaced, renderMigration } from './migrate.js';
-import { foldOp, type PlaneModel, type SvcModel, serviceRefusal } from './model.js';
-import { persMap, svcTable, TABLE } from './names.js';
+import { foldOp, type PlaneModel, type SvcModel, selection, selKind, serviceRefusal } from './model.js';
+import { isRangeMap, persMap, svcTable, TABLE } from './names.js';
 import { Nft, type NftOptions } from './nft.js';
 import type { NftMsg } from './nl-codec.js';
 import { netlinkDiff } from './nl-render.js';
@@ -44,6 +44,17 @@ export interface NftablesPlaneOptions extends NftOptions {
 
 const log = logger('nftables');
 
+/**
+ * Above this many services with an interval map of their own, scripts run in
+ * the nft binary, never in this process. Before a script that touches any
+ * set element, nft reads the elements of every single-field interval map of
+ * the tables (for its own overlap check): about 50 µs each, so 0.5 s beside
+ * 10,000 such services, which in process would block the event loop (VRRP
+ * adverts, the API) for as long. Netlink batches, which carry the common
+ * changes, read nothing.
+ */
+export const RANGE_MAPS_IN_PROCESS = 500;
+
 export class NftablesDataPlane implements DataPlane {
   readonly kind = 'nftables' as const;
   readonly nft: Nft;
@@ -58,6 +69,8 @@ export class NftablesDataPlane implements DataPlane {
   private readonly migrate: boolean;
   /** Services moved to their selection-map shard by an upgrade (see migrate.ts). */
   migrated = 0;
+  /** Services whose slots are in an interval map of their own, in the kernel. */
+  private rangeMaps = 0;
 
   constructor(opts: NftablesPlaneOptions = {}) {
     this.nft = new Nft(opts);
@@ -84,6 +97,7 @@ export class NftablesDataPlane implements DataPlane {
       parsed = parseTable(await listing());
     }
     this.model = new Map(parsed.model);
+    this.rangeMaps = [...parsed.selMaps.values()].filter((m) => isRangeMap(m.split(' ')[1] ?? '')).length;
     this.tableExists = parsed.exists;
     this.tables = parsed.tables;
     this.masqueradeInKernel = parsed.masquerade;
@@ -139,6 +153,7 @@ export class NftablesDataPlane implements DataPlane {
         }
         try {
           await this.nft.runBatch(batch);
+          this.countRangeMaps(base, next, next.touched);
           this.model = next.commit();
           return { applied: ops.length, errors: [], transactions: 1 };
         } catch (e) {
@@ -160,7 +175,11 @@ export class NftablesDataPlane implements DataPlane {
         return { applied: ops.length, errors: [], transactions: 0 };
       }
       try {
-        await this.nft.run(script);
+        // without netlink batches every change is a script: the comparison path, left as it was
+        const inProcess = !this.nft.netlinkEnabled || this.rangeMaps <= RANGE_MAPS_IN_PROCESS;
+        await this.nft.run(script, { inProcess });
+        if (emptying) this.rangeMaps = 0;
+        else this.countRangeMaps(base, next, attempt === 0 ? next.touched : null);
         this.model = next.commit();
         this.tableExists = !emptying;
         this.tables = emptying ? new Set() : new Set([...this.tables, ...tablesOf(next, next.touched)]);
@@ -190,6 +209,14 @@ export class NftablesDataPlane implements DataPlane {
     if (!this.nft.netlinkEnabled || !this.tableExists || needsScript) return null;
     const ids = only ?? new Set([...base.keys(), ...next.keys()]);
     return netlinkDiff(base, next, this.render, ids, unchanged);
+  }
+
+  /** Follows the number of services with a map of their own across a committed change. */
+  private countRangeMaps(base: PlaneModel, next: PlaneModel, only: ReadonlySet<string> | null): void {
+    const own = (s: SvcModel | undefined) =>
+      s !== undefined && selKind(s, selection(s, this.render.mhSize), this.render.hashSlots) === 'interval';
+    for (const id of only ?? new Set([...base.keys(), ...next.keys()]))
+      this.rangeMaps += Number(own(next.get(id))) - Number(own(base.get(id)));
   }
 
   /** Whether every touched service's table is in the kernel (the netlink path creates none). */
