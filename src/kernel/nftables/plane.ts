@@ -152,8 +152,8 @@ export class NftablesDataPlane implements DataPlane {
           return { applied: ops.length, errors: [], transactions: 0 };
         }
         try {
+          // a batch keeps every service in its kind of map (netlinkCovers): the count stands
           await this.nft.runBatch(batch);
-          this.countRangeMaps(base, next, next.touched);
           this.model = next.commit();
           return { applied: ops.length, errors: [], transactions: 1 };
         } catch (e) {
