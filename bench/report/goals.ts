@@ -2,7 +2,7 @@
 // runs (bench/weight-change.ts) they read.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DirectorBench } from '../control/director.js';
+import { type DirectorBench, WARMUP } from '../control/director.js';
 import type { Results } from '../run.js';
 import { fmt, fmtSpread, percentile, type spread } from './stats.js';
 import type { Row } from './summary.js';
@@ -137,7 +137,7 @@ export function warmupNote(b: DirectorBench): string {
     return ' Only the first change after the cold load was left out of the samples (a run from before the warm-up).';
   return (
     ` ${b.weightMs.length} samples, after ${b.warmup} changes left out of them (` +
-    (b.warmup >= 50 ? 'one pass through the weights 10…59 ' : 'the first ') +
+    (b.warmup >= WARMUP ? 'one pass through the weights 10…59 ' : 'the first ') +
     `right after the cold load of the whole table, while the JIT and the load's garbage ` +
     `collection settle): those took p50 ${fmt(percentile(w, 50))} ms, max ${fmt(Math.max(...w))} ms.`
   );

@@ -83,6 +83,9 @@ export const isSvcTable = (name: string): boolean => /^floatlb_s\d+$/.test(name)
  */
 export const rangeMap = (k: IpServiceKey): string => `${serviceChain(k)}_sel`;
 export const isRangeMap = (name: string): boolean => /^s[46]_\w+_sel$/.test(name);
+/** Whether a map is a selection map: a shared one (sel_tcp4_N, hsel_tcp4, vsel_tcp4_N) or a service's own. */
+export const isSelMap = (name: string): boolean =>
+  /^[vh]?sel_[a-z]+[46](?:_\d+)?$/.test(name) || isRangeMap(name);
 export const vselMap = (k: IpServiceKey): string => `vsel_${k.protocol}${fam(k.family)}_${selShard(k)}`;
 /** The hash selection map of a service table: exact slots, for small moduli (model.ts selKind). */
 export const hselMap = (k: IpServiceKey): string => `hsel_${k.protocol}${fam(k.family)}`;

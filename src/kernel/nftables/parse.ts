@@ -6,7 +6,7 @@ import type { DestState, Family, Ip, Protocol, ServiceState, Stats } from '../da
 import { destId, serviceId } from '../dataplane.js';
 import { canonicalIp } from '../vocabulary.js';
 import type { PlaneModel, SvcModel } from './model.js';
-import { decodeDest, decodeService, destSet, isSvcTable, TABLE, weightMap } from './names.js';
+import { decodeDest, decodeService, destSet, isSelMap, isSvcTable, TABLE, weightMap } from './names.js';
 
 type Json = Record<string, unknown>;
 
@@ -89,8 +89,8 @@ export interface ParsedTable {
   readonly states: ServiceState[];
   /**
    * Where each service's rule is and which selection map it reads, as
-   * "table map" ("floatlb_s14 sel_tcp4_30"; "floatlb sel_tcp4" in a table
-   * from before the shards).
+   * "table map" ("floatlb_s14 hsel_tcp4", "floatlb_s14 s4_tcp_10_0_0_1_80_sel";
+   * "floatlb sel_tcp4" in a table from before the shards).
    */
   readonly selMaps: ReadonlyMap<string, string>;
   /** The service tables present. */
@@ -139,9 +139,9 @@ export function parseTable(doc: unknown): ParsedTable {
     const s = decodeService(r.comment);
     if (!s || s.key.kind !== 'ip') continue;
     specs.set(serviceId(s.key), s as SvcModel['spec']);
-    // a shared selection map (sel_tcp4_N, hsel_tcp4, vsel_tcp4_N) or the service's own (s4_..._sel)
-    const used = /"@([vh]?sel_[a-z]+[46](?:_\d+)?|s[46]_\w+_sel)"/.exec(JSON.stringify(r.expr ?? []));
-    if (used) selMaps.set(serviceId(s.key), `${String(r.table)} ${used[1]!}`);
+    // the first map the rule reads that is a selection map (a persistent rule reads its affinity map first)
+    const used = [...JSON.stringify(r.expr ?? []).matchAll(/"@(\w+)"/g)].map((m) => m[1]!).find(isSelMap);
+    if (used) selMaps.set(serviceId(s.key), `${String(r.table)} ${used}`);
   }
   const dests = new Map<string, Map<string, DestState>>();
   const counts = new Map<string, bigint>();

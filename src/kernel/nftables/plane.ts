@@ -211,12 +211,20 @@ export class NftablesDataPlane implements DataPlane {
     return netlinkDiff(base, next, this.render, ids, unchanged);
   }
 
-  /** Follows the number of services with a map of their own across a committed change. */
+  /**
+   * Follows the number of services with a map of their own across a committed
+   * change; a service the change left as it was is not looked at (its
+   * selection may be a Maglev table).
+   */
   private countRangeMaps(base: PlaneModel, next: PlaneModel, only: ReadonlySet<string> | null): void {
     const own = (s: SvcModel | undefined) =>
       s !== undefined && selKind(s, selection(s, this.render.mhSize), this.render.hashSlots) === 'interval';
-    for (const id of only ?? new Set([...base.keys(), ...next.keys()]))
-      this.rangeMaps += Number(own(next.get(id))) - Number(own(base.get(id)));
+    for (const id of only ?? new Set([...base.keys(), ...next.keys()])) {
+      const a = base.get(id);
+      const b = next.get(id);
+      if (a && b && unchanged(a, b)) continue;
+      this.rangeMaps += Number(own(b)) - Number(own(a));
+    }
   }
 
   /** Whether every touched service's table is in the kernel (the netlink path creates none). */

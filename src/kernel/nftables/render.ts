@@ -174,10 +174,11 @@ function serviceRules(s: SvcModel, sel: Selection, o: RenderOptions): string[] {
     const client = `(${ip} saddr & ${maskOf(k.family, pers.prefix)})`;
     rules.push(`meta l4proto ${p} dnat ${ip} addr . port to ${client} map @${persMap(k)}`);
   }
-  const map = selMapOf(k, selKind(s, sel, o.hashSlots));
+  const kind = selKind(s, sel, o.hashSlots);
+  const map = selMapOf(k, kind);
   if (sel.modulus === 0) rules.push(`counter ${comment}`);
   else if (pers) rules.push(`${ip} daddr . ${p} dport . ${hashExpr(s, sel.modulus)} vmap @${map} ${comment}`);
-  else if (selKind(s, sel, o.hashSlots) === 'interval') {
+  else if (kind === 'interval') {
     // the service's own map: the slot alone is the key, `meta l4proto` gives dnat its port context
     rules.push(
       `meta l4proto ${p} dnat ${ip} addr . port to ${hashExpr(s, sel.modulus)} map @${map} ${comment}`,
