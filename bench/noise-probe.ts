@@ -46,6 +46,25 @@ function cpus(): { cpu: Cpu[]; ctxt: number } {
   return { cpu, ctxt };
 }
 
+/**
+ * Per-CPU counts of NET_RX softirqs (/proc/softirqs) and of function-call
+ * IPIs (/proc/interrupts CAL, which RPS uses to hand packets to another CPU):
+ * per request, they show how many packets each wake-up carries.
+ */
+function wakeups(): { netRx: number[]; ipi: number[] } {
+  const row = (text: string, name: string) =>
+    (text.split('\n').find((l) => l.trim().startsWith(`${name}:`)) ?? '')
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number)
+      .filter((n) => Number.isFinite(n));
+  return {
+    netRx: row(readFileSync('/proc/softirqs', 'utf8'), 'NET_RX'),
+    ipi: row(readFileSync('/proc/interrupts', 'utf8'), 'CAL'),
+  };
+}
+
 /** Named counters of a netns, read through a process inside it. */
 function netCounters(pid: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -162,6 +181,7 @@ async function main(): Promise<void> {
       const done = new Promise<void>((res) => wrk.on('close', () => res()));
       ours.add(wrk.pid!);
       await sleep(50);
+      const w0 = wakeups();
       const s0 = { c: cpus(), rs: netCounters(rsPid), cl: netCounters(wrk.pid!), p: allProcs() };
       const p0 = s0.p;
       const slices: unknown[] = [];
@@ -190,6 +210,7 @@ async function main(): Promise<void> {
         prev = cur;
       }
       const p1 = allProcs();
+      const w1 = wakeups();
       const after = await counters('after');
       const w = parseWrk(out);
       const others: Array<[string, number]> = [];
@@ -220,6 +241,13 @@ async function main(): Promise<void> {
         err: w.errors,
         load1: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
         cpu: st,
+        // per 1,000 requests, per CPU
+        netRxPerKreq: w1.netRx.map(
+          (n, i) => +(((n - (w0.netRx[i] ?? 0)) / Math.max(1, w.requests)) * 1000).toFixed(1),
+        ),
+        ipiPerKreq: w1.ipi.map(
+          (n, i) => +(((n - (w0.ipi[i] ?? 0)) / Math.max(1, w.requests)) * 1000).toFixed(1),
+        ),
         othersTicks: others.reduce((a, b) => a + b[1], 0),
         oursTicks: [...ours].reduce((a, pid) => a + (p1.get(pid)?.t ?? 0) - (p0.get(pid)?.t ?? 0), 0),
         wall: w.seconds,

@@ -25,6 +25,7 @@ import { setRealtime } from './dataplane/context.js';
 import { type PhaseResult, runPhase } from './dataplane/phase.js';
 import { buildTopology, startServers, waitServers } from './dataplane/topology.js';
 import { weightRuns } from './report/goals.js';
+import { keptRuns } from './report/machines.js';
 import { updateReadme, writeReport } from './report/markdown.js';
 import { type NoiseInput, repeatability } from './report/noise.js';
 
@@ -42,7 +43,7 @@ export interface Results {
   readonly smoke: boolean;
   readonly startedAt: string;
   readonly wallSec: number;
-  readonly machine: Record<string, string>;
+  readonly machine: { kernel: string; cpu: string; [other: string]: string };
   readonly load: { start: number[]; end: number[] };
   readonly settings: {
     rounds: number;
@@ -78,7 +79,7 @@ function version(cmd: string, args: string[]): string {
   );
 }
 
-function machine(): Record<string, string> {
+function machine(): { kernel: string; cpu: string; [other: string]: string } {
   const c = cpus();
   return {
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
@@ -142,12 +143,18 @@ function reportOnly(out: string): void {
   const prevFile = join(out, 'results-previous.json');
   const prev = existsSync(prevFile) ? (JSON.parse(readFileSync(prevFile, 'utf8')) as Results) : null;
   writeReport(out, cur, prev);
-  if (!cur.smoke && out === join(ROOT, 'docs', 'bench'))
-    updateReadme(
-      join(ROOT, 'README.md'),
-      cur,
-      weightRuns(out).find((w) => w.transport === 'netlink'),
-    );
+  readme(out, cur);
+}
+
+/** The README's table follows the committed results, never a smoke run's or another directory's. */
+function readme(out: string, r: Results): void {
+  if (r.smoke || out !== join(ROOT, 'docs', 'bench')) return;
+  updateReadme(
+    join(ROOT, 'README.md'),
+    r,
+    weightRuns(out).find((w) => w.transport === 'netlink'),
+    keptRuns(join(out, 'other-machines')),
+  );
 }
 
 async function main(): Promise<void> {
@@ -206,6 +213,7 @@ async function main(): Promise<void> {
         smoke,
         startedAt,
         wallSec,
+        machine: machine(),
         load: { start: load.start, end: loadavg() },
         settings,
         dataplane,
@@ -331,13 +339,7 @@ async function main(): Promise<void> {
     const prev =
       existsSync(prevFile) && !smoke ? (JSON.parse(readFileSync(prevFile, 'utf8')) as Results) : null;
     writeReport(out, results, prev);
-    // the README's table follows the committed results, never a smoke run's
-    if (!smoke && out === join(ROOT, 'docs', 'bench'))
-      updateReadme(
-        join(ROOT, 'README.md'),
-        results,
-        weightRuns(out).find((w) => w.transport === 'netlink'),
-      );
+    readme(out, results);
     log(`bench: done in ${results.wallSec.toFixed(0)} s; ${join(out, 'RESULTS.md')}`);
   } finally {
     topo.destroy();

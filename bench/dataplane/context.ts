@@ -24,6 +24,8 @@ export function sched(): string[] {
 
 export interface Snapshot {
   readonly cpus: ReadonlyArray<{ steal: number; idle: number; total: number }>;
+  /** NET_RX softirqs run on each CPU so far (/proc/softirqs). */
+  readonly netRx: readonly number[];
   /** utime + stime ticks of every process outside the bench, by pid. */
   readonly foreign: ReadonlyMap<number, number>;
 }
@@ -64,7 +66,16 @@ export function snapshot(ours: ReadonlySet<string>): Snapshot {
       // exited, or a kernel thread without a netns link
     }
   }
-  return { cpus, foreign };
+  const netRx = (
+    readFileSync('/proc/softirqs', 'utf8')
+      .split('\n')
+      .find((l) => l.trim().startsWith('NET_RX:')) ?? ''
+  )
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { cpus, foreign, netRx };
 }
 
 export interface MachineShare {
@@ -74,9 +85,16 @@ export interface MachineShare {
   readonly foreignSec: number;
   /** The smaller of the two CPUs' idle fractions: ~0 means the bench had no CPU to spare. */
   readonly idle: number;
+  /**
+   * NET_RX softirqs run on the client's CPU during the sample. Each packet that
+   * crosses to that CPU is handed over by an IPI (RPS); how many packets one
+   * wake-up carries decides much of that CPU's cost per request (bench/README.md, Noise).
+   */
+  readonly netRxClientCpu?: number;
 }
 
-export function share(a: Snapshot, b: Snapshot): MachineShare {
+/** What the machine did between two snapshots; `clientCpu` runs wrk and the real servers. */
+export function share(a: Snapshot, b: Snapshot, clientCpu: number): MachineShare {
   let steal = 0;
   let idle = 1;
   b.cpus.forEach((c, i) => {
@@ -87,7 +105,8 @@ export function share(a: Snapshot, b: Snapshot): MachineShare {
   });
   let ticks = 0;
   for (const [pid, t] of b.foreign) ticks += t - (a.foreign.get(pid) ?? 0);
-  return { steal: round3(steal), foreignSec: round3(ticks / TICK), idle: round3(idle) };
+  const netRxClientCpu = (b.netRx[clientCpu] ?? 0) - (a.netRx[clientCpu] ?? 0);
+  return { steal: round3(steal), foreignSec: round3(ticks / TICK), idle: round3(idle), netRxClientCpu };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;

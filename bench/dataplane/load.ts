@@ -132,7 +132,7 @@ export async function runWrk(
   const wall = c1.total - c0.total;
   return {
     ...w,
-    ...share(m0, m1),
+    ...share(m0, m1, CLIENT_CPU),
     lbCpuSec: p1 - p0 + Math.max(0, c1.softirq - c0.softirq - background * wall),
     lbProcSec: p1 - p0,
     lbCpuBusySec: c1.busy - c0.busy,

@@ -5,7 +5,8 @@ import type { DirectorBench } from '../control/director.js';
 import type { PhaseResult } from '../dataplane/phase.js';
 import type { Results } from '../run.js';
 import { goals, type Verdict, type WeightRun, weightRunRows, weightRuns } from './goals.js';
-import { repeatability, withinTen } from './noise.js';
+import { type KeptRun, keptRuns, otherMachinesLine, otherMachinesSection } from './machines.js';
+import { otherMachine, repeatability, withinTen } from './noise.js';
 
 import { fmt, fmtSpread, percentile, spread } from './stats.js';
 import { type Row, summarize, summarizeBulk } from './summary.js';
@@ -67,7 +68,7 @@ export function vmControl(out: string): { finishedAt: string; control: DirectorB
 const MARK = ['<!-- bench:summary (written by npm run bench) -->', '<!-- /bench:summary -->'] as const;
 
 /** The README's summary table, from the same figures as RESULTS.md. */
-export function readmeSummary(r: Results, weight?: WeightRun): string {
+export function readmeSummary(r: Results, weight?: WeightRun, kept: readonly KeptRun[] = []): string {
   const close = summarize(r.dataplane, 'close');
   const keep = summarize(r.dataplane, 'keepalive');
   const sClose = summarize(r.scale, 'close');
@@ -75,7 +76,7 @@ export function readmeSummary(r: Results, weight?: WeightRun): string {
   const L = [
     MARK[0],
     `From [docs/bench/RESULTS.md](docs/bench/RESULTS.md) (\`npm run bench\`, ${r.startedAt.slice(0, 10)}, ` +
-      `load average ${r.load.start[0]!.toFixed(1)} at the start, ${r.load.end[0]!.toFixed(1)} at the end, on 2 shared cores): medians of ` +
+      `load average ${r.load.start[0]!.toFixed(1)} at the start, ${r.load.end[0]!.toFixed(1)} at the end, on 2 shared cores, ${r.machine.cpu.replace(/^\d+ × /, '')}): medians of ` +
       `${r.settings.rounds} rounds, ratios taken within each round. Host kernel, namespaces, one CPU for the load balancer.`,
     '',
     '| candidate | req/s, new conn. | × direct | × HAProxy | LB CPU s / 10k req | req/s, keep-alive | × direct |',
@@ -105,19 +106,24 @@ export function readmeSummary(r: Results, weight?: WeightRun): string {
       `through the API took p50 ${fmt(big ? percentile(big.weightMs, 50) : null)} ms, p99 ${fmt(p99)} ms at ` +
       `${big?.services.toLocaleString('en-US')} services on nftables (goal p99 ≤ 5 ms, ${verdict(p99)}; the kernel transaction alone p50 ` +
       `${fmt(big ? percentile(big.weightPlaneMs ?? [], 50) : null)} ms${weight ? `, load ${weight.loadStart[0]!.toFixed(1)}` : ''}).` +
-      `${pair} See RESULTS.md.`,
+      `${pair}${otherMachinesLine(kept, r)} See RESULTS.md.`,
     MARK[1],
   );
   return L.join('\n');
 }
 
 /** Replaces the summary between the markers in README.md (appends the markers when absent). */
-export function updateReadme(file: string, r: Results, weight?: WeightRun): void {
+export function updateReadme(
+  file: string,
+  r: Results,
+  weight?: WeightRun,
+  kept: readonly KeptRun[] = [],
+): void {
   const text = readFileSync(file, 'utf8');
   const a = text.indexOf(MARK[0]);
   const b = text.indexOf(MARK[1]);
   if (a < 0 || b < 0) throw new Error(`${file}: no ${MARK[0]} ... ${MARK[1]} block`);
-  writeFileSync(file, text.slice(0, a) + readmeSummary(r, weight) + text.slice(b + MARK[1].length));
+  writeFileSync(file, text.slice(0, a) + readmeSummary(r, weight, kept) + text.slice(b + MARK[1].length));
 }
 
 export function writeReport(out: string, r: Results, prev: Results | null): void {
@@ -174,9 +180,10 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
           ? 'met by the median; inconclusive'
           : 'met';
   for (const v of verdicts) p(`| ${v.goal} | ${v.figure} | ${label(v)} | ${v.why} |`);
-  const rep = prev && !prev.smoke ? withinTen(r, prev) : null;
+  const other = prev && !prev.smoke ? otherMachine(r, prev) : null;
+  const rep = prev && !prev.smoke && !other ? withinTen(r, prev) : null;
   p(
-    `| two runs: req/s medians within 10% of each other | ${rep ? `${rep.within} of ${rep.total}` : 'no previous run'} | ` +
+    `| two runs: req/s medians within 10% of each other | ${rep ? `${rep.within} of ${rep.total}` : other ? 'previous run on another machine' : 'no previous run'} | ` +
       `${rep ? (rep.within === rep.total ? 'met' : '**NOT met**') : 'not measured'} | ` +
       (rep?.outside.length ? `outside: ${rep.outside.join('; ')}. ` : '') +
       'Why: req/s follows the CPU the bench gets from the VM and the host’s speed, measured per sample (Repeatability and noise); ' +
@@ -321,6 +328,7 @@ export function writeReport(out: string, r: Results, prev: Results | null): void
   p(...vmSection(out));
   p(...notRun(r));
   p(...repeatability(r, prev && !prev.smoke ? prev : null));
+  p(...otherMachinesSection(keptRuns(join(out, 'other-machines')), r));
   if (r.dataplane.failures.length + r.scale.failures.length + r.notes.length) {
     p(
       '## Failures and notes',

@@ -10,8 +10,23 @@ import { type Row, summarize } from './summary.js';
 /** The part of a run this section reads (a data-plane-only run has no more). */
 export interface NoiseInput {
   readonly startedAt?: string;
+  readonly machine?: { readonly cpu: string; readonly kernel: string };
   readonly load: { readonly start: readonly number[] };
   readonly dataplane: PhaseResult;
+}
+
+/**
+ * How the previous run's machine differs from this one's, or null. The VM
+ * lands on hosts with other CPUs (Xeon, EPYC) whose req/s differ by 2-3x, so
+ * a run on another CPU or kernel is not a repetition of this one.
+ */
+export function otherMachine(cur: NoiseInput, prev: NoiseInput): string | null {
+  if (!cur.machine || !prev.machine) return null;
+  const diff: string[] = [];
+  if (cur.machine.cpu !== prev.machine.cpu) diff.push(`${prev.machine.cpu}, this run ${cur.machine.cpu}`);
+  if (cur.machine.kernel !== prev.machine.kernel)
+    diff.push(`kernel ${prev.machine.kernel}, this run ${cur.machine.kernel}`);
+  return diff.length ? diff.join('; ') : null;
 }
 
 export function withinTen(
@@ -63,6 +78,8 @@ const measuredShare = (s: Sample) => typeof s.steal === 'number' && typeof s.for
 /** CPUs taken from the bench during a sample: foreign processes plus the hypervisor's steal on 2 CPUs. */
 const taken = (s: Sample) => s.foreignSec / Math.max(0.1, s.seconds) + 2 * s.steal;
 const pct = (v: number) => `${Math.round(v * 100)}%`;
+/** CPU taken from the bench (foreign + steal) below which a sample counts as quiet. */
+const QUIET = 0.05;
 
 /** The measured cause, from this run's own samples. */
 function cause(p: PhaseResult): string[] {
@@ -94,6 +111,62 @@ function cause(p: PhaseResult): string[] {
       'up to 25%, and a fixed loop’s CPU time varied ±20% (bench/README.md, Noise). TIME_WAIT, conntrack, listen ' +
       'queues and SYN retransmits were ruled out by the same experiments.',
     '',
+    ...wakeupLine(ss, rel),
+  ];
+}
+
+/** NET_RX wake-ups of the client's CPU per request, when the samples recorded them. */
+function wakeupLine(ss: readonly Sample[], rel: readonly number[]): string[] {
+  const per = ss.map((s) =>
+    s.netRxClientCpu != null && s.requests > 0 ? s.netRxClientCpu / s.requests : null,
+  );
+  // relative to the figure's median, as req/s is: candidates differ in their level
+  const median = new Map<string, number>();
+  ss.forEach((s, i) => {
+    const k = `${s.candidate}/${s.mode}`;
+    if (per[i] == null || median.has(k)) return;
+    const mine = ss.flatMap((t, j) => (`${t.candidate}/${t.mode}` === k && per[j] != null ? [per[j]!] : []));
+    median.set(k, spread(mine)!.median);
+  });
+  // each sample: [req/s, wake-ups per request, both relative to the figure's median; CPU taken from the bench]
+  const pairs = per.flatMap((w, i) => {
+    const s = ss[i]!;
+    return w == null ? [] : [[rel[i]!, w / median.get(`${s.candidate}/${s.mode}`)!, taken(s)] as const];
+  });
+  if (pairs.length < 3) return [];
+  const rho = (ps: typeof pairs) =>
+    ps.length < 3
+      ? null
+      : rankCorrelation(
+          ps.map((p) => p[0]),
+          ps.map((p) => p[1]),
+        );
+  // a CPU taken by the hypervisor or other processes moves both: it slows the CPU, and a slower CPU
+  // hands over larger batches; the samples where little was taken show the wake-ups' own effect
+  const quiet = pairs.filter((p) => p[2] < QUIET);
+  const busy = pairs.filter((p) => p[2] >= QUIET);
+  const rq = rho(quiet);
+  const rb = rho(busy);
+  const of = (id: string) =>
+    spread(
+      ss.flatMap((s, i) => (s.candidate === id && s.mode === 'close' && per[i] != null ? [per[i]!] : [])),
+    );
+  const d = of('direct');
+  const n = of('nft-rr-1');
+  return [
+    '**Wake-ups.** Every packet that crosses between the two CPUs is handed over by an inter-processor interrupt ' +
+      '(RPS), and in a VM each one is an exit to the hypervisor, whose cost depends on the host. The client’s CPU, ' +
+      'the busier one, ran a NET_RX softirq ' +
+      (d && n
+        ? `${fmt(d.median)} times per request on the direct path (median, new connection per request; ` +
+          `${fmt(d.min)}–${fmt(d.max)}) and ${fmt(n.median)} times through the nftables plane (rr, 1 RS; ` +
+          `${fmt(n.min)}–${fmt(n.max)}). `
+        : 'per request as recorded in results.json (`netRxClientCpu`). ') +
+      'The rank correlation between a sample’s req/s and its wake-ups per request (each relative to its figure’s ' +
+      `median) is ρ = ${rq == null ? '–' : fmt(rq)} over the ${quiet.length} samples from which less than ` +
+      `${pct(QUIET)} of a CPU was taken, and ρ = ${rb == null ? '–' : fmt(rb)} over the ${busy.length} others, where ` +
+      'the CPU taken slows both. bench/README.md (Noise) has the experiment that isolates the wake-ups.',
+    '',
   ];
 }
 
@@ -124,6 +197,15 @@ export function repeatability(r: NoiseInput, prev: NoiseInput | null): string[] 
   const out = ['## Repeatability and noise', '', ...cause(r.dataplane), noisyLine(r, close, keep), ''];
   if (!prev) {
     out.push('No previous run to compare with (results-previous.json).', '');
+    return out;
+  }
+  const other = otherMachine(r, prev);
+  if (other) {
+    out.push(
+      `The previous run (${prev.startedAt?.slice(0, 16).replace('T', ' ') ?? '?'} UTC) was on another machine ` +
+        `(${other}), so its req/s are not compared with these.`,
+      '',
+    );
     return out;
   }
   out.push(
