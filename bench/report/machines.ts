@@ -16,12 +16,14 @@ export interface KeptRun extends NoiseInput {
 /** The runs in `dir` (one results.json-shaped file each), oldest first. */
 export function keptRuns(dir: string): KeptRun[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<KeptRun>)
-    // other records kept beside them (a weight-change run) have no data-plane phase
-    .filter((r): r is KeptRun => !!(r.startedAt && r.machine && r.dataplane))
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  return (
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<KeptRun>)
+      // other records kept beside them (a weight-change run) have no data-plane phase
+      .filter((r): r is KeptRun => !!(r.startedAt && r.machine && r.dataplane))
+      .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+  );
 }
 
 const when = (r: KeptRun) => `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
