@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deleteNetnsByPrefix } from '../lab/netns.js';
 import { direct, nftables } from './dataplane/candidates.js';
+import { perCpuRow } from './dataplane/context.js';
 import { parseWrk } from './dataplane/load.js';
 import { buildTopology, CLIENT_CPU, HTTP_PORT, startServers, waitServers } from './dataplane/topology.js';
 
@@ -52,16 +53,9 @@ function cpus(): { cpu: Cpu[]; ctxt: number } {
  * per request, they show how many packets each wake-up carries.
  */
 function wakeups(): { netRx: number[]; ipi: number[] } {
-  const row = (text: string, name: string) =>
-    (text.split('\n').find((l) => l.trim().startsWith(`${name}:`)) ?? '')
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .map(Number)
-      .filter((n) => Number.isFinite(n));
   return {
-    netRx: row(readFileSync('/proc/softirqs', 'utf8'), 'NET_RX'),
-    ipi: row(readFileSync('/proc/interrupts', 'utf8'), 'CAL'),
+    netRx: perCpuRow(readFileSync('/proc/softirqs', 'utf8'), 'NET_RX'),
+    ipi: perCpuRow(readFileSync('/proc/interrupts', 'utf8'), 'CAL'),
   };
 }
 

@@ -43,6 +43,16 @@ export function netnsInodes(names: readonly string[]): Set<string> {
   return s;
 }
 
+/** One named row of /proc/softirqs or /proc/interrupts: its count on each CPU. */
+export function perCpuRow(text: string, name: string): number[] {
+  return (text.split('\n').find((l) => l.trim().startsWith(`${name}:`)) ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number)
+    .filter((n) => Number.isFinite(n));
+}
+
 export function snapshot(ours: ReadonlySet<string>): Snapshot {
   const cpus = readFileSync('/proc/stat', 'utf8')
     .split('\n')
@@ -66,15 +76,7 @@ export function snapshot(ours: ReadonlySet<string>): Snapshot {
       // exited, or a kernel thread without a netns link
     }
   }
-  const netRx = (
-    readFileSync('/proc/softirqs', 'utf8')
-      .split('\n')
-      .find((l) => l.trim().startsWith('NET_RX:')) ?? ''
-  )
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
+  const netRx = perCpuRow(readFileSync('/proc/softirqs', 'utf8'), 'NET_RX');
   return { cpus, foreign, netRx };
 }
 

@@ -4,7 +4,7 @@
 // so a reader sees what the goals did elsewhere.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type NoiseInput, withinTen } from './noise.js';
+import { type NoiseInput, otherMachine, withinTen } from './noise.js';
 import { fmt, fmtSpread } from './stats.js';
 import { summarize } from './summary.js';
 
@@ -29,9 +29,7 @@ export function keptRuns(dir: string): KeptRun[] {
 const when = (r: KeptRun) => `${r.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
 
 export function otherMachinesSection(runs: readonly KeptRun[], current: NoiseInput): string[] {
-  const elsewhere = runs.filter(
-    (r) => r.machine.cpu !== current.machine?.cpu || r.machine.kernel !== current.machine?.kernel,
-  );
+  const elsewhere = runs.filter((r) => otherMachine(current, r));
   if (!elsewhere.length) return [];
   const out = [
     '## Other machines',
@@ -75,13 +73,12 @@ export function otherMachinesSection(runs: readonly KeptRun[], current: NoiseInp
 
 /** One sentence for the README: what the goal ratios were on the other hosts. */
 export function otherMachinesLine(runs: readonly KeptRun[], current: NoiseInput): string {
-  const elsewhere = runs.filter(
-    (r) => r.machine.cpu !== current.machine?.cpu || r.machine.kernel !== current.machine?.kernel,
-  );
+  const elsewhere = runs.filter((r) => otherMachine(current, r));
   if (!elsewhere.length) return '';
   const each = elsewhere.map((r) => {
-    const nft = summarize(r.dataplane, 'close').find((x) => x.id === 'nft-rr-1');
-    const dir = summarize(r.dataplane, 'close').find((x) => x.id === 'direct');
+    const rows = summarize(r.dataplane, 'close');
+    const nft = rows.find((x) => x.id === 'nft-rr-1');
+    const dir = rows.find((x) => x.id === 'direct');
     return (
       `${r.machine.cpu.replace(/^\d+ × /, '')}, ${when(r)}: direct ${fmt(dir?.rps?.median)} req/s, nftables ` +
       `${fmt(nft?.vsDirect?.median)}× direct, ${fmt(nft?.vsHaproxy?.median)}× HAProxy, CPU ${fmt(nft?.cpuVsHaproxy?.median)}× HAProxy`

@@ -81,21 +81,27 @@ const pct = (v: number) => `${Math.round(v * 100)}%`;
 /** CPU taken from the bench (foreign + steal) below which a sample counts as quiet. */
 const QUIET = 0.05;
 
+/** Each value divided by the median of its figure's (candidate and mode) values; null stays null. */
+function relativeToFigure(ss: readonly Sample[], vals: readonly (number | null)[]): (number | null)[] {
+  const key = (s: Sample) => `${s.candidate}/${s.mode}`;
+  const byFigure = new Map<string, number[]>();
+  ss.forEach((s, i) => {
+    const v = vals[i];
+    if (v != null) byFigure.set(key(s), [...(byFigure.get(key(s)) ?? []), v]);
+  });
+  const median = new Map([...byFigure].map(([k, v]) => [k, spread(v)!.median]));
+  return vals.map((v, i) => (v == null ? null : v / median.get(key(ss[i]))!));
+}
+
 /** The measured cause, from this run's own samples. */
 function cause(p: PhaseResult): string[] {
   const ss = p.samples.filter(measuredShare);
   if (ss.length < 3)
     return ['This run predates the per-sample steal and foreign-CPU record: no cause measured.', ''];
-  const median = new Map<string, number>();
-  for (const s of ss) {
-    const k = `${s.candidate}/${s.mode}`;
-    if (!median.has(k))
-      median.set(
-        k,
-        spread(ss.filter((t) => t.candidate === s.candidate && t.mode === s.mode).map((t) => t.rps))!.median,
-      );
-  }
-  const rel = ss.map((s) => s.rps / median.get(`${s.candidate}/${s.mode}`)!);
+  const rel = relativeToFigure(
+    ss,
+    ss.map((s) => s.rps),
+  ) as number[];
   const rho = rankCorrelation(rel, ss.map(taken));
   const idle = spread(ss.map((s) => s.idle))!;
   const steal = spread(ss.map((s) => s.steal))!;
@@ -121,18 +127,9 @@ function wakeupLine(ss: readonly Sample[], rel: readonly number[]): string[] {
     s.netRxClientCpu != null && s.requests > 0 ? s.netRxClientCpu / s.requests : null,
   );
   // relative to the figure's median, as req/s is: candidates differ in their level
-  const median = new Map<string, number>();
-  ss.forEach((s, i) => {
-    const k = `${s.candidate}/${s.mode}`;
-    if (per[i] == null || median.has(k)) return;
-    const mine = ss.flatMap((t, j) => (`${t.candidate}/${t.mode}` === k && per[j] != null ? [per[j]!] : []));
-    median.set(k, spread(mine)!.median);
-  });
-  // each sample: [req/s, wake-ups per request, both relative to the figure's median; CPU taken from the bench]
-  const pairs = per.flatMap((w, i) => {
-    const s = ss[i]!;
-    return w == null ? [] : [[rel[i]!, w / median.get(`${s.candidate}/${s.mode}`)!, taken(s)] as const];
-  });
+  const relPer = relativeToFigure(ss, per);
+  // each sample: [req/s, wake-ups per request, both relative; CPU taken from the bench]
+  const pairs = relPer.flatMap((w, i) => (w == null ? [] : [[rel[i]!, w, taken(ss[i]!)] as const]));
   if (pairs.length < 3) return [];
   const rho = (ps: typeof pairs) =>
     ps.length < 3
